@@ -1,0 +1,11 @@
+/* sm-cli.h: the subcommands of smallmind-cli, one file each.  Each takes the arguments after
+ * its name (argv[0] is the subcommand), prints errors itself and returns an exit status. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+int sm_cli_bench_kernels (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,169 @@
+/* sm-kernels.h: the hot loops behind one dispatch table.
+ *
+ * Every kernel has a portable scalar reference and SIMD versions, one source folder per ISA
+ * (kernels/scalar, kernels/avx2, kernels/avx512), each built with its own -m flags so one
+ * binary runs on any x86-64.  sm_kernels() returns the table for the level in force; the level
+ * is picked by cpuid at start-up and can be switched while running.  Callers never test ISA
+ * flags themselves.
+ *
+ * Conventions: matrices are row-major; sizes are element counts; an `out` may alias its input
+ * (in-place) unless the comment says otherwise.  No kernel allocates.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  SM_KERNEL_LEVEL_AUTO = 0,   /* the best level the CPU supports */
+  SM_KERNEL_LEVEL_SCALAR,
+  SM_KERNEL_LEVEL_AVX2,       /* AVX2 + FMA + F16C */
+  SM_KERNEL_LEVEL_AVX512,     /* AVX-512 F/BW/DQ/VL + FMA + F16C */
+  SM_KERNEL_LEVEL_NEON,       /* slot kept for ARM; no implementation yet */
+  SM_KERNEL_N_LEVELS
+} SmKernelLevel;
+
+/* GGUF's block layouts: 32 weights per block, an fp16 scale first. */
+#define SM_QK 32
+
+typedef struct {
+  uint16_t d;          /* fp16 scale */
+  int8_t   qs[SM_QK];  /* w = d * qs[i] */
+} SmBlockQ8_0;         /* 34 bytes */
+
+typedef struct {
+  uint16_t d;              /* fp16 scale */
+  uint8_t  qs[SM_QK / 2];  /* low nibbles hold weights 0..15, high nibbles 16..31; w = d * (q - 8) */
+} SmBlockQ4_0;             /* 18 bytes */
+
+G_STATIC_ASSERT (sizeof (SmBlockQ8_0) == 34);
+G_STATIC_ASSERT (sizeof (SmBlockQ4_0) == 18);
+
+typedef enum {
+  SM_ROPE_NORM = 0,   /* rotate adjacent pairs (x[2i], x[2i+1]): llama2.c and GGUF `llama` */
+  SM_ROPE_NEOX = 1,   /* rotate halves (x[i], x[i + rot/2]) */
+} SmRopeMode;
+
+typedef struct _SmKernels SmKernels;
+
+struct _SmKernels {
+  SmKernelLevel level;
+  const char   *name;
+
+  /* ---- BLAS-like ------------------------------------------------------------------------ */
+
+  /* C = alpha * op(A) · op(B) + beta * C.  op(A) is M×K (stored K×M when trans_a), op(B) is
+   * K×N (stored N×K when trans_b: the A·Bᵀ form of `x · Wᵀ`).  beta == 0 overwrites C
+   * without reading it.  Any M, N, K including 0; single-threaded (see sm_gemm ()). */
+  void  (*sgemm) (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
+                  float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                  float beta, float *C, size_t ldc);
+
+  /* y[M] = A[M×K] · x[K]; y must not alias x. */
+  void  (*sgemv) (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y);
+
+  /* ---- vectors -------------------------------------------------------------------------- */
+  float (*dot)   (const float *a, const float *b, size_t n);
+  void  (*add)   (float *out, const float *a, const float *b, size_t n);   /* out = a + b */
+  void  (*mul)   (float *out, const float *a, const float *b, size_t n);   /* out = a * b */
+  void  (*scale) (float *out, const float *a, float s, size_t n);          /* out = s * a */
+  void  (*axpy)  (float *y, float alpha, const float *x, size_t n);        /* y += alpha * x */
+  /* out[r, c] = a[r, c] + row[c]; out, a: (rows, cols) contiguous */
+  void  (*broadcast_add) (float *out, const float *a, const float *row, size_t rows, size_t cols);
+  size_t (*argmax) (const float *x, size_t n);   /* first index of the maximum; 0 when n == 0 */
+
+  /* ---- activations and normalisation ---------------------------------------------------- */
+  /* In-place max-subtracted softmax over x[0..n). */
+  void  (*softmax) (float *x, size_t n);
+  /* Causal row: softmax over x[0..valid), then x[valid..n) = 0.  valid <= n. */
+  void  (*softmax_causal) (float *x, size_t n, size_t valid);
+  /* GELU, tanh form: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) */
+  void  (*gelu)  (float *out, const float *x, size_t n);
+  void  (*silu)  (float *out, const float *x, size_t n);                  /* x · σ(x) */
+  /* out = silu(gate) * up (LLaMA's SwiGLU MLP) */
+  void  (*swiglu) (float *out, const float *gate, const float *up, size_t n);
+  /* Fused LayerNorm: mean and variance in one pass; w, b may be NULL (identity); mean and
+   * rstd, when not NULL, receive the statistics the backward pass needs. */
+  void  (*layernorm) (float *out, const float *x, const float *w, const float *b, size_t n,
+                      float eps, float *mean, float *rstd);
+  /* out = x / sqrt(mean(x²) + eps) * w;  w may be NULL */
+  void  (*rmsnorm) (float *out, const float *x, const float *w, size_t n, float eps);
+  /* Rotates the first rot_dims of each of n_heads heads of x (n_heads, head_dim) in place,
+   * with the position's tables cos_t[rot_dims/2], sin_t[rot_dims/2]. */
+  void  (*rope) (float *x, size_t n_heads, size_t head_dim, size_t rot_dims,
+                 const float *cos_t, const float *sin_t, SmRopeMode mode);
+
+  /* ---- conversions ---------------------------------------------------------------------- */
+  void  (*f16_to_f32)  (float *out, const uint16_t *in, size_t n);
+  void  (*bf16_to_f32) (float *out, const uint16_t *in, size_t n);
+
+  /* ---- quantized (k is a multiple of SM_QK) --------------------------------------------- */
+  void  (*quantize_row_q8_0) (const float *x, SmBlockQ8_0 *y, size_t k);
+  float (*vec_dot_q8_0_q8_0) (size_t k, const SmBlockQ8_0 *w, const SmBlockQ8_0 *x);
+  float (*vec_dot_q4_0_q8_0) (size_t k, const SmBlockQ4_0 *w, const SmBlockQ8_0 *x);
+  /* y[M] = W · x for W of M rows of k/32 blocks each (rows contiguous), x quantized to Q8_0. */
+  void  (*gemv_q8_0) (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y);
+  void  (*gemv_q4_0) (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y);
+  /* y[M] = W · x for half-precision W (M rows of k, row stride ldw elements). */
+  void  (*gemv_f16)  (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
+  void  (*gemv_bf16) (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
+};
+
+/* ---- levels ------------------------------------------------------------------------------ */
+
+#define SM_KERNELS_ERROR (sm_kernels_error_quark ())
+typedef enum {
+  SM_KERNELS_ERROR_UNSUPPORTED,   /* the CPU (or this build) lacks the level */
+  SM_KERNELS_ERROR_INVALID,
+} SmKernelsError;
+GQuark           sm_kernels_error_quark      (void);
+
+/* The table in force (an atomic read: cheap enough to call per op). */
+const SmKernels *sm_kernels                  (void);
+SmKernelLevel    sm_kernels_get_level        (void);
+/* What AUTO resolves to on this CPU. */
+SmKernelLevel    sm_kernels_best_level       (void);
+/* TRUE if this CPU and build can run @level; otherwise *why_not (when given) says why. */
+gboolean         sm_kernels_level_supported  (SmKernelLevel level, const char **why_not);
+/* Switches the table; refuses a level the CPU lacks, leaving the current one in force. */
+gboolean         sm_kernels_set_level        (SmKernelLevel level, GError **error);
+/* The table of one level, for tests and benchmarks; NULL if unsupported. */
+const SmKernels *sm_kernels_for_level        (SmKernelLevel level);
+const char      *sm_kernel_level_to_string   (SmKernelLevel level);
+gboolean         sm_kernel_level_from_string (const char *str, SmKernelLevel *level);
+/* "avx2 fma f16c avx512f ..." as detected by cpuid; and the CPU's brand string. */
+const char      *sm_cpu_features             (void);
+const char      *sm_cpu_model_name           (void);
+
+/* ---- threaded entry points (split over the compute pool, sm-threads.h) ---------------------
+ * These use the table in force and the pool's thread count, and run single-threaded below
+ * a size where splitting costs more than it saves. */
+void sm_gemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
+              float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+              float beta, float *C, size_t ldc);
+void sm_gemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y);
+void sm_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y);
+void sm_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y);
+void sm_gemv_f16  (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
+void sm_gemv_bf16 (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
+/* Y (n_tok, M) = X (n_tok, k) · Wᵀ for quantized W (M rows); X given quantized, n_tok rows of
+ * k/32 blocks.  Tiled so a slab of W stays in cache across tokens. */
+void sm_gemm_q8_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ8_0 *W,
+                   const SmBlockQ8_0 *Xq, float *Y, size_t ldy);
+void sm_gemm_q4_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ4_0 *W,
+                   const SmBlockQ8_0 *Xq, float *Y, size_t ldy);
+
+/* ---- scalar helpers (not dispatched: used off the hot path) -------------------------------- */
+float    sm_fp16_to_fp32 (uint16_t h);
+uint16_t sm_fp32_to_fp16 (float f);           /* round to nearest even */
+float    sm_bf16_to_fp32 (uint16_t h);
+uint16_t sm_fp32_to_bf16 (float f);           /* round to nearest even */
+void     sm_dequantize_row_q8_0 (const SmBlockQ8_0 *x, float *y, size_t k);
+void     sm_dequantize_row_q4_0 (const SmBlockQ4_0 *x, float *y, size_t k);
+void     sm_quantize_row_q4_0   (const float *x, SmBlockQ4_0 *y, size_t k);
+
+G_END_DECLS
