@@ -7,5 +7,10 @@
 G_BEGIN_DECLS
 
 int sm_cli_bench_kernels (int argc, char **argv);
+int sm_cli_bench_model   (int argc, char **argv);
+int sm_cli_generate      (int argc, char **argv);
+int sm_cli_info          (int argc, char **argv);
+int sm_cli_quantize      (int argc, char **argv);
+int sm_cli_init          (int argc, char **argv);
 
 G_END_DECLS

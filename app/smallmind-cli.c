@@ -14,18 +14,23 @@ typedef struct {
 } Command;
 
 static int cmd_bench (int argc, char **argv);
+/* TODO(lead): weak until sm-cli-bench-kernels.c lands */
+__attribute__ ((weak)) int sm_cli_bench_kernels (int argc, char **argv);
 
 static const Command commands[] = {
-  { "bench", cmd_bench, "Measure kernels (bench kernels) or a model's prefill and decode" },
+  { "generate", sm_cli_generate, "Continue a prompt with a model" },
+  { "info", sm_cli_info, "Describe a model file or preset" },
+  { "quantize", sm_cli_quantize, "Rewrite a model's weights as q8_0, q4_0, f16 or f32 (GGUF)" },
+  { "init", sm_cli_init, "Write a random-weight model of any shape (GGUF), for benchmarking" },
+  { "bench", cmd_bench, "Measure a model's prefill and decode, or the kernels (bench kernels)" },
 };
 
 static int
 cmd_bench (int argc, char **argv)
 {
-  if (argc >= 2 && strcmp (argv[1], "kernels") == 0)
+  if (argc >= 2 && strcmp (argv[1], "kernels") == 0 && sm_cli_bench_kernels)
     return sm_cli_bench_kernels (argc - 1, argv + 1);
-  fprintf (stderr, "usage: smallmind-cli bench kernels [OPTIONS]\n");
-  return 2;
+  return sm_cli_bench_model (argc, argv);
 }
 
 static void

@@ -1,0 +1,243 @@
+/* sm-cli-bench-model.c: `smallmind-cli bench -m FILE -p 64,512 -n 128 -t 1,2 -o md|json`,
+ * prefill (ppN) and decode (tgN) throughput like llama-bench: repeated runs, mean ± stddev,
+ * plus the pool's system allocations per decoded token. */
+#include "sm-cli.h"
+#include "sm-cli-common.h"
+#include "sm-session.h"
+#include "sm-threads.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+
+typedef struct {
+  char   *test;        /* "pp512", "tg128" */
+  int     threads;
+  char   *kernels;
+  gboolean pool;
+  double  mean_tps, std_tps;
+  double  sys_allocs_per_token;
+  int     reps;
+} Result;
+
+static void
+result_free (gpointer p)
+{
+  Result *r = p;
+  g_free (r->test);
+  g_free (r->kernels);
+  g_free (r);
+}
+
+static void
+random_tokens (gint32 *out, int n, int vocab, guint32 seed)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  for (int i = 0; i < n; i++)
+    out[i] = g_rand_int_range (rand, 0, vocab);
+  g_rand_free (rand);
+}
+
+/* One timed run; returns tokens per second, or a negative value with @error set. */
+static double
+run_once (SmSession *s, const gint32 *tokens, int n_prompt, int n_gen, guint64 *sys_allocs,
+          GError **error)
+{
+  SmPoolStats before, after;
+  gint64 t0, t1;
+
+  sm_session_rewind (s, 0);
+  if (n_gen > 0)
+    {
+      /* tg: start from one token of context, then decode one token at a time */
+      if (!sm_session_eval (s, tokens, 1, error))
+        return -1;
+      sm_pool_get_stats (sm_pool_default (), &before);
+      t0 = g_get_monotonic_time ();
+      for (int i = 0; i < n_gen; i++)
+        if (!sm_session_eval (s, &tokens[(i + 1) % n_gen], 1, error))
+          return -1;
+      t1 = g_get_monotonic_time ();
+      sm_pool_get_stats (sm_pool_default (), &after);
+      *sys_allocs = after.system_allocs - before.system_allocs;
+      return n_gen * 1e6 / (double) MAX (t1 - t0, 1);
+    }
+  sm_pool_get_stats (sm_pool_default (), &before);
+  t0 = g_get_monotonic_time ();
+  if (!sm_session_eval (s, tokens, n_prompt, error))
+    return -1;
+  t1 = g_get_monotonic_time ();
+  sm_pool_get_stats (sm_pool_default (), &after);
+  *sys_allocs = after.system_allocs - before.system_allocs;
+  return n_prompt * 1e6 / (double) MAX (t1 - t0, 1);
+}
+
+static Result *
+measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads, int reps,
+         GError **error)
+{
+  const SmModelConfig *c = sm_model_get_config (model);
+  int need = n_gen > 0 ? n_gen + 1 : n_prompt;
+  g_autoptr (SmSession) s = NULL;
+  g_autofree gint32 *tokens = NULL;
+  g_autofree double *tps = g_new0 (double, reps);
+  guint64 allocs = 0, total_allocs = 0;
+  Result *r;
+
+  if (need > c->context_length)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s needs %d positions but the model's context is %d", test, need, c->context_length);
+      return NULL;
+    }
+  sm_threads_set_count (threads);
+  s = sm_session_new (model, sm_pool_default (), 0, error);
+  if (s == NULL)
+    return NULL;
+  tokens = g_new (gint32, MAX (need, 1));
+  random_tokens (tokens, MAX (need, 1), c->vocab_size, 1234);
+
+  /* warm-up: caches, the pool's free lists, the compute pool's threads */
+  if (run_once (s, tokens, n_prompt, n_gen, &allocs, error) < 0)
+    return NULL;
+  for (int i = 0; i < reps; i++)
+    {
+      tps[i] = run_once (s, tokens, n_prompt, n_gen, &allocs, error);
+      if (tps[i] < 0)
+        return NULL;
+      total_allocs += allocs;
+    }
+
+  r = g_new0 (Result, 1);
+  r->test = g_strdup (test);
+  r->threads = threads;
+  r->kernels = g_strdup (sm_kernels ()->name);
+  r->pool = sm_pool_get_enabled (sm_pool_default ());
+  r->reps = reps;
+  for (int i = 0; i < reps; i++)
+    r->mean_tps += tps[i] / reps;
+  for (int i = 0; i < reps; i++)
+    r->std_tps += (tps[i] - r->mean_tps) * (tps[i] - r->mean_tps);
+  r->std_tps = reps > 1 ? sqrt (r->std_tps / (reps - 1)) : 0.0;
+  r->sys_allocs_per_token = (double) total_allocs / ((double) reps * (n_gen > 0 ? n_gen : n_prompt));
+  return r;
+}
+
+int
+sm_cli_bench_model (int argc, char **argv)
+{
+  SmCliModelOptions mopts = { 0 };
+  g_autofree char *pp = NULL, *tg = NULL, *threads_s = NULL, *output = NULL;
+  int reps = 5;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- prefill and decode throughput");
+  GOptionGroup *group = g_option_group_new ("bench", "Bench", "Bench options", NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = NULL;
+  g_autoptr (GArray) pps = NULL, tgs = NULL, ths = NULL;
+  g_autoptr (GPtrArray) results = g_ptr_array_new_with_free_func (result_free);
+  GOptionEntry entries[] = {
+    { "n-prompt", 'p', 0, G_OPTION_ARG_STRING, &pp, "Prefill lengths (default 64,512)", "N,N" },
+    { "n-gen", 'n', 0, G_OPTION_ARG_STRING, &tg, "Decode lengths (default 128)", "N,N" },
+    { "thread-list", 'T', 0, G_OPTION_ARG_STRING, &threads_s, "Thread counts (default 1)", "N,N" },
+    { "repetitions", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed runs per test (default 5)", "N" },
+    { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "md (default) or json", "FMT" },
+    { NULL }
+  };
+
+  g_option_group_add_entries (group, entries);
+  sm_cli_add_model_options (group, &mopts);
+  g_option_context_set_main_group (ctx, group);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return sm_cli_fail ("bench", g_steal_pointer (&error));
+  if (reps < 1)
+    reps = 1;
+  if (output && g_strcmp0 (output, "md") != 0 && g_strcmp0 (output, "json") != 0)
+    {
+      fprintf (stderr, "smallmind-cli bench: -o must be md or json\n");
+      return 2;
+    }
+  /* -t is the single-count form shared with generate; -T takes a list. */
+  if (threads_s == NULL)
+    threads_s = g_strdup_printf ("%d", mopts.threads > 0 ? mopts.threads : 1);
+  if (!(pps = sm_cli_parse_int_list (pp ? pp : "64,512", &error)) ||
+      !(tgs = sm_cli_parse_int_list (tg ? tg : "128", &error)) ||
+      !(ths = sm_cli_parse_int_list (threads_s, &error)))
+    return sm_cli_fail ("bench", g_steal_pointer (&error));
+  if (!sm_cli_apply_settings (&mopts, &error))
+    return sm_cli_fail ("bench", g_steal_pointer (&error));
+  model = sm_cli_load_model (&mopts, &error);
+  if (model == NULL)
+    return sm_cli_fail ("bench", g_steal_pointer (&error));
+
+  for (guint t = 0; t < ths->len; t++)
+    {
+      int th = g_array_index (ths, int, t);
+      for (guint i = 0; i < pps->len + tgs->len; i++)
+        {
+          gboolean is_pp = i < pps->len;
+          int n = is_pp ? g_array_index (pps, int, i) : g_array_index (tgs, int, i - pps->len);
+          g_autofree char *name = g_strdup_printf ("%s%d", is_pp ? "pp" : "tg", n);
+          g_autoptr (GError) err = NULL;
+          Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, &err);
+          if (r == NULL)
+            fprintf (stderr, "skipped %s with %d thread(s): %s\n", name, th, err->message);
+          else
+            g_ptr_array_add (results, r);
+        }
+    }
+
+  if (g_strcmp0 (output, "json") == 0)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, sm_model_get_name (model));
+      json_builder_set_member_name (b, "params");
+      json_builder_add_int_value (b, (gint64) sm_model_n_params (model));
+      json_builder_set_member_name (b, "cpu");
+      json_builder_add_string_value (b, sm_cpu_model_name ());
+      json_builder_set_member_name (b, "results");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < results->len; i++)
+        {
+          Result *r = g_ptr_array_index (results, i);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "test"); json_builder_add_string_value (b, r->test);
+          json_builder_set_member_name (b, "threads"); json_builder_add_int_value (b, r->threads);
+          json_builder_set_member_name (b, "kernels"); json_builder_add_string_value (b, r->kernels);
+          json_builder_set_member_name (b, "pool"); json_builder_add_boolean_value (b, r->pool);
+          json_builder_set_member_name (b, "reps"); json_builder_add_int_value (b, r->reps);
+          json_builder_set_member_name (b, "tokens_per_second"); json_builder_add_double_value (b, r->mean_tps);
+          json_builder_set_member_name (b, "stddev"); json_builder_add_double_value (b, r->std_tps);
+          json_builder_set_member_name (b, "system_allocs_per_token");
+          json_builder_add_double_value (b, r->sys_allocs_per_token);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      g_autoptr (JsonGenerator) gen = json_generator_new ();
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      json_generator_set_root (gen, root);
+      json_generator_set_pretty (gen, TRUE);
+      g_autofree char *text = json_generator_to_data (gen, NULL);
+      printf ("%s\n", text);
+    }
+  else
+    {
+      g_autofree char *types = sm_model_describe_types (model);
+      printf ("| model | params | type | kernels | pool | threads | test | t/s | sys allocs/token |\n");
+      printf ("| --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: |\n");
+      for (guint i = 0; i < results->len; i++)
+        {
+          Result *r = g_ptr_array_index (results, i);
+          printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s | %.2f ± %.2f | %.3f |\n",
+                  sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
+                  r->pool ? "on" : "off", r->threads, r->test, r->mean_tps, r->std_tps,
+                  r->sys_allocs_per_token);
+        }
+      printf ("\nCPU: %s; %d repetitions after one warm-up run; mean ± sample stddev.\n",
+              sm_cpu_model_name (), reps);
+    }
+  sm_cli_model_options_clear (&mopts);
+  return results->len > 0 ? 0 : 1;
+}

@@ -1,0 +1,113 @@
+/* sm-cli-common.c: model loading and engine settings shared by the subcommands. */
+#include "sm-cli-common.h"
+#include "sm-kernels.h"
+#include "sm-threads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void
+sm_cli_add_model_options (GOptionGroup *group, SmCliModelOptions *opts)
+{
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &opts->model_path,
+      "Model file: GGUF, llama2.c .bin or SmallMind checkpoint", "FILE" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &opts->tokenizer_path,
+      "tokenizer.bin for a llama2.c checkpoint (default: beside the model)", "FILE" },
+    { "preset", 0, 0, G_OPTION_ARG_STRING, &opts->preset,
+      "A built-in model: small or medium", "NAME" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &opts->threads, "Compute threads (default 1)", "N" },
+    { "kernels", 0, 0, G_OPTION_ARG_STRING, &opts->kernels,
+      "Kernel path: auto, scalar, avx2 or avx512", "LEVEL" },
+    { "no-pool", 0, 0, G_OPTION_ARG_NONE, &opts->no_pool, "Switch the memory pool off", NULL },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &opts->seed, "Random seed (default 42)", "N" },
+    { NULL }
+  };
+  opts->seed = 42;
+  g_option_group_add_entries (group, entries);
+}
+
+void
+sm_cli_model_options_clear (SmCliModelOptions *opts)
+{
+  g_clear_pointer (&opts->model_path, g_free);
+  g_clear_pointer (&opts->tokenizer_path, g_free);
+  g_clear_pointer (&opts->preset, g_free);
+  g_clear_pointer (&opts->kernels, g_free);
+}
+
+gboolean
+sm_cli_apply_settings (SmCliModelOptions *opts, GError **error)
+{
+  if (opts->kernels)
+    {
+      SmKernelLevel level;
+      if (!sm_kernel_level_from_string (opts->kernels, &level))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "Unknown kernel level '%s' (use auto, scalar, avx2 or avx512)", opts->kernels);
+          return FALSE;
+        }
+      if (!sm_kernels_set_level (level, error))
+        return FALSE;
+    }
+  if (opts->threads < 0 || opts->threads > SM_MAX_THREADS)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--threads must be between 1 and %d", SM_MAX_THREADS);
+      return FALSE;
+    }
+  sm_threads_set_count (opts->threads > 0 ? opts->threads : 1);
+  sm_pool_set_enabled (sm_pool_default (), !opts->no_pool);
+  return TRUE;
+}
+
+SmModel *
+sm_cli_load_model (SmCliModelOptions *opts, GError **error)
+{
+  SmPreset preset = SM_PRESET_SMALL;
+
+  if (opts->model_path && opts->preset)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Give either --model or --preset, not both");
+      return NULL;
+    }
+  if (opts->model_path)
+    return sm_model_load (opts->model_path, opts->tokenizer_path, error);
+  if (opts->preset && !sm_preset_from_name (opts->preset, &preset))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown preset '%s' (use small or medium)", opts->preset);
+      return NULL;
+    }
+  return sm_model_new_preset (preset, (guint64) opts->seed);
+}
+
+GArray *
+sm_cli_parse_int_list (const char *text, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int i = 0; parts[i]; i++)
+    {
+      gint64 v;
+      if (!g_ascii_string_to_signed (g_strstrip (parts[i]), 10, 1, G_MAXINT, &v, error))
+        {
+          g_array_unref (out);
+          return NULL;
+        }
+      int iv = (int) v;
+      g_array_append_val (out, iv);
+    }
+  return out;
+}
+
+int
+sm_cli_fail (const char *cmd, GError *error)
+{
+  fprintf (stderr, "smallmind-cli %s: %s\n", cmd, error ? error->message : "failed");
+  g_clear_error (&error);
+  return 1;
+}

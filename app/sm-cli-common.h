@@ -1,0 +1,33 @@
+/* sm-cli-common.h: options every model command shares (model choice and engine settings). */
+#pragma once
+
+#include <glib.h>
+
+#include "sm-engine.h"
+#include "sm-model.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char    *model_path;
+  char    *tokenizer_path;
+  char    *preset;
+  int      threads;
+  char    *kernels;
+  gboolean no_pool;
+  gint64   seed;
+} SmCliModelOptions;
+
+/* Adds -m, -z, --preset, --threads, --kernels, --no-pool to @group. */
+void      sm_cli_add_model_options   (GOptionGroup *group, SmCliModelOptions *opts);
+void      sm_cli_model_options_clear (SmCliModelOptions *opts);
+/* Applies --threads / --kernels / --no-pool to the process-wide engine state. */
+gboolean  sm_cli_apply_settings      (SmCliModelOptions *opts, GError **error);
+/* Loads -m FILE or --preset NAME (default: the built-in Small model). */
+SmModel  *sm_cli_load_model          (SmCliModelOptions *opts, GError **error);
+/* Parses "1,2,4" into an array of ints. */
+GArray   *sm_cli_parse_int_list      (const char *text, GError **error);
+/* Prints "smallmind-cli CMD: message" to stderr and returns 1. */
+int       sm_cli_fail                (const char *cmd, GError *error);
+
+G_END_DECLS

@@ -1,0 +1,162 @@
+/* sm-cli-convert.c: `smallmind-cli quantize IN OUT --type q8_0|q4_0|f16|f32` and
+ * `smallmind-cli init OUT --dim ... ` (a random-weight model of any shape, for benchmarking
+ * the shape).  Both write GGUF. */
+#include "sm-cli.h"
+#include "sm-cli-common.h"
+
+#include <stdio.h>
+
+static gboolean
+parse_type (const char *name, SmDType *out, GError **error)
+{
+  if (!sm_dtype_from_name (name, out) || *out == SM_DTYPE_BF16)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown weight type '%s' (use q8_0, q4_0, f16 or f32)", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+sm_cli_quantize (int argc, char **argv)
+{
+  g_autofree char *type = NULL, *tokenizer = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("IN OUT - rewrite a model's weights as another type (GGUF)");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = NULL;
+  SmDType dtype;
+  GOptionEntry entries[] = {
+    { "type", 0, 0, G_OPTION_ARG_STRING, &type, "q8_0 (default), q4_0, f16 or f32", "TYPE" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer, "tokenizer.bin for a llama2.c input", "FILE" },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return sm_cli_fail ("quantize", g_steal_pointer (&error));
+  if (argc != 3)
+    {
+      fprintf (stderr, "usage: smallmind-cli quantize IN OUT [--type q8_0|q4_0|f16|f32]\n");
+      return 2;
+    }
+  if (!parse_type (type ? type : "q8_0", &dtype, &error))
+    return sm_cli_fail ("quantize", g_steal_pointer (&error));
+
+  model = sm_model_load (argv[1], tokenizer, &error);
+  if (model == NULL)
+    return sm_cli_fail ("quantize", g_steal_pointer (&error));
+  if (!sm_model_save_gguf (model, argv[2], dtype, &error))
+    return sm_cli_fail ("quantize", g_steal_pointer (&error));
+
+  g_autoptr (SmModel) check = sm_model_load (argv[2], NULL, &error);
+  if (check == NULL)
+    return sm_cli_fail ("quantize", g_steal_pointer (&error));
+  g_autofree char *types = sm_model_describe_types (check);
+  printf ("wrote %s: %s, %.2f MiB of weights (was %.2f MiB)\n", argv[2], types,
+          sm_model_weight_bytes (check) / 1048576.0, sm_model_weight_bytes (model) / 1048576.0);
+  return 0;
+}
+
+/* A stand-in SentencePiece vocabulary of @n tokens (control, 256 byte tokens, then filler
+ * pieces) so a random model of any vocabulary size can be saved, loaded and benchmarked. */
+static SmTokenizer *
+filler_vocab (int n, GError **error)
+{
+  g_autoptr (GPtrArray) pieces = g_ptr_array_new_with_free_func (g_free);
+  SmSpmVocab v = { 0 };
+
+  g_ptr_array_add (pieces, g_strdup ("<unk>"));
+  g_ptr_array_add (pieces, g_strdup ("<s>"));
+  g_ptr_array_add (pieces, g_strdup ("</s>"));
+  for (int b = 0; b < 256 && (int) pieces->len < n; b++)
+    g_ptr_array_add (pieces, g_strdup_printf ("<0x%02X>", b));
+  while ((int) pieces->len < n)
+    g_ptr_array_add (pieces, g_strdup_printf ("\xe2\x96\x81tok%u", pieces->len));
+
+  v.n_vocab = pieces->len;
+  v.pieces = (const char *const *) pieces->pdata;
+  v.unk_id = 0;
+  v.bos_id = 1;
+  v.eos_id = 2;
+  v.add_bos = TRUE;
+  v.add_space_prefix = TRUE;
+  return sm_tokenizer_new_spm (&v, error);
+}
+
+int
+sm_cli_init (int argc, char **argv)
+{
+  int dim = 288, hidden = 768, layers = 6, heads = 6, kv_heads = 0, vocab = 32000, ctx_len = 256;
+  gint64 seed = 42;
+  g_autofree char *type = NULL, *tokenizer = NULL, *arch = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("OUT - write a random-weight model of any shape (GGUF)");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmTokenizer) tok = NULL;
+  g_autoptr (SmModel) model = NULL;
+  SmModelConfig c = { 0 };
+  SmDType dtype;
+  GOptionEntry entries[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "llama (default) or gpt", "ARCH" },
+    { "dim", 0, 0, G_OPTION_ARG_INT, &dim, "Width (default 288)", "N" },
+    { "hidden", 0, 0, G_OPTION_ARG_INT, &hidden, "MLP width (default 768)", "N" },
+    { "layers", 0, 0, G_OPTION_ARG_INT, &layers, "Layers (default 6)", "N" },
+    { "heads", 0, 0, G_OPTION_ARG_INT, &heads, "Attention heads (default 6)", "N" },
+    { "kv-heads", 0, 0, G_OPTION_ARG_INT, &kv_heads, "Key/value heads (default: heads)", "N" },
+    { "vocab", 0, 0, G_OPTION_ARG_INT, &vocab, "Vocabulary (default 32000)", "N" },
+    { "context", 0, 0, G_OPTION_ARG_INT, &ctx_len, "Context length (default 256)", "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "N" },
+    { "type", 0, 0, G_OPTION_ARG_STRING, &type, "f32 (default), f16, q8_0 or q4_0", "TYPE" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer,
+      "A llama2.c tokenizer.bin to ship with it (default: a stand-in vocabulary)", "FILE" },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return sm_cli_fail ("init", g_steal_pointer (&error));
+  if (argc != 2)
+    {
+      fprintf (stderr, "usage: smallmind-cli init OUT [--dim N --hidden N --layers N --heads N ...]\n");
+      return 2;
+    }
+  if (!parse_type (type ? type : "f32", &dtype, &error))
+    return sm_cli_fail ("init", g_steal_pointer (&error));
+
+  c.arch = g_strcmp0 (arch, "gpt") == 0 ? SM_ARCH_GPT : SM_ARCH_LLAMA;
+  if (arch && c.arch == SM_ARCH_LLAMA && g_strcmp0 (arch, "llama") != 0)
+    {
+      fprintf (stderr, "smallmind-cli init: --arch must be llama or gpt\n");
+      return 2;
+    }
+  c.vocab_size = vocab;
+  c.dim = dim;
+  c.n_layers = layers;
+  c.n_heads = heads;
+  c.n_kv_heads = kv_heads > 0 ? kv_heads : heads;
+  c.head_dim = heads > 0 ? dim / heads : 0;
+  c.hidden_dim = hidden;
+  c.context_length = ctx_len;
+  c.norm_eps = 1e-5f;
+  c.rope_base = 10000.0f;
+  c.rope_dims = c.head_dim;
+  c.rope_mode = SM_ROPE_NORM;
+
+  if (tokenizer)
+    tok = sm_tokenizer_new_llama2c (tokenizer, vocab, &error);
+  else if (c.arch == SM_ARCH_GPT)
+    tok = sm_tokenizer_new_bytes ();
+  else
+    tok = filler_vocab (vocab, &error);
+  if (tok == NULL)
+    return sm_cli_fail ("init", g_steal_pointer (&error));
+
+  g_autofree char *name = g_strdup_printf ("random %s %dd %dL", c.arch == SM_ARCH_GPT ? "gpt" : "llama", dim, layers);
+  model = sm_model_new_random (&c, tok, (guint64) seed, name, &error);
+  if (model == NULL)
+    return sm_cli_fail ("init", g_steal_pointer (&error));
+  if (!sm_model_save_gguf (model, argv[1], dtype, &error))
+    return sm_cli_fail ("init", g_steal_pointer (&error));
+  printf ("wrote %s: %" G_GUINT64_FORMAT " parameters\n", argv[1], sm_model_n_params (model));
+  return 0;
+}

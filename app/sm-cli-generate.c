@@ -1,0 +1,169 @@
+/* sm-cli-generate.c: `smallmind-cli generate`: text to stdout, llama.cpp-style timings to
+ * stderr.  Runs through SmEngine, the same engine thread the window drives. */
+#include "sm-cli.h"
+#include "sm-cli-common.h"
+#include "sm-threads.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+
+typedef struct {
+  GMainLoop       *loop;
+  GCancellable    *cancel;
+  GError          *error;
+  SmGenerateStats  stats;
+  gboolean         ok;
+} Run;
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *run = data;
+  run->ok = sm_engine_load_finish (SM_ENGINE (source), result, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+static void
+on_text (SmEngine *engine, const char *text, gpointer data)
+{
+  fputs (text, stdout);
+  fflush (stdout);
+}
+
+static void
+on_generated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *run = data;
+  run->ok = sm_engine_generate_finish (SM_ENGINE (source), result, &run->stats, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+static gboolean
+on_sigint (gpointer data)
+{
+  Run *run = data;
+  g_cancellable_cancel (run->cancel);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+sm_cli_generate (int argc, char **argv)
+{
+  SmCliModelOptions mopts = { 0 };
+  g_autofree char *prompt = NULL;
+  g_auto (GStrv) stop = NULL;
+  SmGenerateParams params;
+  double temp = 0.0, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
+  int top_k = 40, n_predict = 128, repeat_last_n = 64;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- continue a prompt");
+  GOptionGroup *group = g_option_group_new ("generate", "Generation", "Generation options", NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmEngine) engine = NULL;
+  Run run = { 0 };
+  gint64 t0;
+  guint sig;
+
+  GOptionEntry entries[] = {
+    { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "Text to continue (default \"Once upon a time\")", "TEXT" },
+    { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens to generate (default 128; 0: until the end)", "N" },
+    { "temp", 0, 0, G_OPTION_ARG_DOUBLE, &temp, "Temperature (default 0: greedy)", "T" },
+    { "top-k", 0, 0, G_OPTION_ARG_INT, &top_k, "Top-k (default 40; 0: off)", "K" },
+    { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Top-p (default 0.95; 1: off)", "P" },
+    { "min-p", 0, 0, G_OPTION_ARG_DOUBLE, &min_p, "Min-p (default 0.05; 0: off)", "P" },
+    { "repeat-penalty", 0, 0, G_OPTION_ARG_DOUBLE, &repeat_penalty, "Repetition penalty (default 1: off)", "X" },
+    { "repeat-last-n", 0, 0, G_OPTION_ARG_INT, &repeat_last_n, "Tokens the penalty looks back (default 64)", "N" },
+    { "stop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &stop, "Stop when this text appears (repeatable)", "TEXT" },
+    { NULL }
+  };
+  g_option_group_add_entries (group, entries);
+  sm_cli_add_model_options (group, &mopts);
+  g_option_context_set_main_group (ctx, group);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return sm_cli_fail ("generate", g_steal_pointer (&error));
+  if (argc > 1)
+    {
+      fprintf (stderr, "smallmind-cli generate: unexpected argument '%s'\n", argv[1]);
+      return 2;
+    }
+  if (n_predict < 0 || temp < 0 || top_k < 0 || top_p <= 0 || top_p > 1 || min_p < 0 || min_p > 1 ||
+      repeat_penalty <= 0)
+    {
+      fprintf (stderr, "smallmind-cli generate: a sampling option is out of range "
+               "(n >= 0, temp >= 0, top-k >= 0, 0 < top-p <= 1, 0 <= min-p <= 1, penalty > 0)\n");
+      return 2;
+    }
+
+  sm_generate_params_init (&params);
+  params.max_tokens = n_predict;
+  params.sampling.temperature = (float) temp;
+  params.sampling.top_k = top_k;
+  params.sampling.top_p = (float) top_p;
+  params.sampling.min_p = (float) min_p;
+  params.sampling.repeat_penalty = (float) repeat_penalty;
+  params.sampling.repeat_last_n = repeat_last_n;
+  params.sampling.seed = (guint64) mopts.seed;
+  params.stop = (const char *const *) stop;
+
+  if (!sm_cli_apply_settings (&mopts, &error))
+    return sm_cli_fail ("generate", g_steal_pointer (&error));
+
+  engine = sm_engine_new ();
+  run.loop = g_main_loop_new (NULL, FALSE);
+  run.cancel = g_cancellable_new ();
+
+  t0 = g_get_monotonic_time ();
+  if (mopts.model_path)
+    sm_engine_load_async (engine, mopts.model_path, mopts.tokenizer_path, NULL, on_loaded, &run);
+  else
+    {
+      SmPreset preset = SM_PRESET_SMALL;
+      if (mopts.preset && !sm_preset_from_name (mopts.preset, &preset))
+        {
+          fprintf (stderr, "smallmind-cli generate: unknown preset '%s' (use small or medium)\n", mopts.preset);
+          return 2;
+        }
+      sm_engine_load_preset_async (engine, preset, (guint64) mopts.seed, NULL, on_loaded, &run);
+    }
+  g_main_loop_run (run.loop);
+  if (!run.ok)
+    return sm_cli_fail ("generate", run.error);
+  double load_ms = (g_get_monotonic_time () - t0) / 1000.0;
+
+  if (prompt == NULL)
+    prompt = g_strdup ("Once upon a time");
+  fputs (prompt, stdout);
+  fflush (stdout);
+
+  sig = g_unix_signal_add (SIGINT, on_sigint, &run);
+  sm_engine_generate_async (engine, prompt, &params, on_text, NULL, NULL, run.cancel, on_generated, &run);
+  g_main_loop_run (run.loop);
+  g_source_remove (sig);
+  fputc ('\n', stdout);
+  fflush (stdout);
+
+  if (!run.ok)
+    return sm_cli_fail ("generate", run.error);
+
+  SmGenerateStats *st = &run.stats;
+  int evaluated = st->prompt_tokens - st->cached_tokens;
+  int decoded = MAX (st->generated_tokens - 1, 0);
+  fprintf (stderr, "\n");
+  fprintf (stderr, "load time        = %10.2f ms\n", load_ms);
+  fprintf (stderr, "prompt eval time = %10.2f ms / %5d tokens (%8.3f ms per token, %10.2f tokens per second)\n",
+           st->prefill_us / 1000.0, evaluated, evaluated ? st->prefill_us / 1000.0 / evaluated : 0.0,
+           sm_generate_stats_prefill_tps (st));
+  fprintf (stderr, "eval time        = %10.2f ms / %5d runs   (%8.3f ms per token, %10.2f tokens per second)\n",
+           st->decode_us / 1000.0, decoded, decoded ? st->decode_us / 1000.0 / decoded : 0.0,
+           sm_generate_stats_decode_tps (st));
+  fprintf (stderr, "time to first token = %7.2f ms\n", st->ttft_us / 1000.0);
+  fprintf (stderr, "total time       = %10.2f ms / %5d tokens\n", st->total_us / 1000.0,
+           st->prompt_tokens + st->generated_tokens);
+  fprintf (stderr, "stop reason: %s; context %d/%d; kernels %s, %d thread(s), pool %s\n",
+           sm_stop_reason_to_string (st->stop_reason), st->context_used, st->context_size,
+           sm_kernels ()->name, sm_threads_get_count (), mopts.no_pool ? "off" : "on");
+
+  g_main_loop_unref (run.loop);
+  g_object_unref (run.cancel);
+  sm_cli_model_options_clear (&mopts);
+  return st->stop_reason == SM_STOP_CANCELLED ? 130 : 0;
+}

@@ -1,0 +1,90 @@
+/* sm-cli-info.c: `smallmind-cli info FILE | --preset NAME`: architecture, shapes, parameter
+ * count, tensor types and (for GGUF) every metadata key. */
+#include "sm-cli.h"
+#include "sm-cli-common.h"
+#include "sm-gguf.h"
+
+#include <stdio.h>
+
+static void
+print_tensor (const char *name, SmTensor *t, gpointer data)
+{
+  g_autofree char *desc = sm_tensor_describe (t);
+  printf ("  %-28s %s\n", name, desc);
+}
+
+int
+sm_cli_info (int argc, char **argv)
+{
+  SmCliModelOptions mopts = { 0 };
+  gboolean tensors = FALSE;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("[FILE] - describe a model");
+  GOptionGroup *group = g_option_group_new ("info", "Info", "Info options", NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = NULL;
+  GOptionEntry entries[] = {
+    { "tensors", 0, 0, G_OPTION_ARG_NONE, &tensors, "List every tensor", NULL },
+    { NULL }
+  };
+
+  g_option_group_add_entries (group, entries);
+  sm_cli_add_model_options (group, &mopts);
+  g_option_context_set_main_group (ctx, group);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return sm_cli_fail ("info", g_steal_pointer (&error));
+  if (argc > 2)
+    {
+      fprintf (stderr, "smallmind-cli info: give one model file\n");
+      return 2;
+    }
+  if (argc == 2)
+    mopts.model_path = g_strdup (argv[1]);
+
+  model = sm_cli_load_model (&mopts, &error);
+  if (model == NULL)
+    return sm_cli_fail ("info", g_steal_pointer (&error));
+
+  const SmModelConfig *c = sm_model_get_config (model);
+  g_autofree char *types = sm_model_describe_types (model);
+  printf ("model:          %s\n", sm_model_get_name (model));
+  printf ("file:           %s\n", sm_model_get_path (model) ? sm_model_get_path (model) : "(built-in preset)");
+  printf ("format:         %s\n", sm_model_get_format (model));
+  printf ("architecture:   %s\n", c->arch == SM_ARCH_GPT ? "gpt (SmallMind)" : "llama");
+  printf ("vocab:          %d\n", c->vocab_size);
+  printf ("dim:            %d\n", c->dim);
+  printf ("layers:         %d\n", c->n_layers);
+  printf ("heads:          %d (key/value heads %d, head dim %d)\n", c->n_heads, c->n_kv_heads, c->head_dim);
+  printf ("hidden:         %d\n", c->hidden_dim);
+  printf ("context:        %d\n", c->context_length);
+  printf ("norm:           %s, eps %g\n", c->arch == SM_ARCH_GPT ? "LayerNorm" : "RMSNorm", c->norm_eps);
+  if (c->arch == SM_ARCH_LLAMA)
+    printf ("rope:           base %g, %d dims, %s\n", c->rope_base, c->rope_dims,
+            c->rope_mode == SM_ROPE_NORM ? "adjacent pairs" : "neox halves");
+  printf ("output:         %s\n", c->tied_output ? "tied to the token embedding" : "separate");
+  printf ("parameters:     %" G_GUINT64_FORMAT "\n", sm_model_n_params (model));
+  printf ("weights:        %.2f MiB (%s)\n", sm_model_weight_bytes (model) / 1048576.0, types);
+  printf ("tokenizer:      %s, %d tokens\n", sm_tokenizer_kind_name (sm_model_get_tokenizer (model)),
+          sm_tokenizer_n_vocab (sm_model_get_tokenizer (model)));
+
+  if (tensors)
+    {
+      printf ("tensors:\n");
+      sm_model_foreach_tensor (model, print_tensor, NULL);
+    }
+
+  if (mopts.model_path && g_strcmp0 (sm_model_get_format (model), "gguf") == 0)
+    {
+      g_autoptr (SmGguf) g = sm_gguf_open (mopts.model_path, &error);
+      if (g == NULL)
+        return sm_cli_fail ("info", g_steal_pointer (&error));
+      printf ("metadata (GGUF v%u, %" G_GSIZE_FORMAT " keys, %" G_GSIZE_FORMAT " tensors):\n",
+              sm_gguf_get_version (g), sm_gguf_n_kv (g), sm_gguf_n_tensors (g));
+      for (gsize i = 0; i < sm_gguf_n_kv (g); i++)
+        {
+          g_autofree char *v = sm_gguf_kv_to_string (g, i);
+          printf ("  %-40s %s\n", sm_gguf_kv_key (g, i), v);
+        }
+    }
+  sm_cli_model_options_clear (&mopts);
+  return 0;
+}

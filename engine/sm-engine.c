@@ -1,0 +1,678 @@
+/* sm-engine.c: the engine thread and its async calls.
+ *
+ * Jobs are GTasks queued to one thread; that thread alone touches the model and session.
+ * Settings arrive as atomics and are applied between tokens.  Text goes back through a
+ * per-generation buffer that a single source on the caller's context drains, so deliveries
+ * coalesce to one per frame however fast tokens come.
+ */
+#define G_LOG_DOMAIN "SmEngine"
+
+#include "sm-engine.h"
+#include "sm-session.h"
+#include "sm-threads.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One delivery of streamed text per this many ms: a 60 Hz frame. */
+#define TEXT_FLUSH_MS 16
+
+struct _SmEngine {
+  GObject      parent_instance;
+
+  GThread     *thread;
+  GAsyncQueue *jobs;          /* GTask *, or QUIT_JOB */
+
+  /* engine thread only */
+  SmModel     *model;
+  SmSession   *session;
+
+  SmProfiler  *prof;
+
+  /* settings waiting for the engine thread: -1 (or 0 for threads) when none */
+  gint         pending_pool;
+  gint         pending_level;
+  gint         pending_threads;
+  gint         pending_prof;
+
+  GMutex       lock;          /* guards stats and model_for_readers */
+  SmEngineStats stats;
+  SmModel     *model_for_readers;
+};
+
+G_DEFINE_FINAL_TYPE (SmEngine, sm_engine, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (sm-engine-error-quark, sm_engine_error)
+
+typedef void (*JobFunc) (SmEngine *self, GTask *task);
+
+/* ---- stats ----------------------------------------------------------------------------------- */
+
+void
+sm_engine_stats_clear (SmEngineStats *stats)
+{
+  g_clear_pointer (&stats->model_name, g_free);
+  g_clear_pointer (&stats->model_arch, g_free);
+  g_clear_pointer (&stats->model_types, g_free);
+}
+
+static guint64
+resident_bytes (void)
+{
+  /* statm: size resident shared text lib data dt, in pages */
+  FILE *f = fopen ("/proc/self/statm", "r");
+  unsigned long size = 0, resident = 0;
+
+  if (f == NULL)
+    return 0;
+  if (fscanf (f, "%lu %lu", &size, &resident) != 2)
+    resident = 0;
+  fclose (f);
+  return (guint64) resident * (guint64) sysconf (_SC_PAGESIZE);
+}
+
+static void
+stats_update_config (SmEngine *self)
+{
+  g_mutex_lock (&self->lock);
+  self->stats.pool_enabled = sm_pool_get_enabled (sm_pool_default ());
+  self->stats.kernel_level = sm_kernels_get_level ();
+  self->stats.threads = sm_threads_get_count ();
+  self->stats.profiling = sm_profiler_get_enabled (self->prof);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+sm_engine_get_stats (SmEngine *self, SmEngineStats *out)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+
+  g_mutex_lock (&self->lock);
+  *out = self->stats;
+  out->model_name = g_strdup (self->stats.model_name);
+  out->model_arch = g_strdup (self->stats.model_arch);
+  out->model_types = g_strdup (self->stats.model_types);
+  g_mutex_unlock (&self->lock);
+
+  sm_pool_get_stats (sm_pool_default (), &out->pool);
+  out->resident_bytes = resident_bytes ();
+}
+
+SmModel *
+sm_engine_dup_model (SmEngine *self)
+{
+  SmModel *model = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->model_for_readers)
+    model = sm_model_ref (self->model_for_readers);
+  g_mutex_unlock (&self->lock);
+  return model;
+}
+
+SmProfiler *
+sm_engine_get_profiler (SmEngine *self)
+{
+  return self->prof;
+}
+
+/* ---- settings -------------------------------------------------------------------------------- */
+
+/* Engine thread: apply whatever changed since the last token. */
+static void
+apply_settings (SmEngine *self)
+{
+  int v;
+  gboolean changed = FALSE;
+
+  if ((v = g_atomic_int_exchange (&self->pending_pool, -1)) >= 0)
+    {
+      sm_pool_set_enabled (sm_pool_default (), v);
+      changed = TRUE;
+    }
+  if ((v = g_atomic_int_exchange (&self->pending_level, -1)) >= 0)
+    {
+      g_autoptr (GError) error = NULL;
+      /* Validated when it was asked for, so this cannot fail on the same CPU. */
+      if (!sm_kernels_set_level ((SmKernelLevel) v, &error))
+        g_warning ("%s", error->message);
+      changed = TRUE;
+    }
+  if ((v = g_atomic_int_exchange (&self->pending_threads, 0)) > 0)
+    {
+      sm_threads_set_count (v);
+      changed = TRUE;
+    }
+  if ((v = g_atomic_int_exchange (&self->pending_prof, -1)) >= 0)
+    {
+      sm_profiler_set_enabled (self->prof, v);
+      changed = TRUE;
+    }
+  if (changed)
+    stats_update_config (self);
+}
+
+static void
+job_apply (SmEngine *self, GTask *task)
+{
+  apply_settings (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void push_job (SmEngine *self, GTask *task, JobFunc func);
+
+static void
+queue_apply (SmEngine *self)
+{
+  /* While a generation runs, its next token applies the change first; this job then finds
+   * nothing left to do. */
+  GTask *task = g_task_new (self, NULL, NULL, NULL);
+  g_task_set_source_tag (task, queue_apply);
+  push_job (self, task, job_apply);
+}
+
+void
+sm_engine_set_pool_enabled (SmEngine *self, gboolean enabled)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_atomic_int_set (&self->pending_pool, !!enabled);
+  queue_apply (self);
+}
+
+gboolean
+sm_engine_set_kernel_level (SmEngine *self, SmKernelLevel level, GError **error)
+{
+  const char *why_not = NULL;
+
+  g_return_val_if_fail (SM_IS_ENGINE (self), FALSE);
+
+  if ((int) level < 0 || level >= SM_KERNEL_N_LEVELS || !sm_kernels_level_supported (level, &why_not))
+    {
+      g_set_error (error, SM_KERNELS_ERROR, SM_KERNELS_ERROR_UNSUPPORTED,
+                   "Cannot use the %s kernels: %s", sm_kernel_level_to_string (level),
+                   why_not ? why_not : "unknown level");
+      return FALSE;
+    }
+  g_atomic_int_set (&self->pending_level, (int) level);
+  queue_apply (self);
+  return TRUE;
+}
+
+void
+sm_engine_set_threads (SmEngine *self, int n_threads)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_atomic_int_set (&self->pending_threads, CLAMP (n_threads, 1, SM_MAX_THREADS));
+  queue_apply (self);
+}
+
+void
+sm_engine_set_profiling (SmEngine *self, gboolean enabled)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_atomic_int_set (&self->pending_prof, !!enabled);
+  queue_apply (self);
+}
+
+/* ---- the thread ------------------------------------------------------------------------------- */
+
+/* Tells the thread to end; not a task. */
+static int quit_marker;
+#define QUIT_JOB ((gpointer) &quit_marker)
+
+static gpointer
+engine_thread (gpointer data)
+{
+  /* The queue is ours to keep: the last task's unref may finalize the engine right here. */
+  GAsyncQueue *jobs = g_async_queue_ref (((SmEngine *) data)->jobs);
+
+  for (;;)
+    {
+      gpointer item = g_async_queue_pop (jobs);
+
+      if (item == QUIT_JOB)
+        break;
+
+      GTask *task = item;
+      SmEngine *self = g_task_get_source_object (task);
+      JobFunc func = g_object_get_data (G_OBJECT (task), "sm-job-func");
+      apply_settings (self);
+      func (self, task);
+      g_object_unref (task);
+    }
+
+  g_async_queue_unref (jobs);
+  return NULL;
+}
+
+static void
+push_job (SmEngine *self, GTask *task, JobFunc func)
+{
+  g_object_set_data (G_OBJECT (task), "sm-job-func", func);
+  g_async_queue_push (self->jobs, task);   /* the queue owns the task's reference */
+}
+
+/* ---- load ------------------------------------------------------------------------------------- */
+
+typedef struct {
+  char    *path;
+  char    *tokenizer_path;
+  gboolean preset;
+  SmPreset which;
+  guint64  seed;
+} LoadData;
+
+static void
+load_data_free (gpointer p)
+{
+  LoadData *d = p;
+  g_free (d->path);
+  g_free (d->tokenizer_path);
+  g_free (d);
+}
+
+static void
+install_model (SmEngine *self, SmModel *model)
+{
+  g_autoptr (GError) error = NULL;
+  SmSession *session = sm_session_new (model, sm_pool_default (), 0, &error);
+  const SmModelConfig *c = sm_model_get_config (model);
+
+  g_clear_pointer (&self->session, sm_session_free);
+  g_clear_pointer (&self->model, sm_model_unref);
+  self->model = model;
+  self->session = session;
+  sm_session_set_profiler (session, self->prof);
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->model_for_readers, sm_model_unref);
+  self->model_for_readers = sm_model_ref (model);
+  g_free (self->stats.model_name);
+  g_free (self->stats.model_arch);
+  g_free (self->stats.model_types);
+  self->stats.model_name = g_strdup (sm_model_get_name (model));
+  self->stats.model_arch = g_strdup (c->arch == SM_ARCH_GPT ? "gpt" : "llama");
+  self->stats.model_types = sm_model_describe_types (model);
+  self->stats.model_params = sm_model_n_params (model);
+  memset (&self->stats.gen, 0, sizeof self->stats.gen);
+  self->stats.gen.context_size = sm_session_get_n_ctx (session);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+job_load (SmEngine *self, GTask *task)
+{
+  LoadData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+  SmModel *model;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (d->preset)
+    model = sm_model_new_preset (d->which, d->seed);
+  else
+    model = sm_model_load (d->path, d->tokenizer_path, &error);
+
+  /* A failed load leaves the previous model in place. */
+  if (model == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  install_model (self, model);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+sm_engine_load_async (SmEngine            *self,
+                      const char          *path,
+                      const char          *tokenizer_path,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  GTask *task;
+  LoadData *d;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail (path != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_load_async);
+  d = g_new0 (LoadData, 1);
+  d->path = g_strdup (path);
+  d->tokenizer_path = g_strdup (tokenizer_path);
+  g_task_set_task_data (task, d, load_data_free);
+  push_job (self, task, job_load);
+}
+
+gboolean
+sm_engine_load_finish (SmEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+sm_engine_load_preset_async (SmEngine            *self,
+                             SmPreset             preset,
+                             guint64              seed,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  GTask *task;
+  LoadData *d;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail (preset < SM_N_PRESETS);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_load_preset_async);
+  d = g_new0 (LoadData, 1);
+  d->preset = TRUE;
+  d->which = preset;
+  d->seed = seed;
+  g_task_set_task_data (task, d, load_data_free);
+  push_job (self, task, job_load);
+}
+
+gboolean
+sm_engine_load_preset_finish (SmEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- generate ----------------------------------------------------------------------------------- */
+
+/* Shared by the engine thread (producer) and the caller's context (consumer); refcounted
+ * because a flush source may outlive the task. */
+typedef struct {
+  gint              ref_count;
+  SmEngine         *engine;        /* borrowed: the task holds a reference */
+  char             *prompt;
+  SmGenerateParams  params;
+  char            **stop;          /* owned copy behind params.stop */
+  SmEngineTextFunc  text_func;
+  gpointer          text_data;
+  GDestroyNotify    text_destroy;
+  GMainContext     *context;
+
+  GMutex            lock;
+  GString          *text;          /* produced, not yet delivered */
+  GSource          *flush;         /* scheduled delivery, or NULL */
+  gboolean          closed;        /* finish ran: deliver nothing more */
+  SmGenerateStats   stats;
+} GenData;
+
+static GenData *
+gen_data_ref (GenData *g)
+{
+  g_atomic_int_inc (&g->ref_count);
+  return g;
+}
+
+static void
+gen_data_unref (gpointer p)
+{
+  GenData *g = p;
+
+  if (!g_atomic_int_dec_and_test (&g->ref_count))
+    return;
+  if (g->text_destroy)
+    g->text_destroy (g->text_data);
+  g_free (g->prompt);
+  g_strfreev (g->stop);
+  g_main_context_unref (g->context);
+  g_mutex_clear (&g->lock);
+  g_string_free (g->text, TRUE);
+  g_free (g);
+}
+
+/* Caller's context: hand over what has accumulated. */
+static void
+deliver (GenData *g)
+{
+  g_autofree char *text = NULL;
+
+  g_mutex_lock (&g->lock);
+  if (g->text->len > 0 && !g->closed)
+    {
+      text = g_strndup (g->text->str, g->text->len);
+      g_string_truncate (g->text, 0);
+    }
+  g_mutex_unlock (&g->lock);
+
+  if (text && g->text_func)
+    g->text_func (g->engine, text, g->text_data);
+}
+
+static gboolean
+flush_cb (gpointer data)
+{
+  GenData *g = data;
+
+  g_mutex_lock (&g->lock);
+  g_clear_pointer (&g->flush, g_source_unref);
+  g_mutex_unlock (&g->lock);
+  deliver (g);
+  return G_SOURCE_REMOVE;
+}
+
+/* Engine thread: text from the generation loop. */
+static void
+on_text (const char *text, gsize len, gpointer user)
+{
+  GenData *g = user;
+
+  g_mutex_lock (&g->lock);
+  g_string_append_len (g->text, text, len);
+  if (g->flush == NULL && !g->closed)
+    {
+      /* The first text goes out at once (time to first token is felt); later text waits
+       * for the frame so deliveries coalesce. */
+      g->flush = g->stats.generated_tokens <= 1 ? g_idle_source_new ()
+                                                : g_timeout_source_new (TEXT_FLUSH_MS);
+      g_source_set_priority (g->flush, G_PRIORITY_DEFAULT);
+      g_source_set_callback (g->flush, flush_cb, gen_data_ref (g), gen_data_unref);
+      g_source_attach (g->flush, g->context);
+    }
+  g_mutex_unlock (&g->lock);
+}
+
+static gboolean
+on_before_token (gpointer user)
+{
+  GenData *g = user;
+  apply_settings (g->engine);
+  return TRUE;
+}
+
+static void
+on_progress (const SmGenerateStats *stats, gpointer user)
+{
+  GenData *g = user;
+  SmEngine *self = g->engine;
+
+  g_mutex_lock (&g->lock);
+  g->stats = *stats;
+  g_mutex_unlock (&g->lock);
+
+  g_mutex_lock (&self->lock);
+  self->stats.gen = *stats;
+  self->stats.prefill_tps = sm_generate_stats_prefill_tps (stats);
+  self->stats.decode_tps = sm_generate_stats_decode_tps (stats);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+job_generate (SmEngine *self, GTask *task)
+{
+  GenData *g = g_task_get_task_data (task);
+  SmGenerateCallbacks cb = { on_text, on_before_token, on_progress, g };
+  GError *error = NULL;
+  SmGenerateStats stats;
+  gboolean ok;
+
+  if (self->session == NULL)
+    {
+      g_task_return_new_error (task, SM_ENGINE_ERROR, SM_ENGINE_ERROR_NO_MODEL,
+                               "No model is loaded");
+      return;
+    }
+
+  g_mutex_lock (&self->lock);
+  self->stats.generating = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  ok = sm_generate (self->session, g->prompt, &g->params, &cb,
+                    g_task_get_cancellable (task), &stats, &error);
+
+  g_mutex_lock (&g->lock);
+  g->stats = stats;
+  g_mutex_unlock (&g->lock);
+  g_mutex_lock (&self->lock);
+  self->stats.generating = FALSE;
+  self->stats.gen = stats;
+  self->stats.prefill_tps = sm_generate_stats_prefill_tps (&stats);
+  self->stats.decode_tps = sm_generate_stats_decode_tps (&stats);
+  g_mutex_unlock (&self->lock);
+
+  if (!ok)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+sm_engine_generate_async (SmEngine               *self,
+                          const char             *prompt,
+                          const SmGenerateParams *params,
+                          SmEngineTextFunc        text_func,
+                          gpointer                text_data,
+                          GDestroyNotify          text_destroy,
+                          GCancellable           *cancellable,
+                          GAsyncReadyCallback     callback,
+                          gpointer                user_data)
+{
+  GTask *task;
+  GenData *g;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail (prompt != NULL);
+  g_return_if_fail (params != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_generate_async);
+  /* A cancelled generation still returns its stats: cancellation is a stop reason. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  g = g_new0 (GenData, 1);
+  g->ref_count = 1;
+  g->engine = self;
+  g->prompt = g_strdup (prompt);
+  g->params = *params;
+  g->stop = g_strdupv ((char **) params->stop);
+  g->params.stop = (const char *const *) g->stop;
+  g->text_func = text_func;
+  g->text_data = text_data;
+  g->text_destroy = text_destroy;
+  g->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&g->lock);
+  g->text = g_string_new (NULL);
+  g_task_set_task_data (task, g, gen_data_unref);
+  push_job (self, task, job_generate);
+}
+
+gboolean
+sm_engine_generate_finish (SmEngine         *self,
+                           GAsyncResult     *result,
+                           SmGenerateStats  *stats,
+                           GError          **error)
+{
+  GenData *g;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  /* Deliver what is still buffered before the caller hears the generation ended. */
+  g = g_task_get_task_data (G_TASK (result));
+  deliver (g);
+  g_mutex_lock (&g->lock);
+  g->closed = TRUE;
+  if (g->flush)
+    {
+      g_source_destroy (g->flush);
+      g_clear_pointer (&g->flush, g_source_unref);
+    }
+  if (stats)
+    *stats = g->stats;
+  g_mutex_unlock (&g->lock);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- object ------------------------------------------------------------------------------------ */
+
+static void
+sm_engine_dispose (GObject *object)
+{
+  SmEngine *self = SM_ENGINE (object);
+
+  if (self->thread)
+    {
+      g_async_queue_push (self->jobs, QUIT_JOB);
+      if (g_thread_self () == self->thread)
+        g_thread_unref (self->thread);   /* the last reference went on our own thread */
+      else
+        g_thread_join (self->thread);
+      self->thread = NULL;
+    }
+  /* The thread has stopped (or this is it): its state is ours now. */
+  g_clear_pointer (&self->session, sm_session_free);
+  g_clear_pointer (&self->model, sm_model_unref);
+  G_OBJECT_CLASS (sm_engine_parent_class)->dispose (object);
+}
+
+static void
+sm_engine_finalize (GObject *object)
+{
+  SmEngine *self = SM_ENGINE (object);
+
+  g_async_queue_unref (self->jobs);
+  g_clear_pointer (&self->model_for_readers, sm_model_unref);
+  sm_engine_stats_clear (&self->stats);
+  sm_profiler_free (self->prof);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (sm_engine_parent_class)->finalize (object);
+}
+
+static void
+sm_engine_class_init (SmEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sm_engine_dispose;
+  object_class->finalize = sm_engine_finalize;
+}
+
+static void
+sm_engine_init (SmEngine *self)
+{
+  g_mutex_init (&self->lock);
+  self->pending_pool = -1;
+  self->pending_level = -1;
+  self->pending_threads = 0;
+  self->pending_prof = -1;
+  self->prof = sm_profiler_new ();
+  self->jobs = g_async_queue_new ();
+  stats_update_config (self);
+  self->thread = g_thread_new ("sm-engine", engine_thread, self);
+}
+
+SmEngine *
+sm_engine_new (void)
+{
+  return g_object_new (SM_TYPE_ENGINE, NULL);
+}

@@ -1,0 +1,108 @@
+/* sm-engine.h: the engine thread.
+ *
+ * One thread owns the model and the session; every request is an async call in GIO's style
+ * (_async / _finish) whose callback runs on the caller's thread-default main context.  Tokens
+ * stream back on that context in batches (at most one delivery per frame), so a fast model
+ * cannot flood a UI.  Setting the pool, the kernel level, the thread count or profiling while
+ * a generation runs takes effect at the next token.  sm_engine_get_stats () may be called from
+ * any thread at any time and never waits for the engine.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sm-generate.h"
+#include "sm-kernels.h"
+#include "sm-model.h"
+#include "sm-pool.h"
+#include "sm-profiler.h"
+
+G_BEGIN_DECLS
+
+#define SM_TYPE_ENGINE (sm_engine_get_type ())
+G_DECLARE_FINAL_TYPE (SmEngine, sm_engine, SM, ENGINE, GObject)
+
+#define SM_ENGINE_ERROR (sm_engine_error_quark ())
+typedef enum {
+  SM_ENGINE_ERROR_NO_MODEL,   /* generate before any model was loaded */
+  SM_ENGINE_ERROR_BUSY,       /* a generation is already running */
+} SmEngineError;
+GQuark sm_engine_error_quark (void);
+
+typedef struct {
+  /* model */
+  char        *model_name;          /* NULL before a model is loaded */
+  char        *model_arch;
+  char        *model_types;
+  guint64      model_params;
+  /* engine configuration in force */
+  gboolean     pool_enabled;
+  SmKernelLevel kernel_level;       /* resolved (never AUTO) */
+  int          threads;
+  gboolean     profiling;
+  /* the current or last generation */
+  gboolean     generating;
+  SmGenerateStats gen;
+  double       prefill_tps;
+  double       decode_tps;
+  /* memory */
+  SmPoolStats  pool;
+  guint64      resident_bytes;      /* of the process, from /proc/self/statm */
+} SmEngineStats;
+
+void sm_engine_stats_clear (SmEngineStats *stats);
+
+/* Called on the caller's main context with the next piece of text (complete UTF-8). */
+typedef void (*SmEngineTextFunc) (SmEngine *engine, const char *text, gpointer user_data);
+
+SmEngine   *sm_engine_new                 (void);
+
+void        sm_engine_load_async          (SmEngine            *self,
+                                           const char          *path,
+                                           const char          *tokenizer_path,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean    sm_engine_load_finish         (SmEngine            *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
+void        sm_engine_load_preset_async   (SmEngine            *self,
+                                           SmPreset             preset,
+                                           guint64              seed,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean    sm_engine_load_preset_finish  (SmEngine            *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
+
+/* Continues @prompt (see sm_generate ()).  @text_func gets the text as it comes; it is not
+ * called after the finish callback. */
+void        sm_engine_generate_async      (SmEngine               *self,
+                                           const char             *prompt,
+                                           const SmGenerateParams *params,
+                                           SmEngineTextFunc        text_func,
+                                           gpointer                text_data,
+                                           GDestroyNotify          text_destroy,
+                                           GCancellable           *cancellable,
+                                           GAsyncReadyCallback     callback,
+                                           gpointer                user_data);
+gboolean    sm_engine_generate_finish     (SmEngine               *self,
+                                           GAsyncResult           *result,
+                                           SmGenerateStats        *stats,
+                                           GError                **error);
+
+/* Settings: validated at once, applied by the engine thread at its next token (or at once
+ * when idle). */
+void        sm_engine_set_pool_enabled    (SmEngine *self, gboolean enabled);
+gboolean    sm_engine_set_kernel_level    (SmEngine *self, SmKernelLevel level, GError **error);
+void        sm_engine_set_threads         (SmEngine *self, int n_threads);
+void        sm_engine_set_profiling       (SmEngine *self, gboolean enabled);
+
+SmProfiler *sm_engine_get_profiler        (SmEngine *self);
+/* A consistent copy; free with sm_engine_stats_clear (). */
+void        sm_engine_get_stats           (SmEngine *self, SmEngineStats *stats);
+/* The loaded model (a new reference), or NULL. */
+SmModel    *sm_engine_dup_model           (SmEngine *self);
+
+G_END_DECLS

@@ -1,0 +1,398 @@
+/* sm-forward.c: the transformer forward pass, read top to bottom.
+ *
+ * A chunk of n tokens at positions p0 .. p0+n-1 flows as rows of activation matrices:
+ * embed, then per layer norm -> q, k, v (k and v written straight into the KV cache) ->
+ * RoPE (LLaMA) -> causal attention -> output projection -> residual -> norm -> MLP ->
+ * residual, then the final norm and the logits of the last token.  With n > 1 (prefill) every
+ * linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read once per chunk, so
+ * a level switch lands at the next token.
+ */
+#include "sm-session-private.h"
+#include "sm-threads.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Activations of one chunk, rented from the session's pool for the call and returned after:
+ * with the pool on these are free-list hits, with it off fresh allocations. */
+typedef struct {
+  float       *x;        /* (n, dim)     residual stream                           */
+  float       *xb;       /* (n, dim)     a block's normed input, then its output   */
+  float       *q;        /* (n, q_dim)   queries                                   */
+  float       *att_out;  /* (n, q_dim)   attention output, before wo               */
+  float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate)              */
+  float       *hb2;      /* (n, hidden)  LLaMA: the up projection                  */
+  float       *att;      /* (n_threads, n, n_ctx) attention scores, a slab a thread */
+  SmBlockQ8_0 *xq;       /* (n, max_k / 32) activations quantized for Q8_0/Q4_0    */
+} Acts;
+
+typedef struct {
+  SmSession           *s;
+  const SmModelConfig *c;
+  const SmWeights     *w;
+  const SmKernels     *k;
+  Acts                 a;
+  int                  n;         /* tokens in this chunk */
+  int                  p0;        /* position of the first */
+  int                  n_threads; /* slabs in a.att */
+} Fwd;
+
+static inline gsize
+q_dim (const SmModelConfig *c)
+{
+  return (gsize) c->n_heads * c->head_dim;
+}
+
+static inline gsize
+kv_dim (const SmModelConfig *c)
+{
+  return (gsize) c->n_kv_heads * c->head_dim;
+}
+
+/* ---- building blocks ------------------------------------------------------------------------ */
+
+/* y (n, rows) = x (n, K) · W[row0 .. row0+rows)ᵀ + bias, for W in any stored type. */
+static void
+linear (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *bias,
+        const float *x, gsize ldx, float *y, gsize ldy)
+{
+  const gsize K = (gsize) W->shape[1];
+  const gsize N = (gsize) rows;
+  const int n = f->n;
+  const char *w = (const char *) W->data + (gsize) row0 * W->strides[0];
+
+  switch (W->dtype)
+    {
+    case SM_DTYPE_F32:
+      if (n == 1)
+        sm_gemv (N, K, (const float *) w, K, x, y);
+      else
+        sm_gemm (false, true, n, N, K, 1.0f, x, ldx, (const float *) w, K, 0.0f, y, ldy);
+      break;
+
+    case SM_DTYPE_Q8_0:
+    case SM_DTYPE_Q4_0:
+      {
+        const gsize nb = K / SM_QK;
+        for (int i = 0; i < n; i++)
+          f->k->quantize_row_q8_0 (x + i * ldx, f->a.xq + i * nb, K);
+        if (W->dtype == SM_DTYPE_Q8_0)
+          {
+            if (n == 1)
+              sm_gemv_q8_0 (N, K, (const SmBlockQ8_0 *) w, f->a.xq, y);
+            else
+              sm_gemm_q8_0 (n, N, K, (const SmBlockQ8_0 *) w, f->a.xq, y, ldy);
+          }
+        else
+          {
+            if (n == 1)
+              sm_gemv_q4_0 (N, K, (const SmBlockQ4_0 *) w, f->a.xq, y);
+            else
+              sm_gemm_q4_0 (n, N, K, (const SmBlockQ4_0 *) w, f->a.xq, y, ldy);
+          }
+      }
+      break;
+
+    case SM_DTYPE_F16:
+      for (int i = 0; i < n; i++)
+        sm_gemv_f16 (N, K, (const uint16_t *) w, K, x + i * ldx, y + i * ldy);
+      break;
+
+    case SM_DTYPE_BF16:
+      for (int i = 0; i < n; i++)
+        sm_gemv_bf16 (N, K, (const uint16_t *) w, K, x + i * ldx, y + i * ldy);
+      break;
+
+    case SM_N_DTYPES:
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (bias)
+    for (int i = 0; i < n; i++)
+      f->k->add (y + i * ldy, y + i * ldy, bias, N);
+
+  sm_profiler_op (f->s->prof, SM_OP_MATMUL, 2.0 * n * N * K,
+                  (double) sm_dtype_row_bytes (W->dtype, (gint64) K) * N + 4.0 * n * (K + N));
+}
+
+/* Row @row of an embedding table of any stored type, as f32. */
+static void
+embedding_row (const SmKernels *k, const SmTensor *E, gint64 row, float *out)
+{
+  const gsize dim = (gsize) E->shape[1];
+  const void *src = sm_tensor_row (E, row);
+
+  switch (E->dtype)
+    {
+    case SM_DTYPE_F32:
+      memcpy (out, src, dim * sizeof (float));
+      break;
+    case SM_DTYPE_F16:
+      k->f16_to_f32 (out, src, dim);
+      break;
+    case SM_DTYPE_BF16:
+      k->bf16_to_f32 (out, src, dim);
+      break;
+    case SM_DTYPE_Q8_0:
+      sm_dequantize_row_q8_0 (src, out, dim);
+      break;
+    case SM_DTYPE_Q4_0:
+      sm_dequantize_row_q4_0 (src, out, dim);
+      break;
+    case SM_N_DTYPES:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* x (n, dim) rows normed into out (n, dim): LayerNorm with bias for GPT, RMSNorm for LLaMA. */
+static void
+norm_rows (Fwd *f, const SmTensor *w, const SmTensor *b, const float *x, float *out, int rows)
+{
+  const gsize dim = (gsize) f->c->dim;
+
+  for (int i = 0; i < rows; i++)
+    {
+      if (f->c->arch == SM_ARCH_GPT)
+        f->k->layernorm (out + i * dim, x + i * dim, sm_tensor_f32 (w),
+                         b ? sm_tensor_f32 (b) : NULL, dim, f->c->norm_eps, NULL, NULL);
+      else
+        f->k->rmsnorm (out + i * dim, x + i * dim, sm_tensor_f32 (w), dim, f->c->norm_eps);
+    }
+  sm_profiler_op (f->s->prof, SM_OP_NORM, 5.0 * rows * dim, 12.0 * rows * dim);
+}
+
+static void
+residual_add (Fwd *f, float *x, const float *delta)
+{
+  gsize n = (gsize) f->n * f->c->dim;
+  f->k->add (x, x, delta, n);
+  sm_profiler_op (f->s->prof, SM_OP_ADD, (double) n, 12.0 * n);
+}
+
+/* ---- attention ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  Fwd         *f;
+  const float *Kc;   /* (n_ctx, kv_dim) this layer's keys   */
+  const float *Vc;   /* (n_ctx, kv_dim) this layer's values */
+} AttnJob;
+
+/* Heads [first, last) of the chunk: scores = q·Kᵀ/√hd over positions 0..p0+i, causal softmax,
+ * then the weighted sum of values.  Grouped-query: head h reads key/value head h / kv_mul. */
+static void
+attention_heads (void *user, int ith, int nth)
+{
+  const AttnJob *j = user;
+  const Fwd *f = j->f;
+  const SmKernels *k = f->k;
+  const SmModelConfig *c = f->c;
+  const gsize hd = (gsize) c->head_dim, qd = q_dim (c), kvd = kv_dim (c);
+  const int n = f->n, p0 = f->p0, T = p0 + n;
+  const int kv_mul = c->n_heads / c->n_kv_heads;
+  const float scale = 1.0f / sqrtf ((float) hd);
+  float *S = f->a.att + (gsize) ith * n * f->s->n_ctx;    /* (n, T) */
+  gsize first, last;
+
+  sm_threads_range ((gsize) c->n_heads, ith, nth, 1, &first, &last);
+  for (gsize h = first; h < last; h++)
+    {
+      const float *Qh = f->a.q + h * hd;                     /* (n, hd), row stride qd   */
+      const float *Kg = j->Kc + (h / kv_mul) * hd;           /* (T, hd), row stride kvd  */
+      const float *Vg = j->Vc + (h / kv_mul) * hd;           /* (T, hd), row stride kvd  */
+      float *out = f->a.att_out + h * hd;                    /* (n, hd), row stride qd   */
+
+      if (n == 1)
+        {
+          k->sgemv (T, hd, Kg, kvd, Qh, S);
+          k->scale (S, S, scale, T);
+          k->softmax (S, T);
+          memset (out, 0, hd * sizeof (float));
+          for (int t = 0; t < T; t++)
+            k->axpy (out, S[t], Vg + t * kvd, hd);
+        }
+      else
+        {
+          k->sgemm (false, true, n, T, hd, scale, Qh, qd, Kg, kvd, 0.0f, S, T);
+          for (int i = 0; i < n; i++)
+            k->softmax_causal (S + (gsize) i * T, T, p0 + i + 1);
+          k->sgemm (false, false, n, hd, T, 1.0f, S, T, Vg, kvd, 0.0f, out, qd);
+        }
+    }
+}
+
+static void
+attention (Fwd *f, int layer)
+{
+  const SmModelConfig *c = f->c;
+  const gsize layer_off = (gsize) layer * f->s->n_ctx * kv_dim (c);
+  AttnJob j = { f, f->s->key_cache + layer_off, f->s->value_cache + layer_off };
+  double T = f->p0 + f->n;
+  double flops = 4.0 * f->n * T * c->head_dim * c->n_heads;
+  int nth = MIN (f->n_threads, sm_threads_for_work (flops));
+
+  if (nth > 1)
+    sm_threads_run (MIN (nth, c->n_heads), attention_heads, &j);
+  else
+    attention_heads (&j, 0, 1);
+  sm_profiler_op (f->s->prof, SM_OP_ATTENTION, flops, 8.0 * T * kv_dim (c));
+}
+
+/* ---- the layers --------------------------------------------------------------------------------- */
+
+static void
+gpt_layer (Fwd *f, int l)
+{
+  const SmModelConfig *c = f->c;
+  const SmLayerWeights *L = &f->w->layers[l];
+  const gsize dim = c->dim, hidden = c->hidden_dim, kvd = kv_dim (c);
+  const gsize cache_row = ((gsize) l * f->s->n_ctx + f->p0) * kvd;
+  const float *bqkv = sm_tensor_f32 (L->bqkv);
+  Acts *a = &f->a;
+
+  /* attention block: the fused QKV weight is three stacked (dim, dim) matrices; K and V rows
+   * land directly in the cache at positions p0.. */
+  norm_rows (f, L->attn_norm, L->attn_norm_b, a->x, a->xb, f->n);
+  linear (f, L->wqkv, 0, dim, bqkv, a->xb, dim, a->q, dim);
+  linear (f, L->wqkv, dim, dim, bqkv + dim, a->xb, dim, f->s->key_cache + cache_row, kvd);
+  linear (f, L->wqkv, 2 * dim, dim, bqkv + 2 * dim, a->xb, dim, f->s->value_cache + cache_row, kvd);
+  attention (f, l);
+  linear (f, L->wo, 0, dim, sm_tensor_f32 (L->bo), a->att_out, dim, a->xb, dim);
+  residual_add (f, a->x, a->xb);
+
+  /* MLP block: 4×C GELU */
+  norm_rows (f, L->ffn_norm, L->ffn_norm_b, a->x, a->xb, f->n);
+  linear (f, L->w_up, 0, hidden, sm_tensor_f32 (L->b_up), a->xb, dim, a->hb, hidden);
+  f->k->gelu (a->hb, a->hb, (gsize) f->n * hidden);
+  sm_profiler_op (f->s->prof, SM_OP_GELU, 10.0 * f->n * hidden, 8.0 * f->n * hidden);
+  linear (f, L->w_down, 0, dim, sm_tensor_f32 (L->b_down), a->hb, hidden, a->xb, dim);
+  residual_add (f, a->x, a->xb);
+}
+
+static void
+llama_layer (Fwd *f, int l)
+{
+  const SmModelConfig *c = f->c;
+  const SmLayerWeights *L = &f->w->layers[l];
+  const gsize dim = c->dim, hidden = c->hidden_dim, qd = q_dim (c), kvd = kv_dim (c);
+  const gsize cache_row = ((gsize) l * f->s->n_ctx + f->p0) * kvd;
+  const int half = c->rope_dims / 2;
+  float *kc = f->s->key_cache + cache_row;     /* (n, kvd) this chunk's keys   */
+  float *vc = f->s->value_cache + cache_row;   /* (n, kvd) this chunk's values */
+  Acts *a = &f->a;
+
+  /* attention block */
+  norm_rows (f, L->attn_norm, NULL, a->x, a->xb, f->n);
+  linear (f, L->wq, 0, qd, NULL, a->xb, dim, a->q, qd);
+  linear (f, L->wk, 0, kvd, NULL, a->xb, dim, kc, kvd);
+  linear (f, L->wv, 0, kvd, NULL, a->xb, dim, vc, kvd);
+  for (int i = 0; i < f->n; i++)
+    {
+      const gsize pos = (gsize) (f->p0 + i);
+      const float *cos_t = f->s->model->rope_cos + pos * half;
+      const float *sin_t = f->s->model->rope_sin + pos * half;
+      f->k->rope (a->q + i * qd, c->n_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+      f->k->rope (kc + i * kvd, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+    }
+  sm_profiler_op (f->s->prof, SM_OP_ROPE, 6.0 * f->n * (qd + kvd), 8.0 * f->n * (qd + kvd));
+  attention (f, l);
+  linear (f, L->wo, 0, dim, NULL, a->att_out, qd, a->xb, dim);
+  residual_add (f, a->x, a->xb);
+
+  /* MLP block: SwiGLU */
+  norm_rows (f, L->ffn_norm, NULL, a->x, a->xb, f->n);
+  linear (f, L->w_gate, 0, hidden, NULL, a->xb, dim, a->hb, hidden);
+  linear (f, L->w_up, 0, hidden, NULL, a->xb, dim, a->hb2, hidden);
+  f->k->swiglu (a->hb, a->hb, a->hb2, (gsize) f->n * hidden);
+  sm_profiler_op (f->s->prof, SM_OP_SILU, 6.0 * f->n * hidden, 12.0 * f->n * hidden);
+  linear (f, L->w_down, 0, dim, NULL, a->hb, hidden, a->xb, dim);
+  residual_add (f, a->x, a->xb);
+}
+
+/* ---- the pass ------------------------------------------------------------------------------------ */
+
+static void
+acts_rent (Fwd *f)
+{
+  const SmModelConfig *c = f->c;
+  SmPool *pool = f->s->pool;
+  const gsize n = f->n, dim = c->dim, hidden = c->hidden_dim, qd = q_dim (c);
+  const gsize max_k = MAX (MAX (dim, hidden), qd);
+
+  f->a.x = sm_pool_rent (pool, n * dim * sizeof (float));
+  f->a.xb = sm_pool_rent (pool, n * dim * sizeof (float));
+  f->a.q = sm_pool_rent (pool, n * qd * sizeof (float));
+  f->a.att_out = sm_pool_rent (pool, n * qd * sizeof (float));
+  f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
+  f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
+  f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * n * f->s->n_ctx * sizeof (float));
+  f->a.xq = sm_pool_rent (pool, n * (max_k / SM_QK + 1) * sizeof (SmBlockQ8_0));
+}
+
+static void
+acts_return (Fwd *f)
+{
+  SmPool *pool = f->s->pool;
+
+  sm_pool_return (pool, f->a.x);
+  sm_pool_return (pool, f->a.xb);
+  sm_pool_return (pool, f->a.q);
+  sm_pool_return (pool, f->a.att_out);
+  sm_pool_return (pool, f->a.hb);
+  sm_pool_return (pool, f->a.hb2);
+  sm_pool_return (pool, f->a.att);
+  sm_pool_return (pool, f->a.xq);
+}
+
+void
+sm_forward (SmSession *s, const gint32 *tokens, int n)
+{
+  Fwd f = {
+    .s = s,
+    .c = &s->model->config,
+    .w = &s->model->w,
+    .k = sm_kernels (),
+    .n = n,
+    .p0 = s->pos,
+    .n_threads = sm_threads_get_count (),
+  };
+  const SmModelConfig *c = f.c;
+  const gsize dim = c->dim;
+
+  g_assert (n >= 1 && n <= s->n_batch && s->pos + n <= s->n_ctx);
+
+  sm_profiler_mark (s->prof);
+  acts_rent (&f);
+
+  /* token (and, for GPT, position) embeddings */
+  for (int i = 0; i < n; i++)
+    {
+      embedding_row (f.k, f.w->token_embd, tokens[i], f.a.x + i * dim);
+      if (c->arch == SM_ARCH_GPT)
+        f.k->add (f.a.x + i * dim, f.a.x + i * dim, sm_tensor_row (f.w->pos_embd, f.p0 + i), dim);
+    }
+  sm_profiler_op (s->prof, SM_OP_EMBED, (double) n * dim, 8.0 * n * dim);
+
+  for (int l = 0; l < c->n_layers; l++)
+    {
+      if (c->arch == SM_ARCH_GPT)
+        gpt_layer (&f, l);
+      else
+        llama_layer (&f, l);
+    }
+
+  /* final norm and the logits, for the last token only */
+  {
+    float *last = f.a.x + (gsize) (n - 1) * dim;
+    int keep_n = f.n;
+
+    norm_rows (&f, f.w->output_norm, f.w->output_norm_b, last, f.a.xb, 1);
+    f.n = 1;
+    linear (&f, f.w->output, 0, c->vocab_size, NULL, f.a.xb, dim, s->logits, c->vocab_size);
+    f.n = keep_n;
+  }
+
+  acts_return (&f);
+  s->pos += n;
+}

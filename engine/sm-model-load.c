@@ -1,0 +1,440 @@
+/* sm-model-load.c: building an SmModel from a file: GGUF (architecture `llama`), a llama2.c
+ * checkpoint with its tokenizer.bin, or a SmallMind checkpoint.  The format is told by the
+ * file's first bytes, never by its name.  Weights are borrowed from the mapped file in their
+ * stored type. */
+#include "sm-model-private.h"
+#include "sm-checkpoint.h"
+#include "sm-gguf.h"
+#include "sm-llama2c.h"
+
+#include <string.h>
+
+/* ---- GGUF ------------------------------------------------------------------------------------- */
+
+static gboolean
+gguf_u32 (SmGguf *g, const char *key, int *out, gboolean required, int fallback, GError **error)
+{
+  guint32 v;
+
+  if (sm_gguf_find_key (g, key) < 0)
+    {
+      if (required)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                       "GGUF metadata lacks '%s'", key);
+          return FALSE;
+        }
+      *out = fallback;
+      return TRUE;
+    }
+  if (!sm_gguf_get_u32 (g, key, &v, error))
+    return FALSE;
+  if (v > G_MAXINT)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "GGUF metadata '%s' = %u is out of range", key, v);
+      return FALSE;
+    }
+  *out = (int) v;
+  return TRUE;
+}
+
+static gboolean
+gguf_f32 (SmGguf *g, const char *key, float *out, float fallback, GError **error)
+{
+  if (sm_gguf_find_key (g, key) < 0)
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  return sm_gguf_get_f32 (g, key, out, error);
+}
+
+/* SmallMind's own tokenizers, stored under keys llama.cpp does not define. */
+static SmTokenizer *
+gguf_tokenizer (SmGguf *g, GError **error)
+{
+  g_autofree char *kind = NULL;
+
+  if (sm_gguf_find_key (g, "tokenizer.ggml.model") >= 0)
+    kind = sm_gguf_get_string (g, "tokenizer.ggml.model", NULL);
+  if (g_strcmp0 (kind, "smallmind-bytes") == 0)
+    return sm_tokenizer_new_bytes ();
+  if (g_strcmp0 (kind, "smallmind-bpe") == 0)
+    {
+      guint64 n = 0;
+      g_autofree gint32 *merges = sm_gguf_get_i32_array (g, "smallmind.tokenizer.merges", &n, error);
+      if (merges == NULL && n == 0 && error && *error)
+        return NULL;
+      if (n % 2)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                       "smallmind.tokenizer.merges holds an odd number of ids (%" G_GUINT64_FORMAT ")", n);
+          return NULL;
+        }
+      return sm_tokenizer_new_bpe (merges, n / 2, error);
+    }
+  return sm_tokenizer_new_from_gguf (g, error);
+}
+
+static SmModel *
+load_gguf (const char *path, GError **error)
+{
+  g_autoptr (SmGguf) g = sm_gguf_open (path, error);
+  g_autofree char *arch = NULL;
+  SmModelConfig c = { .rope_mode = SM_ROPE_NORM };
+  const SmGgufTensorInfo *embd;
+  g_autoptr (SmModel) model = NULL;
+  char key[128];
+
+  if (g == NULL)
+    return NULL;
+  arch = sm_gguf_get_string (g, "general.architecture", error);
+  if (arch == NULL)
+    return NULL;
+  if (strcmp (arch, "llama") == 0)
+    c.arch = SM_ARCH_LLAMA;
+  else if (strcmp (arch, "gpt2") == 0)
+    c.arch = SM_ARCH_GPT;
+  else
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                   "GGUF architecture '%s' is not supported (only 'llama' and SmallMind's 'gpt2')", arch);
+      return NULL;
+    }
+
+#define KEY(suffix) (g_snprintf (key, sizeof key, "%s." suffix, arch), key)
+  if (!gguf_u32 (g, KEY ("embedding_length"), &c.dim, TRUE, 0, error) ||
+      !gguf_u32 (g, KEY ("block_count"), &c.n_layers, TRUE, 0, error) ||
+      !gguf_u32 (g, KEY ("feed_forward_length"), &c.hidden_dim, TRUE, 0, error) ||
+      !gguf_u32 (g, KEY ("attention.head_count"), &c.n_heads, TRUE, 0, error) ||
+      !gguf_u32 (g, KEY ("attention.head_count_kv"), &c.n_kv_heads, FALSE, c.n_heads, error) ||
+      !gguf_u32 (g, KEY ("context_length"), &c.context_length, TRUE, 0, error))
+    return NULL;
+  if (c.n_heads <= 0)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID, "GGUF head count is 0");
+      return NULL;
+    }
+  c.head_dim = c.dim / c.n_heads;
+  if (c.arch == SM_ARCH_LLAMA)
+    {
+      if (!gguf_f32 (g, KEY ("attention.layer_norm_rms_epsilon"), &c.norm_eps, 1e-5f, error) ||
+          !gguf_f32 (g, KEY ("rope.freq_base"), &c.rope_base, 10000.0f, error) ||
+          !gguf_u32 (g, KEY ("rope.dimension_count"), &c.rope_dims, FALSE, c.head_dim, error))
+        return NULL;
+    }
+  else if (!gguf_f32 (g, KEY ("attention.layer_norm_epsilon"), &c.norm_eps, 1e-5f, error))
+    return NULL;
+#undef KEY
+
+  embd = sm_gguf_find_tensor (g, "token_embd.weight");
+  if (embd == NULL || embd->n_dims != 2)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "GGUF file has no 2-D token_embd.weight");
+      return NULL;
+    }
+  c.vocab_size = (int) MIN (embd->shape[0], (gint64) G_MAXINT);
+  c.tied_output = sm_gguf_find_tensor (g, "output.weight") == NULL;
+
+  model = sm_model_alloc (&c);
+  if (!sm_model_validate_config (model, error))
+    return NULL;
+
+  g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      SmTensorSlot *s = g_ptr_array_index (slots, i);
+      *s->slot = sm_gguf_get_tensor (g, s->name, error);
+      if (*s->slot == NULL)
+        return NULL;
+    }
+  if (!sm_model_validate (model, error))
+    return NULL;
+
+  model->tokenizer = gguf_tokenizer (g, error);
+  if (model->tokenizer == NULL)
+    return NULL;
+  if (sm_tokenizer_n_vocab (model->tokenizer) > c.vocab_size)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "The tokenizer has %d tokens but token_embd.weight has only %d rows",
+                   sm_tokenizer_n_vocab (model->tokenizer), c.vocab_size);
+      return NULL;
+    }
+
+  model->name = sm_gguf_find_key (g, "general.name") >= 0
+    ? sm_gguf_get_string (g, "general.name", NULL) : NULL;
+  if (model->name == NULL)
+    model->name = g_path_get_basename (path);
+  model->format = g_strdup ("gguf");
+  sm_model_init_rope (model);
+  return g_steal_pointer (&model);
+}
+
+/* ---- llama2.c -------------------------------------------------------------------------------- */
+
+static void
+unref_llama2c (gpointer p)
+{
+  sm_llama2c_unref (p);
+}
+
+SmModel *
+sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **error)
+{
+  g_autoptr (SmLlama2c) l = sm_llama2c_open (path, error);
+  g_autofree char *tok_path = NULL;
+  const SmLlama2cConfig *lc;
+  SmModelConfig c = { .arch = SM_ARCH_LLAMA, .rope_mode = SM_ROPE_NORM, .norm_eps = 1e-5f,
+                      .rope_base = 10000.0f };
+  g_autoptr (SmModel) model = NULL;
+
+  if (l == NULL)
+    return NULL;
+  lc = sm_llama2c_get_config (l);
+  c.vocab_size = lc->vocab_size;
+  c.dim = lc->dim;
+  c.n_layers = lc->n_layers;
+  c.n_heads = lc->n_heads;
+  c.n_kv_heads = lc->n_kv_heads;
+  c.head_dim = lc->n_heads > 0 ? lc->dim / lc->n_heads : 0;
+  c.hidden_dim = lc->hidden_dim;
+  c.context_length = lc->seq_len;
+  c.rope_dims = c.head_dim;
+  c.tied_output = lc->shared_classifier;
+
+  model = sm_model_alloc (&c);
+  if (!sm_model_validate_config (model, error))
+    return NULL;
+  g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      SmTensorSlot *s = g_ptr_array_index (slots, i);
+      *s->slot = sm_llama2c_get_tensor (l, s->name, error);
+      if (*s->slot == NULL)
+        return NULL;
+    }
+  if (!sm_model_validate (model, error))
+    return NULL;
+
+  /* llama2.c keeps its vocabulary in a separate file; by default the one beside the model. */
+  if (tokenizer_path == NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      tok_path = g_build_filename (dir, "tokenizer.bin", NULL);
+      tokenizer_path = tok_path;
+    }
+  model->tokenizer = sm_tokenizer_new_llama2c (tokenizer_path, c.vocab_size, error);
+  if (model->tokenizer == NULL)
+    {
+      g_prefix_error (error, "llama2.c tokenizer %s: ", tokenizer_path);
+      return NULL;
+    }
+
+  model->name = g_path_get_basename (path);
+  if (g_str_has_suffix (model->name, ".bin"))
+    model->name[strlen (model->name) - 4] = '\0';
+  model->format = g_strdup ("llama2.c");
+  model->backing = g_steal_pointer (&l);
+  model->backing_free = unref_llama2c;
+  sm_model_init_rope (model);
+  return g_steal_pointer (&model);
+}
+
+/* ---- SmallMind checkpoint ------------------------------------------------------------------------ */
+
+static gboolean
+meta_int (JsonObject *o, const char *key, int *out, GError **error)
+{
+  JsonNode *n = o ? json_object_get_member (o, key) : NULL;
+  gint64 v;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                   "Checkpoint metadata lacks the integer config.%s", key);
+      return FALSE;
+    }
+  v = json_node_get_int (n);
+  if (v < 0 || v > G_MAXINT)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "Checkpoint config.%s = %" G_GINT64_FORMAT " is out of range", key, v);
+      return FALSE;
+    }
+  *out = (int) v;
+  return TRUE;
+}
+
+static SmTokenizer *
+checkpoint_tokenizer (JsonObject *meta, GError **error)
+{
+  JsonObject *t = json_object_has_member (meta, "tokenizer") ? json_object_get_object_member (meta, "tokenizer") : NULL;
+  const char *kind = t && json_object_has_member (t, "kind") ? json_object_get_string_member (t, "kind") : NULL;
+
+  if (g_strcmp0 (kind, "bytes") == 0)
+    return sm_tokenizer_new_bytes ();
+  if (g_strcmp0 (kind, "bpe") == 0)
+    {
+      JsonArray *a = json_object_has_member (t, "merges") ? json_object_get_array_member (t, "merges") : NULL;
+      guint n = a ? json_array_get_length (a) : 0;
+      g_autofree gint32 *merges = g_new (gint32, MAX (n, 1));
+
+      if (a == NULL || n % 2)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                       "Checkpoint tokenizer.merges must be an even-length array of ids");
+          return NULL;
+        }
+      for (guint i = 0; i < n; i++)
+        merges[i] = (gint32) json_array_get_int_element (a, i);
+      return sm_tokenizer_new_bpe (merges, n / 2, error);
+    }
+  g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+               "Checkpoint tokenizer kind '%s' is unknown (bytes or bpe)", kind ? kind : "(none)");
+  return NULL;
+}
+
+static void
+unref_checkpoint (gpointer p)
+{
+  sm_checkpoint_unref (p);
+}
+
+SmModel *
+sm_model_load_checkpoint (const char *path, GError **error)
+{
+  g_autoptr (SmCheckpoint) ck = sm_checkpoint_open (path, error);
+  JsonObject *meta, *cfg;
+  const char *arch;
+  SmModelConfig c = { .rope_mode = SM_ROPE_NORM, .norm_eps = 1e-5f, .rope_base = 10000.0f };
+  g_autoptr (SmModel) model = NULL;
+
+  if (ck == NULL)
+    return NULL;
+  meta = sm_checkpoint_get_metadata (ck);
+  cfg = json_object_has_member (meta, "config") ? json_object_get_object_member (meta, "config") : NULL;
+  arch = cfg && json_object_has_member (cfg, "arch") ? json_object_get_string_member (cfg, "arch") : NULL;
+  if (g_strcmp0 (arch, "gpt") == 0)
+    c.arch = SM_ARCH_GPT;
+  else if (g_strcmp0 (arch, "llama") == 0)
+    c.arch = SM_ARCH_LLAMA;
+  else
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                   "Checkpoint config.arch is '%s' (gpt or llama expected)", arch ? arch : "(missing)");
+      return NULL;
+    }
+  if (!meta_int (cfg, "vocab_size", &c.vocab_size, error) || !meta_int (cfg, "dim", &c.dim, error) ||
+      !meta_int (cfg, "n_layers", &c.n_layers, error) || !meta_int (cfg, "n_heads", &c.n_heads, error) ||
+      !meta_int (cfg, "n_kv_heads", &c.n_kv_heads, error) ||
+      !meta_int (cfg, "hidden_dim", &c.hidden_dim, error) ||
+      !meta_int (cfg, "context_length", &c.context_length, error))
+    return NULL;
+  if (json_object_has_member (cfg, "norm_eps"))
+    c.norm_eps = (float) json_object_get_double_member (cfg, "norm_eps");
+  if (json_object_has_member (cfg, "rope_base"))
+    c.rope_base = (float) json_object_get_double_member (cfg, "rope_base");
+  if (json_object_has_member (cfg, "tied_output"))
+    c.tied_output = json_object_get_boolean_member (cfg, "tied_output");
+  c.head_dim = c.n_heads > 0 ? c.dim / c.n_heads : 0;
+  c.rope_dims = c.head_dim;
+
+  model = sm_model_alloc (&c);
+  if (!sm_model_validate_config (model, error))
+    return NULL;
+  g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      SmTensorSlot *s = g_ptr_array_index (slots, i);
+      *s->slot = sm_checkpoint_get_tensor (ck, s->name, error);
+      if (*s->slot == NULL)
+        return NULL;
+    }
+  if (!sm_model_validate (model, error))
+    return NULL;
+  model->tokenizer = checkpoint_tokenizer (meta, error);
+  if (model->tokenizer == NULL)
+    return NULL;
+  if (sm_tokenizer_n_vocab (model->tokenizer) > c.vocab_size)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "The tokenizer has %d tokens but the model's vocabulary only %d",
+                   sm_tokenizer_n_vocab (model->tokenizer), c.vocab_size);
+      return NULL;
+    }
+  model->name = json_object_has_member (meta, "name")
+    ? g_strdup (json_object_get_string_member (meta, "name")) : g_path_get_basename (path);
+  model->format = g_strdup ("smallmind");
+  model->backing = g_steal_pointer (&ck);
+  model->backing_free = unref_checkpoint;
+  sm_model_init_rope (model);
+  return g_steal_pointer (&model);
+}
+
+/* ---- entry point -------------------------------------------------------------------------------- */
+
+typedef enum { FMT_UNKNOWN, FMT_GGUF, FMT_CHECKPOINT, FMT_LLAMA2C } FileFormat;
+
+static FileFormat
+sniff (const char *path, GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
+  guint8 head[4] = { 0 };
+  gsize got = 0;
+
+  if (in == NULL)
+    return FMT_UNKNOWN;
+  if (!g_input_stream_read_all (G_INPUT_STREAM (in), head, sizeof head, &got, NULL, error))
+    return FMT_UNKNOWN;
+  if (got < sizeof head)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                   "%s is too short (%" G_GSIZE_FORMAT " bytes) to be a model", path, got);
+      return FMT_UNKNOWN;
+    }
+  if (memcmp (head, "GGUF", 4) == 0)
+    return FMT_GGUF;
+  if (memcmp (head, "SMCK", 4) == 0)
+    return FMT_CHECKPOINT;
+  /* llama2.c has no magic in its legacy format (a header of int32s); its reader validates. */
+  return FMT_LLAMA2C;
+}
+
+SmModel *
+sm_model_load (const char *path, const char *tokenizer_path, GError **error)
+{
+  SmModel *model = NULL;
+  GError *local = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  switch (sniff (path, &local))
+    {
+    case FMT_GGUF:
+      model = load_gguf (path, &local);
+      break;
+    case FMT_CHECKPOINT:
+      model = sm_model_load_checkpoint (path, &local);
+      break;
+    case FMT_LLAMA2C:
+      model = sm_model_load_llama2c (path, tokenizer_path, &local);
+      break;
+    case FMT_UNKNOWN:
+    default:
+      break;
+    }
+
+  if (model == NULL)
+    {
+      /* Name the file: the caller may be juggling several. */
+      g_propagate_prefixed_error (error, local, "Cannot load %s: ", path);
+      return NULL;
+    }
+  g_free (model->path);
+  model->path = g_strdup (path);
+  return model;
+}

@@ -1,0 +1,80 @@
+/* sm-model-private.h: the weights behind SmModel, for the forward and backward passes and
+ * the loaders.  Shapes are (rows, cols) with rows = output features: y = x · Wᵀ. */
+#pragma once
+
+#include "sm-model.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  /* attention block */
+  SmTensor *attn_norm;     /* (dim)                                 */
+  SmTensor *attn_norm_b;   /* (dim)            GPT: LayerNorm bias  */
+  SmTensor *wqkv;          /* (3 dim, dim)     GPT: fused Q, K, V   */
+  SmTensor *bqkv;          /* (3 dim)          GPT                  */
+  SmTensor *wq;            /* (n_heads hd, dim)    LLaMA            */
+  SmTensor *wk;            /* (n_kv_heads hd, dim) LLaMA            */
+  SmTensor *wv;            /* (n_kv_heads hd, dim) LLaMA            */
+  SmTensor *wo;            /* (dim, n_heads hd)                     */
+  SmTensor *bo;            /* (dim)            GPT                  */
+  /* MLP block */
+  SmTensor *ffn_norm;      /* (dim)                                 */
+  SmTensor *ffn_norm_b;    /* (dim)            GPT                  */
+  SmTensor *w_gate;        /* (hidden, dim)    LLaMA: SwiGLU gate   */
+  SmTensor *w_up;          /* (hidden, dim)                         */
+  SmTensor *b_up;          /* (hidden)         GPT                  */
+  SmTensor *w_down;        /* (dim, hidden)                         */
+  SmTensor *b_down;        /* (dim)            GPT                  */
+} SmLayerWeights;
+
+typedef struct {
+  SmTensor       *token_embd;    /* (vocab, dim)                         */
+  SmTensor       *pos_embd;      /* (context, dim)   GPT                 */
+  SmLayerWeights *layers;        /* [n_layers]                           */
+  SmTensor       *output_norm;   /* (dim)                                */
+  SmTensor       *output_norm_b; /* (dim)            GPT                 */
+  SmTensor       *output;        /* (vocab, dim)     may be token_embd   */
+} SmWeights;
+
+struct _SmModel {
+  gint           ref_count;
+  SmModelConfig  config;
+  SmWeights      w;
+  SmTokenizer   *tokenizer;
+  char          *name;
+  char          *format;
+  char          *path;
+  /* RoPE tables, LLaMA only: (context_length, rope_dims / 2) each */
+  float         *rope_cos;
+  float         *rope_sin;
+  /* What keeps borrowed weights alive (a mapped file object), released last. */
+  gpointer       backing;
+  GDestroyNotify backing_free;
+};
+
+/* One expected weight tensor: its file name, where it goes, its shape. */
+typedef struct {
+  char      *name;
+  SmTensor **slot;
+  int        n_dims;
+  gint64     shape[2];
+} SmTensorSlot;
+
+/* Every weight tensor the config calls for, in file order (GPtrArray of SmTensorSlot, owning
+ * them).  A tied output is not listed: it is token_embd. */
+GPtrArray *sm_model_tensor_slots  (SmModel *model);
+
+/* Allocates model->w.layers and fills the derived fields of the config; validates shapes. */
+SmModel  *sm_model_alloc          (const SmModelConfig *config);
+/* Shapes only (before tensors are attached), then shapes and every tensor. */
+gboolean  sm_model_validate_config (SmModel *model, GError **error);
+gboolean  sm_model_validate       (SmModel *model, GError **error);
+/* The loaders of sm-model-load.c by format. */
+SmModel  *sm_model_load_checkpoint (const char *path, GError **error);
+SmModel  *sm_model_load_llama2c   (const char *path, const char *tokenizer_path, GError **error);
+void      sm_model_init_rope      (SmModel *model);
+
+/* Naming of the tensors, as GGUF's llama and gpt2 architectures name them. */
+char     *sm_layer_tensor_name    (int layer, const char *suffix);
+
+G_END_DECLS

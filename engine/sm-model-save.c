@@ -1,0 +1,243 @@
+/* sm-model-save.c: writing a model as GGUF, converting or quantizing its weights on the way
+ * (`smallmind-cli quantize`, `smallmind-cli init`). */
+#include "sm-model-private.h"
+#include "sm-checkpoint.h"
+#include "sm-gguf.h"
+
+#include <string.h>
+
+/* ggml's general.file_type numbers for "mostly <type>". */
+static guint32
+file_type (SmDType t)
+{
+  switch (t)
+    {
+    case SM_DTYPE_F16: return 1;
+    case SM_DTYPE_Q4_0: return 2;
+    case SM_DTYPE_Q8_0: return 7;
+    case SM_DTYPE_BF16: return 32;
+    case SM_DTYPE_F32:
+    default: return 0;
+    }
+}
+
+/* Row @r of @t as f32 into @out (cols). */
+static void
+row_to_f32 (SmTensor *t, gint64 r, float *out)
+{
+  const gsize cols = (gsize) t->shape[t->n_dims - 1];
+  const void *src = sm_tensor_row (t, r);
+
+  switch (t->dtype)
+    {
+    case SM_DTYPE_F32: memcpy (out, src, cols * sizeof (float)); break;
+    case SM_DTYPE_F16: for (gsize i = 0; i < cols; i++) out[i] = sm_fp16_to_fp32 (((const guint16 *) src)[i]); break;
+    case SM_DTYPE_BF16: for (gsize i = 0; i < cols; i++) out[i] = sm_bf16_to_fp32 (((const guint16 *) src)[i]); break;
+    case SM_DTYPE_Q8_0: sm_dequantize_row_q8_0 (src, out, cols); break;
+    case SM_DTYPE_Q4_0: sm_dequantize_row_q4_0 (src, out, cols); break;
+    case SM_N_DTYPES: default: g_assert_not_reached ();
+    }
+}
+
+/* @t converted to @want (a new tensor), or a new reference to @t when nothing changes. */
+static SmTensor *
+convert (SmTensor *t, SmDType want)
+{
+  const gint64 rows = t->n_dims == 2 ? t->shape[0] : 1;
+  const gint64 cols = t->shape[t->n_dims - 1];
+  g_autofree float *row = NULL;
+  SmTensor *out;
+
+  if (t->dtype == want)
+    return sm_tensor_ref (t);
+  out = sm_tensor_new (NULL, want, t->n_dims, t->shape);
+  row = g_new (float, cols);
+  for (gint64 r = 0; r < rows; r++)
+    {
+      gpointer dst = sm_tensor_row (out, r);
+      row_to_f32 (t, r, row);
+      switch (want)
+        {
+        case SM_DTYPE_F32: memcpy (dst, row, cols * sizeof (float)); break;
+        case SM_DTYPE_F16: for (gint64 i = 0; i < cols; i++) ((guint16 *) dst)[i] = sm_fp32_to_fp16 (row[i]); break;
+        case SM_DTYPE_BF16: for (gint64 i = 0; i < cols; i++) ((guint16 *) dst)[i] = sm_fp32_to_bf16 (row[i]); break;
+        case SM_DTYPE_Q8_0: sm_kernels ()->quantize_row_q8_0 (row, dst, cols); break;
+        case SM_DTYPE_Q4_0: sm_quantize_row_q4_0 (row, dst, cols); break;
+        case SM_N_DTYPES: default: g_assert_not_reached ();
+        }
+    }
+  return out;
+}
+
+typedef struct {
+  SmGgufWriter *w;
+  SmDType       weight_type;
+} SaveCtx;
+
+static void
+add_tensor (const char *name, SmTensor *t, gpointer data)
+{
+  SaveCtx *ctx = data;
+  SmDType want = SM_DTYPE_F32;
+  gint64 cols = t->shape[t->n_dims - 1];
+
+  /* Matrices take the asked-for type where their rows fit the blocks; vectors (norms,
+   * biases) and the position table stay f32, as the forward pass reads them directly. */
+  if (t->n_dims == 2 && !g_str_has_prefix (name, "position_embd"))
+    {
+      gboolean blocked = ctx->weight_type == SM_DTYPE_Q8_0 || ctx->weight_type == SM_DTYPE_Q4_0;
+      want = (!blocked || cols % SM_QK == 0) ? ctx->weight_type : SM_DTYPE_F32;
+    }
+  g_autoptr (SmTensor) c = convert (t, want);
+  sm_gguf_writer_add_tensor (ctx->w, name, c);
+}
+
+static void
+add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
+{
+  const int n = sm_tokenizer_n_vocab (tok);
+
+  switch (sm_tokenizer_get_kind (tok))
+    {
+    case SM_TOKENIZER_BYTES:
+      sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "smallmind-bytes");
+      break;
+    case SM_TOKENIZER_BPE:
+      {
+        gsize n_merges = 0;
+        const gint32 *merges = sm_tokenizer_get_merges (tok, &n_merges);
+        sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "smallmind-bpe");
+        sm_gguf_writer_set_i32_array (w, "smallmind.tokenizer.merges", merges, 2 * n_merges);
+      }
+      break;
+    case SM_TOKENIZER_SPM:
+    default:
+      {
+        g_autofree const char **pieces = g_new0 (const char *, n + 1);
+        g_autofree float *scores = g_new (float, n);
+        g_autofree gint32 *types = g_new (gint32, n);
+        for (int i = 0; i < n; i++)
+          {
+            pieces[i] = sm_tokenizer_token_piece (tok, i);
+            scores[i] = sm_tokenizer_token_score (tok, i);
+            types[i] = sm_tokenizer_token_type (tok, i);
+          }
+        sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "llama");
+        sm_gguf_writer_set_string_array (w, "tokenizer.ggml.tokens", pieces, n);
+        sm_gguf_writer_set_f32_array (w, "tokenizer.ggml.scores", scores, n);
+        sm_gguf_writer_set_i32_array (w, "tokenizer.ggml.token_type", types, n);
+        if (sm_tokenizer_bos (tok) >= 0)
+          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.bos_token_id", sm_tokenizer_bos (tok));
+        if (sm_tokenizer_eos (tok) >= 0)
+          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.eos_token_id", sm_tokenizer_eos (tok));
+        if (sm_tokenizer_unk (tok) >= 0)
+          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.unknown_token_id", sm_tokenizer_unk (tok));
+        sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_bos_token", sm_tokenizer_get_add_bos (tok));
+      }
+      break;
+    }
+}
+
+gboolean
+sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GError **error)
+{
+  const SmModelConfig *c = &model->config;
+  const char *arch = c->arch == SM_ARCH_GPT ? "gpt2" : "llama";
+  g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
+  SaveCtx ctx = { w, weight_type };
+
+#define KEY(suffix) (g_snprintf (key, sizeof key, "%s." suffix, arch), key)
+  char key[128];
+
+  sm_gguf_writer_set_string (w, "general.architecture", arch);
+  sm_gguf_writer_set_string (w, "general.name", model->name ? model->name : "model");
+  sm_gguf_writer_set_u32 (w, "general.file_type", file_type (weight_type));
+  sm_gguf_writer_set_u32 (w, KEY ("context_length"), c->context_length);
+  sm_gguf_writer_set_u32 (w, KEY ("embedding_length"), c->dim);
+  sm_gguf_writer_set_u32 (w, KEY ("block_count"), c->n_layers);
+  sm_gguf_writer_set_u32 (w, KEY ("feed_forward_length"), c->hidden_dim);
+  sm_gguf_writer_set_u32 (w, KEY ("attention.head_count"), c->n_heads);
+  if (c->arch == SM_ARCH_LLAMA)
+    {
+      sm_gguf_writer_set_u32 (w, KEY ("attention.head_count_kv"), c->n_kv_heads);
+      sm_gguf_writer_set_f32 (w, KEY ("attention.layer_norm_rms_epsilon"), c->norm_eps);
+      sm_gguf_writer_set_f32 (w, KEY ("rope.freq_base"), c->rope_base);
+      sm_gguf_writer_set_u32 (w, KEY ("rope.dimension_count"), c->rope_dims);
+    }
+  else
+    sm_gguf_writer_set_f32 (w, KEY ("attention.layer_norm_epsilon"), c->norm_eps);
+#undef KEY
+
+  add_tokenizer (w, model->tokenizer);
+  sm_model_foreach_tensor (model, add_tensor, &ctx);
+  return sm_gguf_writer_write (w, path, error);
+}
+
+/* ---- SmallMind checkpoint ------------------------------------------------------------------------ */
+
+typedef struct {
+  SmCheckpointWriter *w;
+} CkCtx;
+
+static void
+add_ck_tensor (const char *name, SmTensor *t, gpointer data)
+{
+  sm_checkpoint_writer_add_tensor (((CkCtx *) data)->w, name, t);
+}
+
+gboolean
+sm_model_save_checkpoint (SmModel *model, const char *path, JsonObject *extra, GError **error)
+{
+  const SmModelConfig *c = &model->config;
+  g_autoptr (SmCheckpointWriter) w = sm_checkpoint_writer_new ();
+  g_autoptr (JsonObject) meta = json_object_new ();
+  JsonObject *cfg = json_object_new ();
+  JsonObject *tok = json_object_new ();
+  CkCtx ctx = { w };
+
+  json_object_set_string_member (meta, "format", "smallmind");
+  json_object_set_string_member (meta, "name", model->name ? model->name : "model");
+  json_object_set_string_member (cfg, "arch", c->arch == SM_ARCH_GPT ? "gpt" : "llama");
+  json_object_set_int_member (cfg, "vocab_size", c->vocab_size);
+  json_object_set_int_member (cfg, "dim", c->dim);
+  json_object_set_int_member (cfg, "n_layers", c->n_layers);
+  json_object_set_int_member (cfg, "n_heads", c->n_heads);
+  json_object_set_int_member (cfg, "n_kv_heads", c->n_kv_heads);
+  json_object_set_int_member (cfg, "hidden_dim", c->hidden_dim);
+  json_object_set_int_member (cfg, "context_length", c->context_length);
+  json_object_set_double_member (cfg, "norm_eps", c->norm_eps);
+  json_object_set_double_member (cfg, "rope_base", c->rope_base);
+  json_object_set_boolean_member (cfg, "tied_output", c->tied_output);
+  json_object_set_object_member (meta, "config", cfg);
+
+  switch (sm_tokenizer_get_kind (model->tokenizer))
+    {
+    case SM_TOKENIZER_BYTES:
+      json_object_set_string_member (tok, "kind", "bytes");
+      break;
+    case SM_TOKENIZER_BPE:
+      {
+        gsize n = 0;
+        const gint32 *merges = sm_tokenizer_get_merges (model->tokenizer, &n);
+        JsonArray *a = json_array_new ();
+        for (gsize i = 0; i < 2 * n; i++)
+          json_array_add_int_element (a, merges[i]);
+        json_object_set_string_member (tok, "kind", "bpe");
+        json_object_set_array_member (tok, "merges", a);
+      }
+      break;
+    case SM_TOKENIZER_SPM:
+    default:
+      json_object_unref (tok);
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                   "A SentencePiece model is saved as GGUF, not as a SmallMind checkpoint");
+      return FALSE;
+    }
+  json_object_set_object_member (meta, "tokenizer", tok);
+  if (extra)
+    json_object_set_object_member (meta, "extra", json_object_ref (extra));
+
+  sm_checkpoint_writer_set_metadata (w, meta);
+  sm_model_foreach_tensor (model, add_ck_tensor, &ctx);
+  return sm_checkpoint_writer_write (w, path, error);
+}

@@ -1,0 +1,126 @@
+/* sm-session.c: a conversation's KV cache and position. */
+#include "sm-session-private.h"
+
+#include <string.h>
+
+/* Prefill runs in chunks of this many tokens: enough rows for GEMM to reach full speed, few
+ * enough that the chunk's activations (a few MB for a 15M model) stay modest. */
+#define PREFILL_CHUNK 512
+
+SmSession *
+sm_session_new (SmModel *model, SmPool *pool, int n_ctx, GError **error)
+{
+  const SmModelConfig *c;
+  SmSession *s;
+  gsize kv_floats;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  c = sm_model_get_config (model);
+  if (n_ctx <= 0 || n_ctx > c->context_length)
+    n_ctx = c->context_length;
+
+  kv_floats = (gsize) c->n_layers * n_ctx * c->n_kv_heads * c->head_dim;
+  s = g_new0 (SmSession, 1);
+  s->model = sm_model_ref (model);
+  s->pool = pool ? pool : sm_pool_default ();
+  s->n_ctx = n_ctx;
+  s->n_batch = MIN (PREFILL_CHUNK, n_ctx);
+  /* Zeroed so that nothing, even a bug, can read stale keys of another conversation. */
+  s->key_cache = sm_pool_rent0 (s->pool, kv_floats * sizeof (float));
+  s->value_cache = sm_pool_rent0 (s->pool, kv_floats * sizeof (float));
+  s->logits = sm_pool_rent0 (s->pool, (gsize) c->vocab_size * sizeof (float));
+  s->history = g_new0 (gint32, n_ctx);
+  (void) error;
+  return s;
+}
+
+void
+sm_session_free (SmSession *s)
+{
+  if (s == NULL)
+    return;
+  sm_pool_return (s->pool, s->key_cache);
+  sm_pool_return (s->pool, s->value_cache);
+  sm_pool_return (s->pool, s->logits);
+  g_free (s->history);
+  sm_model_unref (s->model);
+  g_free (s);
+}
+
+SmModel *
+sm_session_get_model (SmSession *s)
+{
+  return s->model;
+}
+
+int
+sm_session_get_n_ctx (SmSession *s)
+{
+  return s->n_ctx;
+}
+
+int
+sm_session_get_pos (SmSession *s)
+{
+  return s->pos;
+}
+
+void
+sm_session_rewind (SmSession *s, int pos)
+{
+  g_return_if_fail (pos >= 0);
+  /* Entries past pos are simply overwritten later: attention never reads beyond pos. */
+  s->pos = MIN (pos, s->pos);
+}
+
+void
+sm_session_set_profiler (SmSession *s, SmProfiler *profiler)
+{
+  s->prof = profiler;
+}
+
+const gint32 *
+sm_session_get_tokens (SmSession *s, int *n)
+{
+  *n = s->pos;
+  return s->history;
+}
+
+const float *
+sm_session_get_logits (SmSession *s)
+{
+  return s->logits;
+}
+
+gboolean
+sm_session_eval (SmSession *s, const gint32 *tokens, gsize n, GError **error)
+{
+  const SmModelConfig *c = sm_model_get_config (s->model);
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_return_val_if_fail (tokens != NULL || n == 0, FALSE);
+
+  if (n > (gsize) (s->n_ctx - s->pos))
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL,
+                   "%" G_GSIZE_FORMAT " more tokens do not fit: %d of the context's %d "
+                   "positions are used", n, s->pos, s->n_ctx);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+      {
+        g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                     "Token id %d is outside the vocabulary (0..%d)", tokens[i], c->vocab_size - 1);
+        return FALSE;
+      }
+
+  for (gsize done = 0; done < n; )
+    {
+      int chunk = (int) MIN ((gsize) s->n_batch, n - done);
+      memcpy (s->history + s->pos, tokens + done, chunk * sizeof (gint32));
+      sm_forward (s, tokens + done, chunk);
+      done += chunk;
+    }
+  return TRUE;
+}

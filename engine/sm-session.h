@@ -1,0 +1,48 @@
+/* sm-session.h: one conversation's state over a model: the KV cache and the position.
+ *
+ * The KV cache is rented from the pool when the session is made and held for its life; the
+ * activations of each evaluation are rented and returned per call, so with the pool on a
+ * steady decode makes no system allocation, and with it off the cost is visible.  A session
+ * is used by one thread at a time.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "sm-model.h"
+#include "sm-pool.h"
+#include "sm-profiler.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SmSession SmSession;
+
+/* @n_ctx: positions to hold (0: the model's context length; never more than it). */
+SmSession    *sm_session_new          (SmModel *model, SmPool *pool, int n_ctx, GError **error);
+void          sm_session_free         (SmSession *session);
+
+SmModel      *sm_session_get_model    (SmSession *session);
+int           sm_session_get_n_ctx    (SmSession *session);
+/* Tokens in the cache: the next token goes at this position. */
+int           sm_session_get_pos      (SmSession *session);
+/* Forgets everything from @pos on (0: the whole conversation), e.g. to regenerate a reply. */
+void          sm_session_rewind       (SmSession *session, int pos);
+
+/* The tokens in the cache (positions 0 .. pos-1). */
+const gint32 *sm_session_get_tokens   (SmSession *session, int *n);
+
+/* Runs the model over tokens[0..n) at positions pos..pos+n-1 (prefill when n > 1, as batched
+ * GEMMs; decode when n == 1, as GEMVs) and leaves the last token's logits readable.  Fails
+ * with SM_MODEL_ERROR_CONTEXT_FULL, changing nothing, when pos + n > n_ctx; with
+ * SM_MODEL_ERROR_INVALID for a token id outside the vocabulary. */
+gboolean      sm_session_eval         (SmSession *session, const gint32 *tokens, gsize n,
+                                       GError **error);
+/* (vocab) logits of the last evaluated token. */
+const float  *sm_session_get_logits   (SmSession *session);
+
+/* Per-op timings go to @profiler (may be NULL: no clock is read at all). */
+void          sm_session_set_profiler (SmSession *session, SmProfiler *profiler);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmSession, sm_session_free)
+
+G_END_DECLS

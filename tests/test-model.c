@@ -1,0 +1,445 @@
+/* test-model.c: the forward pass against a naive double-precision reference written here, at
+ * every kernel level and with the pool on and off; prefill (GEMM) against decode (GEMV);
+ * context limits; and the real stories260K checkpoints against llama2.c's and llama.cpp's
+ * greedy outputs. */
+#include <math.h>
+#include <string.h>
+
+#include "sm-generate.h"
+#include "sm-model-private.h"
+#include "sm-session.h"
+#include "sm-test-util.h"
+#include "sm-threads.h"
+
+/* ---- a naive reference, in double ------------------------------------------------------------ */
+
+static const float *
+F (SmTensor *t)
+{
+  g_assert_cmpint (t->dtype, ==, SM_DTYPE_F32);
+  return sm_tensor_f32 (t);
+}
+
+/* y[N] = W (N, K) x[K] + b */
+static void
+ref_linear (const float *W, const float *b, const double *x, int N, int K, double *y)
+{
+  for (int i = 0; i < N; i++)
+    {
+      double acc = b ? b[i] : 0.0;
+      for (int j = 0; j < K; j++)
+        acc += (double) W[(gsize) i * K + j] * x[j];
+      y[i] = acc;
+    }
+}
+
+static void
+ref_layernorm (const double *x, const float *w, const float *b, int n, double eps, double *out)
+{
+  double mean = 0, var = 0;
+  for (int i = 0; i < n; i++)
+    mean += x[i];
+  mean /= n;
+  for (int i = 0; i < n; i++)
+    var += (x[i] - mean) * (x[i] - mean);
+  var /= n;
+  for (int i = 0; i < n; i++)
+    out[i] = (x[i] - mean) / sqrt (var + eps) * w[i] + b[i];
+}
+
+static void
+ref_rmsnorm (const double *x, const float *w, int n, double eps, double *out)
+{
+  double ss = 0;
+  for (int i = 0; i < n; i++)
+    ss += x[i] * x[i];
+  ss = 1.0 / sqrt (ss / n + eps);
+  for (int i = 0; i < n; i++)
+    out[i] = x[i] * ss * w[i];
+}
+
+/* Logits (vocab) of the last of tokens[0..n), computed from scratch for every position. */
+static double *
+ref_forward (SmModel *m, const gint32 *tokens, int n)
+{
+  const SmModelConfig *c = &m->config;
+  const int D = c->dim, H = c->hidden_dim, hd = c->head_dim;
+  const int qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, kv_mul = c->n_heads / c->n_kv_heads;
+  gboolean gpt = c->arch == SM_ARCH_GPT;
+  double *x = g_new0 (double, (gsize) n * D);     /* (n, D) */
+  double *xb = g_new0 (double, D);
+  double *q = g_new0 (double, (gsize) n * qd);
+  double *k = g_new0 (double, (gsize) n * kvd);
+  double *v = g_new0 (double, (gsize) n * kvd);
+  double *att = g_new0 (double, n);
+  double *ao = g_new0 (double, qd);
+  double *tmp = g_new0 (double, MAX (D, H) * 3);
+  double *h1 = g_new0 (double, H), *h2 = g_new0 (double, H);
+  double *logits = g_new0 (double, c->vocab_size);
+  float *row = g_new0 (float, D);
+
+  for (int t = 0; t < n; t++)
+    for (int i = 0; i < D; i++)
+      {
+        x[t * D + i] = F (m->w.token_embd)[(gsize) tokens[t] * D + i];
+        if (gpt)
+          x[t * D + i] += F (m->w.pos_embd)[(gsize) t * D + i];
+      }
+
+  for (int l = 0; l < c->n_layers; l++)
+    {
+      SmLayerWeights *L = &m->w.layers[l];
+
+      for (int t = 0; t < n; t++)
+        {
+          if (gpt)
+            {
+              ref_layernorm (x + t * D, F (L->attn_norm), F (L->attn_norm_b), D, c->norm_eps, xb);
+              ref_linear (F (L->wqkv), F (L->bqkv), xb, 3 * D, D, tmp);
+              memcpy (q + t * qd, tmp, D * sizeof (double));
+              memcpy (k + t * kvd, tmp + D, D * sizeof (double));
+              memcpy (v + t * kvd, tmp + 2 * D, D * sizeof (double));
+            }
+          else
+            {
+              ref_rmsnorm (x + t * D, F (L->attn_norm), D, c->norm_eps, xb);
+              ref_linear (F (L->wq), NULL, xb, qd, D, q + t * qd);
+              ref_linear (F (L->wk), NULL, xb, kvd, D, k + t * kvd);
+              ref_linear (F (L->wv), NULL, xb, kvd, D, v + t * kvd);
+              for (int h = 0; h < c->n_heads + c->n_kv_heads; h++)
+                {
+                  double *vec = h < c->n_heads ? q + t * qd + h * hd : k + t * kvd + (h - c->n_heads) * hd;
+                  for (int i = 0; i < c->rope_dims / 2; i++)
+                    {
+                      double freq = pow (c->rope_base, -(2.0 * i) / c->rope_dims);
+                      double a = t * freq, x0 = vec[2 * i], x1 = vec[2 * i + 1];
+                      vec[2 * i] = x0 * cos (a) - x1 * sin (a);
+                      vec[2 * i + 1] = x0 * sin (a) + x1 * cos (a);
+                    }
+                }
+            }
+        }
+
+      for (int t = 0; t < n; t++)
+        {
+          for (int h = 0; h < c->n_heads; h++)
+            {
+              int g = h / kv_mul;
+              double mx = -INFINITY, sum = 0;
+              for (int s = 0; s <= t; s++)
+                {
+                  double dot = 0;
+                  for (int i = 0; i < hd; i++)
+                    dot += q[t * qd + h * hd + i] * k[s * kvd + g * hd + i];
+                  att[s] = dot / sqrt ((double) hd);
+                  mx = MAX (mx, att[s]);
+                }
+              for (int s = 0; s <= t; s++)
+                sum += (att[s] = exp (att[s] - mx));
+              for (int i = 0; i < hd; i++)
+                {
+                  double acc = 0;
+                  for (int s = 0; s <= t; s++)
+                    acc += att[s] / sum * v[s * kvd + g * hd + i];
+                  ao[h * hd + i] = acc;
+                }
+            }
+          ref_linear (F (L->wo), gpt ? F (L->bo) : NULL, ao, D, qd, tmp);
+          for (int i = 0; i < D; i++)
+            x[t * D + i] += tmp[i];
+
+          if (gpt)
+            {
+              ref_layernorm (x + t * D, F (L->ffn_norm), F (L->ffn_norm_b), D, c->norm_eps, xb);
+              ref_linear (F (L->w_up), F (L->b_up), xb, H, D, h1);
+              for (int i = 0; i < H; i++)
+                h1[i] = 0.5 * h1[i] * (1.0 + tanh (sqrt (2.0 / G_PI) * (h1[i] + 0.044715 * pow (h1[i], 3))));
+              ref_linear (F (L->w_down), F (L->b_down), h1, D, H, tmp);
+            }
+          else
+            {
+              ref_rmsnorm (x + t * D, F (L->ffn_norm), D, c->norm_eps, xb);
+              ref_linear (F (L->w_gate), NULL, xb, H, D, h1);
+              ref_linear (F (L->w_up), NULL, xb, H, D, h2);
+              for (int i = 0; i < H; i++)
+                h1[i] = h1[i] / (1.0 + exp (-h1[i])) * h2[i];
+              ref_linear (F (L->w_down), NULL, h1, D, H, tmp);
+            }
+          for (int i = 0; i < D; i++)
+            x[t * D + i] += tmp[i];
+        }
+    }
+
+  if (gpt)
+    ref_layernorm (x + (n - 1) * D, F (m->w.output_norm), F (m->w.output_norm_b), D, c->norm_eps, xb);
+  else
+    ref_rmsnorm (x + (n - 1) * D, F (m->w.output_norm), D, c->norm_eps, xb);
+  ref_linear (F (m->w.output), NULL, xb, c->vocab_size, D, logits);
+
+  g_free (x); g_free (xb); g_free (q); g_free (k); g_free (v); g_free (att); g_free (ao);
+  g_free (tmp); g_free (h1); g_free (h2); g_free (row);
+  return logits;
+}
+
+static double
+max_abs_diff (const float *a, const double *b, int n)
+{
+  double worst = 0;
+  for (int i = 0; i < n; i++)
+    worst = MAX (worst, fabs ((double) a[i] - b[i]));
+  return worst;
+}
+
+/* ---- presets against the reference ----------------------------------------------------------- */
+
+static void
+check_preset (SmPreset preset)
+{
+  g_autoptr (SmModel) m = sm_model_new_preset (preset, 7);
+  const SmModelConfig *c = sm_model_get_config (m);
+  const int n = MIN (c->context_length, 24);
+  g_autofree gint32 *tokens = g_new (gint32, n);
+  g_autofree double *ref = NULL;
+  GRand *rand = g_rand_new_with_seed (99);
+  gint32 greedy_first = -1;
+
+  for (int i = 0; i < n; i++)
+    tokens[i] = g_rand_int_range (rand, 0, c->vocab_size);
+  g_rand_free (rand);
+  ref = ref_forward (m, tokens, n);
+
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+    for (int pool_on = 0; pool_on <= 1; pool_on++)
+      for (int threads = 1; threads <= 2; threads++)
+        {
+          g_autoptr (GError) error = NULL;
+          if (!sm_kernels_level_supported (level, NULL))
+            continue;
+          g_assert_true (sm_kernels_set_level (level, &error));
+          sm_pool_set_enabled (sm_pool_default (), pool_on);
+          sm_threads_set_count (threads);
+
+          /* prefill in one batch (GEMM) */
+          g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, &error);
+          g_assert_no_error (error);
+          g_assert_true (sm_session_eval (s, tokens, n, &error));
+          g_assert_no_error (error);
+          double d1 = max_abs_diff (sm_session_get_logits (s), ref, c->vocab_size);
+
+          /* the same tokens one at a time (GEMV) */
+          g_autoptr (SmSession) s2 = sm_session_new (m, NULL, 0, &error);
+          for (int i = 0; i < n; i++)
+            g_assert_true (sm_session_eval (s2, &tokens[i], 1, &error));
+          double d2 = max_abs_diff (sm_session_get_logits (s2), ref, c->vocab_size);
+
+          g_test_message ("%s %s pool %s, %d threads: |prefill - ref| %.2e, |decode - ref| %.2e",
+                          sm_preset_name (preset), sm_kernel_level_to_string (level),
+                          pool_on ? "on" : "off", threads, d1, d2);
+          g_assert_cmpfloat (d1, <, 1e-4);
+          g_assert_cmpfloat (d2, <, 1e-4);
+
+          /* greedy decisions agree across levels */
+          gint32 best = (gint32) sm_kernels ()->argmax (sm_session_get_logits (s), c->vocab_size);
+          if (greedy_first < 0)
+            greedy_first = best;
+          g_assert_cmpint (best, ==, greedy_first);
+        }
+
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+  sm_pool_set_enabled (sm_pool_default (), TRUE);
+  sm_threads_set_count (1);
+}
+
+static void
+test_small_reference (void)
+{
+  check_preset (SM_PRESET_SMALL);
+}
+
+static void
+test_medium_reference (void)
+{
+  check_preset (SM_PRESET_MEDIUM);
+}
+
+static void
+test_preset_params (void)
+{
+  g_autoptr (SmModel) small = sm_model_new_preset (SM_PRESET_SMALL, 1);
+  g_autoptr (SmModel) medium = sm_model_new_preset (SM_PRESET_MEDIUM, 1);
+
+  g_assert_cmpuint (sm_model_n_params (small), ==, 470528);
+  g_assert_cmpuint (sm_model_n_params (medium), ==, 3454464);
+}
+
+static void
+test_context_limits (void)
+{
+  g_autoptr (SmModel) m = sm_model_new_preset (SM_PRESET_SMALL, 1);
+  g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+  g_autoptr (GError) error = NULL;
+  gint32 tokens[65] = { 0 };
+  gint32 bad = 256;
+
+  g_assert_false (sm_session_eval (s, tokens, 65, &error));
+  g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL);
+  g_assert_cmpint (sm_session_get_pos (s), ==, 0);
+  g_clear_error (&error);
+
+  g_assert_false (sm_session_eval (s, &bad, 1, &error));
+  g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_assert_true (sm_session_eval (s, tokens, 64, &error));
+  g_assert_false (sm_session_eval (s, tokens, 1, &error));
+  g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL);
+  g_clear_error (&error);
+
+  /* a prompt longer than the context is refused by generate with a message that says so */
+  {
+    g_autofree char *prompt = g_strnfill (100, 'a');
+    SmGenerateParams params;
+    SmGenerateStats stats;
+    g_autoptr (SmSession) s2 = sm_session_new (m, NULL, 0, NULL);
+
+    sm_generate_params_init (&params);
+    g_assert_false (sm_generate (s2, prompt, &params, NULL, NULL, &stats, &error));
+    g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL);
+    g_assert_nonnull (strstr (error->message, "100 tokens"));
+  }
+}
+
+/* ---- real checkpoints -------------------------------------------------------------------------- */
+
+typedef struct {
+  GString *out;
+} Collect;
+
+static void
+collect_text (const char *text, gsize len, gpointer user)
+{
+  g_string_append_len (((Collect *) user)->out, text, len);
+}
+
+/* Greedy continuation of "Once upon a time" up to @total positions (prompt included), as
+ * llama2.c's `run -t 0 -n 256` counts them, or @n_new new tokens as llama.cpp's -n does. */
+static char *
+greedy_story (SmModel *m, int total, int n_new)
+{
+  g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  SmGenerateParams params;
+  SmGenerateStats stats;
+  Collect c = { g_string_new (NULL) };
+  SmGenerateCallbacks cb = { collect_text, NULL, NULL, &c };
+
+  g_assert_true (sm_tokenizer_encode (sm_model_get_tokenizer (m), "Once upon a time", -1, TRUE, ids, &error));
+  sm_generate_params_init (&params);
+  params.sampling.temperature = 0;
+  params.max_tokens = n_new > 0 ? n_new : total - (int) ids->len + 1;
+  g_assert_true (sm_generate (s, "Once upon a time", &params, &cb, NULL, &stats, &error));
+  g_assert_no_error (error);
+  return g_string_free (c.out, FALSE);
+}
+
+static void
+test_stories_llama2c (void)
+{
+  g_autofree char *bin = sm_test_shared_model ("stories260K.bin");
+  g_autofree char *tok = bin ? sm_test_shared_model ("tok512.bin") : NULL;
+  g_autofree char *ref_path = tok ? sm_test_shared_model ("reference/llama2c_stories260K_greedy_n256.txt") : NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+
+  if (ref_path == NULL)
+    return;
+  g_assert_true (g_file_get_contents (ref_path, &expected, NULL, &error));
+
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+    {
+      if (!sm_kernels_level_supported (level, NULL))
+        continue;
+      sm_kernels_set_level (level, NULL);
+      g_autoptr (SmModel) m = sm_model_load (bin, tok, &error);
+      g_assert_no_error (error);
+      g_autofree char *story = greedy_story (m, 256, 0);
+      /* llama2.c prints the prompt, the continuation, then a newline */
+      g_autofree char *got = g_strconcat ("Once upon a time", story, "\n", NULL);
+      g_test_message ("llama2.c checkpoint at %s", sm_kernel_level_to_string (level));
+      g_assert_cmpstr (got, ==, expected);
+    }
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+}
+
+static void
+test_stories_gguf (void)
+{
+  g_autofree char *gguf = sm_test_shared_model ("stories260K.gguf");
+  g_autofree char *ref_path = gguf ? sm_test_shared_model ("reference/llamacpp-cli_stories260K_greedy_n256.txt") : NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+
+  if (ref_path == NULL)
+    return;
+  g_assert_true (g_file_get_contents (ref_path, &expected, NULL, &error));
+
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+    {
+      if (!sm_kernels_level_supported (level, NULL))
+        continue;
+      sm_kernels_set_level (level, NULL);
+      g_autoptr (SmModel) m = sm_model_load (gguf, NULL, &error);
+      g_assert_no_error (error);
+      g_autofree char *story = greedy_story (m, 0, 256);
+      /* llama.cpp echoes the prompt with its SentencePiece leading space */
+      g_autofree char *got = g_strconcat (" Once upon a time", story, "\n", NULL);
+      g_test_message ("GGUF at %s", sm_kernel_level_to_string (level));
+      g_assert_cmpstr (got, ==, expected);
+    }
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+}
+
+/* The LLaMA forward against the double reference on the real weights. */
+static void
+test_stories_reference (void)
+{
+  g_autofree char *gguf = sm_test_shared_model ("stories260K.gguf");
+  g_autoptr (GError) error = NULL;
+  gint32 tokens[40];
+
+  if (gguf == NULL)
+    return;
+  g_autoptr (SmModel) m = sm_model_load (gguf, NULL, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 40; i++)
+    tokens[i] = (i * 37 + 11) % 512;
+  g_autofree double *ref = ref_forward (m, tokens, 40);
+
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+    {
+      if (!sm_kernels_level_supported (level, NULL))
+        continue;
+      sm_kernels_set_level (level, NULL);
+      g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+      g_assert_true (sm_session_eval (s, tokens, 40, &error));
+      double d = max_abs_diff (sm_session_get_logits (s), ref, 512);
+      g_test_message ("stories260K %s: |logits - ref| %.2e", sm_kernel_level_to_string (level), d);
+      g_assert_cmpfloat (d, <, 1e-4);
+    }
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/Model/preset-params", test_preset_params);
+  g_test_add_func ("/Model/small-reference", test_small_reference);
+  g_test_add_func ("/Model/medium-reference", test_medium_reference);
+  g_test_add_func ("/Model/context-limits", test_context_limits);
+  g_test_add_func ("/Model/stories260K-reference", test_stories_reference);
+  g_test_add_func ("/Model/stories260K-llama2c-greedy", test_stories_llama2c);
+  g_test_add_func ("/Model/stories260K-gguf-greedy", test_stories_gguf);
+  return g_test_run ();
+}
