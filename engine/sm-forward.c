@@ -19,6 +19,8 @@ typedef struct {
   float       *x;        /* (n, dim)     residual stream                           */
   float       *xb;       /* (n, dim)     a block's normed input, then its output   */
   float       *q;        /* (n, q_dim)   queries                                   */
+  float       *k;        /* (n, kv_dim)  this chunk's keys, before the cache       */
+  float       *v;        /* (n, kv_dim)  this chunk's values, before the cache     */
   float       *att_out;  /* (n, q_dim)   attention output, before wo               */
   float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate)              */
   float       *hb2;      /* (n, hidden)  LLaMA: the up projection                  */
@@ -173,10 +175,40 @@ residual_add (Fwd *f, float *x, const float *delta)
 
 /* ---- attention ---------------------------------------------------------------------------------- */
 
+/* The KV cache is stored transposed, (n_layers, n_kv_heads, head_dim, n_ctx): one head's
+ * keys over all positions are head_dim contiguous rows, so decode attention runs along the
+ * positions with full-width vectors whatever the head size (stories260K's heads are 8 wide,
+ * too narrow to vectorise along), and prefill reads K and V as plain GEMM operands. */
+static inline float *
+cache_head (float *cache, const SmSession *s, int layer, int kv_head)
+{
+  const SmModelConfig *c = &s->model->config;
+  return cache + (((gsize) layer * c->n_kv_heads + kv_head) * c->head_dim) * s->n_ctx;
+}
+
+/* Writes the chunk's keys and values (n, kv_dim) into the transposed cache at p0.. */
+static void
+cache_store (Fwd *f, int layer)
+{
+  const SmModelConfig *c = f->c;
+  const gsize hd = c->head_dim, kvd = kv_dim (c), n_ctx = f->s->n_ctx;
+
+  for (int g = 0; g < c->n_kv_heads; g++)
+    {
+      float *Kt = cache_head (f->s->key_cache, f->s, layer, g) + f->p0;
+      float *Vt = cache_head (f->s->value_cache, f->s, layer, g) + f->p0;
+      for (gsize d = 0; d < hd; d++)
+        for (int i = 0; i < f->n; i++)
+          {
+            Kt[d * n_ctx + i] = f->a.k[i * kvd + g * hd + d];
+            Vt[d * n_ctx + i] = f->a.v[i * kvd + g * hd + d];
+          }
+    }
+}
+
 typedef struct {
-  Fwd         *f;
-  const float *Kc;   /* (n_ctx, kv_dim) this layer's keys   */
-  const float *Vc;   /* (n_ctx, kv_dim) this layer's values */
+  Fwd *f;
+  int  layer;
 } AttnJob;
 
 /* Heads [first, last) of the chunk: scores = q·Kᵀ/√hd over positions 0..p0+i, causal softmax,
@@ -188,36 +220,37 @@ attention_heads (void *user, int ith, int nth)
   const Fwd *f = j->f;
   const SmKernels *k = f->k;
   const SmModelConfig *c = f->c;
-  const gsize hd = (gsize) c->head_dim, qd = q_dim (c), kvd = kv_dim (c);
+  const gsize hd = (gsize) c->head_dim, qd = q_dim (c), n_ctx = f->s->n_ctx;
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
   const float scale = 1.0f / sqrtf ((float) hd);
-  float *S = f->a.att + (gsize) ith * n * f->s->n_ctx;    /* (n, T) */
+  float *S = f->a.att + (gsize) ith * n * n_ctx;        /* (n, T) */
   gsize first, last;
 
   sm_threads_range ((gsize) c->n_heads, ith, nth, 1, &first, &last);
   for (gsize h = first; h < last; h++)
     {
-      const float *Qh = f->a.q + h * hd;                     /* (n, hd), row stride qd   */
-      const float *Kg = j->Kc + (h / kv_mul) * hd;           /* (T, hd), row stride kvd  */
-      const float *Vg = j->Vc + (h / kv_mul) * hd;           /* (T, hd), row stride kvd  */
-      float *out = f->a.att_out + h * hd;                    /* (n, hd), row stride qd   */
+      const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride qd */
+      const float *Kt = cache_head (f->s->key_cache, f->s, j->layer, h / kv_mul);   /* (hd, n_ctx) */
+      const float *Vt = cache_head (f->s->value_cache, f->s, j->layer, h / kv_mul); /* (hd, n_ctx) */
+      float *out = f->a.att_out + h * hd;                                         /* (n, hd), stride qd */
 
       if (n == 1)
         {
-          k->sgemv (T, hd, Kg, kvd, Qh, S);
-          k->scale (S, S, scale, T);
+          /* scores[t] = Σ_d q[d] K[d][t] / √hd, then out[d] = Σ_t p[t] V[d][t] */
+          k->scale (S, Kt, Qh[0] * scale, T);
+          for (gsize d = 1; d < hd; d++)
+            k->axpy (S, Qh[d] * scale, Kt + d * n_ctx, T);
           k->softmax (S, T);
-          memset (out, 0, hd * sizeof (float));
-          for (int t = 0; t < T; t++)
-            k->axpy (out, S[t], Vg + t * kvd, hd);
+          for (gsize d = 0; d < hd; d++)
+            out[d] = k->dot (S, Vt + d * n_ctx, T);
         }
       else
         {
-          k->sgemm (false, true, n, T, hd, scale, Qh, qd, Kg, kvd, 0.0f, S, T);
+          k->sgemm (false, false, n, T, hd, scale, Qh, qd, Kt, n_ctx, 0.0f, S, T);
           for (int i = 0; i < n; i++)
             k->softmax_causal (S + (gsize) i * T, T, p0 + i + 1);
-          k->sgemm (false, false, n, hd, T, 1.0f, S, T, Vg, kvd, 0.0f, out, qd);
+          k->sgemm (false, true, n, hd, T, 1.0f, S, T, Vt, n_ctx, 0.0f, out, qd);
         }
     }
 }
@@ -226,12 +259,12 @@ static void
 attention (Fwd *f, int layer)
 {
   const SmModelConfig *c = f->c;
-  const gsize layer_off = (gsize) layer * f->s->n_ctx * kv_dim (c);
-  AttnJob j = { f, f->s->key_cache + layer_off, f->s->value_cache + layer_off };
+  AttnJob j = { f, layer };
   double T = f->p0 + f->n;
   double flops = 4.0 * f->n * T * c->head_dim * c->n_heads;
   int nth = MIN (f->n_threads, sm_threads_for_work (flops));
 
+  cache_store (f, layer);
   if (nth > 1)
     sm_threads_run (MIN (nth, c->n_heads), attention_heads, &j);
   else
@@ -246,17 +279,15 @@ gpt_layer (Fwd *f, int l)
 {
   const SmModelConfig *c = f->c;
   const SmLayerWeights *L = &f->w->layers[l];
-  const gsize dim = c->dim, hidden = c->hidden_dim, kvd = kv_dim (c);
-  const gsize cache_row = ((gsize) l * f->s->n_ctx + f->p0) * kvd;
+  const gsize dim = c->dim, hidden = c->hidden_dim;
   const float *bqkv = sm_tensor_f32 (L->bqkv);
   Acts *a = &f->a;
 
-  /* attention block: the fused QKV weight is three stacked (dim, dim) matrices; K and V rows
-   * land directly in the cache at positions p0.. */
+  /* attention block: the fused QKV weight is three stacked (dim, dim) matrices */
   norm_rows (f, L->attn_norm, L->attn_norm_b, a->x, a->xb, f->n);
   linear (f, L->wqkv, 0, dim, bqkv, a->xb, dim, a->q, dim);
-  linear (f, L->wqkv, dim, dim, bqkv + dim, a->xb, dim, f->s->key_cache + cache_row, kvd);
-  linear (f, L->wqkv, 2 * dim, dim, bqkv + 2 * dim, a->xb, dim, f->s->value_cache + cache_row, kvd);
+  linear (f, L->wqkv, dim, dim, bqkv + dim, a->xb, dim, a->k, dim);
+  linear (f, L->wqkv, 2 * dim, dim, bqkv + 2 * dim, a->xb, dim, a->v, dim);
   attention (f, l);
   linear (f, L->wo, 0, dim, sm_tensor_f32 (L->bo), a->att_out, dim, a->xb, dim);
   residual_add (f, a->x, a->xb);
@@ -276,24 +307,21 @@ llama_layer (Fwd *f, int l)
   const SmModelConfig *c = f->c;
   const SmLayerWeights *L = &f->w->layers[l];
   const gsize dim = c->dim, hidden = c->hidden_dim, qd = q_dim (c), kvd = kv_dim (c);
-  const gsize cache_row = ((gsize) l * f->s->n_ctx + f->p0) * kvd;
   const int half = c->rope_dims / 2;
-  float *kc = f->s->key_cache + cache_row;     /* (n, kvd) this chunk's keys   */
-  float *vc = f->s->value_cache + cache_row;   /* (n, kvd) this chunk's values */
   Acts *a = &f->a;
 
   /* attention block */
   norm_rows (f, L->attn_norm, NULL, a->x, a->xb, f->n);
   linear (f, L->wq, 0, qd, NULL, a->xb, dim, a->q, qd);
-  linear (f, L->wk, 0, kvd, NULL, a->xb, dim, kc, kvd);
-  linear (f, L->wv, 0, kvd, NULL, a->xb, dim, vc, kvd);
+  linear (f, L->wk, 0, kvd, NULL, a->xb, dim, a->k, kvd);
+  linear (f, L->wv, 0, kvd, NULL, a->xb, dim, a->v, kvd);
   for (int i = 0; i < f->n; i++)
     {
       const gsize pos = (gsize) (f->p0 + i);
       const float *cos_t = f->s->model->rope_cos + pos * half;
       const float *sin_t = f->s->model->rope_sin + pos * half;
       f->k->rope (a->q + i * qd, c->n_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
-      f->k->rope (kc + i * kvd, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+      f->k->rope (a->k + i * kvd, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
     }
   sm_profiler_op (f->s->prof, SM_OP_ROPE, 6.0 * f->n * (qd + kvd), 8.0 * f->n * (qd + kvd));
   attention (f, l);
@@ -323,6 +351,8 @@ acts_rent (Fwd *f)
   f->a.x = sm_pool_rent (pool, n * dim * sizeof (float));
   f->a.xb = sm_pool_rent (pool, n * dim * sizeof (float));
   f->a.q = sm_pool_rent (pool, n * qd * sizeof (float));
+  f->a.k = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
+  f->a.v = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
   f->a.att_out = sm_pool_rent (pool, n * qd * sizeof (float));
   f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
   f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
@@ -338,6 +368,8 @@ acts_return (Fwd *f)
   sm_pool_return (pool, f->a.x);
   sm_pool_return (pool, f->a.xb);
   sm_pool_return (pool, f->a.q);
+  sm_pool_return (pool, f->a.k);
+  sm_pool_return (pool, f->a.v);
   sm_pool_return (pool, f->a.att_out);
   sm_pool_return (pool, f->a.hb);
   sm_pool_return (pool, f->a.hb2);

@@ -133,6 +133,7 @@ add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
         if (sm_tokenizer_unk (tok) >= 0)
           sm_gguf_writer_set_u32 (w, "tokenizer.ggml.unknown_token_id", sm_tokenizer_unk (tok));
         sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_bos_token", sm_tokenizer_get_add_bos (tok));
+        sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_space_prefix", sm_tokenizer_get_add_space_prefix (tok));
       }
       break;
     }

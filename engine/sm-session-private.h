@@ -16,8 +16,8 @@ struct _SmSession {
   int         n_batch;      /* tokens per forward chunk during prefill */
 
   /* KV cache, held for the session's life */
-  float      *key_cache;    /* (n_layers, n_ctx, kv_dim) */
-  float      *value_cache;  /* (n_layers, n_ctx, kv_dim) */
+  float      *key_cache;    /* (n_layers, n_kv_heads, head_dim, n_ctx): transposed, see sm-forward.c */
+  float      *value_cache;  /* (n_layers, n_kv_heads, head_dim, n_ctx) */
   float      *logits;       /* (vocab) of the last evaluated token */
   gint32     *history;      /* (n_ctx) the tokens in the cache, in order */
 };
