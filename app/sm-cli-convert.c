@@ -89,6 +89,7 @@ sm_cli_init (int argc, char **argv)
 {
   int dim = 288, hidden = 768, layers = 6, heads = 6, kv_heads = 0, vocab = 32000, ctx_len = 256;
   gint64 seed = 42;
+  gboolean untied = FALSE;
   g_autofree char *type = NULL, *tokenizer = NULL, *arch = NULL;
   g_autoptr (GOptionContext) ctx = g_option_context_new ("OUT - write a random-weight model of any shape (GGUF)");
   g_autoptr (GError) error = NULL;
@@ -106,6 +107,8 @@ sm_cli_init (int argc, char **argv)
     { "vocab", 0, 0, G_OPTION_ARG_INT, &vocab, "Vocabulary (default 32000)", "N" },
     { "context", 0, 0, G_OPTION_ARG_INT, &ctx_len, "Context length (default 256)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "N" },
+    { "untied", 0, 0, G_OPTION_ARG_NONE, &untied,
+      "LLaMA: a separate output matrix (default: tied to the embedding, as llama2.c's stories models)", NULL },
     { "type", 0, 0, G_OPTION_ARG_STRING, &type, "f32 (default), f16, q8_0 or q4_0", "TYPE" },
     { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer,
       "A llama2.c tokenizer.bin to ship with it (default: a stand-in vocabulary)", "FILE" },
@@ -141,6 +144,7 @@ sm_cli_init (int argc, char **argv)
   c.rope_base = 10000.0f;
   c.rope_dims = c.head_dim;
   c.rope_mode = SM_ROPE_NORM;
+  c.tied_output = c.arch == SM_ARCH_LLAMA && !untied;
 
   if (tokenizer)
     tok = sm_tokenizer_new_llama2c (tokenizer, vocab, &error);

@@ -12,5 +12,10 @@ int sm_cli_generate      (int argc, char **argv);
 int sm_cli_info          (int argc, char **argv);
 int sm_cli_quantize      (int argc, char **argv);
 int sm_cli_init          (int argc, char **argv);
+int sm_cli_profile       (int argc, char **argv);
+int sm_cli_compare       (int argc, char **argv);
+int sm_cli_train         (int argc, char **argv);
+int sm_cli_train_tokenizer (int argc, char **argv);
+int sm_cli_make_corpus   (int argc, char **argv);
 
 G_END_DECLS

@@ -14,8 +14,13 @@ typedef struct {
 } Command;
 
 static int cmd_bench (int argc, char **argv);
-/* TODO(lead): weak until sm-cli-bench-kernels.c lands */
+/* TODO(lead): weak until these land; a missing one answers "not available" */
 __attribute__ ((weak)) int sm_cli_bench_kernels (int argc, char **argv);
+__attribute__ ((weak)) int sm_cli_profile (int argc, char **argv);
+__attribute__ ((weak)) int sm_cli_compare (int argc, char **argv);
+__attribute__ ((weak)) int sm_cli_train (int argc, char **argv);
+__attribute__ ((weak)) int sm_cli_train_tokenizer (int argc, char **argv);
+__attribute__ ((weak)) int sm_cli_make_corpus (int argc, char **argv);
 
 static const Command commands[] = {
   { "generate", sm_cli_generate, "Continue a prompt with a model" },
@@ -23,6 +28,11 @@ static const Command commands[] = {
   { "quantize", sm_cli_quantize, "Rewrite a model's weights as q8_0, q4_0, f16 or f32 (GGUF)" },
   { "init", sm_cli_init, "Write a random-weight model of any shape (GGUF), for benchmarking" },
   { "bench", cmd_bench, "Measure a model's prefill and decode, or the kernels (bench kernels)" },
+  { "profile", sm_cli_profile, "Run the profiling suite (--enhanced) and write a report and snapshot" },
+  { "compare", sm_cli_compare, "Compare two profiling snapshots or reports" },
+  { "train", sm_cli_train, "Train a GPT-style model on a text corpus" },
+  { "train-tokenizer", sm_cli_train_tokenizer, "Learn byte-level BPE merges from a corpus" },
+  { "make-corpus", sm_cli_make_corpus, "Generate the project's training corpus" },
 };
 
 static int
@@ -38,7 +48,7 @@ usage (FILE *out)
 {
   fprintf (out, "Usage: smallmind-cli COMMAND [OPTIONS]\n\nCommands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-16s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nCPU: %s\nSIMD: %s (best kernel level: %s)\n",
            sm_cpu_model_name (), sm_cpu_features (),
            sm_kernel_level_to_string (sm_kernels_best_level ()));
@@ -63,7 +73,14 @@ main (int argc, char **argv)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
-      return commands[i].run (argc - 1, argv + 1);
+      {
+        if (commands[i].run == NULL)
+          {
+            fprintf (stderr, "smallmind-cli: '%s' is not available in this build\n", argv[1]);
+            return 2;
+          }
+        return commands[i].run (argc - 1, argv + 1);
+      }
 
   fprintf (stderr, "smallmind-cli: unknown command '%s'\n\n", argv[1]);
   usage (stderr);
