@@ -34,7 +34,11 @@ cpu_info (void)
       __builtin_cpu_init ();
       info.avx2 = __builtin_cpu_supports ("avx2");
       info.fma = __builtin_cpu_supports ("fma");
-      info.f16c = __builtin_cpu_supports ("f16c");
+      {
+        /* clang 14 has no "f16c" feature string: CPUID leaf 1, ECX bit 29. */
+        unsigned int a, b, c, d;
+        info.f16c = __get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+      }
       info.avx512f = __builtin_cpu_supports ("avx512f");
       info.avx512bw = __builtin_cpu_supports ("avx512bw");
       info.avx512dq = __builtin_cpu_supports ("avx512dq");

@@ -17,9 +17,11 @@ typedef struct {
   bool split_n;
 } GemmJob;
 
-/* Slices are multiples of the widest micro-tile so no thread gets a ragged edge it could
- * have avoided. */
-#define GEMM_SPLIT_ALIGN 32
+/* Slice granularity: N slices are whole 16-column panels (the AVX2 tile width, half the
+ * AVX-512 one), M slices whole 8-row groups.  Finer slices only balance better when a
+ * dimension is barely larger than the thread count times this. */
+#define GEMM_SPLIT_N 16
+#define GEMM_SPLIT_M 8
 
 static void
 gemm_task (void *user, int ith, int nth)
@@ -29,7 +31,7 @@ gemm_task (void *user, int ith, int nth)
 
   if (j->split_n)
     {
-      sm_threads_range (j->N, ith, nth, GEMM_SPLIT_ALIGN, &first, &last);
+      sm_threads_range (j->N, ith, nth, GEMM_SPLIT_N, &first, &last);
       if (first >= last)
         return;
       const float *B = j->trans_b ? j->B + first * j->ldb : j->B + first;
@@ -38,7 +40,7 @@ gemm_task (void *user, int ith, int nth)
     }
   else
     {
-      sm_threads_range (j->M, ith, nth, GEMM_SPLIT_ALIGN / 2, &first, &last);
+      sm_threads_range (j->M, ith, nth, GEMM_SPLIT_M, &first, &last);
       if (first >= last)
         return;
       const float *A = j->trans_a ? j->A + first : j->A + first * j->lda;
@@ -58,8 +60,10 @@ sm_gemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
   };
   int nth = sm_threads_for_work (2.0 * (double) M * (double) N * (double) K);
 
-  /* Split the larger side: each thread then packs only its own slice of that operand. */
-  j.split_n = N >= M || M < (size_t) nth * (GEMM_SPLIT_ALIGN / 2);
+  /* x · Wᵀ is always split along N, the rows of W: each thread then reads (and packs) only
+   * its own slice of the weights, and as the kernels choose their method from M and K alone,
+   * the result does not depend on the thread count.  Other forms split the larger side. */
+  j.split_n = (trans_b && !trans_a) || N >= M;
   if (nth > 1)
     sm_threads_run (nth, gemm_task, &j);
   else

@@ -1,16 +1,24 @@
 /* sm-threads.c: persistent compute workers.
  *
- * One job at a time: the dispatcher publishes (fn, user, nth), bumps `generation`, and runs
- * share 0 itself; workers that see the new generation run their share and decrement
- * `pending`.  Spinning on an atomic keeps a parallel region to a few microseconds; workers
- * that see no job for a while fall asleep on a condition variable.
+ * One job at a time.  The dispatcher writes (fn, user), sets the claim word to (generation,
+ * share 0), then publishes the job word (generation, nth).  Every participant, the caller
+ * included, claims shares one at a time with a compare-and-swap on the claim word and runs
+ * them; the caller returns once all nth are done.  So a worker that is slow to wake, or
+ * that the OS has descheduled because another process wants the core, costs at most the
+ * time of the shares the caller runs in its place, never a scheduler time slice.
+ *
+ * Safety: a claim names its generation, so a late worker cannot take a share of a newer
+ * job; fn and user are read only after a successful claim, and the dispatcher cannot start
+ * the next job (and rewrite them) before that share is done.  Workers spin on the job word
+ * for a while after each job, so back-to-back ops pay no wake-up, then sleep on a condition
+ * variable.
  */
 #include "sm-threads.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <sched.h>
+#include <stdint.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define SM_CPU_RELAX() _mm_pause ()
@@ -19,18 +27,24 @@
 #endif
 
 /* How long a worker spins before sleeping: long enough to bridge the gap between two ops of
- * one token (microseconds), short enough that an idle engine yields the core quickly. */
+ * one token (microseconds), short enough that an idle engine yields the core quickly
+ * (20000 pauses are 0.1-0.5 ms depending on the CPU's pause latency). */
 #define SPIN_ROUNDS 20000
 
-/* Below this many flops a parallel region costs more than it saves (measured with
- * `smallmind-cli bench kernels`: a region costs ~3-6 µs, i.e. ~100k flops of one core). */
+/* Below this many flops a parallel region costs more than it saves.  Measured with
+ * `smallmind-cli bench kernels --kernels threads,gemm,gemv` on a 2-core AMD EPYC (Zen 4):
+ * an empty region with 2 spinning workers costs ~0.5-1 µs, and 1 vs 2 threads break even
+ * at ~1-2·10⁵ flops of SGEMM/SGEMV (see sm-ops.c for how each op counts its work). */
 #define PARALLEL_MIN_FLOPS 200000.0
+
+/* The published job: generation in the high bits, nth in the low JOB_NTH_BITS. */
+#define JOB_NTH_BITS 8
+G_STATIC_ASSERT (SM_MAX_THREADS < (1 << JOB_NTH_BITS));
 
 typedef struct {
   pthread_t thread;
   int       index;
-  unsigned  start_generation;  /* the generation current when it was created */
-  bool      started;
+  uint64_t  start_generation;  /* the generation current when it was created */
 } Worker;
 
 static struct {
@@ -38,14 +52,16 @@ static struct {
   pthread_mutex_t sleep_lock;
   pthread_cond_t  wake;
 
-  atomic_uint     generation;      /* bumped per job and on shutdown of a worker */
-  atomic_int      pending;         /* shares not yet finished */
+  _Atomic uint64_t job;            /* generation << JOB_NTH_BITS | nth */
+  _Atomic uint64_t claim;          /* (generation mod 2³²) << 32 | next share to hand out */
+  atomic_int      done;            /* shares finished */
   atomic_int      n_sleeping;
   atomic_int      n_workers;       /* workers alive (threads - 1) */
 
+  /* The job's function; written under dispatch_lock before the job is published, read only
+   * after claiming one of its shares. */
   SmTaskFn        fn;
   void           *user;
-  int             nth;
 
   Worker          workers[SM_MAX_THREADS];
   atomic_int      count;           /* wanted thread count */
@@ -58,20 +74,40 @@ static struct {
 
 static _Thread_local bool in_task;
 
+/* Claims and runs shares of job @gen until none is left. */
+static void
+run_shares (uint64_t gen, int nth)
+{
+  uint64_t tag = (gen & 0xffffffffu) << 32;
+  uint64_t c = atomic_load_explicit (&pool.claim, memory_order_acquire);
+
+  for (;;)
+    {
+      if ((c & ~(uint64_t) 0xffffffffu) != tag || (int) (c & 0xffffffffu) >= nth)
+        return;
+      if (!atomic_compare_exchange_weak_explicit (&pool.claim, &c, c + 1,
+                                                  memory_order_acq_rel, memory_order_acquire))
+        continue;   /* c now holds the current word */
+      pool.fn (pool.user, (int) (c & 0xffffffffu), nth);
+      atomic_fetch_add_explicit (&pool.done, 1, memory_order_release);
+      c = atomic_load_explicit (&pool.claim, memory_order_acquire);
+    }
+}
+
 static void *
 worker_main (void *data)
 {
   Worker *self = data;
   /* Not a fresh read: a job published before this thread first runs must still be seen. */
-  unsigned seen = self->start_generation;
+  uint64_t seen = self->start_generation;
 
   in_task = true;
   for (;;)
     {
-      unsigned gen;
+      uint64_t word;
       int spins = 0;
 
-      while ((gen = atomic_load_explicit (&pool.generation, memory_order_acquire)) == seen)
+      while (((word = atomic_load_explicit (&pool.job, memory_order_acquire)) >> JOB_NTH_BITS) == seen)
         {
           if (++spins < SPIN_ROUNDS)
             {
@@ -80,36 +116,42 @@ worker_main (void *data)
             }
           pthread_mutex_lock (&pool.sleep_lock);
           atomic_fetch_add (&pool.n_sleeping, 1);
-          while (atomic_load (&pool.generation) == seen)
+          while ((atomic_load (&pool.job) >> JOB_NTH_BITS) == seen)
             pthread_cond_wait (&pool.wake, &pool.sleep_lock);
           atomic_fetch_sub (&pool.n_sleeping, 1);
           pthread_mutex_unlock (&pool.sleep_lock);
           spins = 0;
         }
-      seen = gen;
+      seen = word >> JOB_NTH_BITS;
 
-      if (self->index >= atomic_load (&pool.n_workers) + 1)
+      if (self->index > atomic_load (&pool.n_workers))
         return NULL;   /* the pool shrank past us */
 
-      if (self->index < pool.nth)
-        {
-          pool.fn (pool.user, self->index, pool.nth);
-          atomic_fetch_sub_explicit (&pool.pending, 1, memory_order_release);
-        }
+      /* Threads past nth stay out: a job of fewer shares than threads is not worth the
+       * contention on the claim word. */
+      int nth = (int) (word & ((1u << JOB_NTH_BITS) - 1));
+      if (self->index < nth)
+        run_shares (seen, nth);
     }
 }
 
-static void
-publish (void)
+/* Called with dispatch_lock held; returns the new generation. */
+static uint64_t
+publish (int nth)
 {
+  uint64_t gen = (atomic_load_explicit (&pool.job, memory_order_relaxed) >> JOB_NTH_BITS) + 1;
+
+  atomic_store_explicit (&pool.done, 0, memory_order_relaxed);
+  atomic_store_explicit (&pool.claim, (gen & 0xffffffffu) << 32, memory_order_release);
   /* Sequentially consistent, paired with the sleeper's n_sleeping++ then re-check. */
-  atomic_fetch_add (&pool.generation, 1);
+  atomic_store (&pool.job, gen << JOB_NTH_BITS | (uint64_t) nth);
   if (atomic_load (&pool.n_sleeping) > 0)
     {
       pthread_mutex_lock (&pool.sleep_lock);
       pthread_cond_broadcast (&pool.wake);
       pthread_mutex_unlock (&pool.sleep_lock);
     }
+  return gen;
 }
 
 /* Called with dispatch_lock held. */
@@ -123,13 +165,9 @@ resize_locked (int threads)
     {
       /* Workers with index > want see the shrink at the next generation and exit. */
       atomic_store (&pool.n_workers, want);
-      pool.nth = 0;
-      publish ();
+      publish (0);
       for (int i = want + 1; i <= have; i++)
-        {
-          pthread_join (pool.workers[i].thread, NULL);
-          pool.workers[i].started = false;
-        }
+        pthread_join (pool.workers[i].thread, NULL);
     }
   else if (want > have)
     {
@@ -137,10 +175,9 @@ resize_locked (int threads)
       for (int i = have + 1; i <= want; i++)
         {
           pool.workers[i].index = i;
-          pool.workers[i].start_generation = atomic_load (&pool.generation);
+          pool.workers[i].start_generation = atomic_load (&pool.job) >> JOB_NTH_BITS;
           if (pthread_create (&pool.workers[i].thread, NULL, worker_main, &pool.workers[i]) != 0)
             break;
-          pool.workers[i].started = true;
           ok = i;
         }
       atomic_store (&pool.n_workers, ok);
@@ -176,11 +213,13 @@ sm_threads_run (int nth, SmTaskFn fn, void *user)
 
   if (nth > count)
     nth = count;
-  if (nth <= 1 || in_task || pthread_mutex_trylock (&pool.dispatch_lock) != 0)
+  if (nth < 1)
+    nth = 1;
+  if (nth == 1 || in_task || pthread_mutex_trylock (&pool.dispatch_lock) != 0)
     {
-      /* Nested or contended: do every share here, in order. */
-      for (int i = 0; i < (nth < 1 ? 1 : nth); i++)
-        fn (user, i, nth < 1 ? 1 : nth);
+      /* Single, nested or contended: do every share here, in order. */
+      for (int i = 0; i < nth; i++)
+        fn (user, i, nth);
       return;
     }
 
@@ -191,15 +230,13 @@ sm_threads_run (int nth, SmTaskFn fn, void *user)
 
   pool.fn = fn;
   pool.user = user;
-  pool.nth = nth;
-  atomic_store (&pool.pending, nth - 1);
-  publish ();
+  uint64_t gen = publish (nth);
 
   in_task = true;
-  fn (user, 0, nth);
+  run_shares (gen, nth);
   in_task = false;
 
-  while (atomic_load_explicit (&pool.pending, memory_order_acquire) > 0)
+  while (atomic_load_explicit (&pool.done, memory_order_acquire) < nth)
     SM_CPU_RELAX ();
 
   pthread_mutex_unlock (&pool.dispatch_lock);

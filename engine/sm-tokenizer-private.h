@@ -1,0 +1,73 @@
+/* sm-tokenizer-private.h: what the tokenizer's source files share. */
+#pragma once
+
+#include "sm-tokenizer.h"
+
+G_BEGIN_DECLS
+
+/* A byte string that need not be nul-terminated: the key of the piece index, built on the
+ * stack over the text being encoded so lookups allocate nothing. */
+typedef struct {
+  const char *s;
+  gsize       len;
+} SmPieceKey;
+
+struct _SmTokenizer {
+  gint            ref_count;
+  SmTokenizerKind kind;
+  gint32          n_vocab;
+
+  /* Each token's piece and decoded bytes, nul-terminated, back to back: token i is
+   * blob->data + off[i], off[i + 1] - off[i] - 1 bytes long.  off is [n_vocab + 1]. */
+  GByteArray     *piece_blob;
+  guint32        *piece_off;
+  GByteArray     *bytes_blob;
+  guint32        *bytes_off;
+  float          *scores;       /* [n_vocab] */
+  guint8         *types;        /* [n_vocab] SmTokenType */
+
+  gint32          bos, eos, unk;      /* -1: none */
+  gboolean        add_bos;
+  gboolean        add_space_prefix;
+
+  /* SPM */
+  SmPieceKey     *piece_keys;   /* [n_vocab]: the index's keys, into piece_blob */
+  GHashTable     *piece_index;  /* SmPieceKey * -> id + 1, for the pieces text can produce */
+  gint32          byte_token[256];    /* the `<0xNN>` token of each byte; -1: none */
+
+  /* BPE */
+  gint32         *merges;       /* [n_merges][2] */
+  gsize           n_merges;
+  GHashTable     *merge_rank;   /* (a << 16 | b) -> rank + 1 */
+};
+
+/* A candidate merge of two adjacent symbols.  The heap pops the highest @key first and, among
+ * equal keys, the leftmost pair, as llama.cpp's SPM comparator does; BPE uses -rank as key. */
+typedef struct {
+  double  key;
+  gint32  left;
+  gint32  right;
+  guint32 check;   /* SPM: merged length in bytes; BPE: the rank; to spot stale entries */
+} SmBigram;
+
+void         sm_bigram_heap_push    (GArray *heap, const SmBigram *b);
+gboolean     sm_bigram_heap_pop     (GArray *heap, SmBigram *out);
+
+/* A tokenizer with n_vocab empty slots; tokens are then appended in id order with
+ * sm_tokenizer_append_token and the tables closed by sm_tokenizer_finish_tables. */
+SmTokenizer *sm_tokenizer_alloc         (SmTokenizerKind kind, gsize n_vocab);
+void         sm_tokenizer_append_token  (SmTokenizer *tok, gint32 id,
+                                         const char *piece, gsize piece_len,
+                                         const char *bytes, gsize bytes_len);
+void         sm_tokenizer_finish_tables (SmTokenizer *tok);
+
+gboolean     sm_tokenizer_spm_encode    (SmTokenizer *tok, const char *text, gsize len,
+                                         GArray *out, GError **error);
+void         sm_tokenizer_bpe_encode    (SmTokenizer *tok, const guint8 *text, gsize len,
+                                         GArray *out);
+
+/* UTF-8 of U+2581 "▁", SentencePiece's space. */
+#define SM_SPM_SPACE     "\xe2\x96\x81"
+#define SM_SPM_SPACE_LEN 3
+
+G_END_DECLS

@@ -1,0 +1,491 @@
+/* avx2/quant.c: quantized and half-precision kernels with AVX2 + FMA + F16C.
+ *
+ * Decode streams every weight past one activation vector, so each GEMV reads W once, four rows
+ * side by side: each block of x is loaded once per four rows, and the four rows' block sums
+ * come out of one reduction into one register.  The x side (its fp16 scales, and 8·Σx for
+ * Q4_0) is converted once per call, not once per row group.
+ *
+ * Int8 products: maddubs multiplies unsigned by signed bytes, so the weight goes in as |w| and
+ * the activation takes w's sign (sign_epi8).  |w| <= 128 and |x| <= 127 keep each pair sum
+ * below 2^15 without saturating; x must come from quantize_row_q8_0 (never -128, which
+ * sign_epi8 cannot negate), while W may hold any int8.  A block's int32 lane sums are reduced
+ * exactly before its scales are applied, as in the scalar reference.
+ */
+#include "sm-kernels-private.h"
+
+#include <immintrin.h>
+
+#define ROWS 4   /* rows per pass of a GEMV */
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* [Σa, Σb, Σc, Σd], exact in int32 */
+static inline __m128i
+hsum4_epi32 (__m256i a, __m256i b, __m256i c, __m256i d)
+{
+  __m256i ab = _mm256_hadd_epi32 (a, b);        /* a01 a23 b01 b23 | a45 a67 b45 b67 */
+  __m256i cd = _mm256_hadd_epi32 (c, d);
+  __m256i abcd = _mm256_hadd_epi32 (ab, cd);    /* a0-3 b0-3 c0-3 d0-3 | a4-7 ... */
+  return _mm_add_epi32 (_mm256_castsi256_si128 (abcd), _mm256_extracti128_si256 (abcd, 1));
+}
+
+/* Four rows' lane sums for two blocks (a0..d0 block 0, a1..d1 block 1) reduced exactly to
+ * [Σa0 Σb0 Σc0 Σd0 | Σa1 Σb1 Σc1 Σd1]. */
+static inline __m256i
+hsum4x2_epi32 (__m256i a0, __m256i b0, __m256i c0, __m256i d0,
+               __m256i a1, __m256i b1, __m256i c1, __m256i d1)
+{
+  __m256i u0 = _mm256_hadd_epi32 (_mm256_hadd_epi32 (a0, b0), _mm256_hadd_epi32 (c0, d0));
+  __m256i u1 = _mm256_hadd_epi32 (_mm256_hadd_epi32 (a1, b1), _mm256_hadd_epi32 (c1, d1));
+  return _mm256_add_epi32 (_mm256_permute2x128_si256 (u0, u1, 0x20),
+                           _mm256_permute2x128_si256 (u0, u1, 0x31));
+}
+
+/* Eight fp16 scales to float. */
+static inline __m256
+scales8 (uint16_t a, uint16_t b, uint16_t c, uint16_t d,
+         uint16_t e, uint16_t f, uint16_t g, uint16_t h)
+{
+  return _mm256_cvtph_ps (_mm_setr_epi16 ((short) a, (short) b, (short) c, (short) d,
+                                          (short) e, (short) f, (short) g, (short) h));
+}
+
+/* [Σa, Σb, Σc, Σd] in float */
+static inline __m128
+hsum4_ps (__m256 a, __m256 b, __m256 c, __m256 d)
+{
+  __m256 ab = _mm256_hadd_ps (a, b);
+  __m256 cd = _mm256_hadd_ps (c, d);
+  __m256 abcd = _mm256_hadd_ps (ab, cd);
+  return _mm_add_ps (_mm256_castps256_ps128 (abcd), _mm256_extractf128_ps (abcd, 1));
+}
+
+static inline int32_t
+hsum_epi32 (__m256i a)
+{
+  __m128i s = _mm_add_epi32 (_mm256_castsi256_si128 (a), _mm256_extracti128_si256 (a, 1));
+  s = _mm_add_epi32 (s, _mm_unpackhi_epi64 (s, s));
+  s = _mm_add_epi32 (s, _mm_shuffle_epi32 (s, 1));
+  return _mm_cvtsi128_si32 (s);
+}
+
+static inline float
+hsum_ps (__m256 a)
+{
+  __m128 s = _mm_add_ps (_mm256_castps256_ps128 (a), _mm256_extractf128_ps (a, 1));
+  s = _mm_add_ps (s, _mm_movehl_ps (s, s));
+  s = _mm_add_ss (s, _mm_movehdup_ps (s));
+  return _mm_cvtss_f32 (s);
+}
+
+/* Four fp16 scales to float. */
+static inline __m128
+scales4 (uint16_t a, uint16_t b, uint16_t c, uint16_t d)
+{
+  return _mm_cvtph_ps (_mm_setr_epi16 ((short) a, (short) b, (short) c, (short) d, 0, 0, 0, 0));
+}
+
+static inline float
+fp16 (uint16_t h)
+{
+  return _cvtsh_ss (h);
+}
+
+/* 8 int32 lane sums of w·x over one block's 32 bytes. */
+static inline __m256i
+dot_i8 (__m256i w, __m256i x)
+{
+  __m256i p = _mm256_maddubs_epi16 (_mm256_sign_epi8 (w, w), _mm256_sign_epi8 (x, w));
+  return _mm256_madd_epi16 (p, _mm256_set1_epi16 (1));
+}
+
+/* 8 int32 lane sums of q·x for a Q4_0 block's unsigned nibbles q: one broadcast load, then
+ * a per-half shift puts the low nibbles in the low 16 bytes and the high ones above. */
+static inline __m256i
+dot_u4 (const uint8_t *qs, __m256i x)
+{
+  __m256i t = _mm256_broadcastsi128_si256 (_mm_loadu_si128 ((const __m128i *) qs));
+  __m256i q = _mm256_and_si256 (_mm256_srlv_epi64 (t, _mm256_setr_epi64x (0, 0, 4, 4)),
+                                _mm256_set1_epi8 (0x0f));
+  return _mm256_madd_epi16 (_mm256_maddubs_epi16 (q, x), _mm256_set1_epi16 (1));
+}
+
+/* 8 · x's own lane sums, to turn Σq·x into Σ(q - 8)·x */
+static inline __m256i
+xsum8_i8 (__m256i x)
+{
+  __m256i p = _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_set1_epi8 (1), x),
+                                 _mm256_set1_epi16 (1));
+  return _mm256_slli_epi32 (p, 3);
+}
+
+static inline __m256i
+load_qs (const int8_t *qs)
+{
+  return _mm256_loadu_si256 ((const __m256i *) qs);
+}
+
+/* ---- Q8_0 ------------------------------------------------------------------------------------ */
+
+void
+sm_avx2_quantize_row_q8_0 (const float *x, SmBlockQ8_0 *y, size_t k)
+{
+  const __m256 sign = _mm256_set1_ps (-0.0f);
+  /* packs interleaves the 128-bit lanes; this puts the 8 dwords back in order */
+  const __m256i perm = _mm256_setr_epi32 (0, 4, 1, 5, 2, 6, 3, 7);
+
+  for (size_t b = 0; b < k / SM_QK; b++)
+    {
+      const float *xb = x + b * SM_QK;
+      __m256 v0 = _mm256_loadu_ps (xb);
+      __m256 v1 = _mm256_loadu_ps (xb + 8);
+      __m256 v2 = _mm256_loadu_ps (xb + 16);
+      __m256 v3 = _mm256_loadu_ps (xb + 24);
+
+      __m256 m = _mm256_max_ps (_mm256_max_ps (_mm256_andnot_ps (sign, v0), _mm256_andnot_ps (sign, v1)),
+                                _mm256_max_ps (_mm256_andnot_ps (sign, v2), _mm256_andnot_ps (sign, v3)));
+      __m128 m4 = _mm_max_ps (_mm256_castps256_ps128 (m), _mm256_extractf128_ps (m, 1));
+      m4 = _mm_max_ps (m4, _mm_movehl_ps (m4, m4));
+      m4 = _mm_max_ss (m4, _mm_movehdup_ps (m4));
+      float d = _mm_cvtss_f32 (m4) / 127.0f;
+
+      y[b].d = _cvtss_sh (d, _MM_FROUND_TO_NEAREST_INT);
+      if (d == 0.0f)
+        {
+          _mm256_storeu_si256 ((__m256i *) y[b].qs, _mm256_setzero_si256 ());
+          continue;
+        }
+      /* Same IEEE division as the scalar reference; cvtps rounds half to even (MXCSR default). */
+      __m256 dv = _mm256_set1_ps (d);
+      __m256i i0 = _mm256_cvtps_epi32 (_mm256_div_ps (v0, dv));
+      __m256i i1 = _mm256_cvtps_epi32 (_mm256_div_ps (v1, dv));
+      __m256i i2 = _mm256_cvtps_epi32 (_mm256_div_ps (v2, dv));
+      __m256i i3 = _mm256_cvtps_epi32 (_mm256_div_ps (v3, dv));
+      __m256i q = _mm256_packs_epi16 (_mm256_packs_epi32 (i0, i1), _mm256_packs_epi32 (i2, i3));
+      _mm256_storeu_si256 ((__m256i *) y[b].qs, _mm256_permutevar8x32_epi32 (q, perm));
+    }
+}
+
+float
+sm_avx2_vec_dot_q8_0_q8_0 (size_t k, const SmBlockQ8_0 *w, const SmBlockQ8_0 *x)
+{
+  const size_t nb = k / SM_QK;
+  __m128 acc = _mm_setzero_ps ();
+  size_t b = 0;
+
+  /* One row: four blocks at a time give the four lanes of the exact per-block reduction. */
+  for (; b + 4 <= nb; b += 4)
+    {
+      __m128i s = hsum4_epi32 (dot_i8 (load_qs (w[b].qs), load_qs (x[b].qs)),
+                               dot_i8 (load_qs (w[b + 1].qs), load_qs (x[b + 1].qs)),
+                               dot_i8 (load_qs (w[b + 2].qs), load_qs (x[b + 2].qs)),
+                               dot_i8 (load_qs (w[b + 3].qs), load_qs (x[b + 3].qs)));
+      __m128 d = _mm_mul_ps (scales4 (w[b].d, w[b + 1].d, w[b + 2].d, w[b + 3].d),
+                             scales4 (x[b].d, x[b + 1].d, x[b + 2].d, x[b + 3].d));
+      acc = _mm_fmadd_ps (_mm_cvtepi32_ps (s), d, acc);
+    }
+  acc = _mm_add_ps (acc, _mm_movehl_ps (acc, acc));
+  acc = _mm_add_ss (acc, _mm_movehdup_ps (acc));
+  float sum = _mm_cvtss_f32 (acc);
+  for (; b < nb; b++)
+    sum += (float) hsum_epi32 (dot_i8 (load_qs (w[b].qs), load_qs (x[b].qs)))
+           * (fp16 (w[b].d) * fp16 (x[b].d));
+  return sum;
+}
+
+/* The x side of a GEMV, converted once per call instead of once per row group: each block's
+ * scale (and for Q4_0, 8·Σx) repeated four times, one per row of a group.  Done in chunks of
+ * XCHUNK blocks because kernels do not allocate. */
+#define XCHUNK 128
+
+static size_t
+x_chunk (const SmBlockQ8_0 *xq, size_t nb, size_t c0, float *dx4, int32_t *sx4)
+{
+  size_t cn = nb - c0 < XCHUNK ? nb - c0 : XCHUNK;
+
+  for (size_t b = 0; b < cn; b++)
+    {
+      _mm_storeu_ps (dx4 + 4 * b, _mm_set1_ps (fp16 (xq[c0 + b].d)));
+      if (sx4 != NULL)
+        _mm_storeu_si128 ((__m128i *) (sx4 + 4 * b),
+                          _mm_set1_epi32 (hsum_epi32 (xsum8_i8 (load_qs (xq[c0 + b].qs)))));
+    }
+  return cn;
+}
+
+/* W: M rows of k/32 blocks; xq: k/32 blocks; y: M */
+void
+sm_avx2_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y)
+{
+  const size_t nb = k / SM_QK, M4 = M - M % ROWS;
+  float dx4[4 * XCHUNK];
+
+  if (nb == 0)   /* no chunk below writes the row groups' results */
+    for (size_t r = 0; r < M4; r++)
+      y[r] = 0.0f;
+  for (size_t c0 = 0; c0 < nb && M4 > 0; c0 += XCHUNK)
+    {
+      const size_t cn = x_chunk (xq, nb, c0, dx4, NULL);
+      const SmBlockQ8_0 *xc = xq + c0;
+
+      for (size_t r = 0; r < M4; r += ROWS)
+        {
+          const SmBlockQ8_0 *w0 = W + r * nb + c0, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
+          __m256 acc = _mm256_setzero_ps ();   /* [block b: rows 0-3 | block b+1: rows 0-3] */
+          size_t b = 0;
+
+          for (; b + 2 <= cn; b += 2)
+            {
+              __m256i x0 = load_qs (xc[b].qs), x1 = load_qs (xc[b + 1].qs);
+              __m256i s = hsum4x2_epi32 (dot_i8 (load_qs (w0[b].qs), x0), dot_i8 (load_qs (w1[b].qs), x0),
+                                         dot_i8 (load_qs (w2[b].qs), x0), dot_i8 (load_qs (w3[b].qs), x0),
+                                         dot_i8 (load_qs (w0[b + 1].qs), x1), dot_i8 (load_qs (w1[b + 1].qs), x1),
+                                         dot_i8 (load_qs (w2[b + 1].qs), x1), dot_i8 (load_qs (w3[b + 1].qs), x1));
+              __m256 d = _mm256_mul_ps (scales8 (w0[b].d, w1[b].d, w2[b].d, w3[b].d,
+                                                 w0[b + 1].d, w1[b + 1].d, w2[b + 1].d, w3[b + 1].d),
+                                        _mm256_loadu_ps (dx4 + 4 * b));
+              acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s), d, acc);
+            }
+          __m128 sum = _mm_add_ps (_mm256_castps256_ps128 (acc), _mm256_extractf128_ps (acc, 1));
+          if (b < cn)
+            {
+              __m256i x0 = load_qs (xc[b].qs);
+              __m128i s0 = hsum4_epi32 (dot_i8 (load_qs (w0[b].qs), x0), dot_i8 (load_qs (w1[b].qs), x0),
+                                        dot_i8 (load_qs (w2[b].qs), x0), dot_i8 (load_qs (w3[b].qs), x0));
+              __m128 d0 = _mm_mul_ps (scales4 (w0[b].d, w1[b].d, w2[b].d, w3[b].d), _mm_loadu_ps (dx4 + 4 * b));
+              sum = _mm_fmadd_ps (_mm_cvtepi32_ps (s0), d0, sum);
+            }
+          /* later chunks add to what the earlier ones left in y */
+          _mm_storeu_ps (y + r, c0 == 0 ? sum : _mm_add_ps (_mm_loadu_ps (y + r), sum));
+        }
+    }
+  for (size_t r = M4; r < M; r++)
+    y[r] = sm_avx2_vec_dot_q8_0_q8_0 (k, W + r * nb, xq);
+}
+
+/* ---- Q4_0 ------------------------------------------------------------------------------------ */
+
+float
+sm_avx2_vec_dot_q4_0_q8_0 (size_t k, const SmBlockQ4_0 *w, const SmBlockQ8_0 *x)
+{
+  const size_t nb = k / SM_QK;
+  __m128 acc = _mm_setzero_ps ();
+  size_t b = 0;
+
+  for (; b + 4 <= nb; b += 4)
+    {
+      __m256i x0 = load_qs (x[b].qs), x1 = load_qs (x[b + 1].qs);
+      __m256i x2 = load_qs (x[b + 2].qs), x3 = load_qs (x[b + 3].qs);
+      __m128i s = hsum4_epi32 (_mm256_sub_epi32 (dot_u4 (w[b].qs, x0), xsum8_i8 (x0)),
+                               _mm256_sub_epi32 (dot_u4 (w[b + 1].qs, x1), xsum8_i8 (x1)),
+                               _mm256_sub_epi32 (dot_u4 (w[b + 2].qs, x2), xsum8_i8 (x2)),
+                               _mm256_sub_epi32 (dot_u4 (w[b + 3].qs, x3), xsum8_i8 (x3)));
+      __m128 d = _mm_mul_ps (scales4 (w[b].d, w[b + 1].d, w[b + 2].d, w[b + 3].d),
+                             scales4 (x[b].d, x[b + 1].d, x[b + 2].d, x[b + 3].d));
+      acc = _mm_fmadd_ps (_mm_cvtepi32_ps (s), d, acc);
+    }
+  acc = _mm_add_ps (acc, _mm_movehl_ps (acc, acc));
+  acc = _mm_add_ss (acc, _mm_movehdup_ps (acc));
+  float sum = _mm_cvtss_f32 (acc);
+  for (; b < nb; b++)
+    {
+      __m256i x0 = load_qs (x[b].qs);
+      sum += (float) hsum_epi32 (_mm256_sub_epi32 (dot_u4 (w[b].qs, x0), xsum8_i8 (x0)))
+             * (fp16 (w[b].d) * fp16 (x[b].d));
+    }
+  return sum;
+}
+
+void
+sm_avx2_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y)
+{
+  const size_t nb = k / SM_QK, M4 = M - M % ROWS;
+  float dx4[4 * XCHUNK];
+  int32_t sx4[4 * XCHUNK];
+
+  if (nb == 0)   /* no chunk below writes the row groups' results */
+    for (size_t r = 0; r < M4; r++)
+      y[r] = 0.0f;
+  for (size_t c0 = 0; c0 < nb && M4 > 0; c0 += XCHUNK)
+    {
+      const size_t cn = x_chunk (xq, nb, c0, dx4, sx4);
+      const SmBlockQ8_0 *xc = xq + c0;
+
+      for (size_t r = 0; r < M4; r += ROWS)
+        {
+          const SmBlockQ4_0 *w0 = W + r * nb + c0, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
+          __m256 acc = _mm256_setzero_ps ();   /* [block b: rows 0-3 | block b+1: rows 0-3] */
+          size_t b = 0;
+
+          /* Σ(q - 8)·x = Σq·x - 8·Σx: q goes into maddubs unsigned, the 8·Σx comes precomputed */
+          for (; b + 2 <= cn; b += 2)
+            {
+              __m256i x0 = load_qs (xc[b].qs), x1 = load_qs (xc[b + 1].qs);
+              __m256i s = hsum4x2_epi32 (dot_u4 (w0[b].qs, x0), dot_u4 (w1[b].qs, x0),
+                                         dot_u4 (w2[b].qs, x0), dot_u4 (w3[b].qs, x0),
+                                         dot_u4 (w0[b + 1].qs, x1), dot_u4 (w1[b + 1].qs, x1),
+                                         dot_u4 (w2[b + 1].qs, x1), dot_u4 (w3[b + 1].qs, x1));
+              s = _mm256_sub_epi32 (s, _mm256_loadu_si256 ((const __m256i *) (sx4 + 4 * b)));
+              __m256 d = _mm256_mul_ps (scales8 (w0[b].d, w1[b].d, w2[b].d, w3[b].d,
+                                                 w0[b + 1].d, w1[b + 1].d, w2[b + 1].d, w3[b + 1].d),
+                                        _mm256_loadu_ps (dx4 + 4 * b));
+              acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s), d, acc);
+            }
+          __m128 sum = _mm_add_ps (_mm256_castps256_ps128 (acc), _mm256_extractf128_ps (acc, 1));
+          if (b < cn)
+            {
+              __m256i x0 = load_qs (xc[b].qs);
+              __m128i s0 = hsum4_epi32 (dot_u4 (w0[b].qs, x0), dot_u4 (w1[b].qs, x0),
+                                        dot_u4 (w2[b].qs, x0), dot_u4 (w3[b].qs, x0));
+              s0 = _mm_sub_epi32 (s0, _mm_loadu_si128 ((const __m128i *) (sx4 + 4 * b)));
+              __m128 d0 = _mm_mul_ps (scales4 (w0[b].d, w1[b].d, w2[b].d, w3[b].d), _mm_loadu_ps (dx4 + 4 * b));
+              sum = _mm_fmadd_ps (_mm_cvtepi32_ps (s0), d0, sum);
+            }
+          /* later chunks add to what the earlier ones left in y */
+          _mm_storeu_ps (y + r, c0 == 0 ? sum : _mm_add_ps (_mm_loadu_ps (y + r), sum));
+        }
+    }
+  for (size_t r = M4; r < M; r++)
+    y[r] = sm_avx2_vec_dot_q4_0_q8_0 (k, W + r * nb, xq);
+}
+
+/* ---- half precision ---------------------------------------------------------------------------- */
+
+static inline __m256
+load_f16 (const uint16_t *p)
+{
+  return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) p));
+}
+
+static inline __m256
+load_bf16 (const uint16_t *p)
+{
+  __m256i u = _mm256_cvtepu16_epi32 (_mm_loadu_si128 ((const __m128i *) p));
+  return _mm256_castsi256_ps (_mm256_slli_epi32 (u, 16));
+}
+
+static inline float
+bf16 (uint16_t h)
+{
+  union { uint32_t u; float f; } v = { .u = (uint32_t) h << 16 };
+  return v.f;
+}
+
+/* 8 halves to float, f16 or bf16 (a constant after inlining). */
+static inline __m256
+load8 (const uint16_t *p, bool bf)
+{
+  return bf ? load_bf16 (p) : load_f16 (p);
+}
+
+static inline float
+load1 (uint16_t h, bool bf)
+{
+  return bf ? bf16 (h) : fp16 (h);
+}
+
+/* W: M rows of k halves, row stride ldw; x: k; y: M.  Two accumulators per row: with one, four
+ * rows are only four FMA chains, too few to cover the FMA latency when W is in cache. */
+static inline __attribute__ ((always_inline)) void
+gemv_half (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y, bool bf)
+{
+  size_t r = 0;
+
+  for (; r + ROWS <= M; r += ROWS)
+    {
+      const uint16_t *w0 = W + r * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+      __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps ();
+      __m256 a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
+      __m256 b0 = _mm256_setzero_ps (), b1 = _mm256_setzero_ps ();
+      __m256 b2 = _mm256_setzero_ps (), b3 = _mm256_setzero_ps ();
+      size_t i = 0;
+
+      for (; i + 16 <= k; i += 16)
+        {
+          __m256 xa = _mm256_loadu_ps (x + i), xb = _mm256_loadu_ps (x + i + 8);
+          if (bf)
+            {
+              /* A dword of two bf16 widens without shuffles: << 16 gives the even element,
+               * & 0xffff0000 the odd one.  x is split into even and odd elements to match,
+               * once for the four rows. */
+              __m256 xe = _mm256_shuffle_ps (xa, xb, _MM_SHUFFLE (2, 0, 2, 0));   /* 0 2 8 10 | 4 6 12 14 */
+              __m256 xo = _mm256_shuffle_ps (xa, xb, _MM_SHUFFLE (3, 1, 3, 1));
+              xe = _mm256_castpd_ps (_mm256_permute4x64_pd (_mm256_castps_pd (xe), 0xd8));
+              xo = _mm256_castpd_ps (_mm256_permute4x64_pd (_mm256_castps_pd (xo), 0xd8));
+              const __m256i hi = _mm256_set1_epi32 ((int) 0xffff0000u);
+              __m256i v0 = _mm256_loadu_si256 ((const __m256i *) (w0 + i));
+              __m256i v1 = _mm256_loadu_si256 ((const __m256i *) (w1 + i));
+              __m256i v2 = _mm256_loadu_si256 ((const __m256i *) (w2 + i));
+              __m256i v3 = _mm256_loadu_si256 ((const __m256i *) (w3 + i));
+              a0 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (v0, 16)), xe, a0);
+              a1 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (v1, 16)), xe, a1);
+              a2 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (v2, 16)), xe, a2);
+              a3 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (v3, 16)), xe, a3);
+              b0 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (v0, hi)), xo, b0);
+              b1 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (v1, hi)), xo, b1);
+              b2 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (v2, hi)), xo, b2);
+              b3 = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (v3, hi)), xo, b3);
+            }
+          else
+            {
+              a0 = _mm256_fmadd_ps (load_f16 (w0 + i), xa, a0);
+              a1 = _mm256_fmadd_ps (load_f16 (w1 + i), xa, a1);
+              a2 = _mm256_fmadd_ps (load_f16 (w2 + i), xa, a2);
+              a3 = _mm256_fmadd_ps (load_f16 (w3 + i), xa, a3);
+              b0 = _mm256_fmadd_ps (load_f16 (w0 + i + 8), xb, b0);
+              b1 = _mm256_fmadd_ps (load_f16 (w1 + i + 8), xb, b1);
+              b2 = _mm256_fmadd_ps (load_f16 (w2 + i + 8), xb, b2);
+              b3 = _mm256_fmadd_ps (load_f16 (w3 + i + 8), xb, b3);
+            }
+        }
+      if (i + 8 <= k)
+        {
+          __m256 xa = _mm256_loadu_ps (x + i);
+          a0 = _mm256_fmadd_ps (load8 (w0 + i, bf), xa, a0);
+          a1 = _mm256_fmadd_ps (load8 (w1 + i, bf), xa, a1);
+          a2 = _mm256_fmadd_ps (load8 (w2 + i, bf), xa, a2);
+          a3 = _mm256_fmadd_ps (load8 (w3 + i, bf), xa, a3);
+          i += 8;
+        }
+      __m128 s = hsum4_ps (_mm256_add_ps (a0, b0), _mm256_add_ps (a1, b1),
+                           _mm256_add_ps (a2, b2), _mm256_add_ps (a3, b3));
+      for (; i < k; i++)
+        {
+          __m128 wv = _mm_setr_ps (load1 (w0[i], bf), load1 (w1[i], bf), load1 (w2[i], bf), load1 (w3[i], bf));
+          s = _mm_fmadd_ps (wv, _mm_set1_ps (x[i]), s);
+        }
+      _mm_storeu_ps (y + r, s);
+    }
+  for (; r < M; r++)
+    {
+      const uint16_t *w = W + r * ldw;
+      __m256 a = _mm256_setzero_ps (), b = _mm256_setzero_ps ();
+      size_t i = 0;
+      for (; i + 16 <= k; i += 16)
+        {
+          a = _mm256_fmadd_ps (load8 (w + i, bf), _mm256_loadu_ps (x + i), a);
+          b = _mm256_fmadd_ps (load8 (w + i + 8, bf), _mm256_loadu_ps (x + i + 8), b);
+        }
+      if (i + 8 <= k)
+        {
+          a = _mm256_fmadd_ps (load8 (w + i, bf), _mm256_loadu_ps (x + i), a);
+          i += 8;
+        }
+      float s = hsum_ps (_mm256_add_ps (a, b));
+      for (; i < k; i++)
+        s += load1 (w[i], bf) * x[i];
+      y[r] = s;
+    }
+}
+
+void
+sm_avx2_gemv_f16 (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y)
+{
+  gemv_half (M, k, W, ldw, x, y, false);
+}
+
+void
+sm_avx2_gemv_bf16 (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y)
+{
+  gemv_half (M, k, W, ldw, x, y, true);
+}

@@ -1,0 +1,626 @@
+/* avx512/gemm.c: SGEMM and SGEMV on zmm registers.
+ *
+ * SGEMM follows the GotoBLAS/BLIS layering.  op(B) is packed a (kc × nc) block at a time into
+ * NR-wide column panels (k-major), op(A) one (mr × kc) micro-panel at a time (k-major, scaled
+ * by alpha); the packers absorb both transposes, so all four forms run the same micro-kernel.
+ * The micro-kernel keeps a 12×32 tile of C in 24 zmm accumulators: per k it loads 32 floats
+ * of B and broadcasts 12 of A, for 24 FMAs.  Loop order (outer to inner): nc block of N, kc
+ * block of K (pack B), MR rows of M (pack A), NR columns.  The A micro-panel (12 KB) stays
+ * in L1 while the B block (up to 256 KB) streams from L2, as in BLIS's Skylake-X kernels.
+ *
+ * Edges: a short M tail runs a micro-kernel compiled for exactly that many rows, a short N
+ * tail uses masked loads and stores, so no tile ever touches memory outside C.
+ *
+ * Small M, the decode and short-prompt case of x · Wᵀ, skips the packing of B, which would
+ * cost as much as the product: A·Bᵀ becomes a few rows of dot products over B's rows
+ * (gemm_small_nt) and A·B reads B's rows in place (gemm_small_nn).
+ */
+#include "sm-kernels-private.h"
+
+#include <immintrin.h>
+
+#define MR 12
+#define NR 32
+#define KC 256
+#define NC 256
+
+/* Packed operands, per thread (sm_gemm runs one sgemm per thread):
+ * b_pack: the (kc × nc) block of op(B) as nc/NR panels, each kc rows of NR floats;
+ * a_pack: one micro-panel of alpha · op(A): kc rows of MR floats, plus 16 floats of slack for
+ *         the packers' overlapping 16-wide stores. */
+static _Thread_local float b_pack[KC * NC] __attribute__ ((aligned (64)));
+static _Thread_local float a_pack[MR * KC + 16] __attribute__ ((aligned (64)));
+
+#define ALWAYS_INLINE inline __attribute__ ((always_inline))
+
+static ALWAYS_INLINE __mmask16
+mask_first (size_t n)
+{
+  return n >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << n) - 1u);
+}
+
+/* In-register transpose: r[i] holds row i of a 16×16 tile on entry, column i on return. */
+static ALWAYS_INLINE void
+transpose16 (__m512 r[16])
+{
+  __m512 t[16];
+
+  for (int i = 0; i < 16; i += 2)
+    {
+      t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
+    }
+  for (int i = 0; i < 16; i += 4)
+    {
+      __m512d a = _mm512_castps_pd (t[i]), b = _mm512_castps_pd (t[i + 1]);
+      __m512d c = _mm512_castps_pd (t[i + 2]), d = _mm512_castps_pd (t[i + 3]);
+      r[i] = _mm512_castpd_ps (_mm512_unpacklo_pd (a, c));
+      r[i + 1] = _mm512_castpd_ps (_mm512_unpackhi_pd (a, c));
+      r[i + 2] = _mm512_castpd_ps (_mm512_unpacklo_pd (b, d));
+      r[i + 3] = _mm512_castpd_ps (_mm512_unpackhi_pd (b, d));
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      t[i] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0x88);
+      t[i + 4] = _mm512_shuffle_f32x4 (r[i], r[i + 4], 0xdd);
+      t[i + 8] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0x88);
+      t[i + 12] = _mm512_shuffle_f32x4 (r[i + 8], r[i + 12], 0xdd);
+    }
+  for (int i = 0; i < 8; i++)
+    {
+      r[i] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0x88);
+      r[i + 8] = _mm512_shuffle_f32x4 (t[i], t[i + 8], 0xdd);
+    }
+}
+
+/* Sum of each of four vectors: {Σx0, Σx1, Σx2, Σx3}. */
+static ALWAYS_INLINE __m128
+reduce4 (__m512 x0, __m512 x1, __m512 x2, __m512 x3)
+{
+  __m128 q[4];
+  __m512 x[4] = { x0, x1, x2, x3 };
+
+  for (int i = 0; i < 4; i++)
+    {
+      __m256 h = _mm256_add_ps (_mm512_castps512_ps256 (x[i]), _mm512_extractf32x8_ps (x[i], 1));
+      q[i] = _mm_add_ps (_mm256_castps256_ps128 (h), _mm256_extractf128_ps (h, 1));
+    }
+  return _mm_hadd_ps (_mm_hadd_ps (q[0], q[1]), _mm_hadd_ps (q[2], q[3]));
+}
+
+/* ---- C = beta · C, for K == 0 or alpha == 0 ------------------------------------------------ */
+
+static void
+scale_c (size_t M, size_t N, float beta, float *C, size_t ldc)
+{
+  __m512 vb = _mm512_set1_ps (beta);
+
+  if (beta == 1.0f)
+    return;
+  for (size_t i = 0; i < M; i++)
+    {
+      float *c = C + i * ldc;
+      for (size_t j = 0; j < N; j += 16)
+        {
+          __mmask16 m = mask_first (N - j);
+          /* beta == 0 must not read C: NaN · 0 would stay NaN. */
+          __m512 v = beta == 0.0f ? _mm512_setzero_ps ()
+                                  : _mm512_mul_ps (vb, _mm512_maskz_loadu_ps (m, c + j));
+          _mm512_mask_storeu_ps (c + j, m, v);
+        }
+    }
+}
+
+/* ---- packing ---------------------------------------------------------------------------- */
+
+/* b_pack panels from B stored K×N (op(B) = B): rows of NR contiguous floats. */
+static void
+pack_b_n (const float *B, size_t ldb, size_t kc, size_t nc, float *dst)
+{
+  for (size_t j = 0; j < nc; j += NR, dst += kc * NR)
+    {
+      size_t nr = nc - j < NR ? nc - j : NR;
+      const float *src = B + j;
+      if (nr == NR)
+        {
+          for (size_t k = 0; k < kc; k++, src += ldb)
+            {
+              _mm512_store_ps (dst + k * NR, _mm512_loadu_ps (src));
+              _mm512_store_ps (dst + k * NR + 16, _mm512_loadu_ps (src + 16));
+            }
+        }
+      else
+        {
+          __mmask16 m0 = mask_first (nr), m1 = nr > 16 ? mask_first (nr - 16) : 0;
+          for (size_t k = 0; k < kc; k++, src += ldb)
+            {
+              _mm512_store_ps (dst + k * NR, _mm512_maskz_loadu_ps (m0, src));
+              _mm512_store_ps (dst + k * NR + 16, _mm512_maskz_loadu_ps (m1, src + 16));
+            }
+        }
+    }
+}
+
+/* b_pack panels from B stored N×K (op(B) = Bᵀ): 16×16 tiles transposed in registers. */
+static void
+pack_b_t (const float *B, size_t ldb, size_t kc, size_t nc, float *dst)
+{
+  for (size_t j = 0; j < nc; j += NR, dst += kc * NR)
+    {
+      size_t nr = nc - j < NR ? nc - j : NR;
+      for (size_t k = 0; k < kc; k += 16)
+        {
+          size_t kk = kc - k < 16 ? kc - k : 16;
+          __mmask16 km = mask_first (kk);
+          for (size_t h = 0; h < NR; h += 16)
+            {
+              __m512 r[16];
+              for (size_t i = 0; i < 16; i++)
+                r[i] = h + i < nr ? _mm512_maskz_loadu_ps (km, B + (j + h + i) * ldb + k)
+                                  : _mm512_setzero_ps ();
+              transpose16 (r);
+              for (size_t t = 0; t < kk; t++)
+                _mm512_store_ps (dst + (k + t) * NR + h, r[t]);
+            }
+        }
+    }
+}
+
+/* a_pack from rows of A stored M×K (op(A) = A), scaled by alpha.  Each k's MR floats are
+ * written with a 16-wide store whose last 4 lanes the next k's store overwrites. */
+static void
+pack_a_n (const float *A, size_t lda, size_t mr, size_t kc, float alpha, float *dst)
+{
+  __m512 va = _mm512_set1_ps (alpha);
+
+  for (size_t k = 0; k < kc; k += 16)
+    {
+      size_t kk = kc - k < 16 ? kc - k : 16;
+      __mmask16 km = mask_first (kk);
+      __m512 r[16];
+      for (size_t i = 0; i < 16; i++)
+        r[i] = i < mr ? _mm512_maskz_loadu_ps (km, A + i * lda + k) : _mm512_setzero_ps ();
+      transpose16 (r);
+      for (size_t t = 0; t < kk; t++)
+        _mm512_storeu_ps (dst + (k + t) * MR, _mm512_mul_ps (va, r[t]));
+    }
+}
+
+/* a_pack from A stored K×M (op(A) = Aᵀ): each k's mr floats are contiguous already. */
+static void
+pack_a_t (const float *A, size_t lda, size_t mr, size_t kc, float alpha, float *dst)
+{
+  __m512 va = _mm512_set1_ps (alpha);
+  __mmask16 m = mask_first (mr);
+
+  for (size_t k = 0; k < kc; k++)
+    _mm512_storeu_ps (dst + k * MR, _mm512_mul_ps (va, _mm512_maskz_loadu_ps (m, A + k * lda)));
+}
+
+/* ---- micro-kernel ------------------------------------------------------------------------ */
+
+typedef enum {
+  STORE_SET,     /* C = acc (beta == 0: C is not read) */
+  STORE_ADD,     /* C += acc (beta == 1, and every kc block after the first) */
+  STORE_SCALE,   /* C = acc + beta · C */
+} StoreMode;
+
+static ALWAYS_INLINE void
+store_row (float *c, __m512 v, __mmask16 m, bool full, StoreMode mode, __m512 vbeta)
+{
+  if (full)
+    {
+      if (mode == STORE_ADD)
+        v = _mm512_add_ps (v, _mm512_loadu_ps (c));
+      else if (mode == STORE_SCALE)
+        v = _mm512_fmadd_ps (vbeta, _mm512_loadu_ps (c), v);
+      _mm512_storeu_ps (c, v);
+    }
+  else if (m != 0)
+    {
+      if (mode == STORE_ADD)
+        v = _mm512_add_ps (v, _mm512_maskz_loadu_ps (m, c));
+      else if (mode == STORE_SCALE)
+        v = _mm512_fmadd_ps (vbeta, _mm512_maskz_loadu_ps (m, c), v);
+      _mm512_mask_storeu_ps (c, m, v);
+    }
+}
+
+/* C[0..mr) × [0..nr) (+)= a_panel · b_panel over kc.  mr is a constant in each expansion, so
+ * the accumulators live in registers: 2·mr of them plus two B vectors. */
+static ALWAYS_INLINE void
+micro_kernel (const int mr, size_t kc, const float *restrict ap, const float *restrict bp,
+              float *c, size_t ldc, size_t nr, StoreMode mode, float beta)
+{
+  __m512 acc0[MR], acc1[MR];
+
+#pragma GCC unroll 12
+  for (int i = 0; i < mr; i++)
+    {
+      acc0[i] = _mm512_setzero_ps ();
+      acc1[i] = _mm512_setzero_ps ();
+    }
+
+#pragma GCC unroll 2
+  for (size_t k = 0; k < kc; k++)
+    {
+      __m512 b0 = _mm512_load_ps (bp);
+      __m512 b1 = _mm512_load_ps (bp + 16);
+#pragma GCC unroll 12
+      for (int i = 0; i < mr; i++)
+        {
+          __m512 a = _mm512_set1_ps (ap[i]);
+          acc0[i] = _mm512_fmadd_ps (a, b0, acc0[i]);
+          acc1[i] = _mm512_fmadd_ps (a, b1, acc1[i]);
+        }
+      ap += MR;
+      bp += NR;
+    }
+
+  bool full = nr == NR;
+  __mmask16 m0 = mask_first (nr), m1 = nr > 16 ? mask_first (nr - 16) : 0;
+  __m512 vbeta = _mm512_set1_ps (beta);
+#pragma GCC unroll 12
+  for (int i = 0; i < mr; i++)
+    {
+      store_row (c + i * ldc, acc0[i], m0, full, mode, vbeta);
+      store_row (c + i * ldc + 16, acc1[i], m1, full, mode, vbeta);
+    }
+}
+
+#define KERNEL_CASE(n)                                                       \
+  case n:                                                                    \
+    micro_kernel (n, kc, ap, bp, c, ldc, nr, mode, beta);                    \
+    break
+
+static void
+run_kernel (size_t mr, size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
+            size_t nr, StoreMode mode, float beta)
+{
+  switch (mr)
+    {
+      KERNEL_CASE (12); KERNEL_CASE (11); KERNEL_CASE (10); KERNEL_CASE (9);
+      KERNEL_CASE (8); KERNEL_CASE (7); KERNEL_CASE (6); KERNEL_CASE (5);
+      KERNEL_CASE (4); KERNEL_CASE (3); KERNEL_CASE (2); KERNEL_CASE (1);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* ---- small M: no packing of B ----------------------------------------------------------- */
+
+/* Where sm_avx512_sgemm computes straight from B, set by measuring both paths on x · Wᵀ
+ * shapes (M 1..256, N×K from 64×64 to 32000×288 and 4096×4096):
+ * A·Bᵀ takes dot products up to SMALL_M_NT rows when K is long enough to amortise their
+ * reductions; A·B reads B in place up to SMALL_M_NN rows, or for any M when B fits in L2
+ * (NN_DIRECT_BYTES), since each 6-row block then re-reads it from L2 as fast as a packed
+ * copy.  The dot products take A in k-slices of DOT_A_BYTES so A stays in L2. */
+#define SMALL_M_NT 64
+#define SMALL_M_NN 6
+#define NN_DIRECT_BYTES (1024 * 1024)
+#define DOT_A_BYTES (192 * 1024)
+
+/* A·Bᵀ for mb ≤ 4 rows of A against 4 rows of B: 16 dot products along k, reduced at the end.
+ * Columns past nb read B's first row again (valid memory) and are dropped at the store. */
+static ALWAYS_INLINE void
+dot_tile (const int mb, size_t K, const float *A, size_t lda, const float *B, size_t ldb,
+          size_t nb, float alpha, float beta, float *C, size_t ldc, const float *next)
+{
+  const float *b0 = B, *b1 = nb > 1 ? B + ldb : B, *b2 = nb > 2 ? B + 2 * ldb : B;
+  const float *b3 = nb > 3 ? B + 3 * ldb : B;
+  __m512 acc[4][4];
+  size_t k = 0;
+
+#pragma GCC unroll 4
+  for (int i = 0; i < mb; i++)
+    acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm512_setzero_ps ();
+
+  for (; k + 16 <= K; k += 16)
+    {
+      __m512 v0 = _mm512_loadu_ps (b0 + k), v1 = _mm512_loadu_ps (b1 + k);
+      __m512 v2 = _mm512_loadu_ps (b2 + k), v3 = _mm512_loadu_ps (b3 + k);
+      if (next != NULL)
+        {
+          /* B streams from memory once: fetch the next 4 rows' line while this one is used. */
+          _mm_prefetch ((const char *) (next + k), _MM_HINT_T1);
+          _mm_prefetch ((const char *) (next + ldb + k), _MM_HINT_T1);
+          _mm_prefetch ((const char *) (next + 2 * ldb + k), _MM_HINT_T1);
+          _mm_prefetch ((const char *) (next + 3 * ldb + k), _MM_HINT_T1);
+        }
+#pragma GCC unroll 4
+      for (int i = 0; i < mb; i++)
+        {
+          __m512 a = _mm512_loadu_ps (A + i * lda + k);
+          acc[i][0] = _mm512_fmadd_ps (a, v0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps (a, v1, acc[i][1]);
+          acc[i][2] = _mm512_fmadd_ps (a, v2, acc[i][2]);
+          acc[i][3] = _mm512_fmadd_ps (a, v3, acc[i][3]);
+        }
+    }
+  if (k < K)
+    {
+      __mmask16 m = mask_first (K - k);
+      __m512 v0 = _mm512_maskz_loadu_ps (m, b0 + k), v1 = _mm512_maskz_loadu_ps (m, b1 + k);
+      __m512 v2 = _mm512_maskz_loadu_ps (m, b2 + k), v3 = _mm512_maskz_loadu_ps (m, b3 + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < mb; i++)
+        {
+          __m512 a = _mm512_maskz_loadu_ps (m, A + i * lda + k);
+          acc[i][0] = _mm512_fmadd_ps (a, v0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps (a, v1, acc[i][1]);
+          acc[i][2] = _mm512_fmadd_ps (a, v2, acc[i][2]);
+          acc[i][3] = _mm512_fmadd_ps (a, v3, acc[i][3]);
+        }
+    }
+
+  __mmask8 nm = (__mmask8) ((1u << nb) - 1u);
+#pragma GCC unroll 4
+  for (int i = 0; i < mb; i++)
+    {
+      __m128 s = _mm_mul_ps (_mm_set1_ps (alpha), reduce4 (acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+      float *c = C + i * ldc;
+      if (beta != 0.0f)
+        s = _mm_fmadd_ps (_mm_set1_ps (beta), _mm_maskz_loadu_ps (nm, c), s);
+      _mm_mask_storeu_ps (c, nm, s);
+    }
+}
+
+static void
+gemm_small_nt (size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+               const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+  /* A's k-slice (M × kb) stays in L2 while every 4 rows of B pass over it; within a slice
+   * each row block of A meets the same 4 rows of B while they are in L1. */
+  size_t kb = (DOT_A_BYTES / sizeof (float) / M) & ~(size_t) 15;
+  kb = kb < 256 ? 256 : kb;
+
+  for (size_t p = 0; p < K; p += kb)
+    {
+      size_t kk = K - p < kb ? K - p : kb;
+      float beta_p = p == 0 ? beta : 1.0f;
+      for (size_t j = 0; j < N; j += 4)
+        {
+          size_t nb = N - j < 4 ? N - j : 4;
+          const float *b = B + j * ldb + p;
+          const float *next = j + 8 <= N ? b + 4 * ldb : NULL;
+          for (size_t i = 0; i < M; i += 4)
+            {
+              const float *a = A + i * lda + p;
+              float *c = C + i * ldc + j;
+              switch (M - i < 4 ? M - i : 4)
+                {
+                case 4: dot_tile (4, kk, a, lda, b, ldb, nb, alpha, beta_p, c, ldc, next); break;
+                case 3: dot_tile (3, kk, a, lda, b, ldb, nb, alpha, beta_p, c, ldc, next); break;
+                case 2: dot_tile (2, kk, a, lda, b, ldb, nb, alpha, beta_p, c, ldc, next); break;
+                default: dot_tile (1, kk, a, lda, b, ldb, nb, alpha, beta_p, c, ldc, next); break;
+                }
+              next = NULL;
+            }
+        }
+    }
+}
+
+/* op(A)·B for mr ≤ 6 rows, 64 columns of B read in place: 4 vectors per k, as the packed
+ * micro-kernel does, but with B's own row stride.  op(A)[i, k] = A[i·a_rs + k·a_cs]. */
+static ALWAYS_INLINE void
+direct_tile (const int mr, size_t K, const float *A, size_t a_rs, size_t a_cs,
+             const float *B, size_t ldb, size_t nr, float alpha, float beta, float *C,
+             size_t ldc)
+{
+  __mmask16 m[4];
+  __m512 acc[6][4];
+
+  for (int v = 0; v < 4; v++)
+    m[v] = nr > (size_t) v * 16 ? mask_first (nr - (size_t) v * 16) : 0;
+#pragma GCC unroll 6
+  for (int i = 0; i < mr; i++)
+    acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm512_setzero_ps ();
+
+  for (size_t k = 0; k < K; k++)
+    {
+      const float *b = B + k * ldb;
+      __m512 v0 = _mm512_maskz_loadu_ps (m[0], b), v1 = _mm512_maskz_loadu_ps (m[1], b + 16);
+      __m512 v2 = _mm512_maskz_loadu_ps (m[2], b + 32), v3 = _mm512_maskz_loadu_ps (m[3], b + 48);
+#pragma GCC unroll 6
+      for (int i = 0; i < mr; i++)
+        {
+          __m512 a = _mm512_set1_ps (A[i * a_rs + k * a_cs]);
+          acc[i][0] = _mm512_fmadd_ps (a, v0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps (a, v1, acc[i][1]);
+          acc[i][2] = _mm512_fmadd_ps (a, v2, acc[i][2]);
+          acc[i][3] = _mm512_fmadd_ps (a, v3, acc[i][3]);
+        }
+    }
+
+  __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
+#pragma GCC unroll 6
+  for (int i = 0; i < mr; i++)
+    for (int v = 0; v < 4; v++)
+      {
+        float *c = C + i * ldc + v * 16;
+        __m512 s = _mm512_mul_ps (va, acc[i][v]);
+        if (m[v] == 0)
+          break;
+        if (beta != 0.0f)
+          s = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (m[v], c), s);
+        _mm512_mask_storeu_ps (c, m[v], s);
+      }
+}
+
+static void
+gemm_small_nn (bool trans_a, size_t M, size_t N, size_t K, float alpha, const float *A,
+               size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+  size_t a_rs = trans_a ? 1 : lda, a_cs = trans_a ? lda : 1;
+
+  for (size_t j = 0; j < N; j += 64)
+    {
+      size_t nr = N - j < 64 ? N - j : 64;
+      for (size_t i = 0; i < M; i += 6)
+        {
+          const float *a = A + i * a_rs;
+          float *c = C + i * ldc + j;
+          switch (M - i < 6 ? M - i : 6)
+            {
+            case 6: direct_tile (6, K, a, a_rs, a_cs, B + j, ldb, nr, alpha, beta, c, ldc); break;
+            case 5: direct_tile (5, K, a, a_rs, a_cs, B + j, ldb, nr, alpha, beta, c, ldc); break;
+            case 4: direct_tile (4, K, a, a_rs, a_cs, B + j, ldb, nr, alpha, beta, c, ldc); break;
+            case 3: direct_tile (3, K, a, a_rs, a_cs, B + j, ldb, nr, alpha, beta, c, ldc); break;
+            case 2: direct_tile (2, K, a, a_rs, a_cs, B + j, ldb, nr, alpha, beta, c, ldc); break;
+            default: direct_tile (1, K, a, a_rs, a_cs, B + j, ldb, nr, alpha, beta, c, ldc); break;
+            }
+        }
+    }
+}
+
+/* One row of A against the rows of B (decode's x · Wᵀ): SGEMV over B in chunks, then alpha
+ * and beta on the chunk.  SGEMV keeps more sums in flight than a dot tile of one row. */
+static void
+gemm_row_nt (size_t N, size_t K, float alpha, const float *a, const float *B, size_t ldb,
+             float beta, float *c)
+{
+  float y[256];
+
+  for (size_t j = 0; j < N; j += 256)
+    {
+      size_t nb = N - j < 256 ? N - j : 256;
+      sm_avx512_sgemv (nb, K, B + j * ldb, ldb, a, y);
+      for (size_t i = 0; i < nb; i++)
+        c[j + i] = beta == 0.0f ? alpha * y[i] : alpha * y[i] + beta * c[j + i];
+    }
+}
+
+/* ---- SGEMM ------------------------------------------------------------------------------ */
+
+void
+sm_avx512_sgemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
+                 float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                 float beta, float *C, size_t ldc)
+{
+  if (M == 0 || N == 0)
+    return;
+  if (K == 0 || alpha == 0.0f)
+    {
+      scale_c (M, N, beta, C, ldc);
+      return;
+    }
+  if (trans_b && !trans_a && M == 1)
+    {
+      gemm_row_nt (N, K, alpha, A, B, ldb, beta, C);
+      return;
+    }
+  /* The dot products pay a reduction per tile of C, which short rows do not amortise. */
+  if (trans_b && !trans_a && (M <= 4 || (M <= SMALL_M_NT && K >= 128 + 2 * M)))
+    {
+      gemm_small_nt (M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+  if (!trans_b && (M <= SMALL_M_NN || K * N * sizeof (float) <= NN_DIRECT_BYTES))
+    {
+      gemm_small_nn (trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+
+  /* Even kc blocks: a ragged last block would pay a pass over C for little work. */
+  size_t n_kb = (K + KC - 1) / KC;
+  size_t kc_even = (K + n_kb - 1) / n_kb;
+
+  for (size_t jc = 0; jc < N; jc += NC)
+    {
+      size_t nc = N - jc < NC ? N - jc : NC;
+      for (size_t pc = 0; pc < K; pc += kc_even)
+        {
+          size_t kc = K - pc < kc_even ? K - pc : kc_even;
+          StoreMode mode = pc > 0 || beta == 1.0f ? STORE_ADD
+                         : beta == 0.0f ? STORE_SET : STORE_SCALE;
+
+          if (trans_b)
+            pack_b_t (B + jc * ldb + pc, ldb, kc, nc, b_pack);
+          else
+            pack_b_n (B + pc * ldb + jc, ldb, kc, nc, b_pack);
+
+          for (size_t ic = 0; ic < M; ic += MR)
+            {
+              size_t mr = M - ic < MR ? M - ic : MR;
+              if (trans_a)
+                pack_a_t (A + pc * lda + ic, lda, mr, kc, alpha, a_pack);
+              else
+                pack_a_n (A + ic * lda + pc, lda, mr, kc, alpha, a_pack);
+
+              for (size_t jr = 0; jr < nc; jr += NR)
+                run_kernel (mr, kc, a_pack, b_pack + jr * kc, C + ic * ldc + jc + jr, ldc,
+                            nc - jr < NR ? nc - jr : NR, mode, beta);
+            }
+        }
+    }
+}
+
+/* ---- SGEMV ------------------------------------------------------------------------------ */
+
+/* Four rows at a time share each load of x; two accumulators per row hide the FMA latency. */
+void
+sm_avx512_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
+{
+  size_t i = 0;
+
+  for (; i + 4 <= M; i += 4)
+    {
+      const float *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+      __m512 s0 = _mm512_setzero_ps (), s1 = s0, s2 = s0, s3 = s0;
+      __m512 t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+      /* The hardware prefetcher alone leaves DRAM idle between rows: fetch the next four
+       * rows into L2 while these four are summed. */
+      bool pf = i + 8 <= M;
+      size_t k = 0;
+
+      for (; k + 32 <= K; k += 32)
+        {
+          __m512 x0 = _mm512_loadu_ps (x + k), x1 = _mm512_loadu_ps (x + k + 16);
+          if (pf)
+            {
+              for (int r = 4; r < 8; r++)
+                {
+                  _mm_prefetch ((const char *) (a0 + r * lda + k), _MM_HINT_T1);
+                  _mm_prefetch ((const char *) (a0 + r * lda + k + 16), _MM_HINT_T1);
+                }
+            }
+          s0 = _mm512_fmadd_ps (_mm512_loadu_ps (a0 + k), x0, s0);
+          s1 = _mm512_fmadd_ps (_mm512_loadu_ps (a1 + k), x0, s1);
+          s2 = _mm512_fmadd_ps (_mm512_loadu_ps (a2 + k), x0, s2);
+          s3 = _mm512_fmadd_ps (_mm512_loadu_ps (a3 + k), x0, s3);
+          t0 = _mm512_fmadd_ps (_mm512_loadu_ps (a0 + k + 16), x1, t0);
+          t1 = _mm512_fmadd_ps (_mm512_loadu_ps (a1 + k + 16), x1, t1);
+          t2 = _mm512_fmadd_ps (_mm512_loadu_ps (a2 + k + 16), x1, t2);
+          t3 = _mm512_fmadd_ps (_mm512_loadu_ps (a3 + k + 16), x1, t3);
+        }
+      for (; k < K; k += 16)
+        {
+          __mmask16 m = mask_first (K - k);
+          __m512 x0 = _mm512_maskz_loadu_ps (m, x + k);
+          s0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, a0 + k), x0, s0);
+          s1 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, a1 + k), x0, s1);
+          s2 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, a2 + k), x0, s2);
+          s3 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, a3 + k), x0, s3);
+        }
+      _mm_storeu_ps (y + i, reduce4 (_mm512_add_ps (s0, t0), _mm512_add_ps (s1, t1),
+                                     _mm512_add_ps (s2, t2), _mm512_add_ps (s3, t3)));
+    }
+
+  for (; i < M; i++)
+    {
+      const float *a = A + i * lda;
+      __m512 s = _mm512_setzero_ps (), t = s;
+      size_t k = 0;
+      for (; k + 32 <= K; k += 32)
+        {
+          s = _mm512_fmadd_ps (_mm512_loadu_ps (a + k), _mm512_loadu_ps (x + k), s);
+          t = _mm512_fmadd_ps (_mm512_loadu_ps (a + k + 16), _mm512_loadu_ps (x + k + 16), t);
+        }
+      for (; k < K; k += 16)
+        {
+          __mmask16 m = mask_first (K - k);
+          s = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, a + k), _mm512_maskz_loadu_ps (m, x + k), s);
+        }
+      y[i] = _mm512_reduce_add_ps (_mm512_add_ps (s, t));
+    }
+}

@@ -1,0 +1,88 @@
+/* scalar/gemm.c: the portable reference SGEMM and SGEMV.
+ *
+ * Plain loops, chosen so the inner loop walks memory contiguously in every form: the A·Bᵀ
+ * forms are row-by-row dot products (both operands contiguous along k), the A·B forms add
+ * scaled rows of B into a row of C.  The SIMD versions are tested against this file, and
+ * this file against a double-precision product, so clarity beats speed here.
+ */
+#include "sm-kernels-private.h"
+
+/* C row i (N floats) = beta * C row i, without reading C when beta == 0 (it may hold NaN). */
+static void
+scale_row (float *c, size_t N, float beta)
+{
+  if (beta == 0.0f)
+    {
+      for (size_t j = 0; j < N; j++)
+        c[j] = 0.0f;
+    }
+  else if (beta != 1.0f)
+    {
+      for (size_t j = 0; j < N; j++)
+        c[j] *= beta;
+    }
+}
+
+void
+sm_scalar_sgemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
+                 float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                 float beta, float *C, size_t ldc)
+{
+  /* op(A)[i, k] = A[i * a_row + k * a_col]; op(B)[k, j] = B[k * b_row + j * b_col]. */
+  size_t a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
+  size_t b_row = trans_b ? 1 : ldb, b_col = trans_b ? ldb : 1;
+
+  for (size_t i = 0; i < M; i++)
+    {
+      float *c = C + i * ldc;
+      const float *a = A + i * a_row;
+
+      if (trans_b)
+        {
+          /* Dot-product form: row j of B is contiguous along k. */
+          for (size_t j = 0; j < N; j++)
+            {
+              const float *b = B + j * b_col;
+              float acc = 0.0f;
+              for (size_t k = 0; k < K; k++)
+                acc += a[k * a_col] * b[k];
+              c[j] = alpha * acc + (beta == 0.0f ? 0.0f : beta * c[j]);
+            }
+        }
+      else
+        {
+          /* Row-update form: C[i, :] += (alpha * A[i, k]) * B[k, :], contiguous along j. */
+          scale_row (c, N, beta);
+          for (size_t k = 0; k < K; k++)
+            {
+              const float *b = B + k * b_row;
+              float s = alpha * a[k * a_col];
+              for (size_t j = 0; j < N; j++)
+                c[j] += s * b[j];
+            }
+        }
+    }
+}
+
+void
+sm_scalar_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
+{
+  for (size_t i = 0; i < M; i++)
+    {
+      const float *a = A + i * lda;
+      /* Four partial sums shorten the dependency chain without changing the method. */
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+      size_t k = 0;
+
+      for (; k + 4 <= K; k += 4)
+        {
+          s0 += a[k] * x[k];
+          s1 += a[k + 1] * x[k + 1];
+          s2 += a[k + 2] * x[k + 2];
+          s3 += a[k + 3] * x[k + 3];
+        }
+      for (; k < K; k++)
+        s0 += a[k] * x[k];
+      y[i] = (s0 + s1) + (s2 + s3);
+    }
+}
