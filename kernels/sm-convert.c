@@ -125,8 +125,11 @@ sm_quantize_row_q4_0 (const float *x, SmBlockQ4_0 *y, size_t k)
           }
 
       float d = max / -8.0f;
-      float id = d != 0.0f ? 1.0f / d : 0.0f;
-      y[b].d = sm_fp32_to_fp16 (d);
+      uint16_t dh = sm_fp32_to_fp16 (d);
+      /* A scale that rounds to zero in fp16 stores q = 8 (zero): dividing by a tiny d would
+       * overflow to inf and make the conversion below undefined. */
+      float id = (dh & 0x7fff) != 0 ? 1.0f / d : 0.0f;
+      y[b].d = dh;
       for (int i = 0; i < SM_QK / 2; i++)
         {
           int q0 = (int) (xb[i] * id + 8.5f);
