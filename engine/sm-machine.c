@@ -133,7 +133,7 @@ sm_build_info_is_release_like (const SmBuildInfo *info)
   const char *s = info->sanitizers ? info->sanitizers : "none";
 
   return (g_str_has_prefix (t, "release") || g_str_has_prefix (t, "optimized") ||
-          g_str_has_prefix (t, "minsize") ||
+          g_str_has_prefix (t, "debugoptimized") || g_str_has_prefix (t, "minsize") ||
           (g_str_has_prefix (t, "plain") && g_strcmp0 (info->optimization, "0") != 0)) &&
          (g_strcmp0 (s, "none") == 0 || *s == '\0');
 }

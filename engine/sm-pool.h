@@ -43,6 +43,8 @@ gpointer sm_pool_rent0       (SmPool *pool, gsize bytes);
 /* Gives back a buffer from sm_pool_rent of the same pool.  NULL is ignored. */
 void     sm_pool_return      (SmPool *pool, gpointer buf);
 
+/* Switching off also trims the cache, so the off mode holds no memory it does not use;
+ * buffers that are out stay valid and are freed when returned. */
 void     sm_pool_set_enabled (SmPool *pool, gboolean enabled);
 gboolean sm_pool_get_enabled (SmPool *pool);
 /* Frees every cached (returned) buffer back to the system. */

@@ -33,7 +33,9 @@ struct _SmTensor {
   SmDType  dtype;
   int      n_dims;
   gint64   shape[SM_TENSOR_MAX_DIMS];    /* outermost first; unused dims are 1 */
-  gsize    strides[SM_TENSOR_MAX_DIMS];  /* bytes between neighbours along each dim */
+  gsize    strides[SM_TENSOR_MAX_DIMS];  /* bytes between neighbours along each dim; for Q8_0 /
+                                          * Q4_0 the last dim's stride is one block's bytes,
+                                          * per SM_QK elements */
   gpointer data;                         /* first element */
 
   /*< private >*/

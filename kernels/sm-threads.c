@@ -19,6 +19,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sched.h>
+#include <time.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define SM_CPU_RELAX() _mm_pause ()
@@ -27,15 +29,22 @@
 #endif
 
 /* How long a worker spins before sleeping: long enough to bridge the gap between two ops of
- * one token (microseconds), short enough that an idle engine yields the core quickly
- * (20000 pauses are 0.1-0.5 ms depending on the CPU's pause latency). */
-#define SPIN_ROUNDS 20000
+ * one token and between two tokens (microseconds to tens of them), short enough that an
+ * idle engine yields the core quickly.  Timed, not counted: a pause lasts ~50 ns on Zen 4
+ * and Skylake but ~3 ns on older cores. */
+#define SPIN_NS 300000
+/* Pauses between two looks at the clock, and before a waiting caller yields its core to a
+ * worker the OS has descheduled. */
+#define SPIN_CHECK 64
+#define WAIT_YIELD_SPINS 2000
 
 /* Below this many flops a parallel region costs more than it saves.  Measured with
- * `smallmind-cli bench kernels --kernels threads,gemm,gemv` on a 2-core AMD EPYC (Zen 4):
- * an empty region with 2 spinning workers costs ~0.5-1 µs, and 1 vs 2 threads break even
- * at ~1-2·10⁵ flops of SGEMM/SGEMV (see sm-ops.c for how each op counts its work). */
-#define PARALLEL_MIN_FLOPS 200000.0
+ * `smallmind-cli bench kernels --kernels threads,split` on a 2-core AMD EPYC (Zen 4), run
+ * under `chrt -f 10` so other jobs on the machine do not take the worker's core: a region
+ * of two 1 µs shares takes ~1.1 µs on 2 threads, and x · Wᵀ forced onto 2 threads against 1
+ * runs at 0.94x for 33 kflop (1×128×128), 0.78x for 66 kflop (16×32×64), 1.33x-1.73x for
+ * 131 kflop (16×64×64, 1×256×256) and 1.5x-1.9x above.  Break-even is ~90 kflop. */
+#define PARALLEL_MIN_FLOPS 100000.0
 
 /* The published job: generation in the high bits, nth in the low JOB_NTH_BITS. */
 #define JOB_NTH_BITS 8
@@ -74,6 +83,14 @@ static struct {
 
 static _Thread_local bool in_task;
 
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Claims and runs shares of job @gen until none is left. */
 static void
 run_shares (uint64_t gen, int nth)
@@ -105,22 +122,25 @@ worker_main (void *data)
   for (;;)
     {
       uint64_t word;
-      int spins = 0;
+      unsigned spins = 0;
+      gint64 deadline = 0;
 
       while (((word = atomic_load_explicit (&pool.job, memory_order_acquire)) >> JOB_NTH_BITS) == seen)
         {
-          if (++spins < SPIN_ROUNDS)
-            {
-              SM_CPU_RELAX ();
-              continue;
-            }
+          SM_CPU_RELAX ();
+          if (++spins % SPIN_CHECK != 0)
+            continue;
+          if (deadline == 0)
+            deadline = now_ns () + SPIN_NS;
+          if (now_ns () < deadline)
+            continue;
           pthread_mutex_lock (&pool.sleep_lock);
           atomic_fetch_add (&pool.n_sleeping, 1);
           while ((atomic_load (&pool.job) >> JOB_NTH_BITS) == seen)
             pthread_cond_wait (&pool.wake, &pool.sleep_lock);
           atomic_fetch_sub (&pool.n_sleeping, 1);
           pthread_mutex_unlock (&pool.sleep_lock);
-          spins = 0;
+          deadline = 0;
         }
       seen = word >> JOB_NTH_BITS;
 
@@ -236,8 +256,14 @@ sm_threads_run (int nth, SmTaskFn fn, void *user)
   run_shares (gen, nth);
   in_task = false;
 
-  while (atomic_load_explicit (&pool.done, memory_order_acquire) < nth)
-    SM_CPU_RELAX ();
+  /* Only shares a worker has claimed remain: wait for them, yielding now and then in case
+   * that worker waits for this very core. */
+  for (unsigned spins = 1; atomic_load_explicit (&pool.done, memory_order_acquire) < nth; spins++)
+    {
+      SM_CPU_RELAX ();
+      if (spins % WAIT_YIELD_SPINS == 0)
+        sched_yield ();
+    }
 
   pthread_mutex_unlock (&pool.dispatch_lock);
 }

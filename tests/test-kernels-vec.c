@@ -24,7 +24,7 @@
 static const size_t sizes[] = { 0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 127, 511, 513 };
 static const size_t misaligns[] = { 0, 4, 12, 28 };   /* bytes past a 64-byte boundary */
 
-/* Asserted bounds (see kernels/avx2/act.c and kernels/avx512/act.c for the measurements). */
+/* Asserted bounds (kernels/{scalar,avx2,avx512}/act.c state the measurements). */
 #define EXP_MAX_ULP       1.0   /* SIMD exp, via softmax rows whose sum is exactly 1 */
 #define SILU_MAX_ULP      3.5   /* where |silu(x)| >= 1e-30 */
 #define GELU_POS_MAX_ULP  2.5   /* x >= 0 */
