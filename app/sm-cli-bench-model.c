@@ -138,14 +138,14 @@ sm_cli_bench_model (int argc, char **argv)
   GOptionEntry entries[] = {
     { "n-prompt", 'p', 0, G_OPTION_ARG_STRING, &pp, "Prefill lengths (default 64,512)", "N,N" },
     { "n-gen", 'n', 0, G_OPTION_ARG_STRING, &tg, "Decode lengths (default 128)", "N,N" },
-    { "thread-list", 'T', 0, G_OPTION_ARG_STRING, &threads_s, "Thread counts (default 1)", "N,N" },
+    { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_s, "Thread counts (default 1)", "N,N" },
     { "repetitions", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed runs per test (default 5)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "md (default) or json", "FMT" },
     { NULL }
   };
 
   g_option_group_add_entries (group, entries);
-  sm_cli_add_model_options (group, &mopts);
+  sm_cli_add_model_options_no_threads (group, &mopts);
   g_option_context_set_main_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return sm_cli_fail ("bench", g_steal_pointer (&error));
@@ -156,12 +156,9 @@ sm_cli_bench_model (int argc, char **argv)
       fprintf (stderr, "smallmind-cli bench: -o must be md or json\n");
       return 2;
     }
-  /* -t is the single-count form shared with generate; -T takes a list. */
-  if (threads_s == NULL)
-    threads_s = g_strdup_printf ("%d", mopts.threads > 0 ? mopts.threads : 1);
   if (!(pps = sm_cli_parse_int_list (pp ? pp : "64,512", &error)) ||
       !(tgs = sm_cli_parse_int_list (tg ? tg : "128", &error)) ||
-      !(ths = sm_cli_parse_int_list (threads_s, &error)))
+      !(ths = sm_cli_parse_int_list (threads_s ? threads_s : "1", &error)))
     return sm_cli_fail ("bench", g_steal_pointer (&error));
   if (!sm_cli_apply_settings (&mopts, &error))
     return sm_cli_fail ("bench", g_steal_pointer (&error));

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void
-sm_cli_add_model_options (GOptionGroup *group, SmCliModelOptions *opts)
+static void
+add_model_options (GOptionGroup *group, SmCliModelOptions *opts, gboolean with_threads)
 {
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &opts->model_path,
@@ -16,15 +16,32 @@ sm_cli_add_model_options (GOptionGroup *group, SmCliModelOptions *opts)
       "tokenizer.bin for a llama2.c checkpoint (default: beside the model)", "FILE" },
     { "preset", 0, 0, G_OPTION_ARG_STRING, &opts->preset,
       "A built-in model: small or medium", "NAME" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &opts->threads, "Compute threads (default 1)", "N" },
     { "kernels", 0, 0, G_OPTION_ARG_STRING, &opts->kernels,
       "Kernel path: auto, scalar, avx2 or avx512", "LEVEL" },
     { "no-pool", 0, 0, G_OPTION_ARG_NONE, &opts->no_pool, "Switch the memory pool off", NULL },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opts->seed, "Random seed (default 42)", "N" },
     { NULL }
   };
+  GOptionEntry threads[] = {
+    { "threads", 't', 0, G_OPTION_ARG_INT, &opts->threads, "Compute threads (default 1)", "N" },
+    { NULL }
+  };
   opts->seed = 42;
   g_option_group_add_entries (group, entries);
+  if (with_threads)
+    g_option_group_add_entries (group, threads);
+}
+
+void
+sm_cli_add_model_options (GOptionGroup *group, SmCliModelOptions *opts)
+{
+  add_model_options (group, opts, TRUE);
+}
+
+void
+sm_cli_add_model_options_no_threads (GOptionGroup *group, SmCliModelOptions *opts)
+{
+  add_model_options (group, opts, FALSE);
 }
 
 void

@@ -18,8 +18,10 @@ typedef struct {
   gint64   seed;
 } SmCliModelOptions;
 
-/* Adds -m, -z, --preset, --threads, --kernels, --no-pool to @group. */
+/* Adds -m, -z, --preset, --kernels, --no-pool, --seed and -t/--threads N to @group; the
+ * _no_threads form leaves -t to the command (bench takes a list there). */
 void      sm_cli_add_model_options   (GOptionGroup *group, SmCliModelOptions *opts);
+void      sm_cli_add_model_options_no_threads (GOptionGroup *group, SmCliModelOptions *opts);
 void      sm_cli_model_options_clear (SmCliModelOptions *opts);
 /* Applies --threads / --kernels / --no-pool to the process-wide engine state. */
 gboolean  sm_cli_apply_settings      (SmCliModelOptions *opts, GError **error);
