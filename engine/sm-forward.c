@@ -242,8 +242,7 @@ attention_heads (void *user, int ith, int nth)
           for (gsize d = 1; d < hd; d++)
             k->axpy (S, Qh[d] * scale, Kt + d * n_ctx, T);
           k->softmax (S, T);
-          for (gsize d = 0; d < hd; d++)
-            out[d] = k->dot (S, Vt + d * n_ctx, T);
+          k->sgemv (hd, T, Vt, n_ctx, S, out);    /* out (hd) = Vt (hd, T) · p (T) */
         }
       else
         {

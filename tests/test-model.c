@@ -431,6 +431,61 @@ test_stories_reference (void)
   sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
 }
 
+/* With the pool on, decoding makes no system allocation after the first token; off, it
+ * allocates every token (the activations are rented per evaluation). */
+static void
+test_decode_allocations (void)
+{
+  g_autoptr (SmModel) m = sm_model_new_preset (SM_PRESET_SMALL, 5);
+  SmPool *pool = sm_pool_default ();
+  SmPoolStats before, after;
+  gint32 tok = 65;
+
+  for (int on = 1; on >= 0; on--)
+    {
+      sm_pool_set_enabled (pool, on);
+      g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+      g_assert_true (sm_session_eval (s, &tok, 1, NULL));     /* the first token warms the lists */
+      sm_pool_get_stats (pool, &before);
+      for (int i = 0; i < 20; i++)
+        g_assert_true (sm_session_eval (s, &tok, 1, NULL));
+      sm_pool_get_stats (pool, &after);
+      g_test_message ("pool %s: %" G_GUINT64_FORMAT " system allocations in 20 decoded tokens",
+                      on ? "on" : "off", after.system_allocs - before.system_allocs);
+      if (on)
+        g_assert_cmpuint (after.system_allocs, ==, before.system_allocs);
+      else
+        g_assert_cmpuint (after.system_allocs - before.system_allocs, >=, 20);
+    }
+  sm_pool_set_enabled (pool, TRUE);
+}
+
+/* Stop strings end the text before them; text that only looked like their start comes out. */
+static void
+test_stop_strings (void)
+{
+  g_autofree char *gguf = sm_test_shared_model ("stories260K.gguf");
+  g_autoptr (GError) error = NULL;
+  const char *stop[] = { "Lily.", NULL };
+  SmGenerateParams params;
+  SmGenerateStats stats;
+  Collect c = { g_string_new (NULL) };
+  SmGenerateCallbacks cb = { collect_text, NULL, NULL, &c };
+
+  if (gguf == NULL)
+    return;
+  g_autoptr (SmModel) m = sm_model_load (gguf, NULL, &error);
+  g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+  sm_generate_params_init (&params);
+  params.max_tokens = 100;
+  params.stop = stop;
+  g_assert_true (sm_generate (s, "Once upon a time", &params, &cb, NULL, &stats, &error));
+  /* greedy: ", there was a little girl named Lily. She loved ..." */
+  g_assert_cmpstr (c.out->str, ==, ", there was a little girl named ");
+  g_assert_cmpint (stats.stop_reason, ==, SM_STOP_STOP_STRING);
+  g_string_free (c.out, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -442,5 +497,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Model/stories260K-reference", test_stories_reference);
   g_test_add_func ("/Model/stories260K-llama2c-greedy", test_stories_llama2c);
   g_test_add_func ("/Model/stories260K-gguf-greedy", test_stories_gguf);
+  g_test_add_func ("/Model/decode-allocations", test_decode_allocations);
+  g_test_add_func ("/Model/stop-strings", test_stop_strings);
   return g_test_run ();
 }
