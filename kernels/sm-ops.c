@@ -1,8 +1,33 @@
-/* sm-ops.c: the threaded entry points.  Each splits its output into disjoint slices, one per
- * thread, and calls the table in force on each slice; below a break-even size it runs on the
- * caller's thread alone. */
+/* sm-ops.c: the threaded entry points.  Each cuts its output into disjoint slices and calls
+ * the table in force on each; below a break-even size it runs on the caller's thread alone.
+ *
+ * Slices are handed out dynamically: about SLICES_PER_THREAD per thread, each taken from a
+ * shared counter by whichever thread is free.  On an idle machine that costs nothing over
+ * one slice per thread; when another process holds a core, the thread that has it does most
+ * slices instead of waiting for a worker that is not running (the pool already gives an
+ * unclaimed share to the caller, but a claimed one must finish). */
 #include "sm-kernels.h"
 #include "sm-threads.h"
+
+#include <stdatomic.h>
+
+#define SLICES_PER_THREAD 4
+
+/* A GEMV streams its matrix once and runs at a third or less of GEMM's flop rate, so a flop
+ * of it is worth ~3 of GEMM's against the fixed cost of a parallel region (measured: a GEMV
+ * of 33 kflop is 1.95x faster on 2 threads, a GEMM of 66 kflop 0.77x; sm-threads.c). */
+#define GEMV_WORK_WEIGHT 3.0
+
+/* Slices of @n items for @nth threads: about SLICES_PER_THREAD each, whole multiples of
+ * @align, at least @min_items long. */
+static size_t
+slice_size (size_t n, int nth, size_t align, size_t min_items)
+{
+  size_t want = (n + (size_t) nth * SLICES_PER_THREAD - 1) / ((size_t) nth * SLICES_PER_THREAD);
+  if (want < min_items)
+    want = min_items;
+  return (want + align - 1) / align * align;
+}
 
 /* ---- SGEMM ---------------------------------------------------------------------------------- */
 
@@ -15,37 +40,40 @@ typedef struct {
   size_t lda, ldb, ldc;
   float *C;
   bool split_n;
+  size_t slice, n_slices;
+  atomic_size_t next;
 } GemmJob;
 
-/* Slice granularity: N slices are whole 16-column panels (the AVX2 tile width, half the
- * AVX-512 one), M slices whole 8-row groups.  Finer slices only balance better when a
- * dimension is barely larger than the thread count times this. */
-#define GEMM_SPLIT_N 16
-#define GEMM_SPLIT_M 8
+/* N slices are whole 32-column panels (the AVX-512 tile width) and at least 64 wide, so a
+ * slice's own packing and tail stay small next to its work; M slices are 12-row groups. */
+#define GEMM_SLICE_N 32
+#define GEMM_SLICE_N_MIN 64
+#define GEMM_SLICE_M 12
+#define GEMM_SLICE_M_MIN 24
 
 static void
 gemm_task (void *user, int ith, int nth)
 {
-  const GemmJob *j = user;
-  size_t first, last;
+  GemmJob *j = user;
+  size_t s;
 
-  if (j->split_n)
+  while ((s = atomic_fetch_add_explicit (&j->next, 1, memory_order_relaxed)) < j->n_slices)
     {
-      sm_threads_range (j->N, ith, nth, GEMM_SPLIT_N, &first, &last);
-      if (first >= last)
-        return;
-      const float *B = j->trans_b ? j->B + first * j->ldb : j->B + first;
-      j->k->sgemm (j->trans_a, j->trans_b, j->M, last - first, j->K, j->alpha, j->A, j->lda,
-                   B, j->ldb, j->beta, j->C + first, j->ldc);
-    }
-  else
-    {
-      sm_threads_range (j->M, ith, nth, GEMM_SPLIT_M, &first, &last);
-      if (first >= last)
-        return;
-      const float *A = j->trans_a ? j->A + first : j->A + first * j->lda;
-      j->k->sgemm (j->trans_a, j->trans_b, last - first, j->N, j->K, j->alpha, A, j->lda,
-                   j->B, j->ldb, j->beta, j->C + first * j->ldc, j->ldc);
+      size_t first = s * j->slice;
+      if (j->split_n)
+        {
+          size_t n = MIN (j->slice, j->N - first);
+          const float *B = j->trans_b ? j->B + first * j->ldb : j->B + first;
+          j->k->sgemm (j->trans_a, j->trans_b, j->M, n, j->K, j->alpha, j->A, j->lda,
+                       B, j->ldb, j->beta, j->C + first, j->ldc);
+        }
+      else
+        {
+          size_t m = MIN (j->slice, j->M - first);
+          const float *A = j->trans_a ? j->A + first : j->A + first * j->lda;
+          j->k->sgemm (j->trans_a, j->trans_b, m, j->N, j->K, j->alpha, A, j->lda,
+                       j->B, j->ldb, j->beta, j->C + first * j->ldc, j->ldc);
+        }
     }
 }
 
@@ -54,20 +82,32 @@ sm_gemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
          float alpha, const float *A, size_t lda, const float *B, size_t ldb,
          float beta, float *C, size_t ldc)
 {
+  const SmKernels *k = sm_kernels ();
+  /* One row of A runs as a GEMV (see GEMV_WORK_WEIGHT). */
+  int nth = sm_threads_for_work ((M == 1 ? GEMV_WORK_WEIGHT : 1.0) * 2.0 * (double) M *
+                                 (double) N * (double) K);
+
+  if (nth <= 1)
+    {
+      k->sgemm (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+
   GemmJob j = {
-    .k = sm_kernels (), .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
+    .k = k, .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
     .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
   };
-  int nth = sm_threads_for_work (2.0 * (double) M * (double) N * (double) K);
-
-  /* x · Wᵀ is always split along N, the rows of W: each thread then reads (and packs) only
-   * its own slice of the weights, and as the kernels choose their method from M and K alone,
-   * the result does not depend on the thread count.  Other forms split the larger side. */
+  /* x · Wᵀ is always cut along N, the rows of W: each slice reads (and packs) only its own
+   * rows of the weights, and as the kernels choose their method for A·Bᵀ from M and K alone,
+   * the result does not depend on the thread count.  Other forms cut the larger side. */
   j.split_n = (trans_b && !trans_a) || N >= M;
-  if (nth > 1)
-    sm_threads_run (nth, gemm_task, &j);
+  if (j.split_n)
+    j.slice = slice_size (N, nth, GEMM_SLICE_N, GEMM_SLICE_N_MIN);
   else
-    j.k->sgemm (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    j.slice = slice_size (M, nth, GEMM_SLICE_M, GEMM_SLICE_M_MIN);
+  j.n_slices = ((j.split_n ? N : M) + j.slice - 1) / j.slice;
+  atomic_init (&j.next, 0);
+  sm_threads_run ((int) MIN ((size_t) nth, j.n_slices), gemm_task, &j);
 }
 
 /* ---- GEMV family: split the rows of W -------------------------------------------------------- */
@@ -81,7 +121,13 @@ typedef struct {
   const void *W;
   const void *x;
   float *y;
+  size_t slice, n_slices;
+  atomic_size_t next;
 } GemvJob;
+
+/* Row slices: whole 16-row groups (the kernels take rows 4 at a time), at least 64 rows. */
+#define GEMV_SLICE 16
+#define GEMV_SLICE_MIN 64
 
 static void
 gemv_rows (const GemvJob *j, size_t r0, size_t r1)
@@ -111,12 +157,11 @@ gemv_rows (const GemvJob *j, size_t r0, size_t r1)
 static void
 gemv_task (void *user, int ith, int nth)
 {
-  const GemvJob *j = user;
-  size_t first, last;
+  GemvJob *j = user;
+  size_t s;
 
-  sm_threads_range (j->M, ith, nth, 16, &first, &last);
-  if (first < last)
-    gemv_rows (j, first, last);
+  while ((s = atomic_fetch_add_explicit (&j->next, 1, memory_order_relaxed)) < j->n_slices)
+    gemv_rows (j, s * j->slice, MIN ((s + 1) * j->slice, j->M));
 }
 
 static void
@@ -125,11 +170,16 @@ gemv_run (GemvJob *j)
   int nth;
 
   j->k = sm_kernels ();
-  nth = sm_threads_for_work (2.0 * (double) j->M * (double) j->K);
-  if (nth > 1)
-    sm_threads_run (nth, gemv_task, j);
-  else
-    gemv_rows (j, 0, j->M);
+  nth = sm_threads_for_work (GEMV_WORK_WEIGHT * 2.0 * (double) j->M * (double) j->K);
+  if (nth <= 1)
+    {
+      gemv_rows (j, 0, j->M);
+      return;
+    }
+  j->slice = slice_size (j->M, nth, GEMV_SLICE, GEMV_SLICE_MIN);
+  j->n_slices = (j->M + j->slice - 1) / j->slice;
+  atomic_init (&j->next, 0);
+  sm_threads_run ((int) MIN ((size_t) nth, j->n_slices), gemv_task, j);
 }
 
 void

@@ -39,11 +39,12 @@
 #define WAIT_YIELD_SPINS 2000
 
 /* Below this many flops a parallel region costs more than it saves.  Measured with
- * `smallmind-cli bench kernels --kernels threads,split` on a 2-core AMD EPYC (Zen 4), run
- * under `chrt -f 10` so other jobs on the machine do not take the worker's core: a region
- * of two 1 µs shares takes ~1.1 µs on 2 threads, and x · Wᵀ forced onto 2 threads against 1
- * runs at 0.94x for 33 kflop (1×128×128), 0.78x for 66 kflop (16×32×64), 1.33x-1.73x for
- * 131 kflop (16×64×64, 1×256×256) and 1.5x-1.9x above.  Break-even is ~90 kflop. */
+ * `smallmind-cli bench kernels --kernels threads,split` on an idle 2-core AMD EPYC (Zen 4):
+ * 2 µs of work split in 2 shares takes 1.13 µs (the region itself ~0.1 µs when the worker
+ * is spinning), and x · Wᵀ forced onto 2 threads against 1 runs at 0.73x for 8 kflop
+ * (1×64×64), 0.77x-0.81x for 16-66 kflop of small-M GEMM (8×32×32, 16×32×64), 1.43x for
+ * 131 kflop (16×64×64) and 1.6x-2x above; a GEMV (M = 1) already gains 1.95x at 33 kflop,
+ * so sm-ops.c counts GEMV work 3x. */
 #define PARALLEL_MIN_FLOPS 100000.0
 
 /* The published job: generation in the high bits, nth in the low JOB_NTH_BITS. */

@@ -1,9 +1,11 @@
 /* sm-threads.h: the compute pool that splits kernels across cores.
  *
- * Persistent workers wait for a job; sm_threads_run () hands one function to nth threads (the
- * caller is thread 0) and returns when all are done.  Each thread derives its share from
- * (ith, nth) alone, as `per = ceil(rows / nth), first = ith * per`, so threads never talk.
- * Workers spin briefly after a job, so back-to-back ops (one token's matmuls) pay no wake-up,
+ * Persistent workers wait for a job; sm_threads_run () runs fn (user, ith, nth) once for each
+ * share ith of nth, on the caller and the workers (the caller takes over any share a worker
+ * has not claimed yet, so a descheduled worker never stalls the run), and returns when all
+ * are done.  Each share derives its slice from (ith, nth) alone, e.g. with
+ * sm_threads_range (), so whichever thread runs it computes the same thing.  Workers spin for
+ * a few hundred µs after a job, so back-to-back ops (one token's matmuls) pay no wake-up,
  * then sleep so an idle engine burns no CPU.
  */
 #pragma once

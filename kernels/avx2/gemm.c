@@ -5,12 +5,12 @@
  * at a time, and a 6×16 micro-kernel keeps C in 12 ymm accumulators (per k: two loads of B,
  * six broadcasts of A, twelve FMAs).  The packers absorb both transposes.
  *
- * AVX2 has no cheap masked store, so a short N tail goes through a scratch tile and a short
- * M tail runs a micro-kernel compiled for exactly that many rows.  Tails of the packers are
- * scalar; masked loads (fast on every AVX2 CPU) read the ragged ends of B in place.
+ * AVX2 has no cheap masked store (vmaskmovps stores are microcoded on AMD), so a short N
+ * tail goes through a scratch tile, and a short M tail runs a micro-kernel compiled for
+ * exactly that many rows; masked loads, fast everywhere, read every ragged edge in place.
  *
- * Small M skips the packing of B as avx512/gemm.c does: dot products over B's rows for A·Bᵀ,
- * B's rows read in place for A·B.
+ * Small M skips the packing of B as avx512/gemm.c does: SGEMV for one row of A·Bᵀ, 3×4 dot
+ * tiles over B's rows for a few, B's rows read in place for A·B.
  */
 #include "sm-kernels-private.h"
 

@@ -12,8 +12,10 @@
  * tail uses masked loads and stores, so no tile ever touches memory outside C.
  *
  * Small M, the decode and short-prompt case of x · Wᵀ, skips the packing of B, which would
- * cost as much as the product: A·Bᵀ becomes a few rows of dot products over B's rows
- * (gemm_small_nt) and A·B reads B's rows in place (gemm_small_nn).
+ * cost as much as the product: one row of A·Bᵀ is an SGEMV over B's rows (gemm_row_nt), a
+ * few rows are 4×4 tiles of dot products (gemm_small_nt), and A·B reads B's rows in place
+ * (gemm_small_nn).  For A·Bᵀ the method depends on M and K only, never on N, so a thread's
+ * slice of N computes bit for bit what the whole product would (sm_gemm relies on it).
  */
 #include "sm-kernels-private.h"
 
