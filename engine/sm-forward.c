@@ -206,6 +206,10 @@ cache_store (Fwd *f, int layer)
     }
 }
 
+/* Query rows per block of prefill attention: big enough for the GEMM micro-kernels, small
+ * enough that the skipped triangle is most of the masked half. */
+#define ATTN_QUERY_BLOCK 64
+
 typedef struct {
   Fwd *f;
   int  layer;
@@ -246,10 +250,19 @@ attention_heads (void *user, int ith, int nth)
         }
       else
         {
-          k->sgemm (false, false, n, T, hd, scale, Qh, qd, Kt, n_ctx, 0.0f, S, T);
-          for (int i = 0; i < n; i++)
-            k->softmax_causal (S + (gsize) i * T, T, p0 + i + 1);
-          k->sgemm (false, true, n, hd, T, 1.0f, S, T, Vt, n_ctx, 0.0f, out, qd);
+          /* Query rows in blocks, each against only the positions it may see: the masked
+           * upper triangle (half of a fresh prompt's scores) is never computed. */
+          for (int i0 = 0; i0 < n; i0 += ATTN_QUERY_BLOCK)
+            {
+              const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
+              const int Tb = p0 + i0 + rows;                   /* positions the block sees */
+              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * qd, qd, Kt, n_ctx,
+                        0.0f, S, Tb);
+              for (int i = 0; i < rows; i++)
+                k->softmax_causal (S + (gsize) i * Tb, Tb, p0 + i0 + i + 1);
+              k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt, n_ctx, 0.0f,
+                        out + (gsize) i0 * qd, qd);
+            }
         }
     }
 }
