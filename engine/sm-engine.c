@@ -4,6 +4,11 @@
  * Settings arrive as atomics and are applied between tokens.  Text goes back through a
  * per-generation buffer that a single source on the caller's context drains, so deliveries
  * coalesce to one per frame however fast tokens come.
+ *
+ * The live feed is one timeout source on the main context, attached when something changes
+ * (feed_poke) and removed after a few quiet ticks; it compares a serial number to decide
+ * whether to emit "stats-updated".  It holds only a weak reference, so it never keeps the
+ * engine alive and dispose can always remove it.
  */
 #define G_LOG_DOMAIN "SmEngine"
 
@@ -17,6 +22,10 @@
 
 /* One delivery of streamed text per this many ms: a 60 Hz frame. */
 #define TEXT_FLUSH_MS 16
+#define DEFAULT_STATS_MS 100
+#define DEFAULT_SAMPLE_MS 100
+/* Quiet feed ticks before the feed source goes away. */
+#define FEED_IDLE_TICKS 3
 
 struct _SmEngine {
   GObject      parent_instance;
@@ -39,13 +48,178 @@ struct _SmEngine {
   GMutex       lock;          /* guards stats and model_for_readers */
   SmEngineStats stats;
   SmModel     *model_for_readers;
+  gint         stats_serial;  /* atomic: bumped when stats change */
+
+  /* the live feed */
+  GMainContext *main_context;
+  GMutex       feed_lock;     /* guards the fields below */
+  GSource     *feed_source;
+  gboolean     feed_pending;  /* poked since the last tick */
+  gboolean     disposed;
+  guint        feed_interval_ms;
 };
+
+enum {
+  SIGNAL_STATS_UPDATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SmEngine, sm_engine, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK (sm-engine-error-quark, sm_engine_error)
 
 typedef void (*JobFunc) (SmEngine *self, GTask *task);
+
+/* ---- the live feed ------------------------------------------------------------------------------ */
+
+typedef struct {
+  GWeakRef engine;
+  guint64  last_serial;
+  int      idle_ticks;
+} FeedData;
+
+static void
+feed_data_free (gpointer p)
+{
+  FeedData *d = p;
+  g_weak_ref_clear (&d->engine);
+  g_free (d);
+}
+
+static guint64
+feed_serial (SmEngine *self)
+{
+  return sm_profiler_get_serial (self->prof) + (guint64) g_atomic_int_get (&self->stats_serial);
+}
+
+/* Main context. */
+static gboolean
+feed_tick (gpointer data)
+{
+  FeedData *d = data;
+  g_autoptr (SmEngine) self = g_weak_ref_get (&d->engine);
+  guint64 serial;
+  gboolean pending;
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  serial = feed_serial (self);
+  g_mutex_lock (&self->feed_lock);
+  pending = self->feed_pending;
+  self->feed_pending = FALSE;
+  if (serial == d->last_serial && !pending && ++d->idle_ticks >= FEED_IDLE_TICKS)
+    {
+      /* quiet: go away until the next poke */
+      if (self->feed_source == g_main_current_source ())
+        g_clear_pointer (&self->feed_source, g_source_unref);
+      g_mutex_unlock (&self->feed_lock);
+      return G_SOURCE_REMOVE;
+    }
+  g_mutex_unlock (&self->feed_lock);
+  if (serial != d->last_serial)
+    {
+      d->last_serial = serial;
+      d->idle_ticks = 0;
+      g_signal_emit (self, signals[SIGNAL_STATS_UPDATED], 0);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Any thread: something changed; make sure the feed is running. */
+static void
+feed_poke (SmEngine *self)
+{
+  g_mutex_lock (&self->feed_lock);
+  if (self->feed_source != NULL)
+    self->feed_pending = TRUE;
+  else if (!self->disposed && self->feed_interval_ms > 0)
+    {
+      FeedData *d = g_new0 (FeedData, 1);
+      g_weak_ref_init (&d->engine, self);
+      d->last_serial = G_MAXUINT64;   /* the first tick announces */
+      self->feed_source = g_timeout_source_new (self->feed_interval_ms);
+      g_source_set_priority (self->feed_source, G_PRIORITY_DEFAULT_IDLE);
+      g_source_set_callback (self->feed_source, feed_tick, d, feed_data_free);
+      g_source_attach (self->feed_source, self->main_context);
+    }
+  g_mutex_unlock (&self->feed_lock);
+}
+
+static void
+feed_stop (SmEngine *self)
+{
+  g_mutex_lock (&self->feed_lock);
+  if (self->feed_source)
+    {
+      g_source_destroy (self->feed_source);
+      g_clear_pointer (&self->feed_source, g_source_unref);
+    }
+  g_mutex_unlock (&self->feed_lock);
+}
+
+static void
+stats_changed (SmEngine *self)
+{
+  g_atomic_int_inc (&self->stats_serial);
+  feed_poke (self);
+}
+
+void
+sm_engine_set_stats_interval (SmEngine *self, guint interval_ms)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  feed_stop (self);
+  g_mutex_lock (&self->feed_lock);
+  self->feed_interval_ms = interval_ms;
+  g_mutex_unlock (&self->feed_lock);
+  if (interval_ms > 0)
+    feed_poke (self);
+}
+
+guint
+sm_engine_get_stats_interval (SmEngine *self)
+{
+  guint ms;
+
+  g_return_val_if_fail (SM_IS_ENGINE (self), 0);
+  g_mutex_lock (&self->feed_lock);
+  ms = self->feed_interval_ms;
+  g_mutex_unlock (&self->feed_lock);
+  return ms;
+}
+
+void
+sm_engine_set_sample_interval (SmEngine *self, guint interval_ms, guint capacity)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  if (interval_ms == 0)
+    sm_profiler_stop_sampler (self->prof);
+  else
+    sm_profiler_start_sampler (self->prof, interval_ms, capacity);
+}
+
+GArray *
+sm_engine_copy_series (SmEngine *self, gint64 since_ns)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  return sm_profiler_copy_series (self->prof, since_ns);
+}
+
+GArray *
+sm_engine_copy_tokens (SmEngine *self, gint64 since_ns)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  return sm_profiler_copy_tokens (self->prof, since_ns);
+}
+
+GArray *
+sm_engine_copy_markers (SmEngine *self)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  return sm_profiler_copy_markers (self->prof);
+}
 
 /* ---- stats ----------------------------------------------------------------------------------- */
 
@@ -57,21 +231,6 @@ sm_engine_stats_clear (SmEngineStats *stats)
   g_clear_pointer (&stats->model_types, g_free);
 }
 
-static guint64
-resident_bytes (void)
-{
-  /* statm: size resident shared text lib data dt, in pages */
-  FILE *f = fopen ("/proc/self/statm", "r");
-  unsigned long size = 0, resident = 0;
-
-  if (f == NULL)
-    return 0;
-  if (fscanf (f, "%lu %lu", &size, &resident) != 2)
-    resident = 0;
-  fclose (f);
-  return (guint64) resident * (guint64) sysconf (_SC_PAGESIZE);
-}
-
 static void
 stats_update_config (SmEngine *self)
 {
@@ -81,6 +240,7 @@ stats_update_config (SmEngine *self)
   self->stats.threads = sm_threads_get_count ();
   self->stats.profiling = sm_profiler_get_enabled (self->prof);
   g_mutex_unlock (&self->lock);
+  stats_changed (self);
 }
 
 void
@@ -95,8 +255,11 @@ sm_engine_get_stats (SmEngine *self, SmEngineStats *out)
   out->model_types = g_strdup (self->stats.model_types);
   g_mutex_unlock (&self->lock);
 
-  sm_pool_get_stats (sm_pool_default (), &out->pool);
-  out->resident_bytes = resident_bytes ();
+  /* the profiler's counters read the pool and /proc once for both */
+  sm_profiler_get_counters (self->prof, &out->counters);
+  out->pool = out->counters.pool;
+  out->resident_bytes = out->counters.resident_bytes;
+  out->serial = feed_serial (self);
 }
 
 SmModel *
@@ -126,26 +289,37 @@ apply_settings (SmEngine *self)
   int v;
   gboolean changed = FALSE;
 
+  /* Each change leaves a marker (only when it changes something) so charts can show it. */
   if ((v = g_atomic_int_exchange (&self->pending_pool, -1)) >= 0)
     {
+      if (sm_pool_get_enabled (sm_pool_default ()) != !!v)
+        sm_profiler_add_marker (self->prof, "pool %s", v ? "on" : "off");
       sm_pool_set_enabled (sm_pool_default (), v);
       changed = TRUE;
     }
   if ((v = g_atomic_int_exchange (&self->pending_level, -1)) >= 0)
     {
       g_autoptr (GError) error = NULL;
+      SmKernelLevel before = sm_kernels_get_level ();
       /* Validated when it was asked for, so this cannot fail on the same CPU. */
       if (!sm_kernels_set_level ((SmKernelLevel) v, &error))
         g_warning ("%s", error->message);
+      if (sm_kernels_get_level () != before)
+        sm_profiler_add_marker (self->prof, "kernels %s",
+                                sm_kernel_level_to_string (sm_kernels_get_level ()));
       changed = TRUE;
     }
   if ((v = g_atomic_int_exchange (&self->pending_threads, 0)) > 0)
     {
+      if (sm_threads_get_count () != v)
+        sm_profiler_add_marker (self->prof, "threads %d", v);
       sm_threads_set_count (v);
       changed = TRUE;
     }
   if ((v = g_atomic_int_exchange (&self->pending_prof, -1)) >= 0)
     {
+      if (sm_profiler_get_enabled (self->prof) != !!v)
+        sm_profiler_add_marker (self->prof, "profiling %s", v ? "on" : "off");
       sm_profiler_set_enabled (self->prof, v);
       changed = TRUE;
     }
@@ -298,6 +472,10 @@ install_model (SmEngine *self, SmModel *model)
   memset (&self->stats.gen, 0, sizeof self->stats.gen);
   self->stats.gen.context_size = sm_session_get_n_ctx (session);
   g_mutex_unlock (&self->lock);
+  sm_profiler_add_marker (self->prof, "model %s", sm_model_get_name (model));
+  sm_profiler_set_context (self->prof, 0, sm_session_get_n_ctx (session));
+  sm_profiler_flush (self->prof);
+  stats_changed (self);
 }
 
 static void
@@ -405,6 +583,13 @@ typedef struct {
   GSource          *flush;         /* scheduled delivery, or NULL */
   gboolean          closed;        /* finish ran: deliver nothing more */
   SmGenerateStats   stats;
+
+  /* profiler bookkeeping, engine thread only */
+  gint64            t_job;         /* profiler clock when the job started */
+  gint64            t_prefill_end; /* at the first before_token; 0 until then */
+  gboolean          prefill_recorded;
+  guint64           allocs_start;  /* the pool's system allocations then */
+  guint64           allocs_prefill_end;
 } GenData;
 
 static GenData *
@@ -482,11 +667,44 @@ on_text (const char *text, gsize len, gpointer user)
   g_mutex_unlock (&g->lock);
 }
 
+static guint64
+pool_sys_allocs (void)
+{
+  SmPoolStats ps;
+  sm_pool_get_stats (sm_pool_default (), &ps);
+  return ps.system_allocs;
+}
+
+/* Engine thread.  The prefill's record is written once its token count is known (the first
+ * progress, or the end); its ends were taken at the job's start and the first before_token. */
+static void
+record_prefill (GenData *g, const SmGenerateStats *stats)
+{
+  SmProfiler *prof = g->engine->prof;
+
+  if (g->prefill_recorded || g->t_prefill_end == 0)
+    return;
+  g->prefill_recorded = TRUE;
+  sm_profiler_token_add (prof, SM_TOKEN_PREFILL, stats->prompt_tokens - stats->cached_tokens,
+                         stats->cached_tokens, g->t_job, g->t_prefill_end);
+  sm_profiler_set_ttft (prof, stats->ttft_us * 1000);
+}
+
 static gboolean
 on_before_token (gpointer user)
 {
   GenData *g = user;
-  apply_settings (g->engine);
+  SmEngine *self = g->engine;
+
+  apply_settings (self);
+  if (g->t_prefill_end == 0)
+    {
+      /* the prompt has just been evaluated */
+      g->t_prefill_end = sm_profiler_now_ns ();
+      g->allocs_prefill_end = pool_sys_allocs ();
+    }
+  /* this token: sampled now, evaluated at the current position (cancelled if it never is) */
+  sm_profiler_token_begin (self->prof, SM_TOKEN_DECODE, sm_session_get_pos (self->session));
   return TRUE;
 }
 
@@ -495,6 +713,10 @@ on_progress (const SmGenerateStats *stats, gpointer user)
 {
   GenData *g = user;
   SmEngine *self = g->engine;
+
+  record_prefill (g, stats);
+  sm_profiler_token_end (self->prof, 1);
+  sm_profiler_set_context (self->prof, stats->context_used, stats->context_size);
 
   g_mutex_lock (&g->lock);
   g->stats = *stats;
@@ -505,6 +727,7 @@ on_progress (const SmGenerateStats *stats, gpointer user)
   self->stats.prefill_tps = sm_generate_stats_prefill_tps (stats);
   self->stats.decode_tps = sm_generate_stats_decode_tps (stats);
   g_mutex_unlock (&self->lock);
+  stats_changed (self);
 }
 
 static void
@@ -526,9 +749,26 @@ job_generate (SmEngine *self, GTask *task)
   g_mutex_lock (&self->lock);
   self->stats.generating = TRUE;
   g_mutex_unlock (&self->lock);
+  stats_changed (self);
 
+  g->t_job = sm_profiler_now_ns ();
+  g->allocs_start = pool_sys_allocs ();
   ok = sm_generate (self->session, g->prompt, &g->params, &cb,
                     g_task_get_cancellable (task), &stats, &error);
+
+  /* a token begun for a sample that ended the generation was never evaluated */
+  sm_profiler_token_cancel (self->prof);
+  if (ok)
+    record_prefill (g, &stats);
+  if (g->t_prefill_end)
+    {
+      guint64 allocs_end = pool_sys_allocs ();
+      sm_profiler_add_allocs (self->prof, SM_TOKEN_PREFILL, g->allocs_prefill_end - g->allocs_start);
+      sm_profiler_add_allocs (self->prof, SM_TOKEN_DECODE, allocs_end - g->allocs_prefill_end);
+    }
+  sm_profiler_set_context (self->prof, sm_session_get_pos (self->session),
+                           sm_session_get_n_ctx (self->session));
+  sm_profiler_flush (self->prof);
 
   g_mutex_lock (&g->lock);
   g->stats = stats;
@@ -539,6 +779,7 @@ job_generate (SmEngine *self, GTask *task)
   self->stats.prefill_tps = sm_generate_stats_prefill_tps (&stats);
   self->stats.decode_tps = sm_generate_stats_decode_tps (&stats);
   g_mutex_unlock (&self->lock);
+  stats_changed (self);
 
   if (!ok)
     g_task_return_error (task, error);
@@ -620,6 +861,11 @@ sm_engine_dispose (GObject *object)
 {
   SmEngine *self = SM_ENGINE (object);
 
+  g_mutex_lock (&self->feed_lock);
+  self->disposed = TRUE;
+  g_mutex_unlock (&self->feed_lock);
+  feed_stop (self);
+
   if (self->thread)
     {
       g_async_queue_push (self->jobs, QUIT_JOB);
@@ -644,6 +890,8 @@ sm_engine_finalize (GObject *object)
   g_clear_pointer (&self->model_for_readers, sm_model_unref);
   sm_engine_stats_clear (&self->stats);
   sm_profiler_free (self->prof);
+  g_main_context_unref (self->main_context);
+  g_mutex_clear (&self->feed_lock);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (sm_engine_parent_class)->finalize (object);
 }
@@ -655,17 +903,31 @@ sm_engine_class_init (SmEngineClass *klass)
 
   object_class->dispose = sm_engine_dispose;
   object_class->finalize = sm_engine_finalize;
+
+  /**
+   * SmEngine::stats-updated:
+   *
+   * Fresh stats, series samples, token records or markers are there to read; emitted on the
+   * main context of the thread that made the engine, at most once per stats interval.
+   */
+  signals[SIGNAL_STATS_UPDATED] = g_signal_new ("stats-updated", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                G_TYPE_NONE, 0);
 }
 
 static void
 sm_engine_init (SmEngine *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->feed_lock);
+  self->main_context = g_main_context_ref_thread_default ();
+  self->feed_interval_ms = DEFAULT_STATS_MS;
   self->pending_pool = -1;
   self->pending_level = -1;
   self->pending_threads = 0;
   self->pending_prof = -1;
   self->prof = sm_profiler_new ();
+  sm_profiler_start_sampler (self->prof, DEFAULT_SAMPLE_MS, 0);
   self->jobs = g_async_queue_new ();
   stats_update_config (self);
   self->thread = g_thread_new ("sm-engine", engine_thread, self);
@@ -675,4 +937,28 @@ SmEngine *
 sm_engine_new (void)
 {
   return g_object_new (SM_TYPE_ENGINE, NULL);
+}
+
+SmSnapshot *
+sm_engine_dup_snapshot (SmEngine *self, const char *label)
+{
+  SmSnapshot *snap;
+  SmEngineStats st;
+  g_autoptr (SmModel) model = NULL;
+
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+
+  snap = sm_snapshot_new (label ? label : "engine");
+  sm_snapshot_capture (snap, self->prof);
+  sm_engine_get_stats (self, &st);
+  snap->pool_enabled = st.pool_enabled;
+  g_free (snap->kernel_level);
+  snap->kernel_level = g_strdup (sm_kernel_level_to_string (st.kernel_level));
+  snap->threads = st.threads;
+  snap->profiling = st.profiling;
+  sm_engine_stats_clear (&st);
+  model = sm_engine_dup_model (self);
+  if (model)
+    sm_snapshot_add_model (snap, model);
+  return snap;
 }

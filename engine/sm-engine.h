@@ -6,6 +6,14 @@
  * cannot flood a UI.  Setting the pool, the kernel level, the thread count or profiling while
  * a generation runs takes effect at the next token.  sm_engine_get_stats () may be called from
  * any thread at any time and never waits for the engine.
+ *
+ * The live feed: the engine's profiler records per-op timings and a record per token (prefill
+ * and decode), a sampler thread turns them into a bounded time series every few ms, and every
+ * applied setting change leaves a marker.  While any of that moves, the "stats-updated" signal
+ * fires on the main context of the thread that made the engine, at most once per stats
+ * interval; it stops when nothing changes, so an idle engine wakes no one.  Handlers read with
+ * sm_engine_get_stats () and the sm_engine_copy_* () calls, which copy without stalling the
+ * engine thread.
  */
 #pragma once
 
@@ -16,6 +24,7 @@
 #include "sm-model.h"
 #include "sm-pool.h"
 #include "sm-profiler.h"
+#include "sm-snapshot.h"
 
 G_BEGIN_DECLS
 
@@ -48,6 +57,9 @@ typedef struct {
   /* memory */
   SmPoolStats  pool;
   guint64      resident_bytes;      /* of the process, from /proc/self/statm */
+  /* the profiler's read-out: tokens, tok/s, TTFT, allocations per token, op totals */
+  SmProfilerCounters counters;
+  guint64      serial;              /* changes whenever anything here may have */
 } SmEngineStats;
 
 void sm_engine_stats_clear (SmEngineStats *stats);
@@ -100,6 +112,20 @@ void        sm_engine_set_threads         (SmEngine *self, int n_threads);
 void        sm_engine_set_profiling       (SmEngine *self, gboolean enabled);
 
 SmProfiler *sm_engine_get_profiler        (SmEngine *self);
+
+/* The live feed.  "stats-updated" (no arguments) is emitted on the main context at most every
+ * @interval_ms while stats change (default 100; 0 stops it). */
+void        sm_engine_set_stats_interval  (SmEngine *self, guint interval_ms);
+guint       sm_engine_get_stats_interval  (SmEngine *self);
+/* How often the time series is sampled (default 100 ms) and how many samples it keeps. */
+void        sm_engine_set_sample_interval (SmEngine *self, guint interval_ms, guint capacity);
+/* Copies, oldest first, of what is at or after @since_ns (sm_profiler_now_ns () clock;
+ * G_MININT64 for everything); free with g_array_unref. */
+GArray     *sm_engine_copy_series         (SmEngine *self, gint64 since_ns);   /* SmProfSample */
+GArray     *sm_engine_copy_tokens         (SmEngine *self, gint64 since_ns);   /* SmTokenRecord */
+GArray     *sm_engine_copy_markers        (SmEngine *self);                    /* SmProfMarker */
+/* Everything above plus the machine, build, model and configuration, for the exports. */
+SmSnapshot *sm_engine_dup_snapshot        (SmEngine *self, const char *label);
 /* A consistent copy; free with sm_engine_stats_clear (). */
 void        sm_engine_get_stats           (SmEngine *self, SmEngineStats *stats);
 /* The loaded model (a new reference), or NULL. */

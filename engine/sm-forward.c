@@ -114,8 +114,8 @@ linear (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *bias,
     for (int i = 0; i < n; i++)
       f->k->add (y + i * ldy, y + i * ldy, bias, N);
 
-  sm_profiler_op (f->s->prof, SM_OP_MATMUL, 2.0 * n * N * K,
-                  (double) sm_dtype_row_bytes (W->dtype, (gint64) K) * N + 4.0 * n * (K + N));
+  sm_profiler_op_shape (f->s->prof, SM_OP_MATMUL, n, (int) N, (int) K, 2.0 * n * N * K,
+                        (double) sm_dtype_row_bytes (W->dtype, (gint64) K) * N + 4.0 * n * (K + N));
 }
 
 /* Row @row of an embedding table of any stored type, as f32. */
@@ -281,7 +281,8 @@ attention (Fwd *f, int layer)
     sm_threads_run (MIN (nth, c->n_heads), attention_heads, &j);
   else
     attention_heads (&j, 0, 1);
-  sm_profiler_op (f->s->prof, SM_OP_ATTENTION, flops, 8.0 * T * kv_dim (c));
+  sm_profiler_op_shape (f->s->prof, SM_OP_ATTENTION, f->n, (int) T, c->head_dim, flops,
+                        8.0 * T * kv_dim (c));
 }
 
 /* ---- the layers --------------------------------------------------------------------------------- */

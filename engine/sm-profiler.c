@@ -7,9 +7,12 @@
  * again at its next op.  Requests from other threads (reset, a new trace capacity) are flags
  * the writer applies at its next mark, scope, token or publication.
  *
- * The trace buffer is the exception: append-only, its slots are written by the writer before
- * it publishes their count with a release store, so readers (under `lock`, which the writer
- * also takes to reset or resize the buffer) copy slots that are never written again.
+ * The trace buffer is the exception: a ring in eight chunks that the writer fills without a
+ * lock, publishing how many events it has written with a release store.  Readers copy, under
+ * `lock`, the events between the oldest kept and the last published; the writer only ever
+ * writes slots outside that range, because before it reuses a chunk it takes `lock` (once per
+ * chunk, not per event) to move the oldest kept event past it.  So a long session keeps its
+ * latest events, and nothing is read while it is written.
  */
 #define G_LOG_DOMAIN "SmProfiler"
 
@@ -241,9 +244,11 @@ typedef struct {
   guint64        dropped_tokens;
   Totals         totals;
 
-  SmTraceEvent  *trace;            /* shared: see the top of the file */
-  gsize          trace_cap;
-  gsize          trace_n;
+  SmTraceEvent  *trace;            /* ring of trace_cap; shared: see the top of the file */
+  gsize          trace_cap;        /* 8 chunks of trace_chunk */
+  gsize          trace_chunk;
+  guint64        trace_n;          /* events written since the last (re)start */
+  guint64        trace_oldest;     /* the writer's copy of the oldest kept */
   guint64        dropped_trace;
 } Writer;
 
@@ -264,8 +269,9 @@ struct _SmProfiler {
   guint           tok_head, tok_len;
   guint64         pub_dropped_tokens;
   guint64         pub_dropped_trace;
-  _Atomic gsize   trace_pub;       /* trace slots readable */
-  gsize           trace_floor;     /* a reader's reset hides slots below this */
+  _Atomic guint64 trace_pub;       /* trace events written and readable (w.trace_n) */
+  guint64         trace_oldest;    /* the oldest event still in the ring */
+  guint64         trace_floor;     /* a reader's reset hides events below this */
   SmProfMarker   *markers;         /* ring of MARKER_RING */
   guint           mk_head, mk_len;
   SmProfSample   *series;          /* ring of series_cap */
@@ -448,12 +454,15 @@ apply_requests (SmProfiler *prof)
       g_mutex_lock (&prof->lock);
       if (req & REQ_TRACE)
         {
-          gsize cap = atomic_load (&prof->trace_request);
+          gsize want = atomic_load (&prof->trace_request);
           g_clear_pointer (&w->trace, g_free);
-          w->trace = cap ? g_new (SmTraceEvent, cap) : NULL;
-          w->trace_cap = cap;
+          w->trace_chunk = (want + 7) / 8;
+          w->trace_cap = w->trace_chunk * 8;
+          w->trace = w->trace_cap ? g_new (SmTraceEvent, w->trace_cap) : NULL;
         }
       w->trace_n = 0;
+      w->trace_oldest = 0;
+      prof->trace_oldest = 0;
       prof->trace_floor = 0;
       atomic_store_explicit (&prof->trace_pub, 0, memory_order_release);
       g_mutex_unlock (&prof->lock);
@@ -571,12 +580,17 @@ trace_push (SmProfiler *prof, SmTraceType type, int op, int level, gint32 id, gi
 
   if (G_LIKELY (w->trace_cap == 0))
     return;
-  if (w->trace_n >= w->trace_cap)
+  if (G_UNLIKELY (w->trace_n - w->trace_oldest >= w->trace_cap))
     {
-      w->dropped_trace++;
-      return;
+      /* the ring is full: give the oldest chunk up before writing over it */
+      g_mutex_lock (&prof->lock);
+      w->trace_oldest += w->trace_chunk;
+      prof->trace_oldest = w->trace_oldest;
+      g_mutex_unlock (&prof->lock);
+      w->dropped_trace += w->trace_chunk;
     }
-  ev = &w->trace[w->trace_n++];
+  ev = &w->trace[w->trace_n % w->trace_cap];
+  w->trace_n++;
   ev->ts_ns = ts;
   ev->dur_ns = dur;
   ev->type = (guint8) type;
@@ -1222,14 +1236,24 @@ GArray *
 sm_profiler_copy_trace (SmProfiler *prof)
 {
   GArray *out = g_array_new (FALSE, FALSE, sizeof (SmTraceEvent));
-  gsize n;
+  guint64 n, first;
+  gsize cap;
 
   g_return_val_if_fail (prof != NULL, out);
   sync_if_writer (prof);
   g_mutex_lock (&prof->lock);
+  /* the ring's size only changes under this lock */
+  cap = prof->w.trace_cap;
   n = atomic_load_explicit (&prof->trace_pub, memory_order_acquire);
-  if (n > prof->trace_floor)
-    g_array_append_vals (out, prof->w.trace + prof->trace_floor, (guint) (n - prof->trace_floor));
+  first = MAX (prof->trace_oldest, prof->trace_floor);
+  for (guint64 i = first; i < n; )
+    {
+      /* the run up to the ring's end, then from its start */
+      gsize slot = (gsize) (i % cap);
+      gsize run = (gsize) MIN (n - i, (guint64) (cap - slot));
+      g_array_append_vals (out, prof->w.trace + slot, (guint) run);
+      i += run;
+    }
   g_mutex_unlock (&prof->lock);
   return out;
 }

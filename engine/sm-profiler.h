@@ -201,7 +201,8 @@ void        sm_profiler_op_shape    (SmProfiler *prof, SmOpKind op, int m, int n
 void        sm_profiler_scope_begin (SmProfiler *prof, const char *name);
 void        sm_profiler_scope_end   (SmProfiler *prof);
 /* Scopes count @pool's events (reading its stats at each scope's ends, outside the scope's own
- * time); NULL stops. */
+ * time), and the sampler and counters read that pool (default: the default pool); NULL stops.
+ * Set it before the sampler starts. */
 void        sm_profiler_set_track_pool (SmProfiler *prof, SmPool *pool);
 
 void        sm_profiler_token_begin (SmProfiler *prof, SmTokenKind kind, int pos);
@@ -218,7 +219,8 @@ void        sm_profiler_add_allocs  (SmProfiler *prof, SmTokenKind kind, guint64
 /* Publishes now (blocking); readers then see everything written so far. */
 void        sm_profiler_flush       (SmProfiler *prof);
 
-/* Keeps the first @n_events op, scope and token intervals for the trace export (0: none). */
+/* Keeps the latest @n_events op, scope and token intervals (older ones fall off an eighth at
+ * a time) for the trace export; 0: none.  (Re)starts the trace at the writer's next call. */
 void        sm_profiler_set_trace_capacity (SmProfiler *prof, gsize n_events);
 
 /* ---- any thread ------------------------------------------------------------------------- */

@@ -1,0 +1,823 @@
+/* sm-compare.c: two runs compared, rendered in the shape of the original's comparison report.
+ *
+ * Markdown reports carry no tree, so which rows are top-level is inferred: from a "Parent"
+ * column when the report has one (ours), else from the profiling suite's known nesting
+ * (X_Iteration inside its sized scope, Model_*_Forward inside _GenerateToken inside
+ * _Inference, and the original's basic profiler's scopes).  The original summed every row,
+ * counting model time three times.
+ */
+#define G_LOG_DOMAIN "SmCompare"
+
+#include "sm-compare.h"
+#include "sm-export.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- rules ---------------------------------------------------------------------------------------- */
+
+SmVerdict
+sm_compare_verdict (double total_delta_pct)
+{
+  if (total_delta_pct < -SM_COMPARE_VERDICT_PCT)
+    return SM_VERDICT_IMPROVED;
+  if (total_delta_pct > SM_COMPARE_VERDICT_PCT)
+    return SM_VERDICT_REGRESSED;
+  return SM_VERDICT_STABLE;
+}
+
+SmRowStatus
+sm_compare_row_status (double delta_pct, gboolean within_spread)
+{
+  if (fabs (delta_pct) < SM_COMPARE_UNCHANGED_PCT)
+    return SM_ROW_UNCHANGED;
+  if (within_spread)
+    return SM_ROW_NOISE;
+  return delta_pct < 0 ? SM_ROW_IMPROVED : SM_ROW_REGRESSED;
+}
+
+gboolean
+sm_compare_ranges_overlap (double a_lo, double a_hi, double b_lo, double b_hi)
+{
+  return MAX (a_lo, b_lo) <= MIN (a_hi, b_hi);
+}
+
+const char *
+sm_verdict_to_string (SmVerdict verdict)
+{
+  switch (verdict)
+    {
+    case SM_VERDICT_IMPROVED: return "IMPROVED";
+    case SM_VERDICT_REGRESSED: return "REGRESSED";
+    case SM_VERDICT_STABLE:
+    default: return "STABLE";
+    }
+}
+
+const char *
+sm_row_status_to_string (SmRowStatus status)
+{
+  switch (status)
+    {
+    case SM_ROW_IMPROVED: return "Improved";
+    case SM_ROW_REGRESSED: return "Regressed";
+    case SM_ROW_NOISE: return "Noise";
+    case SM_ROW_UNCHANGED:
+    default: return "Unchanged";
+    }
+}
+
+/* ---- profiles ------------------------------------------------------------------------------------ */
+
+static void
+row_free (gpointer p)
+{
+  SmProfileRow *r = p;
+  g_free (r->name);
+  g_free (r->parent);
+  g_free (r);
+}
+
+static SmProfile *
+profile_new (const char *source)
+{
+  SmProfile *p = g_new0 (SmProfile, 1);
+  p->source = g_strdup (source);
+  p->rows = g_ptr_array_new_with_free_func (row_free);
+  return p;
+}
+
+void
+sm_profile_free (SmProfile *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->source);
+  g_free (p->timestamp);
+  sm_snapshot_free (p->snap);
+  g_ptr_array_unref (p->rows);
+  g_free (p);
+}
+
+const SmProfileRow *
+sm_profile_find (const SmProfile *p, const char *name)
+{
+  for (guint i = 0; i < p->rows->len; i++)
+    {
+      const SmProfileRow *r = g_ptr_array_index (p->rows, i);
+      if (g_strcmp0 (r->name, name) == 0)
+        return r;
+    }
+  return NULL;
+}
+
+double
+sm_profile_total_ms (const SmProfile *p)
+{
+  double total = 0;
+  for (guint i = 0; i < p->rows->len; i++)
+    {
+      const SmProfileRow *r = g_ptr_array_index (p->rows, i);
+      if (r->top)
+        total += r->total_ms;
+    }
+  return total;
+}
+
+static gboolean
+measurement_range (const SmProfile *p, const char *name, double *lo, double *hi)
+{
+  SmMeasurement *m;
+
+  if (p->snap == NULL || (m = sm_snapshot_find_measurement (p->snap, name)) == NULL ||
+      m->values->len < 2)
+    return FALSE;
+  *lo = sm_measurement_min (m);
+  *hi = sm_measurement_max (m);
+  return TRUE;
+}
+
+gboolean
+sm_profile_range (const SmProfile *p, const char *name, double *lo, double *hi)
+{
+  g_autofree char *key = g_strdup_printf ("scope:%s", name);
+  return measurement_range (p, key, lo, hi);
+}
+
+/* Compares two values with their runs' ranges (a run without repetitions is its one value):
+ * the wider range, and whether the ranges overlap.  FALSE when neither run repeated. */
+static gboolean
+spread_of (gboolean has_a, double a, double a_lo, double a_hi,
+           gboolean has_b, double b, double b_lo, double b_hi, double *spread, gboolean *overlap)
+{
+  if (!has_a && !has_b)
+    {
+      *spread = NAN;
+      *overlap = FALSE;
+      return FALSE;
+    }
+  if (!has_a)
+    a_lo = a_hi = a;
+  if (!has_b)
+    b_lo = b_hi = b;
+  *spread = MAX (a_hi - a_lo, b_hi - b_lo);
+  *overlap = sm_compare_ranges_overlap (a_lo, a_hi, b_lo, b_hi);
+  return TRUE;
+}
+
+SmProfile *
+sm_profile_from_snapshot (SmSnapshot *snap, const char *source)
+{
+  SmProfile *p = profile_new (source);
+  g_autoptr (GArray) sums = sm_snapshot_summarize_scopes (snap);
+
+  p->snap = snap;
+  p->timestamp = g_strdup (snap->created);
+  for (guint i = 0; i < sums->len; i++)
+    {
+      const SmScopeSummary *s = &g_array_index (sums, SmScopeSummary, i);
+      SmProfileRow *r = g_new0 (SmProfileRow, 1);
+      r->name = g_strdup (s->name);
+      r->parent = g_strdup (s->parent_name);
+      r->top = s->top;
+      r->total_ms = s->total_ns / 1e6;
+      r->self_ms = s->self_ns / 1e6;
+      r->calls = s->count;
+      r->sys_allocs = (double) s->sys_allocs;
+      r->alloc_mb = NAN;
+      g_ptr_array_add (p->rows, r);
+    }
+  return p;
+}
+
+/* Is @name nested inside another scope of the profiling suites (ours or the original's)? */
+static gboolean
+suite_child (const char *name)
+{
+  static const char *const basic_children[] = {
+    "BuilderSetup", "PrepareInput", "GenerateToken", "ForwardPass", "SampleToken",
+    "ApplyTemperature", "Softmax", "MultinomialSample",
+  };
+
+  if (g_str_has_suffix (name, "_Iteration"))
+    return TRUE;
+  if (g_str_has_prefix (name, "Model_") &&
+      (g_str_has_suffix (name, "_GenerateToken") || g_str_has_suffix (name, "_Forward")))
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (basic_children); i++)
+    if (strcmp (name, basic_children[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Splits a Markdown table row into trimmed cells (without the outer pipes). */
+static GPtrArray *
+table_cells (const char *line)
+{
+  GPtrArray *cells = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *copy = g_strstrip (g_strdup (line));
+  char *p = copy;
+  g_auto (GStrv) parts = NULL;
+  gsize n;
+
+  if (*p == '|')
+    p++;
+  n = strlen (p);
+  if (n > 0 && p[n - 1] == '|')
+    p[n - 1] = '\0';
+  parts = g_strsplit (p, "|", -1);
+  for (int i = 0; parts[i]; i++)
+    {
+      char *c = g_strstrip (parts[i]);
+      gsize len = strlen (c);
+      /* `Name` and **Name** */
+      while (len >= 2 && ((c[0] == '`' && c[len - 1] == '`') || (c[0] == '*' && c[len - 1] == '*')))
+        {
+          c[len - 1] = '\0';
+          c++;
+          len -= 2;
+        }
+      g_ptr_array_add (cells, g_strdup (c));
+    }
+  return cells;
+}
+
+static gboolean
+parse_number (const char *text, double *out)
+{
+  g_autoptr (GString) clean = g_string_new (NULL);
+  char *end;
+
+  for (const char *p = text; *p; p++)
+    if (*p != ',' && *p != ' ')
+      g_string_append_c (clean, *p);
+  if (clean->len == 0)
+    return FALSE;
+  *out = g_ascii_strtod (clean->str, &end);
+  return end != clean->str;
+}
+
+static int
+column_of (GPtrArray *header, const char *const *names)
+{
+  for (guint i = 0; i < header->len; i++)
+    for (int j = 0; names[j]; j++)
+      if (g_ascii_strcasecmp (g_ptr_array_index (header, i), names[j]) == 0)
+        return (int) i;
+  return -1;
+}
+
+SmProfile *
+sm_profile_from_markdown (const char *text, const char *source, GError **error)
+{
+  static const char *const c_method[] = { "Method", "Scope", NULL };
+  static const char *const c_time[] = { "Time (ms)", NULL };
+  static const char *const c_calls[] = { "Calls", NULL };
+  static const char *const c_self[] = { "Self (ms)", NULL };
+  static const char *const c_alloc[] = { "Alloc (MB)", NULL };
+  static const char *const c_sys[] = { "Sys allocs", NULL };
+  static const char *const c_parent[] = { "Parent", NULL };
+  g_autoptr (SmProfile) p = profile_new (source);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GPtrArray) header = NULL;
+  gboolean in_hot = FALSE;
+  int cm = -1, ct = -1, cc = -1, cs = -1, ca = -1, csys = -1, cp = -1;
+
+  for (int i = 0; lines[i]; i++)
+    {
+      const char *line = g_strstrip (lines[i]);
+
+      if (g_str_has_prefix (line, "**Generated:**") && p->timestamp == NULL)
+        p->timestamp = g_strstrip (g_strdup (line + strlen ("**Generated:**")));
+      if (g_str_has_prefix (line, "#"))
+        {
+          /* the hot-path section ends at the next heading */
+          in_hot = strstr (line, "Hot Paths") != NULL;
+          g_clear_pointer (&header, g_ptr_array_unref);
+          continue;
+        }
+      if (!in_hot || line[0] != '|')
+        continue;
+      if (header == NULL)
+        {
+          header = table_cells (line);
+          cm = column_of (header, c_method);
+          ct = column_of (header, c_time);
+          cc = column_of (header, c_calls);
+          cs = column_of (header, c_self);
+          ca = column_of (header, c_alloc);
+          csys = column_of (header, c_sys);
+          cp = column_of (header, c_parent);
+          continue;
+        }
+      if (strstr (line, "---") != NULL)
+        continue;
+      if (cm < 0 || ct < 0)
+        continue;
+      {
+        g_autoptr (GPtrArray) cells = table_cells (line);
+        SmProfileRow *r;
+        double v;
+
+        if ((guint) MAX (cm, ct) >= cells->len || !parse_number (g_ptr_array_index (cells, ct), &v))
+          continue;   /* a malformed row, as the original skipped them */
+        r = g_new0 (SmProfileRow, 1);
+        r->name = g_strdup (g_ptr_array_index (cells, cm));
+        r->total_ms = v;
+        r->self_ms = NAN;
+        r->sys_allocs = NAN;
+        r->alloc_mb = NAN;
+        if (cc >= 0 && (guint) cc < cells->len && parse_number (g_ptr_array_index (cells, cc), &v))
+          r->calls = (guint64) MAX (v, 0);
+        if (cs >= 0 && (guint) cs < cells->len && parse_number (g_ptr_array_index (cells, cs), &v))
+          r->self_ms = v;
+        if (ca >= 0 && (guint) ca < cells->len && parse_number (g_ptr_array_index (cells, ca), &v))
+          r->alloc_mb = v;
+        if (csys >= 0 && (guint) csys < cells->len && parse_number (g_ptr_array_index (cells, csys), &v))
+          r->sys_allocs = v;
+        if (cp >= 0 && (guint) cp < cells->len)
+          {
+            const char *parent = g_ptr_array_index (cells, cp);
+            if (*parent && g_strcmp0 (parent, "—") != 0 && g_strcmp0 (parent, "-") != 0)
+              r->parent = g_strdup (parent);
+            r->top = r->parent == NULL;
+          }
+        else
+          r->top = !suite_child (r->name);
+        g_ptr_array_add (p->rows, r);
+      }
+    }
+
+  if (p->rows->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: no hot-path table found (a \"Hot Paths\" heading followed by a table "
+                   "with Method and Time (ms) columns)", source);
+      return NULL;
+    }
+  if (p->timestamp == NULL)
+    p->timestamp = g_strdup ("unknown");
+  return g_steal_pointer (&p);
+}
+
+SmProfile *
+sm_profile_load (const char *path, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len;
+  const char *p;
+
+  if (!g_file_get_contents (path, &data, &len, error))
+    return NULL;
+  for (p = data; *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'; p++)
+    ;
+  if (*p == '{')
+    {
+      GError *local = NULL;
+      SmSnapshot *snap = sm_snapshot_from_json (data, (gssize) len, &local);
+      if (snap == NULL)
+        {
+          g_propagate_prefixed_error (error, local, "%s: ", path);
+          return NULL;
+        }
+      return sm_profile_from_snapshot (snap, path);
+    }
+  return sm_profile_from_markdown (data, path, error);
+}
+
+/* ---- comparison ------------------------------------------------------------------------------------- */
+
+static void
+cmp_row_free (gpointer p)
+{
+  SmCompareRow *r = p;
+  g_free (r->name);
+  g_free (r);
+}
+
+void
+sm_comparison_free (SmComparison *c)
+{
+  if (c == NULL)
+    return;
+  g_ptr_array_unref (c->rows);
+  g_ptr_array_unref (c->only_prev);
+  g_ptr_array_unref (c->only_curr);
+  g_free (c);
+}
+
+static int
+row_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const SmCompareRow *a = *(SmCompareRow *const *) pa, *b = *(SmCompareRow *const *) pb;
+  double x = fabs (a->delta_ms), y = fabs (b->delta_ms);
+  if (x != y)
+    return x > y ? -1 : 1;
+  return g_strcmp0 (a->name, b->name);
+}
+
+SmComparison *
+sm_compare_profiles (const SmProfile *prev, const SmProfile *curr)
+{
+  SmComparison *c = g_new0 (SmComparison, 1);
+
+  c->rows = g_ptr_array_new_with_free_func (cmp_row_free);
+  c->only_prev = g_ptr_array_new_with_free_func (g_free);
+  c->only_curr = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < prev->rows->len; i++)
+    {
+      const SmProfileRow *p = g_ptr_array_index (prev->rows, i);
+      const SmProfileRow *q = sm_profile_find (curr, p->name);
+      SmCompareRow *r;
+
+      if (q == NULL)
+        {
+          g_ptr_array_add (c->only_prev, g_strdup (p->name));
+          continue;
+        }
+      r = g_new0 (SmCompareRow, 1);
+      r->name = g_strdup (p->name);
+      r->prev_ms = p->total_ms;
+      r->curr_ms = q->total_ms;
+      r->delta_ms = q->total_ms - p->total_ms;
+      r->delta_pct = p->total_ms > 0 ? 100.0 * r->delta_ms / p->total_ms : 0.0;
+      r->prev_self_ms = p->self_ms;
+      r->curr_self_ms = q->self_ms;
+      r->prev_calls = p->calls;
+      r->curr_calls = q->calls;
+      r->prev_allocs = !isnan (p->sys_allocs) ? p->sys_allocs : p->alloc_mb;
+      r->curr_allocs = !isnan (q->sys_allocs) ? q->sys_allocs : q->alloc_mb;
+      {
+        double a_lo = 0, a_hi = 0, b_lo = 0, b_hi = 0;
+        gboolean has_a = sm_profile_range (prev, p->name, &a_lo, &a_hi);
+        gboolean has_b = sm_profile_range (curr, p->name, &b_lo, &b_hi);
+        spread_of (has_a, p->total_ms, a_lo, a_hi, has_b, q->total_ms, b_lo, b_hi,
+                   &r->spread_ms, &r->within_spread);
+      }
+      r->status = sm_compare_row_status (r->delta_pct, r->within_spread);
+      g_ptr_array_add (c->rows, r);
+    }
+  for (guint i = 0; i < curr->rows->len; i++)
+    {
+      const SmProfileRow *q = g_ptr_array_index (curr->rows, i);
+      if (sm_profile_find (prev, q->name) == NULL)
+        g_ptr_array_add (c->only_curr, g_strdup (q->name));
+    }
+  g_ptr_array_sort (c->rows, row_cmp);
+
+  c->prev_total_ms = sm_profile_total_ms (prev);
+  c->curr_total_ms = sm_profile_total_ms (curr);
+  c->total_delta_ms = c->curr_total_ms - c->prev_total_ms;
+  c->total_delta_pct = c->prev_total_ms > 0 ? 100.0 * c->total_delta_ms / c->prev_total_ms : 0.0;
+  {
+    double a_lo = 0, a_hi = 0, b_lo = 0, b_hi = 0;
+    gboolean has_a = measurement_range (prev, "total_ms", &a_lo, &a_hi);
+    gboolean has_b = measurement_range (curr, "total_ms", &b_lo, &b_hi);
+    spread_of (has_a, c->prev_total_ms, a_lo, a_hi, has_b, c->curr_total_ms, b_lo, b_hi,
+               &c->total_spread_ms, &c->total_is_noise);
+  }
+  c->verdict = sm_compare_verdict (c->total_delta_pct);
+  return c;
+}
+
+/* ---- the report --------------------------------------------------------------------------------------- */
+
+static const char *
+status_icon (SmRowStatus s)
+{
+  switch (s)
+    {
+    case SM_ROW_IMPROVED: return "✅";
+    case SM_ROW_REGRESSED: return "⚠️";
+    case SM_ROW_NOISE: return "〰️";
+    case SM_ROW_UNCHANGED:
+    default: return "➡️";
+    }
+}
+
+static const char *
+sign (double v)
+{
+  return v >= 0 ? "+" : "";
+}
+
+static void
+fmt_opt (GString *s, double v, const char *fmt)
+{
+  if (isnan (v))
+    g_string_append (s, "—");
+  else
+    g_string_append_printf (s, fmt, v);
+}
+
+/* Parameters of a suite model: the snapshot's, else the preset of that name. */
+static double
+model_params (const SmProfile *p, const char *key)
+{
+  SmPreset preset;
+  SmModelConfig c;
+  g_autofree char *lower = g_ascii_strdown (key, -1);
+  double d, V;
+
+  if (p->snap)
+    for (guint i = 0; i < p->snap->models->len; i++)
+      {
+        const SmSnapshotModel *m = g_ptr_array_index (p->snap->models, i);
+        if (m->name && g_str_has_suffix (m->name, key) && m->params)
+          return (double) m->params;
+      }
+  if (!sm_preset_from_name (lower, &preset))
+    return NAN;
+  sm_preset_config (preset, &c);
+  /* GPT: token and position embeddings, per layer 2 LayerNorms + QKV + out + 4×C MLP with
+   * biases (12 d² + 13 d), the final LayerNorm and an untied head. */
+  d = c.dim;
+  V = c.vocab_size;
+  return 2 * V * d + (double) c.context_length * d + c.n_layers * (12 * d * d + 13 * d) + 2 * d;
+}
+
+static double
+suite_value (const SmProfile *p, const char *name, double fallback)
+{
+  return p->snap ? sm_snapshot_value (p->snap, name, fallback) : fallback;
+}
+
+static void
+report_models (GString *md, const SmProfile *prev, const SmProfile *curr)
+{
+  static const char *const keys[] = { "Small", "Medium" };
+  static const char *const modes[] = { "", "_KV" };
+  double prev_tokens = suite_value (prev, "suite_tokens", 25);
+  double curr_tokens = suite_value (curr, "suite_tokens", 25);
+  gboolean any = FALSE;
+
+  g_string_append (md, "## 🔬 Model Size Comparison\n\n");
+  g_string_append (md, "| Model | KV cache | Previous (ms) | Current (ms) | Delta | Change % | "
+                       "Prev tok/s | Curr tok/s | Prev ms/token | Curr ms/token | Prev memory/token | Curr memory/token |\n");
+  g_string_append (md, "|-------|----------|---------------|--------------|-------|----------|"
+                       "------------|------------|---------------|---------------|-------------------|-------------------|\n");
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    for (guint k = 0; k < G_N_ELEMENTS (modes); k++)
+      {
+        g_autofree char *name = g_strdup_printf ("Model_%s%s_Inference", keys[i], modes[k]);
+        const SmProfileRow *a = sm_profile_find (prev, name), *b = sm_profile_find (curr, name);
+        double d;
+
+        if (a == NULL || b == NULL)
+          continue;
+        any = TRUE;
+        d = b->total_ms - a->total_ms;
+        g_string_append_printf (md, "| **%s** | %s | %.2f | %.2f | %s%.2f | %s%.1f%% | %.2f | %.2f | %.3f | %.3f | ",
+                                keys[i], k ? "yes" : "no", a->total_ms, b->total_ms, sign (d), d,
+                                sign (d), a->total_ms > 0 ? 100 * d / a->total_ms : 0.0,
+                                a->total_ms > 0 ? prev_tokens / (a->total_ms / 1e3) : 0.0,
+                                b->total_ms > 0 ? curr_tokens / (b->total_ms / 1e3) : 0.0,
+                                a->total_ms / prev_tokens, b->total_ms / curr_tokens);
+        /* memory per token: system allocations for snapshots, the old report's MB otherwise */
+        if (!isnan (a->sys_allocs))
+          g_string_append_printf (md, "%.2f sys allocs | ", a->sys_allocs / prev_tokens);
+        else
+          {
+            fmt_opt (md, a->alloc_mb / prev_tokens, "%.2f MB allocated");
+            g_string_append (md, " | ");
+          }
+        if (!isnan (b->sys_allocs))
+          g_string_append_printf (md, "%.2f sys allocs |\n", b->sys_allocs / curr_tokens);
+        else
+          {
+            fmt_opt (md, b->alloc_mb / curr_tokens, "%.2f MB allocated");
+            g_string_append (md, " |\n");
+          }
+      }
+  if (!any)
+    {
+      g_string_append (md, "| — | (no model scopes in both runs) | | | | | | | | | | |\n\n");
+      return;
+    }
+  g_string_append (md, "\n### Scaling Analysis\n\n");
+  for (int side = 0; side < 2; side++)
+    {
+      const SmProfile *p = side ? curr : prev;
+      const SmProfileRow *s = sm_profile_find (p, "Model_Small_Inference");
+      const SmProfileRow *m = sm_profile_find (p, "Model_Medium_Inference");
+      double ps = model_params (p, "Small"), pm = model_params (p, "Medium");
+      if (s && m && s->total_ms > 0 && !isnan (ps) && !isnan (pm))
+        {
+          double tr = m->total_ms / s->total_ms, pr = pm / ps;
+          g_string_append_printf (md, "- **%s:** Medium/Small time ratio %.2f× against a parameter "
+                                  "ratio of %.2f× → efficiency %.2f (1.0: time grows like the "
+                                  "parameters; higher is better)\n", side ? "Current" : "Previous",
+                                  tr, pr, pr / tr);
+        }
+    }
+  g_string_append (md, "\n");
+}
+
+static void
+report_kernels (GString *md, const SmProfile *prev, const SmProfile *curr)
+{
+  static const int sizes[] = { 64, 128, 256, 512 };
+  double prev_mults = suite_value (prev, "suite_warmup", 1) + suite_value (prev, "suite_matmul_iterations", 3);
+  double curr_mults = suite_value (curr, "suite_warmup", 1) + suite_value (curr, "suite_matmul_iterations", 3);
+  gboolean any = FALSE;
+
+  g_string_append (md, "### Kernel GFLOP/s (per multiply)\n\n");
+  g_string_append_printf (md, "Each MatMul_N×N scope holds %.0f (previous) and %.0f (current) "
+                          "multiplies of 2N³ FLOPs, warm-up included; GFLOP/s is per multiply "
+                          "(the original divided the whole scope by one multiply).\n\n",
+                          prev_mults, curr_mults);
+  g_string_append (md, "| Operation | Previous (ms) | Current (ms) | Delta | Change % | Prev GFLOP/s | Curr GFLOP/s |\n");
+  g_string_append (md, "|-----------|---------------|--------------|-------|----------|--------------|--------------|\n");
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("MatMul_%dx%d", sizes[i], sizes[i]);
+      const SmProfileRow *a = sm_profile_find (prev, name), *b = sm_profile_find (curr, name);
+      double flops = 2.0 * sizes[i] * sizes[i] * (double) sizes[i], d;
+
+      if (a == NULL || b == NULL)
+        continue;
+      any = TRUE;
+      d = b->total_ms - a->total_ms;
+      g_string_append_printf (md, "| `%s` | %.2f | %.2f | %s%.2f | %s%.1f%% | %.2f | %.2f |\n", name,
+                              a->total_ms, b->total_ms, sign (d), d, sign (d),
+                              a->total_ms > 0 ? 100 * d / a->total_ms : 0.0,
+                              a->total_ms > 0 ? prev_mults * flops / (a->total_ms * 1e6) : 0.0,
+                              b->total_ms > 0 ? curr_mults * flops / (b->total_ms * 1e6) : 0.0);
+    }
+  if (!any)
+    g_string_append (md, "| — | (no MatMul scopes in both runs) | | | | | |\n");
+  g_string_append (md, "\n");
+}
+
+static void
+env_row (GString *md, const char *label, const SmSnapshot *a, const SmSnapshot *b,
+         const char *va, const char *vb)
+{
+  g_string_append_printf (md, "| %s | %s | %s |\n", label,
+                          a ? (va ? va : "?") : "— (Markdown report)",
+                          b ? (vb ? vb : "?") : "— (Markdown report)");
+}
+
+static void
+report_environment (GString *md, const SmProfile *prev, const SmProfile *curr)
+{
+  const SmSnapshot *a = prev->snap, *b = curr->snap;
+
+  g_string_append (md, "## 🖥️ Environment\n\n");
+  g_string_append (md, "| | Previous | Current |\n|---|---|---|\n");
+  env_row (md, "Program", a, b, a ? a->build.program : NULL, b ? b->build.program : NULL);
+  env_row (md, "Build type", a, b, a ? a->build.build_type : NULL, b ? b->build.build_type : NULL);
+  env_row (md, "Sanitizers", a, b, a ? a->build.sanitizers : NULL, b ? b->build.sanitizers : NULL);
+  env_row (md, "Compiler", a, b, a ? a->build.compiler : NULL, b ? b->build.compiler : NULL);
+  env_row (md, "CPU", a, b, a ? a->machine.cpu_model : NULL, b ? b->machine.cpu_model : NULL);
+  env_row (md, "Kernels", a, b, a ? a->kernel_level : NULL, b ? b->kernel_level : NULL);
+  env_row (md, "Pool", a, b, a ? (a->pool_enabled ? "on" : "off") : NULL,
+           b ? (b->pool_enabled ? "on" : "off") : NULL);
+  if (a && b)
+    {
+      g_string_append_printf (md, "| Threads | %d | %d |\n", a->threads, b->threads);
+      if (g_strcmp0 (a->build.build_type, b->build.build_type) != 0 ||
+          g_strcmp0 (a->build.sanitizers, b->build.sanitizers) != 0)
+        g_string_append (md, "\n> ⚠️ The builds differ: part of any change is the build, not the code.\n");
+      if (g_strcmp0 (a->machine.cpu_model, b->machine.cpu_model) != 0)
+        g_string_append (md, "\n> ⚠️ The machines differ.\n");
+      if (!sm_build_info_is_release_like (&a->build) || !sm_build_info_is_release_like (&b->build))
+        g_string_append (md, "\n> ⚠️ At least one run is not an optimized build without sanitizers.\n");
+    }
+  g_string_append (md, "\n");
+}
+
+static void
+report_top (GString *md, const SmComparison *c, SmRowStatus want, const char *title)
+{
+  guint shown = 0;
+
+  for (guint i = 0; i < c->rows->len && shown < 10; i++)
+    {
+      const SmCompareRow *r = g_ptr_array_index (c->rows, i);
+      if (r->status != want)
+        continue;
+      if (shown++ == 0)
+        {
+          g_string_append_printf (md, "## %s\n\n", title);
+          g_string_append (md, "| Method | Previous (ms) | Current (ms) | Delta (ms) | Change % |\n");
+          g_string_append (md, "|--------|---------------|--------------|------------|----------|\n");
+        }
+      g_string_append_printf (md, "| `%s` | %.2f | %.2f | %s%.2f | %s%.1f%% |\n", r->name, r->prev_ms,
+                              r->curr_ms, sign (r->delta_ms), r->delta_ms, sign (r->delta_pct),
+                              r->delta_pct);
+    }
+  if (shown)
+    g_string_append (md, "\n");
+}
+
+char *
+sm_comparison_to_markdown (const SmComparison *c, const SmProfile *prev, const SmProfile *curr)
+{
+  GString *md = g_string_new ("# Profile Comparison Report\n\n");
+  double pa = 0, ca = 0;
+  gboolean have_allocs = TRUE;
+
+  g_string_append_printf (md, "**Previous Run:** %s (`%s`)\n", prev->timestamp, prev->source);
+  g_string_append_printf (md, "**Current Run:** %s (`%s`)\n\n", curr->timestamp, curr->source);
+
+  for (guint i = 0; i < prev->rows->len; i++)
+    {
+      const SmProfileRow *r = g_ptr_array_index (prev->rows, i);
+      if (r->top)
+        pa += !isnan (r->sys_allocs) ? r->sys_allocs : (isnan (r->alloc_mb) ? 0 : r->alloc_mb);
+      have_allocs = have_allocs && !isnan (r->sys_allocs);
+    }
+  for (guint i = 0; i < curr->rows->len; i++)
+    {
+      const SmProfileRow *r = g_ptr_array_index (curr->rows, i);
+      if (r->top)
+        ca += !isnan (r->sys_allocs) ? r->sys_allocs : (isnan (r->alloc_mb) ? 0 : r->alloc_mb);
+      have_allocs = have_allocs && !isnan (r->sys_allocs);
+    }
+
+  g_string_append (md, "## 📊 Overall Performance Summary\n\n");
+  g_string_append (md, "| Metric | Previous | Current | Delta | Change % |\n");
+  g_string_append (md, "|--------|----------|---------|-------|----------|\n");
+  g_string_append_printf (md, "| **Total Runtime** (top-level scopes) | %.2f ms | %.2f ms | %s%.2f ms | %s%.1f%% |\n",
+                          c->prev_total_ms, c->curr_total_ms, sign (c->total_delta_ms),
+                          c->total_delta_ms, sign (c->total_delta_pct), c->total_delta_pct);
+  g_string_append_printf (md, "| **%s** (top-level scopes) | %.2f | %.2f | %s%.2f | %s%.1f%% |\n",
+                          have_allocs ? "System Allocations" : "Allocations (mixed units: MB from reports)",
+                          pa, ca, sign (ca - pa), ca - pa, sign (ca - pa),
+                          pa > 0 ? 100 * (ca - pa) / pa : 0.0);
+  g_string_append_printf (md, "| **Methods Profiled** | %u | %u | %s%d | - |\n\n", prev->rows->len,
+                          curr->rows->len, curr->rows->len >= prev->rows->len ? "+" : "",
+                          (int) curr->rows->len - (int) prev->rows->len);
+
+  g_string_append (md, "### 🎯 Performance Verdict\n\n");
+  switch (c->verdict)
+    {
+    case SM_VERDICT_IMPROVED:
+      g_string_append_printf (md, "✅ **IMPROVED**: overall time improved by %.1f%%", -c->total_delta_pct);
+      break;
+    case SM_VERDICT_REGRESSED:
+      g_string_append_printf (md, "⚠️ **REGRESSED**: overall time grew by %.1f%%", c->total_delta_pct);
+      break;
+    case SM_VERDICT_STABLE:
+    default:
+      g_string_append_printf (md, "➡️ **STABLE**: within the ±%.0f%% tolerance (%s%.1f%%)",
+                              SM_COMPARE_VERDICT_PCT, sign (c->total_delta_pct), c->total_delta_pct);
+      break;
+    }
+  if (c->total_is_noise)
+    g_string_append_printf (md, " — 〰️ but the two runs' repetitions overlap (spread %.2f ms): "
+                            "noise", c->total_spread_ms);
+  else if (!isnan (c->total_spread_ms))
+    g_string_append_printf (md, " — the two runs' repetitions do not overlap (spread %.2f ms)",
+                            c->total_spread_ms);
+  g_string_append (md, "\n\n");
+
+  report_top (md, c, SM_ROW_IMPROVED, "🚀 Top 10 Improvements");
+  report_top (md, c, SM_ROW_REGRESSED, "⚠️ Top 10 Regressions");
+
+  g_string_append (md, "## 📋 Detailed Method Comparison\n\n");
+  g_string_append_printf (md, "Changes under %.0f%% are unchanged; a larger change is noise when "
+                          "the two runs' repetitions overlap (Spread: the wider run's max − min).\n\n",
+                          SM_COMPARE_UNCHANGED_PCT);
+  g_string_append (md, "| Method | Prev Time (ms) | Curr Time (ms) | Time Δ | Time Δ% | Prev Self (ms) | "
+                       "Curr Self (ms) | Spread (ms) | Prev Allocs | Curr Allocs | Status |\n");
+  g_string_append (md, "|--------|----------------|----------------|--------|---------|----------------|"
+                       "----------------|-------------|-------------|-------------|--------|\n");
+  for (guint i = 0; i < c->rows->len; i++)
+    {
+      const SmCompareRow *r = g_ptr_array_index (c->rows, i);
+      g_string_append_printf (md, "| `%s` | %.2f | %.2f | %s%.2f | %s%.1f%% | ", r->name, r->prev_ms,
+                              r->curr_ms, sign (r->delta_ms), r->delta_ms, sign (r->delta_pct),
+                              r->delta_pct);
+      fmt_opt (md, r->prev_self_ms, "%.2f");
+      g_string_append (md, " | ");
+      fmt_opt (md, r->curr_self_ms, "%.2f");
+      g_string_append (md, " | ");
+      fmt_opt (md, r->spread_ms, "%.2f");
+      g_string_append (md, " | ");
+      fmt_opt (md, r->prev_allocs, "%.2f");
+      g_string_append (md, " | ");
+      fmt_opt (md, r->curr_allocs, "%.2f");
+      g_string_append_printf (md, " | %s %s |\n", status_icon (r->status),
+                              sm_row_status_to_string (r->status));
+    }
+  g_string_append (md, "\n");
+  if (c->only_prev->len || c->only_curr->len)
+    {
+      g_string_append (md, "Only in the previous run:");
+      for (guint i = 0; i < c->only_prev->len; i++)
+        g_string_append_printf (md, " `%s`", (char *) g_ptr_array_index (c->only_prev, i));
+      g_string_append (md, c->only_prev->len ? "\n\n" : " —\n\n");
+      g_string_append (md, "Only in the current run:");
+      for (guint i = 0; i < c->only_curr->len; i++)
+        g_string_append_printf (md, " `%s`", (char *) g_ptr_array_index (c->only_curr, i));
+      g_string_append (md, c->only_curr->len ? "\n\n" : " —\n\n");
+    }
+
+  report_models (md, prev, curr);
+  report_kernels (md, prev, curr);
+  report_environment (md, prev, curr);
+  return g_string_free (md, FALSE);
+}

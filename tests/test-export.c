@@ -1,0 +1,455 @@
+/* test-export.c: the CSV parses and its self times add up to the total; the Chrome trace is
+ * JSON whose X events nest (ops in tokens in phases on the engine's track, scopes on theirs);
+ * the Markdown's hot-path table reads back; a write that fails leaves no file behind. */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sm-compare.h"
+#include "sm-export.h"
+#include "sm-session.h"
+#include "sm-snapshot.h"
+#include "sm-test-util.h"
+
+/* A snapshot of real work: scopes around a prefill and decode tokens of the Small preset, a
+ * marker, samples, the trace. */
+static SmSnapshot *
+recorded_snapshot (void)
+{
+  g_autoptr (SmModel) model = sm_model_new_preset (SM_PRESET_SMALL, 5);
+  g_autoptr (SmSession) s = sm_session_new (model, NULL, 0, NULL);
+  g_autoptr (SmProfiler) prof = sm_profiler_new ();
+  SmSnapshot *snap = sm_snapshot_new ("export test");
+  gint32 prompt[6] = { 10, 20, 30, 40, 50, 60 };
+  gint32 tok = 7;
+
+  sm_profiler_set_trace_capacity (prof, 100000);
+  sm_profiler_set_track_pool (prof, sm_pool_default ());
+  sm_session_set_profiler (s, prof);
+  sm_profiler_sample_now (prof);
+  for (int round = 0; round < 2; round++)
+    {
+      sm_session_rewind (s, 0);
+      sm_profiler_scope_begin (prof, "Generate");
+      sm_profiler_scope_begin (prof, "Prefill");
+      sm_profiler_token_begin (prof, SM_TOKEN_PREFILL, 0);
+      g_assert_true (sm_session_eval (s, prompt, 6, NULL));
+      sm_profiler_token_end (prof, 6);
+      sm_profiler_scope_end (prof);
+      for (int i = 0; i < 5; i++)
+        {
+          sm_profiler_scope_begin (prof, "Decode");
+          sm_profiler_token_begin (prof, SM_TOKEN_DECODE, sm_session_get_pos (s));
+          g_assert_true (sm_session_eval (s, &tok, 1, NULL));
+          sm_profiler_token_end (prof, 1);
+          sm_profiler_scope_end (prof);
+        }
+      sm_profiler_scope_end (prof);
+      sm_profiler_add_marker (prof, "round %d \"done\"", round);
+      sm_profiler_sample_now (prof);
+    }
+  sm_profiler_scope_begin (prof, "Tail");
+  sm_profiler_scope_end (prof);
+  sm_snapshot_capture (snap, prof);
+  sm_snapshot_capture_config (snap, TRUE);
+  sm_snapshot_add_model (snap, model);
+  return snap;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------------- */
+
+/* RFC 4180 fields of one line. */
+static GPtrArray *
+csv_split (const char *line)
+{
+  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+  GString *f = g_string_new (NULL);
+  gboolean quoted = FALSE;
+
+  for (const char *p = line; *p; p++)
+    {
+      if (quoted)
+        {
+          if (*p == '"' && p[1] == '"')
+            {
+              g_string_append_c (f, '"');
+              p++;
+            }
+          else if (*p == '"')
+            quoted = FALSE;
+          else
+            g_string_append_c (f, *p);
+        }
+      else if (*p == '"')
+        quoted = TRUE;
+      else if (*p == ',')
+        {
+          g_ptr_array_add (fields, g_string_free (f, FALSE));
+          f = g_string_new (NULL);
+        }
+      else
+        g_string_append_c (f, *p);
+    }
+  g_assert_false (quoted);
+  g_ptr_array_add (fields, g_string_free (f, FALSE));
+  return fields;
+}
+
+static void
+test_csv (void)
+{
+  g_autoptr (SmSnapshot) snap = recorded_snapshot ();
+  g_autofree char *csv = sm_export_csv_string (snap);
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  static const char *const header[] = { "kind", "name", "total_ns", "self_ns", "share", "count",
+                                        "mean_ns", "min_ns", "max_ns", "std_ns" };
+  guint64 self_sum = 0, top_sum = 0;
+  double top_share = 0;
+  guint scopes = 0, ops = 0;
+
+  {
+    g_autoptr (GPtrArray) h = csv_split (lines[0]);
+    g_assert_cmpuint (h->len, ==, G_N_ELEMENTS (header));
+    for (guint i = 0; i < h->len; i++)
+      g_assert_cmpstr (g_ptr_array_index (h, i), ==, header[i]);
+  }
+  for (int i = 1; lines[i] && *lines[i]; i++)
+    {
+      g_autoptr (GPtrArray) f = csv_split (lines[i]);
+      const char *kind, *name;
+      guint64 total, self, count, min, max;
+      double share, mean, std;
+      char *end;
+
+      g_assert_cmpuint (f->len, ==, G_N_ELEMENTS (header));
+      kind = g_ptr_array_index (f, 0);
+      name = g_ptr_array_index (f, 1);
+      total = g_ascii_strtoull (g_ptr_array_index (f, 2), &end, 10);
+      g_assert_cmpint (*end, ==, 0);
+      self = g_ascii_strtoull (g_ptr_array_index (f, 3), &end, 10);
+      g_assert_cmpint (*end, ==, 0);
+      share = g_ascii_strtod (g_ptr_array_index (f, 4), &end);
+      g_assert_cmpint (*end, ==, 0);
+      count = g_ascii_strtoull (g_ptr_array_index (f, 5), &end, 10);
+      mean = g_ascii_strtod (g_ptr_array_index (f, 6), &end);
+      min = g_ascii_strtoull (g_ptr_array_index (f, 7), &end, 10);
+      max = g_ascii_strtoull (g_ptr_array_index (f, 8), &end, 10);
+      std = g_ascii_strtod (g_ptr_array_index (f, 9), &end);
+
+      g_assert_cmpuint (self, <=, total);
+      g_assert_cmpuint (min, <=, max);
+      g_assert_cmpfloat (std, >=, 0);
+      g_assert_cmpfloat (share, >=, 0);
+      g_assert_cmpfloat (share, <=, 1.0 + 1e-9);
+      g_assert_cmpfloat (fabs (mean * count - total), <=, 0.05 * count + 1);
+      if (strcmp (kind, "scope") == 0)
+        {
+          scopes++;
+          self_sum += self;
+          if (strchr (name, '/') == NULL)
+            {
+              top_sum += total;
+              top_share += share;
+            }
+        }
+      else
+        {
+          g_assert_cmpstr (kind, ==, "op");
+          g_assert_cmpuint (self, ==, total);
+          ops++;
+        }
+    }
+  g_assert_cmpuint (scopes, ==, snap->scopes->len);
+  g_assert_cmpuint (ops, ==, snap->ops->len);
+  /* the self times of the tree add up to its total, exactly */
+  g_assert_cmpuint (self_sum, ==, top_sum);
+  g_assert_cmpuint (top_sum, ==, sm_snapshot_total_ns (snap));
+  g_assert_cmpfloat_with_epsilon (top_share, 1.0, 1e-5);
+}
+
+/* ---- Chrome trace ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  gint64      ts, end;    /* ns */
+  int         tid;
+  const char *cat;
+  guint       order;      /* position in the file: the tie-break for equal intervals */
+} Ev;
+
+static int
+ev_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const Ev *a = pa, *b = pb;
+  if (a->tid != b->tid)
+    return a->tid < b->tid ? -1 : 1;
+  if (a->ts != b->ts)
+    return a->ts < b->ts ? -1 : 1;
+  if (a->end != b->end)
+    return a->end > b->end ? -1 : 1;   /* the longer (the parent) first */
+  return a->order < b->order ? -1 : 1;
+}
+
+static gint64
+us_to_ns (JsonObject *o, const char *member)
+{
+  g_assert_true (json_object_has_member (o, member));
+  return (gint64) llround (json_object_get_double_member (o, member) * 1000.0);
+}
+
+static void
+test_trace (void)
+{
+  g_autoptr (SmSnapshot) snap = recorded_snapshot ();
+  g_autofree char *text = sm_export_trace_string (snap);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) evs = g_array_new (FALSE, FALSE, sizeof (Ev));
+  g_autoptr (GHashTable) named = g_hash_table_new (g_direct_hash, g_direct_equal);
+  JsonObject *root, *other;
+  JsonArray *events;
+  guint counters = 0, markers = 0, ops = 0, tokens = 0, phases = 0, scopes = 0;
+  Ev stack[64];
+  int depth = 0, tid = -1;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  events = json_object_get_array_member (root, "traceEvents");
+  g_assert_nonnull (events);
+  other = json_object_get_object_member (root, "otherData");
+  g_assert_nonnull (other);
+  g_assert_cmpstr (json_object_get_string_member (other, "kernels"), ==, snap->kernel_level);
+  g_assert_cmpstr (json_object_get_string_member (other, "pool"), ==, "on");
+  g_assert_true (json_object_has_member (other, "threads"));
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *e = json_array_get_object_element (events, i);
+      const char *ph = json_object_get_string_member (e, "ph");
+
+      g_assert_nonnull (ph);
+      g_assert_cmpint (json_object_get_int_member (e, "pid"), ==, 1);
+      if (strcmp (ph, "M") == 0)
+        {
+          if (strcmp (json_object_get_string_member (e, "name"), "thread_name") == 0)
+            g_hash_table_add (named, GINT_TO_POINTER ((int) json_object_get_int_member (e, "tid")));
+        }
+      else if (strcmp (ph, "X") == 0)
+        {
+          Ev ev;
+          ev.ts = us_to_ns (e, "ts");
+          ev.end = ev.ts + us_to_ns (e, "dur");
+          ev.tid = (int) json_object_get_int_member (e, "tid");
+          ev.cat = json_object_get_string_member (e, "cat");
+          ev.order = i;
+          g_assert_cmpint (ev.end, >=, ev.ts);
+          g_assert_cmpint (ev.ts, >=, 0);
+          g_assert_nonnull (json_object_get_string_member (e, "name"));
+          g_array_append_val (evs, ev);
+          ops += strcmp (ev.cat, "op") == 0;
+          tokens += strcmp (ev.cat, "token") == 0;
+          phases += strcmp (ev.cat, "phase") == 0;
+          scopes += strcmp (ev.cat, "scope") == 0;
+        }
+      else if (strcmp (ph, "C") == 0)
+        {
+          g_assert_nonnull (json_object_get_object_member (e, "args"));
+          counters++;
+        }
+      else if (strcmp (ph, "i") == 0)
+        markers++;
+      else
+        g_error ("unexpected phase %s", ph);
+    }
+  /* 2 rounds: 2 prefill phases + 2 decode phases; 12 token events */
+  g_assert_cmpuint (phases, ==, 4);
+  g_assert_cmpuint (tokens, ==, 12);
+  g_assert_cmpuint (ops, >, 12 * 20);
+  g_assert_cmpuint (scopes, ==, 2 * (1 + 1 + 5) + 1);
+  g_assert_cmpuint (markers, ==, 2);
+  g_assert_cmpuint (counters, ==, 2 * snap->series->len);
+
+  /* on each track, every X event lies within the one enclosing it: no partial overlaps; on the
+   * engine's track ops sit in tokens and tokens in phases */
+  g_array_sort (evs, ev_cmp);
+  for (guint i = 0; i < evs->len; i++)
+    {
+      const Ev *e = &g_array_index (evs, Ev, i);
+      if (e->tid != tid)
+        {
+          tid = e->tid;
+          depth = 0;
+          g_assert_true (g_hash_table_contains (named, GINT_TO_POINTER (tid)));
+        }
+      /* those that ended before this one starts are its earlier siblings' subtrees */
+      while (depth > 0 && stack[depth - 1].end <= e->ts)
+        depth--;
+      if (depth > 0)
+        {
+          if (e->end > stack[depth - 1].end)
+            g_error ("event %s [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] overlaps its parent %s [%"
+                     G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] on track %d", e->cat, e->ts, e->end,
+                     stack[depth - 1].cat, stack[depth - 1].ts, stack[depth - 1].end, tid);
+        }
+      if (strcmp (e->cat, "op") == 0)
+        {
+          g_assert_cmpint (depth, >, 0);
+          g_assert_cmpstr (stack[depth - 1].cat, ==, "token");
+        }
+      else if (strcmp (e->cat, "token") == 0)
+        {
+          g_assert_cmpint (depth, >, 0);
+          g_assert_cmpstr (stack[depth - 1].cat, ==, "phase");
+        }
+      else if (strcmp (e->cat, "phase") == 0)
+        g_assert_cmpint (depth, ==, 0);
+      g_assert_cmpint (depth, <, (int) G_N_ELEMENTS (stack));
+      stack[depth++] = *e;
+    }
+}
+
+/* ---- Markdown ------------------------------------------------------------------------------------- */
+
+static void
+test_markdown (void)
+{
+  g_autoptr (SmSnapshot) snap = recorded_snapshot ();
+  g_autofree char *md = sm_export_markdown_string (snap);
+  g_autoptr (GArray) sums = sm_snapshot_summarize_scopes (snap);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmProfile) back = NULL;
+  static const char *const headings[] = {
+    "# Enhanced Performance Profile Report", "**Generated:**", "## Summary", "**Total Runtime:**",
+    "## 🔥 Hot Paths (Top 30)", "## 💾 Top Allocators", "## ⚙️ Kernel Throughput",
+    "## 🧮 Per-op Breakdown", "## 🤖 Model Throughput", "## 🎯 Scorecard",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (headings); i++)
+    if (strstr (md, headings[i]) == NULL)
+      g_error ("the report lacks \"%s\"", headings[i]);
+  g_assert_nonnull (strstr (md, snap->created));
+
+  back = sm_profile_from_markdown (md, "report.md", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->timestamp, ==, snap->created);
+  g_assert_cmpuint (back->rows->len, ==, sums->len);
+  for (guint i = 0; i < sums->len; i++)
+    {
+      const SmScopeSummary *s = &g_array_index (sums, SmScopeSummary, i);
+      const SmProfileRow *r = sm_profile_find (back, s->name);
+      g_assert_nonnull (r);
+      g_assert_cmpfloat (fabs (r->total_ms - s->total_ns / 1e6), <=, 0.005 + 1e-9);
+      g_assert_cmpfloat (fabs (r->self_ms - s->self_ns / 1e6), <=, 0.005 + 1e-9);
+      g_assert_cmpuint (r->calls, ==, s->count);
+      g_assert_cmpstr (r->parent, ==, s->parent_name);
+      g_assert_cmpint (r->top, ==, s->top);
+    }
+  g_assert_cmpfloat (fabs (sm_profile_total_ms (back) - sm_snapshot_total_ns (snap) / 1e6), <=, 0.02);
+}
+
+/* ---- atomic writes ------------------------------------------------------------------------------- */
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d))
+    n++;
+  return n;
+}
+
+typedef gboolean (*ExportFn) (const SmSnapshot *snap, const char *path, GError **error);
+
+static void
+test_atomic (void)
+{
+  g_autoptr (SmSnapshot) snap = recorded_snapshot ();
+  g_autofree char *dir = g_dir_make_tmp ("sm-export-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (dir, "a-file", NULL);
+  g_autofree char *subdir = g_build_filename (dir, "report.md", NULL);
+  g_autofree char *good = g_build_filename (dir, "good.csv", NULL);
+  g_autofree char *content = NULL;
+  static const ExportFn fns[] = { sm_export_json, sm_export_markdown, sm_export_csv,
+                                  sm_export_chrome_trace };
+
+  g_assert_true (g_file_set_contents (file, "keep me", -1, NULL));
+  g_assert_cmpint (g_mkdir (subdir, 0755), ==, 0);
+  g_assert_cmpuint (count_entries (dir), ==, 2);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fns); i++)
+    {
+      /* a folder that does not exist */
+      {
+        g_autoptr (GError) error = NULL;
+        g_autofree char *path = g_build_filename (dir, "missing", "out.txt", NULL);
+        g_assert_false (fns[i] (snap, path, &error));
+        g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+        g_assert_nonnull (strstr (error->message, path));
+      }
+      /* a "folder" that is a file */
+      {
+        g_autoptr (GError) error = NULL;
+        g_autofree char *path = g_build_filename (file, "out.txt", NULL);
+        g_assert_false (fns[i] (snap, path, &error));
+        g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR);
+        g_assert_nonnull (strstr (error->message, path));
+      }
+      /* the target is a folder: the temporary file is written, the rename fails, and the
+       * temporary file must go */
+      {
+        g_autoptr (GError) error = NULL;
+        g_assert_false (fns[i] (snap, subdir, &error));
+        g_assert_nonnull (error);
+        g_assert_nonnull (strstr (error->message, subdir));
+        g_assert_true (g_file_test (subdir, G_FILE_TEST_IS_DIR));
+      }
+      /* nothing partial left anywhere */
+      g_assert_cmpuint (count_entries (dir), ==, 2);
+      g_assert_cmpuint (count_entries (subdir), ==, 0);
+    }
+
+  /* a folder we may not write to (meaningless as root, who may) */
+  if (geteuid () != 0)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *path = g_build_filename (subdir, "out.json", NULL);
+      g_assert_cmpint (g_chmod (subdir, 0555), ==, 0);
+      g_assert_false (sm_export_json (snap, path, &error));
+      g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ACCES);
+      g_assert_cmpint (g_chmod (subdir, 0755), ==, 0);
+      g_assert_cmpuint (count_entries (subdir), ==, 0);
+    }
+
+  /* success replaces a file whole, and leaves only it */
+  g_assert_true (g_file_set_contents (good, "old", -1, NULL));
+  g_assert_true (sm_export_csv (snap, good, NULL));
+  g_assert_true (g_file_get_contents (good, &content, NULL, NULL));
+  g_assert_true (g_str_has_prefix (content, "kind,name,"));
+  g_assert_cmpuint (count_entries (dir), ==, 3);
+  {
+    g_autofree char *kept = NULL;
+    g_assert_true (g_file_get_contents (file, &kept, NULL, NULL));
+    g_assert_cmpstr (kept, ==, "keep me");
+  }
+
+  g_unlink (good);
+  g_unlink (file);
+  g_rmdir (subdir);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/Export/csv", test_csv);
+  g_test_add_func ("/Export/trace", test_trace);
+  g_test_add_func ("/Export/markdown", test_markdown);
+  g_test_add_func ("/Export/atomic", test_atomic);
+  return g_test_run ();
+}
