@@ -241,10 +241,8 @@ attention_heads (void *user, int ith, int nth)
 
       if (n == 1)
         {
-          /* scores[t] = Σ_d q[d] K[d][t] / √hd, then out[d] = Σ_t p[t] V[d][t] */
-          k->scale (S, Kt, Qh[0] * scale, T);
-          for (gsize d = 1; d < hd; d++)
-            k->axpy (S, Qh[d] * scale, Kt + d * n_ctx, T);
+          /* scores (1, T) = q (1, hd) · Kt (hd, T) / √hd, then out (hd) = Vt (hd, T) · p (T) */
+          k->sgemm (false, false, 1, T, hd, scale, Qh, qd, Kt, n_ctx, 0.0f, S, T);
           k->softmax (S, T);
           k->sgemv (hd, T, Vt, n_ctx, S, out);    /* out (hd) = Vt (hd, T) · p (T) */
         }
