@@ -98,7 +98,8 @@ sm_cli_load_model (SmCliModelOptions *opts, GError **error)
                    "Unknown preset '%s' (use small or medium)", opts->preset);
       return NULL;
     }
-  return sm_model_new_preset (preset, (guint64) opts->seed);
+  /* The built-in model is the trained checkpoint when it ships, else random weights. */
+  return sm_model_load_builtin (preset, (guint64) opts->seed, error);
 }
 
 GArray *

@@ -122,7 +122,12 @@ sm_cli_generate (int argc, char **argv)
           fprintf (stderr, "smallmind-cli generate: unknown preset '%s' (use small or medium)\n", mopts.preset);
           return 2;
         }
-      sm_engine_load_preset_async (engine, preset, (guint64) mopts.seed, NULL, on_loaded, &run);
+      g_autofree char *builtin = sm_preset_find_checkpoint (preset);
+      /* The trained checkpoint when it ships; random weights otherwise. */
+      if (builtin)
+        sm_engine_load_async (engine, builtin, NULL, NULL, on_loaded, &run);
+      else
+        sm_engine_load_preset_async (engine, preset, (guint64) mopts.seed, NULL, on_loaded, &run);
     }
   g_main_loop_run (run.loop);
   if (!run.ok)

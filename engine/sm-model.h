@@ -80,6 +80,12 @@ gboolean             sm_model_save_gguf     (SmModel *model, const char *path, S
  * training state.  Atomic. */
 gboolean             sm_model_save_checkpoint (SmModel *model, const char *path, JsonObject *extra,
                                                GError **error);
+/* The trained checkpoint shipped for @preset (data/models/small.smck, medium.smck), looked for
+ * in $SM_MODELS_DIR, the source tree and the installed data directory; NULL when none is
+ * there (the preset then has only random weights). */
+char                *sm_preset_find_checkpoint (SmPreset preset);
+/* The trained checkpoint when there is one, else the seeded random preset. */
+SmModel             *sm_model_load_builtin  (SmPreset preset, guint64 seed, GError **error);
 /* The preset's shape, filled in without allocating weights. */
 void                 sm_preset_config       (SmPreset preset, SmModelConfig *config);
 const char          *sm_preset_name         (SmPreset preset);
