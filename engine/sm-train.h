@@ -97,8 +97,10 @@ guint64      sm_trainer_get_tokens_seen  (SmTrainer *trainer);
  * add to it freely).  Restored by sm_trainer_resume. */
 JsonObject  *sm_trainer_get_run_info     (SmTrainer *trainer);
 
-/* Forward ops time into @forward, backward ops into @backward, gradient clipping and AdamW
- * into @optimizer (each may be NULL; they must differ). */
+/* Forward ops time into @forward, backward ops into @backward, zeroing the gradients,
+ * clipping and AdamW into @optimizer, each phase inside a scope of that name ("forward",
+ * "backward", "optimizer").  Any may be NULL (not timed); they may be one profiler, whose
+ * scope tree then splits the step into its phases. */
 void         sm_trainer_set_profilers    (SmTrainer *trainer, SmProfiler *forward,
                                           SmProfiler *backward, SmProfiler *optimizer);
 

@@ -807,6 +807,49 @@ test_checkpoint_resume (void)
   remove_dir (dir);
 }
 
+/* ---- profiling ---------------------------------------------------------------------------------- */
+
+/* Training ops reach the profiler, the phases as scopes of one shared profiler. */
+static void
+test_profiler (void)
+{
+  SmModelConfig c = tiny_config (32, 2, 2, 16);
+  SmTrainParams p = small_run_params ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmTokenizer) tok = sm_tokenizer_new_bytes ();
+  g_autoptr (SmTrainData) data = sm_train_data_new (tok, overfit_text, -1, NULL, &error);
+  g_autoptr (SmTrainer) t = tiny_trainer (&c, &p, 4);
+  g_autoptr (SmProfiler) prof = sm_profiler_new ();
+  SmOpStats ops[SM_N_OPS];
+  gboolean seen[3] = { FALSE };
+  static const char *const phases[3] = { "forward", "backward", "optimizer" };
+
+  sm_trainer_set_profilers (t, prof, prof, prof);
+  g_assert_true (sm_trainer_step (t, data, NULL, &error));
+  g_assert_true (sm_trainer_step (t, data, NULL, &error));
+  sm_profiler_flush (prof);
+  sm_profiler_get_ops (prof, ops);
+  /* per micro-batch: 4 matmuls a layer and the head, forward and backward */
+  g_assert_cmpuint (ops[SM_OP_MATMUL].count, ==, 2u * p.grad_accum * 2 * (4 * 2 + 1));
+  g_assert_cmpuint (ops[SM_OP_ATTENTION].count, ==, 2u * p.grad_accum * 2 * 2);
+  g_assert_cmpfloat (ops[SM_OP_MATMUL].flops, >, 0.0);
+
+  g_autoptr (GArray) scopes = sm_profiler_copy_scopes (prof);
+  for (guint i = 0; i < scopes->len; i++)
+    {
+      const SmScopeStats *sc = &g_array_index (scopes, SmScopeStats, i);
+      for (int k = 0; k < 3; k++)
+        if (sc->depth == 0 && strcmp (sc->name, phases[k]) == 0)
+          {
+            seen[k] = TRUE;
+            if (k < 2)
+              g_assert_cmpuint (sc->count, ==, 2u * p.grad_accum);
+          }
+    }
+  g_assert_true (seen[0] && seen[1] && seen[2]);
+  sm_trainer_set_profilers (t, NULL, NULL, NULL);
+}
+
 /* ---- bad input ----------------------------------------------------------------------------------- */
 
 static void
@@ -980,7 +1023,7 @@ test_shipped (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  static const Shipped small = { "small.smck", 0.0 };
+  static const Shipped small = { "small.smck", 0.4115 };
   static const Shipped medium = { "medium.smck", 0.0 };
 
   g_test_init (&argc, &argv, NULL);
@@ -997,6 +1040,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Train/adamw", test_adamw);
   g_test_add_func ("/Train/schedule-and-clip", test_schedule_and_clip);
   g_test_add_func ("/Train/overfit", test_overfit);
+  g_test_add_func ("/Train/profiler", test_profiler);
   g_test_add_func ("/Train/checkpoint-resume", test_checkpoint_resume);
   g_test_add_func ("/Train/bad-data", test_bad_data);
   g_test_add_func ("/Train/tokenizer-file", test_tokenizer_file);

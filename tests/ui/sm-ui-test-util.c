@@ -1,0 +1,214 @@
+/* sm-ui-test-util.c: what the window's tests share. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "sm-model.h"
+#include "sm-ui-test-util.h"
+
+static char *test_dir;
+
+/* GTK warns when there is no session bus (Xvfb alone has none); that is the test machine's
+ * state, not the program's fault.  Everything else stays fatal. */
+static gboolean
+fatal_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  if (message != NULL && strstr (message, "session bus") != NULL)
+    return FALSE;
+  return TRUE;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+void
+sm_ui_test_init (int *argc, char ***argv)
+{
+  g_autofree char *conversations = NULL;
+
+  gtk_test_init (argc, argv, NULL);
+  g_test_log_set_fatal_handler (fatal_log_handler, NULL);
+
+  test_dir = g_dir_make_tmp ("smallmind-ui-XXXXXX", NULL);
+  g_assert_nonnull (test_dir);
+  conversations = g_build_filename (test_dir, "conversations", NULL);
+  g_setenv ("SMALLMIND_CONVERSATIONS_DIR", conversations, TRUE);
+  /* the built-in model: the trained checkpoint if the tree has one, else the Small preset */
+  g_setenv ("SMALLMIND_MODELS_DIR", g_getenv ("SM_MODELS_DIR") ? g_getenv ("SM_MODELS_DIR") : "/nonexistent", TRUE);
+  sm_ui_init ();
+}
+
+const char *
+sm_ui_test_dir (void)
+{
+  return test_dir;
+}
+
+void
+sm_ui_test_cleanup (void)
+{
+  if (test_dir != NULL)
+    remove_tree (test_dir);
+  g_clear_pointer (&test_dir, g_free);
+}
+
+SmApplication *
+sm_ui_test_start_app (SmWindow **window)
+{
+  SmApplication *app = sm_application_new (G_APPLICATION_NON_UNIQUE);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  *window = SM_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_true (SM_IS_WINDOW (*window));
+  return app;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  gboolean *expired = data;
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+poll_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+sm_ui_test_wait (SmTestCondition cond, gpointer data, double timeout_s, const char *what)
+{
+  gboolean expired = FALSE;
+  guint id = g_timeout_add ((guint) (timeout_s * 1000), timeout_cb, &expired);
+  /* conditions that other threads make true (a file written) wake no main loop: poll too */
+  guint poll = g_timeout_add (20, poll_cb, NULL);
+
+  while (!cond (data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (expired)
+    g_error ("timed out after %.0f s waiting for %s", timeout_s, what);
+  g_source_remove (id);
+  g_source_remove (poll);
+}
+
+void
+sm_ui_test_spin (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &expired);
+  while (!expired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+GtkWidget *
+sm_ui_test_child (gpointer widget, GType type, const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  if (child == NULL || !GTK_IS_WIDGET (child))
+    g_error ("%s has no widget named %s", g_type_name (type), name);
+  return GTK_WIDGET (child);
+}
+
+void
+sm_ui_test_type (GtkTextView *view, const char *text)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+
+  gtk_widget_grab_focus (GTK_WIDGET (view));
+  gtk_text_buffer_insert_interactive_at_cursor (buffer, text, -1, gtk_text_view_get_editable (view));
+}
+
+void
+sm_ui_test_click (GtkWidget *widget)
+{
+  g_assert_true (gtk_widget_get_visible (widget));
+  g_assert_true (gtk_widget_is_sensitive (widget));
+  if (GTK_IS_BUTTON (widget))
+    g_signal_emit_by_name (widget, "clicked");
+  else
+    g_assert_true (gtk_widget_activate (widget));
+}
+
+/* ---- stalls ----------------------------------------------------------------------------------- */
+
+#define STALL_TICK_MS 5
+
+static guint stall_source;
+static gint64 stall_last;
+static double stall_max_ms;
+
+static gboolean
+stall_tick (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+  double late = (now - stall_last) / 1000.0 - STALL_TICK_MS;
+
+  if (late > stall_max_ms)
+    stall_max_ms = late;
+  stall_last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+void
+sm_ui_test_stall_start (void)
+{
+  stall_max_ms = 0;
+  stall_last = g_get_monotonic_time ();
+  stall_source = g_timeout_add_full (G_PRIORITY_HIGH, STALL_TICK_MS, stall_tick, NULL, NULL);
+}
+
+double
+sm_ui_test_stall_stop (void)
+{
+  g_clear_handle_id (&stall_source, g_source_remove);
+  return stall_max_ms;
+}
+
+/* ---- models ------------------------------------------------------------------------------------ */
+
+char *
+sm_ui_test_long_model (void)
+{
+  SmModelConfig config = {
+    .arch = SM_ARCH_GPT,
+    .vocab_size = 256,
+    .dim = 256,
+    .n_layers = 4,
+    .n_heads = 8,
+    .n_kv_heads = 8,
+    .head_dim = 32,
+    .hidden_dim = 1024,
+    .context_length = 2048,
+    .norm_eps = 1e-5f,
+  };
+  g_autoptr (SmTokenizer) tok = sm_tokenizer_new_bytes ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = sm_model_new_random (&config, tok, 7, "Long Test", &error);
+  char *path = g_build_filename (test_dir, "long.smck", NULL);
+
+  g_assert_no_error (error);
+  g_assert_true (sm_model_save_checkpoint (model, path, NULL, &error));
+  g_assert_no_error (error);
+  return path;
+}

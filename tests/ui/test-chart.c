@@ -1,0 +1,120 @@
+/* test-chart.c: SmChart scales points once when they arrive, breaks lines at gaps, stacks areas,
+ * finds the point under the pointer, draws, and tells assistive technologies what it shows. */
+#include <math.h>
+
+#include "sm-chart.h"
+#include "sm-ui-test-util.h"
+
+static const GdkRGBA red = { 1, 0, 0, 1 }, blue = { 0, 0, 1, 1 };
+
+static GtkWidget *
+new_chart (SmChartKind kind)
+{
+  GtkWidget *chart = sm_chart_new ();
+  const char *names[] = { "a", "b" };
+  const GdkRGBA colors[] = { red, blue };
+
+  g_object_ref_sink (chart);
+  sm_chart_set_title (SM_CHART (chart), "Test chart");
+  sm_chart_set_kind (SM_CHART (chart), kind);
+  sm_chart_set_window (SM_CHART (chart), 10);
+  sm_chart_set_series (SM_CHART (chart), 2, names, colors);
+  return chart;
+}
+
+static void
+test_points_and_hover (void)
+{
+  GtkWidget *chart = new_chart (SM_CHART_LINES);
+  /* (4 points, 2 series) */
+  const double t[] = { -10, -5, -2.5, 0 };
+  const double v[] = { 1, 2, NAN, 4, 30, 6, 7, 8 };
+
+  sm_chart_set_points (SM_CHART (chart), 4, t, v);
+  g_assert_cmpuint (sm_chart_get_n_points (SM_CHART (chart)), ==, 4);
+  /* x: -10 s is the left edge, 0 the right; the nearest point wins */
+  g_assert_cmpint (sm_chart_hover_index (SM_CHART (chart), 0.0), ==, 0);
+  g_assert_cmpint (sm_chart_hover_index (SM_CHART (chart), 0.49), ==, 1);
+  g_assert_cmpint (sm_chart_hover_index (SM_CHART (chart), 0.80), ==, 2);
+  g_assert_cmpint (sm_chart_hover_index (SM_CHART (chart), 1.0), ==, 3);
+
+  /* the label names it; the description carries the newest values (a gap skipped) */
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (chart), GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (chart), GTK_ACCESSIBLE_PROPERTY_LABEL, "Test chart");
+  g_assert_finalize_object (chart);
+}
+
+static void
+test_format (void)
+{
+  GtkWidget *chart = new_chart (SM_CHART_LINES);
+  g_autofree char *tps = NULL, *pct = NULL, *us = NULL, *ms = NULL, *gap = NULL;
+
+  sm_chart_set_unit (SM_CHART (chart), SM_CHART_UNIT_NUMBER, "tok/s");
+  tps = sm_chart_format_value (SM_CHART (chart), 31250);
+  g_assert_cmpstr (tps, ==, "31.2 K tok/s");
+  gap = sm_chart_format_value (SM_CHART (chart), NAN);
+  g_assert_cmpstr (gap, ==, "–");
+  sm_chart_set_unit (SM_CHART (chart), SM_CHART_UNIT_PERCENT, NULL);
+  pct = sm_chart_format_value (SM_CHART (chart), 99.6);
+  g_assert_cmpstr (pct, ==, "100 %");
+  sm_chart_set_unit (SM_CHART (chart), SM_CHART_UNIT_MS, NULL);
+  us = sm_chart_format_value (SM_CHART (chart), 0.031);
+  g_assert_cmpstr (us, ==, "31 µs");
+  ms = sm_chart_format_value (SM_CHART (chart), 2.5);
+  g_assert_cmpstr (ms, ==, "2.5 ms");
+  g_assert_finalize_object (chart);
+}
+
+static void
+test_draw (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *chart = new_chart (SM_CHART_STACKED);
+  const double t[] = { -8, -4, 0 };
+  const double v[] = { 1, 1, 2, 2, 3, 0 };
+  const double mt[] = { -4, -20 };
+  const char *ml[] = { "pool off", "out of the window" };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_t *cr = cairo_create (surface);
+  unsigned char *px;
+  int stride, painted = 0;
+
+  gtk_window_set_child (GTK_WINDOW (window), chart);
+  sm_chart_set_points (SM_CHART (chart), 3, t, v);
+  sm_chart_set_markers (SM_CHART (chart), 2, mt, ml);
+  sm_chart_set_subtitle (SM_CHART (chart), "subtitle");
+  sm_chart_draw (SM_CHART (chart), cr, 400, 200);
+  cairo_surface_flush (surface);
+
+  /* something was drawn: the areas at least */
+  px = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  for (int y = 0; y < 200; y++)
+    for (int x = 0; x < 400; x++)
+      painted += px[y * stride + 4 * x + 3] != 0;
+  g_assert_cmpint (painted, >, 400 * 200 / 20);
+
+  /* a message replaces the data */
+  sm_chart_set_message (SM_CHART (chart), "Turn on profiling");
+  sm_chart_draw (SM_CHART (chart), cr, 400, 200);
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  g_object_unref (chart);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  sm_ui_test_init (&argc, &argv);
+  g_test_add_func ("/Chart/points-and-hover", test_points_and_hover);
+  g_test_add_func ("/Chart/format", test_format);
+  g_test_add_func ("/Chart/draw", test_draw);
+  status = g_test_run ();
+  sm_ui_test_cleanup ();
+  return status;
+}

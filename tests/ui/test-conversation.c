@@ -1,0 +1,150 @@
+/* test-conversation.c: conversations as prompts, as JSON and Markdown, and on disk: saved after
+ * each change, atomically, and read back; a file that does not parse is reported, not fatal. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "sm-conversation-store.h"
+#include "sm-ui-test-util.h"
+
+static SmConversation *
+sample (void)
+{
+  SmConversation *c = sm_conversation_new ();
+  g_autoptr (SmMessage) u1 = sm_message_new (SM_ROLE_USER, "Once upon a time");
+  g_autoptr (SmMessage) a1 = sm_message_new (SM_ROLE_ASSISTANT, " there was a cat.");
+  g_autoptr (SmMessage) u2 = sm_message_new (SM_ROLE_USER, "What was its name?");
+  SmGenerateStats st = { .prompt_tokens = 16, .generated_tokens = 17, .prefill_us = 500, .decode_us = 1000,
+                         .ttft_us = 510, .context_used = 33, .context_size = 64,
+                         .stop_reason = SM_STOP_EOS };
+  SmMessageFigures f;
+
+  sm_message_figures_from_stats (&f, &st, FALSE, "avx2", 2);
+  sm_message_set_figures (a1, &f);
+  sm_message_figures_clear (&f);
+  sm_conversation_append (c, u1);
+  sm_conversation_append (c, a1);
+  sm_conversation_append (c, u2);
+  return c;
+}
+
+static void
+test_prompt (void)
+{
+  g_autoptr (SmConversation) c = sample ();
+  g_autofree char *p1 = sm_conversation_build_prompt (c, 1);
+  g_autofree char *p2 = sm_conversation_build_prompt (c, 2);
+  g_autofree char *p3 = sm_conversation_build_prompt (c, 3);
+
+  /* a reply continues its prompt; a new turn starts a line; each prompt is a prefix of the next */
+  g_assert_cmpstr (p1, ==, "Once upon a time");
+  g_assert_cmpstr (p2, ==, "Once upon a time there was a cat.");
+  g_assert_cmpstr (p3, ==, "Once upon a time there was a cat.\nWhat was its name?");
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Once upon a time");
+}
+
+static void
+test_json_round_trip (void)
+{
+  g_autoptr (SmConversation) c = sample ();
+  g_autoptr (JsonNode) node = sm_conversation_to_json (c);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmConversation) back = sm_conversation_new_from_json (node, &error);
+  const SmMessageFigures *f;
+  g_autofree char *md = NULL;
+  g_autofree char *line = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (sm_conversation_get_id (back), ==, sm_conversation_get_id (c));
+  g_assert_cmpuint (sm_conversation_get_n_messages (back), ==, 3);
+  g_assert_cmpint (sm_message_get_role (sm_conversation_get_message (back, 1)), ==, SM_ROLE_ASSISTANT);
+  f = sm_message_get_figures (sm_conversation_get_message (back, 1));
+  g_assert_nonnull (f);
+  g_assert_cmpint (f->generated_tokens, ==, 17);
+  g_assert_cmpstr (f->stop_reason, ==, "end of text");
+  g_assert_cmpstr (f->kernel_level, ==, "avx2");
+  g_assert_false (f->pool_enabled);
+  g_assert_cmpint (f->threads, ==, 2);
+  g_assert_null (sm_message_get_figures (sm_conversation_get_message (back, 0)));
+
+  line = sm_message_format_figures (sm_conversation_get_message (back, 1));
+  g_assert_nonnull (strstr (line, "17 tokens"));
+  g_assert_nonnull (strstr (line, "avx2"));
+  md = sm_conversation_to_markdown (back);
+  g_assert_nonnull (strstr (md, "> Once upon a time\n"));
+  g_assert_nonnull (strstr (md, ">  there was a cat.\n"));
+
+  /* not a conversation */
+  {
+    g_autoptr (JsonNode) junk = json_from_string ("{\"format\": \"other\"}", NULL);
+    g_autoptr (GError) e = NULL;
+    g_assert_null (sm_conversation_new_from_json (junk, &e));
+    g_assert_nonnull (e);
+  }
+}
+
+static gboolean
+file_has (gpointer data)
+{
+  const char *const *what = data;
+  g_autofree char *text = NULL;
+  return g_file_get_contents (what[0], &text, NULL, NULL) && strstr (text, what[1]) != NULL;
+}
+
+static void
+test_store (void)
+{
+  g_autofree char *dir = g_build_filename (sm_ui_test_dir (), "store", NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *junk = g_build_filename (dir, "junk.json", NULL);
+  g_autoptr (SmConversationStore) store = sm_conversation_store_new (dir);
+  g_autoptr (SmConversationStore) again = NULL;
+  g_autoptr (SmConversation) c = sample ();
+  g_autoptr (SmConversation) loaded = NULL;
+  g_autoptr (SmConversation) empty = sm_conversation_new ();
+  g_autoptr (SmMessage) more = sm_message_new (SM_ROLE_ASSISTANT, "Tom.");
+  g_autoptr (GError) error = NULL;
+  const char *want[2];
+
+  g_assert_true (sm_conversation_store_load (store, &error));
+  g_assert_no_error (error);
+  sm_conversation_store_add (store, c);
+  sm_conversation_store_add (store, empty);
+  path = g_strdup_printf ("%s/%s.json", dir, sm_conversation_get_id (c));
+
+  /* saved shortly after a change, without anyone asking */
+  sm_conversation_append (c, more);
+  want[0] = path;
+  want[1] = "Tom.";
+  sm_ui_test_wait (file_has, want, 10, "the conversation to be saved");
+  sm_conversation_store_flush (store);
+
+  /* read back, newest first; an empty conversation has no file; junk is reported */
+  g_assert_true (g_file_set_contents (junk, "{ not json", -1, NULL));
+  again = sm_conversation_store_new (dir);
+  g_assert_false (sm_conversation_store_load (again, &error));
+  g_assert_nonnull (strstr (error->message, "junk.json"));
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 1);
+  loaded = g_list_model_get_item (sm_conversation_store_get_list (again), 0);
+  g_assert_cmpstr (sm_conversation_get_id (loaded), ==, sm_conversation_get_id (c));
+  g_assert_cmpuint (sm_conversation_get_n_messages (loaded), ==, 4);
+
+  /* removal deletes the file */
+  sm_conversation_store_remove (again, loaded);
+  sm_conversation_store_flush (again);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_unlink (junk);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  sm_ui_test_init (&argc, &argv);
+  g_test_add_func ("/Conversation/prompt", test_prompt);
+  g_test_add_func ("/Conversation/json-round-trip", test_json_round_trip);
+  g_test_add_func ("/Conversation/store", test_store);
+  status = g_test_run ();
+  sm_ui_test_cleanup ();
+  return status;
+}

@@ -1,0 +1,643 @@
+/* test-window.c: the playground window, driven through its widgets and actions as a user would:
+ * load the built-in model, type and send, watch tokens arrive, switch the kernel path and the
+ * pool while a reply runs, stop it, export a snapshot and a Chrome trace and check them, close.
+ * Also: closing mid-reply, a model that fails to load, conversations coming back, and the
+ * accessible roles and labels.  Run under Xvfb (see meson.build for the environment). */
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "sm-charts-panel.h"
+#include "sm-chat-view.h"
+#include "sm-compare-view.h"
+#include "sm-engine-panel.h"
+#include "sm-message.h"
+#include "sm-message-row.h"
+#include "sm-sampling-panel.h"
+#include "sm-snapshot.h"
+#include "sm-ui-test-util.h"
+
+/* ---- conditions ------------------------------------------------------------------------------ */
+
+static gboolean
+loaded (gpointer data)
+{
+  return !sm_window_get_loading (SM_WINDOW (data));
+}
+
+static gboolean
+not_generating (gpointer data)
+{
+  return !sm_chat_view_get_generating (SM_CHAT_VIEW (data));
+}
+
+static SmMessage *
+last_message (SmChatView *chat)
+{
+  return sm_conversation_get_last (sm_chat_view_get_conversation (chat));
+}
+
+static gboolean
+reply_has_text (gpointer data)
+{
+  SmMessage *m = last_message (SM_CHAT_VIEW (data));
+  return m != NULL && sm_message_get_role (m) == SM_ROLE_ASSISTANT && *sm_message_get_text (m) != '\0';
+}
+
+typedef struct {
+  SmChatView *chat;
+  gsize       len;
+} Growth;
+
+static gboolean
+reply_grew_or_ended (gpointer data)
+{
+  Growth *g = data;
+  return !sm_chat_view_get_generating (g->chat) || strlen (sm_message_get_text (last_message (g->chat))) > g->len;
+}
+
+typedef struct {
+  SmEngine     *engine;
+  SmKernelLevel level;
+  gboolean      pool;
+} Config;
+
+static gboolean
+config_applied (gpointer data)
+{
+  Config *c = data;
+  SmEngineStats st = { 0 };
+  gboolean ok;
+
+  sm_engine_get_stats (c->engine, &st);
+  ok = st.kernel_level == c->level && st.pool_enabled == c->pool;
+  sm_engine_stats_clear (&st);
+  return ok;
+}
+
+static gboolean
+switch_off (gpointer data)
+{
+  return !gtk_switch_get_active (GTK_SWITCH (data));
+}
+
+static gboolean
+file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_IS_REGULAR);
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
+message_ended (gpointer data)
+{
+  return !sm_message_get_generating (SM_MESSAGE (data));
+}
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+
+static const char *
+window_title (SmWindow *window)
+{
+  return adw_window_title_get_title (ADW_WINDOW_TITLE (sm_ui_test_child (window, SM_TYPE_WINDOW, "window_title")));
+}
+
+static GtkAdjustment *
+sampling_adjustment (SmWindow *window, const char *name)
+{
+  GtkWidget *panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "sampling_panel");
+  GObject *adj = gtk_widget_get_template_child (panel, SM_TYPE_SAMPLING_PANEL, name);
+
+  g_assert_true (GTK_IS_ADJUSTMENT (adj));
+  return GTK_ADJUSTMENT (adj);
+}
+
+static void
+send_prompt (SmWindow *window, const char *text)
+{
+  SmChatView *chat = sm_window_get_chat_view (window);
+
+  sm_ui_test_type (sm_chat_view_get_prompt_view (chat), text);
+  sm_ui_test_click (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button"));
+}
+
+static gboolean
+markers_have (SmEngine *engine, const char *text)
+{
+  g_autoptr (GArray) markers = sm_engine_copy_markers (engine);
+
+  for (guint i = 0; i < markers->len; i++)
+    if (strstr (g_array_index (markers, SmProfMarker, i).text, text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+load_long_model (SmWindow *window)
+{
+  g_autofree char *path = sm_ui_test_long_model ();
+
+  /* the action the file chooser's answer runs */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", path));
+  sm_ui_test_wait (loaded, window, 60, "the long model to load");
+  g_assert_cmpstr (window_title (window), ==, "Long Test");
+  /* a reply until the context is full: long enough to switch things and stop it */
+  gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 0);
+}
+
+static void
+close_window (SmWindow *window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_close (GTK_WINDOW (window));
+  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
+}
+
+/* ---- the whole path -------------------------------------------------------------------------------- */
+
+static void
+check_snapshot (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmSnapshot) snap = sm_snapshot_load (path, &error);
+  gboolean pool_off_marked = FALSE;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (snap);
+  g_assert_cmpuint (snap->models->len, ==, 1);
+  g_assert_cmpstr (((SmSnapshotModel *) snap->models->pdata[0])->name, ==, "Long Test");
+  /* the configuration in force when it was taken: what the toggles set */
+  g_assert_cmpstr (snap->kernel_level, ==, "scalar");
+  g_assert_false (snap->pool_enabled);
+  g_assert_cmpuint (snap->counters.decode_tokens, >, 0);
+  g_assert_cmpuint (snap->tokens->len, >, 0);
+  g_assert_cmpuint (snap->ops->len, >, 0);
+  for (guint i = 0; i < snap->markers->len; i++)
+    pool_off_marked |= strstr (g_array_index (snap->markers, SmProfMarker, i).text, "pool off") != NULL;
+  g_assert_true (pool_off_marked);
+}
+
+static void
+check_trace (const char *path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *root;
+  JsonArray *events;
+  guint n_complete = 0, n_scalar = 0;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (json_object_has_member (root, "traceEvents"));
+  events = json_object_get_array_member (root, "traceEvents");
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *e = json_array_get_object_element (events, i);
+      const char *ph = json_object_get_string_member_with_default (e, "ph", "");
+
+      if (g_str_equal (ph, "X"))
+        {
+          n_complete++;
+          g_assert_true (json_object_has_member (e, "ts"));
+          g_assert_true (json_object_has_member (e, "dur"));
+          g_assert_cmpfloat (json_object_get_double_member (e, "dur"), >=, 0);
+        }
+      if (json_object_has_member (e, "args") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (e, "args")))
+        {
+          JsonObject *args = json_object_get_object_member (e, "args");
+          if (g_strcmp0 (json_object_get_string_member_with_default (args, "level", NULL), "scalar") == 0)
+            n_scalar++;
+        }
+    }
+  g_test_message ("trace: %u complete events, %u on the scalar path", n_complete, n_scalar);
+  g_assert_cmpuint (n_complete, >, 0);
+}
+
+static void
+test_chat_toggles_export (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmChatView *chat = sm_window_get_chat_view (window);
+  SmEngine *engine = sm_window_get_engine (window);
+  GtkWidget *engine_panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "engine_panel");
+  GtkWidget *scalar = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "scalar_button");
+  GtkWidget *pool = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "pool_switch");
+  g_autofree char *json_path = g_build_filename (sm_ui_test_dir (), "run.json", NULL);
+  g_autofree char *trace_path = g_build_filename (sm_ui_test_dir (), "run.trace.json", NULL);
+  g_autofree char *png_path = g_build_filename (sm_ui_test_dir (), "charts.png", NULL);
+  g_autofree char *md_path = g_build_filename (sm_ui_test_dir (), "conversation.md", NULL);
+  g_autofree char *md = NULL;
+  g_autofree char *png = NULL;
+  const SmMessageFigures *f;
+  Config want = { engine, SM_KERNEL_LEVEL_SCALAR, FALSE };
+  Growth growth = { chat, 0 };
+  SmMessage *reply;
+  gsize png_len = 0;
+  double stall_ms;
+
+  /* the built-in model loads at start */
+  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  g_assert_cmpstr (window_title (window), ==, "SmallMind Small");
+
+  /* greedy, so the reply does not depend on chance */
+  gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (reply_has_text, chat, 60, "the first tokens");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply to end");
+  reply = last_message (chat);
+  f = sm_message_get_figures (reply);
+  g_assert_nonnull (f);
+  g_assert_cmpint (f->generated_tokens, >, 0);
+  g_assert_cmpint (f->prompt_tokens, ==, (int) strlen ("Once upon a time"));
+  g_assert_cmpfloat (f->decode_tps, >, 0);
+  g_assert_nonnull (f->stop_reason);
+  g_test_message ("Small preset: %d tokens at %.0f tok/s, stop: %s", f->generated_tokens, f->decode_tps,
+                  f->stop_reason);
+
+  /* a reply long enough to change things under it */
+  load_long_model (window);
+  sm_ui_test_stall_start ();
+  send_prompt (window, "The engine");
+  sm_ui_test_wait (reply_has_text, chat, 60, "the first tokens of the long reply");
+  g_assert_true (sm_chat_view_get_generating (chat));
+
+  /* flip the kernel path and the pool while the reply runs (the window still generates: its
+   * end is reported on this main loop, which is busy here) */
+  if (gtk_widget_is_sensitive (scalar))
+    sm_ui_test_click (scalar);
+  else
+    want.level = sm_kernels_get_level ();
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (pool)));
+  sm_ui_test_click (pool);
+  /* the switch slides over before its state changes */
+  sm_ui_test_wait (switch_off, pool, 10, "the pool switch to turn off");
+  sm_ui_test_wait (config_applied, &want, 30, "the engine to apply the toggles");
+
+  /* it goes on after the switch, then stops within a token */
+  growth.len = strlen (sm_message_get_text (last_message (chat)));
+  sm_ui_test_wait (reply_grew_or_ended, &growth, 60, "more tokens after the switch");
+  sm_ui_test_click (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "stop_button"));
+  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  stall_ms = sm_ui_test_stall_stop ();
+  g_test_message ("longest main-loop stall during the long reply: %.1f ms", stall_ms);
+
+  reply = last_message (chat);
+  f = sm_message_get_figures (reply);
+  g_assert_nonnull (f);
+  g_assert_cmpstr (f->stop_reason, ==, "cancelled");
+  g_assert_cmpstr (f->kernel_level, ==, sm_kernel_level_to_string (want.level));
+  g_assert_false (f->pool_enabled);
+  g_test_message ("long reply: %d tokens at %.0f tok/s before Stop", f->generated_tokens, f->decode_tps);
+  g_assert_true (markers_have (engine, "pool off"));
+  if (want.level == SM_KERNEL_LEVEL_SCALAR)
+    g_assert_true (markers_have (engine, "kernels scalar"));
+
+  /* the charts have the run, and say so to assistive technologies */
+  sm_charts_panel_refresh (SM_CHARTS_PANEL (sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel")));
+
+  /* exports, through the actions the export dialog runs */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", json_path));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "trace", trace_path));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "png", png_path));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-conversation-to", "(ss)", "markdown", md_path));
+  sm_ui_test_wait (file_exists, json_path, 60, "the JSON snapshot");
+  sm_ui_test_wait (file_exists, trace_path, 60, "the Chrome trace");
+  check_snapshot (json_path);
+  check_trace (trace_path);
+  g_assert_true (g_file_get_contents (png_path, &png, &png_len, NULL));
+  g_assert_cmpuint (png_len, >, 8);
+  g_assert_cmpmem (png, 8, "\x89PNG\r\n\x1a\n", 8);
+  g_assert_true (g_file_get_contents (md_path, &md, NULL, NULL));
+  g_assert_nonnull (strstr (md, "> Once upon a time"));
+  g_assert_nonnull (strstr (md, "> The engine"));
+
+  /* compare the exported run with the current one, as the Compare page does */
+  {
+    GtkWidget *compare = sm_ui_test_child (window, SM_TYPE_WINDOW, "compare_view");
+    g_autoptr (GError) error = NULL;
+    g_autofree char *report = NULL;
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "compare"));
+    g_assert_true (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), json_path, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_nonnull (sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)));
+    report = sm_compare_view_dup_report (SM_COMPARE_VIEW (compare));
+    g_assert_nonnull (strstr (report, "matmul per 1k tokens"));
+    g_test_message ("comparison of the run with itself: %s", sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)));
+  }
+
+  close_window (window);
+}
+
+/* ---- regenerate, edit and continue ------------------------------------------------------------------ */
+
+static SmMessageRow *
+row_at (SmChatView *chat, int index)
+{
+  GtkListBox *list = GTK_LIST_BOX (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "list"));
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, index);
+
+  g_assert_true (SM_IS_MESSAGE_ROW (row));
+  return SM_MESSAGE_ROW (row);
+}
+
+static void
+edit_row (SmMessageRow *row, const char *text)
+{
+  GtkTextView *view = GTK_TEXT_VIEW (sm_ui_test_child (row, SM_TYPE_MESSAGE_ROW, "edit_view"));
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "row.edit", NULL));
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  /* select all and type over it */
+  gtk_text_buffer_set_text (buffer, "", 0);
+  sm_ui_test_type (view, text);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "row.save", NULL));
+}
+
+static void
+test_edit_regenerate (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmChatView *chat = sm_window_get_chat_view (window);
+  SmConversation *conversation;
+  g_autofree char *first = NULL;
+  const char *reply;
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
+  sm_ui_test_wait (loaded, window, 60, "the Small preset");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
+  conversation = sm_chat_view_get_conversation (chat);
+  /* seeded sampling, so a regenerated reply differs from the first */
+  gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 1.0);
+  gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), -1);
+  send_prompt (window, "Tell me");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  first = g_strdup (sm_message_get_text (last_message (chat)));
+  g_assert_cmpuint (strlen (first), >, 0);
+
+  /* regenerate: the same place, a new reply */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row_at (chat, 1)), "row.regenerate", NULL));
+  g_assert_true (sm_chat_view_get_generating (chat));
+  sm_ui_test_wait (not_generating, chat, 60, "the regenerated reply");
+  g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 2);
+  g_assert_nonnull (sm_message_get_figures (last_message (chat)));
+
+  /* edit the question: what followed goes, a new reply comes */
+  edit_row (row_at (chat, 0), "Tell me more");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply to the edited question");
+  g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 2);
+  g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (conversation, 0)), ==, "Tell me more");
+  g_assert_nonnull (sm_message_get_figures (last_message (chat)));
+
+  /* edit the reply: the model continues from the edited text */
+  edit_row (row_at (chat, 1), "Once");
+  sm_ui_test_wait (not_generating, chat, 60, "the continued reply");
+  reply = sm_message_get_text (last_message (chat));
+  g_assert_true (g_str_has_prefix (reply, "Once"));
+  g_assert_cmpuint (strlen (reply), >, strlen ("Once"));
+  g_assert_cmpint (sm_message_get_figures (last_message (chat))->cached_tokens, >, 0);
+
+  close_window (window);
+}
+
+/* ---- closing mid-reply ------------------------------------------------------------------------------ */
+
+static gboolean
+conversation_file_has (gpointer data)
+{
+  const char *const *what = data;
+  g_autofree char *path = g_strdup_printf ("%s/conversations/%s.json", sm_ui_test_dir (), what[0]);
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (path, &text, NULL, NULL) && strstr (text, what[1]) != NULL;
+}
+
+static void
+test_close_during_generation (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmChatView *chat = sm_window_get_chat_view (window);
+  g_autoptr (SmConversation) conversation = NULL;
+  g_autoptr (SmMessage) reply = NULL;
+  g_autofree char *id = NULL;
+  const char *want[2];
+
+  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
+  load_long_model (window);
+  send_prompt (window, "Closing time");
+  sm_ui_test_wait (reply_has_text, chat, 60, "the first tokens");
+
+  conversation = g_object_ref (sm_chat_view_get_conversation (chat));
+  reply = g_object_ref (last_message (chat));
+  id = g_strdup (sm_conversation_get_id (conversation));
+  close_window (window);
+
+  /* the reply ends by itself, cancelled, and is saved */
+  sm_ui_test_wait (message_ended, reply, 30, "the cancelled reply to end");
+  g_assert_nonnull (sm_message_get_figures (reply));
+  g_assert_cmpstr (sm_message_get_figures (reply)->stop_reason, ==, "cancelled");
+  want[0] = id;
+  want[1] = "\"cancelled\"";
+  sm_ui_test_wait (conversation_file_has, want, 30, "the conversation on disk");
+  g_clear_object (&app);
+
+  /* a new start brings it back */
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, id);
+  g_assert_cmpuint (sm_conversation_get_n_messages (sm_chat_view_get_conversation (chat)), ==, 2);
+  g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (sm_chat_view_get_conversation (chat), 0)),
+                   ==, "Closing time");
+  sm_ui_test_wait (loaded, window, 60, "the model");
+  close_window (window);
+}
+
+/* ---- errors reach the user ------------------------------------------------------------------------- */
+
+static GtkWindow *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* GTK's own */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return GTK_WINDOW (w);
+    }
+  return NULL;
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  return find_dialog () != NULL;
+}
+
+static void
+test_load_error (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  g_autofree char *bad = g_build_filename (sm_ui_test_dir (), "broken.gguf", NULL);
+  GtkWindow *dialog;
+  g_autofree char *before = NULL;
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  before = g_strdup (window_title (window));
+  g_assert_true (g_file_set_contents (bad, "GGUF but not really", -1, NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", bad));
+  sm_ui_test_wait (loaded, window, 60, "the load to fail");
+  sm_ui_test_wait (dialog_shown, NULL, 10, "the error dialog");
+
+  /* the engine's message, in a dialog; the previous model stays */
+  dialog = find_dialog ();
+  g_assert_nonnull (strstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), "broken.gguf"));
+  g_assert_cmpuint (strlen (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog))), >, 0);
+  g_test_message ("load error shown: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
+  g_assert_cmpstr (window_title (window), ==, before);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_destroy (dialog);
+
+  /* an export that cannot be written says so too */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json",
+                                             "/nonexistent/dir/run.json"));
+  sm_ui_test_wait (dialog_shown, NULL, 30, "the export error");
+  dialog = find_dialog ();
+  g_test_message ("export error shown: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
+  gtk_window_destroy (dialog);
+
+  close_window (window);
+}
+
+/* ---- accessibility ------------------------------------------------------------------------------------ */
+
+static GtkWindow *
+about_window (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* GTK's own */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_ABOUT_WINDOW (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return GTK_WINDOW (w);
+    }
+  return NULL;
+}
+
+static gboolean
+about_shown (gpointer data)
+{
+  return about_window () != NULL;
+}
+
+static void
+test_accessibility (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmChatView *chat = sm_window_get_chat_view (window);
+  GtkWidget *engine_panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "engine_panel");
+  SmChartsPanel *charts = SM_CHARTS_PANEL (sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel"));
+  const char *chart_titles[] = { "Tokens per second", "Memory", "Time per token, by operation", "Pool hit rate" };
+  const char *levels[] = { "auto_button", "avx512_button", "avx2_button", "scalar_button" };
+  const char *level_labels[] = { "Automatic kernel path", "AVX-512 kernel path", "AVX2 kernel path",
+                                 "Scalar kernel path" };
+  GtkWidget *w;
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+
+  w = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Send");
+  w = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "stop_button");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Stop");
+  w = GTK_WIDGET (sm_chat_view_get_prompt_view (chat));
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_TEXT_BOX);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Prompt");
+  w = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "context_bar");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_METER);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Context used");
+
+  w = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "pool_switch");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_SWITCH);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Memory pool");
+  w = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "profiling_switch");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_SWITCH);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Profiling");
+  w = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "threads_spin");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_SPIN_BUTTON);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Threads");
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    {
+      w = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, levels[i]);
+      /* GTK 4.8 has no toggle-button role: a button with a pressed state */
+      gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
+      gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, level_labels[i]);
+      if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (w)))
+        gtk_test_accessible_assert_state (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_STATE_PRESSED,
+                                          GTK_ACCESSIBLE_TRISTATE_TRUE);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (chart_titles); i++)
+    {
+      w = sm_charts_panel_get_chart (charts, i);
+      gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_IMG);
+      gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, chart_titles[i]);
+    }
+
+  w = sm_ui_test_child (window, SM_TYPE_WINDOW, "open_button");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, "Open a model");
+  w = sm_ui_test_child (window, SM_TYPE_WINDOW, "export_button");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Export a snapshot of the run");
+  w = sm_ui_test_child (window, SM_TYPE_WINDOW, "sidebar_button");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Show the engine panel");
+
+  /* the shortcuts and About windows open */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window))));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)))));
+  gtk_window_close (GTK_WINDOW (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window))));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  sm_ui_test_wait (about_shown, NULL, 10, "the About window");
+  gtk_window_destroy (about_window ());
+
+  close_window (window);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  sm_ui_test_init (&argc, &argv);
+  g_test_add_func ("/Window/chat-toggles-export", test_chat_toggles_export);
+  g_test_add_func ("/Window/edit-regenerate", test_edit_regenerate);
+  g_test_add_func ("/Window/close-during-generation", test_close_during_generation);
+  g_test_add_func ("/Window/load-error", test_load_error);
+  g_test_add_func ("/Window/accessibility", test_accessibility);
+  status = g_test_run ();
+  sm_ui_test_cleanup ();
+  return status;
+}

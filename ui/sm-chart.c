@@ -1,0 +1,843 @@
+/* sm-chart.c: a time chart drawn with cairo.
+ *
+ * Data arrive at the owner's rate (about 10 Hz) and are scaled to 0..1 at once (set_points);
+ * snapshot () only multiplies by the size and strokes.  A tick callback turns any number of
+ * updates within a frame into one redraw, as Sysprof's line visualizer does.
+ */
+#define G_LOG_DOMAIN "SmChart"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "sm-chart.h"
+
+#define MAX_SERIES      8
+#define LEGEND_GAP      14.0
+#define TIME_HEIGHT     18.0
+#define PAD             8.0
+/* the accessible description changes at most this often */
+#define A11Y_UPDATE_US  (G_USEC_PER_SEC)
+
+typedef struct {
+  char    *name;
+  char    *note;
+  GdkRGBA  color;
+  double   last;        /* newest value that is a number, NAN when none */
+} Series;
+
+typedef struct {
+  double  x;            /* 0..1 */
+  char   *label;
+} Marker;
+
+struct _SmChart {
+  GtkWidget    parent_instance;
+
+  char        *title;
+  char        *subtitle;
+  char        *message;
+  SmChartKind  kind;
+  SmChartUnit  unit;
+  char        *unit_text;
+  double       window_s;
+
+  guint        n_series;
+  Series       series[MAX_SERIES];
+
+  /* the points as given and as drawn */
+  guint        n_points;
+  double      *times;   /* (n_points) seconds before now */
+  double      *values;  /* (n_points, n_series) raw */
+  double      *xn;      /* (n_points) 0..1 across */
+  double      *yn;      /* (n_points, n_series) 0..1 up; stacked: cumulative; NAN: a gap */
+  double       y_max;   /* the value at the top of the plot */
+
+  GArray      *markers; /* Marker */
+
+  double       hover_x; /* pixels; < 0 when the pointer is outside */
+  double       axis_for; /* the y_max axis_px was measured for */
+  double       axis_px;
+  guint        tick_id;
+  gint64       a11y_updated;
+};
+
+G_DEFINE_FINAL_TYPE (SmChart, sm_chart, GTK_TYPE_WIDGET)
+
+/* ---- values and scales -------------------------------------------------------------------------- */
+
+static double
+nice_ceil (double v)
+{
+  double e, f;
+
+  if (!(v > 0) || !isfinite (v))
+    return 1.0;
+  e = pow (10.0, floor (log10 (v)));
+  f = v / e;
+  if (f <= 1.0)
+    f = 1.0;
+  else if (f <= 2.0)
+    f = 2.0;
+  else if (f <= 2.5)
+    f = 2.5;
+  else if (f <= 5.0)
+    f = 5.0;
+  else
+    f = 10.0;
+  return f * e;
+}
+
+static char *
+format_number (double v)
+{
+  double a = fabs (v);
+
+  if (a >= 1e9)
+    return g_strdup_printf ("%.3g G", v / 1e9);
+  if (a >= 1e6)
+    return g_strdup_printf ("%.3g M", v / 1e6);
+  if (a >= 1e4)
+    return g_strdup_printf ("%.3g K", v / 1e3);
+  if (a >= 100 || a == 0)
+    return g_strdup_printf ("%.0f", v);
+  return g_strdup_printf ("%.3g", v);
+}
+
+char *
+sm_chart_format_value (SmChart *self, double value)
+{
+  g_autofree char *n = NULL;
+
+  g_return_val_if_fail (SM_IS_CHART (self), NULL);
+
+  if (isnan (value))
+    return g_strdup ("–");
+  switch (self->unit)
+    {
+    case SM_CHART_UNIT_BYTES:
+      return g_format_size ((guint64) MAX (value, 0));
+    case SM_CHART_UNIT_PERCENT:
+      return g_strdup_printf ("%.0f %%", value);
+    case SM_CHART_UNIT_MS:
+      if (value > 0 && value < 1)
+        return g_strdup_printf (value >= 0.01 ? "%.0f µs" : "%.1f µs", value * 1000);
+      return g_strdup_printf (value >= 10 ? "%.0f ms" : "%.1f ms", value);
+    case SM_CHART_UNIT_NUMBER:
+    default:
+      n = format_number (value);
+      return self->unit_text ? g_strdup_printf ("%s %s", n, self->unit_text) : g_steal_pointer (&n);
+    }
+}
+
+/* The axis says the number only: the unit is in the legend. */
+static char *
+axis_label (SmChart *self, double value)
+{
+  if (self->unit == SM_CHART_UNIT_NUMBER)
+    return format_number (value);
+  return sm_chart_format_value (self, value);
+}
+
+/* Scales the points to 0..1; the only place data are walked before drawing. */
+static void
+prepare (SmChart *self)
+{
+  guint ns = self->n_series, np = self->n_points;
+  double top = 0.0;
+
+  g_free (self->xn);
+  g_free (self->yn);
+  self->xn = g_new (double, MAX (np, 1));
+  self->yn = g_new (double, MAX (np * ns, 1));
+
+  for (guint i = 0; i < np; i++)
+    {
+      double sum = 0.0;
+      for (guint s = 0; s < ns; s++)
+        {
+          double v = self->values[i * ns + s];
+          if (isnan (v))
+            continue;
+          if (self->kind == SM_CHART_STACKED)
+            sum += MAX (v, 0.0);
+          else
+            top = MAX (top, v);
+        }
+      if (self->kind == SM_CHART_STACKED)
+        top = MAX (top, sum);
+    }
+  self->y_max = self->unit == SM_CHART_UNIT_PERCENT ? 100.0 : nice_ceil (top * 1.05);
+
+  for (guint i = 0; i < np; i++)
+    {
+      double cum = 0.0;
+
+      self->xn[i] = CLAMP (1.0 + self->times[i] / self->window_s, 0.0, 1.0);
+      for (guint s = 0; s < ns; s++)
+        {
+          double v = self->values[i * ns + s];
+          if (self->kind == SM_CHART_STACKED)
+            {
+              cum += isnan (v) ? 0.0 : MAX (v, 0.0);
+              self->yn[i * ns + s] = cum / self->y_max;
+            }
+          else
+            self->yn[i * ns + s] = isnan (v) ? NAN : CLAMP (v / self->y_max, 0.0, 1.0);
+        }
+    }
+
+  for (guint s = 0; s < ns; s++)
+    {
+      self->series[s].last = NAN;
+      for (guint i = np; i-- > 0;)
+        if (!isnan (self->values[i * ns + s]))
+          {
+            self->series[s].last = self->values[i * ns + s];
+            break;
+          }
+    }
+}
+
+static void
+update_accessible (SmChart *self, gboolean force)
+{
+  g_autoptr (GString) desc = g_string_new (NULL);
+  gint64 now = g_get_monotonic_time ();
+
+  if (!force && now - self->a11y_updated < A11Y_UPDATE_US)
+    return;
+  self->a11y_updated = now;
+
+  if (self->message)
+    g_string_append (desc, self->message);
+  else if (self->n_points == 0)
+    g_string_append (desc, _("No data yet"));
+  else
+    for (guint s = 0; s < self->n_series; s++)
+      {
+        g_autofree char *v = sm_chart_format_value (self, self->series[s].last);
+        g_string_append_printf (desc, "%s%s: %s", s ? "; " : "", self->series[s].name, v);
+      }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc->str, -1);
+}
+
+/* ---- redraws ------------------------------------------------------------------------------------ */
+
+static gboolean
+tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  SmChart *self = SM_CHART (widget);
+
+  self->tick_id = 0;
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_redraw (SmChart *self)
+{
+  /* however many updates arrive within a frame, one redraw */
+  if (self->tick_id == 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
+}
+
+/* ---- drawing ------------------------------------------------------------------------------------- */
+
+static void
+get_fg (SmChart *self, GdkRGBA *fg)
+{
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void
+set_color (cairo_t *cr, const GdkRGBA *c, double alpha)
+{
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
+}
+
+/* A layout in the widget's font, scaled (and bold when asked). */
+static PangoLayout *
+make_layout (SmChart *self, const char *text, double scale, gboolean bold)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+  const PangoFontDescription *base = pango_context_get_font_description (pango_layout_get_context (layout));
+  PangoFontDescription *font;
+
+  if (base == NULL)
+    return layout;
+  font = pango_font_description_copy (base);
+  if (pango_font_description_get_size_is_absolute (font))
+    pango_font_description_set_absolute_size (font, pango_font_description_get_size (font) * scale);
+  else
+    pango_font_description_set_size (font, (int) (pango_font_description_get_size (font) * scale));
+  if (bold)
+    pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  return layout;
+}
+
+static int
+text_width (SmChart *self, const char *text, double scale)
+{
+  PangoLayout *layout = make_layout (self, text, scale, FALSE);
+  int w, h;
+
+  pango_layout_get_pixel_size (layout, &w, &h);
+  g_object_unref (layout);
+  return w;
+}
+
+static void
+show_text (SmChart *self, cairo_t *cr, const char *text, double x, double y, double xalign,
+           gboolean bold, double scale, int *width)
+{
+  PangoLayout *layout = make_layout (self, text, scale, bold);
+  int w, h;
+
+  pango_layout_get_pixel_size (layout, &w, &h);
+  cairo_move_to (cr, x - w * xalign, y);
+  pango_cairo_show_layout (cr, layout);
+  if (width)
+    *width = w;
+  g_object_unref (layout);
+}
+
+static double
+draw_header (SmChart *self, cairo_t *cr, const GdkRGBA *fg, int width)
+{
+  double x = PAD, y = 2.0;
+
+  set_color (cr, fg, 1.0);
+  show_text (self, cr, self->title ? self->title : "", x, y, 0, TRUE, 0.95, NULL);
+  if (self->subtitle)
+    {
+      set_color (cr, fg, 0.6);
+      show_text (self, cr, self->subtitle, width - PAD, y + 1, 1.0, FALSE, 0.85, NULL);
+    }
+  y += 20.0;
+
+  /* legend: a swatch, the name, the newest value (and the note) */
+  for (guint s = 0; s < self->n_series; s++)
+    {
+      g_autofree char *v = sm_chart_format_value (self, self->series[s].last);
+      g_autofree char *text = self->series[s].note
+                              ? g_strdup_printf ("%s %s · %s", self->series[s].name, v, self->series[s].note)
+                              : g_strdup_printf ("%s %s", self->series[s].name, v);
+      PangoLayout *layout = make_layout (self, text, 0.85, FALSE);
+      int tw, th;
+
+      /* one layout to measure and draw: charts redraw at the chart rate */
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      if (x > PAD && x + 14 + tw > width - PAD)
+        {
+          x = PAD;
+          y += 16.0;
+        }
+      set_color (cr, &self->series[s].color, 1.0);
+      cairo_rectangle (cr, x, y + 4, 9, 9);
+      cairo_fill (cr);
+      set_color (cr, fg, 0.8);
+      cairo_move_to (cr, x + 13, y);
+      pango_cairo_show_layout (cr, layout);
+      g_object_unref (layout);
+      x += 13 + tw + LEGEND_GAP;
+    }
+  return y + 20.0;
+}
+
+
+/* Room for the widest value label on the left (measured again only when the scale changes). */
+static double
+axis_width (SmChart *self)
+{
+  int widest = 0;
+
+  if (self->axis_for == self->y_max && self->axis_px > 0)
+    return self->axis_px;
+  for (int i = 0; i <= 4; i += 2)
+    {
+      g_autofree char *label = axis_label (self, self->y_max * i / 4);
+      widest = MAX (widest, text_width (self, label, 0.75));
+    }
+  self->axis_for = self->y_max;
+  self->axis_px = MAX (widest + 10.0, 28.0);
+  return self->axis_px;
+}
+
+static void
+plot_to_px (double x0, double y0, double pw, double ph, double xn, double yn, double *px, double *py)
+{
+  *px = x0 + xn * pw;
+  *py = y0 + ph - yn * ph;
+}
+
+void
+sm_chart_draw (SmChart *self, cairo_t *cr, int width, int height)
+{
+  GdkRGBA fg;
+  double top, x0, y0, pw, ph;
+  guint ns = self->n_series, np = self->n_points;
+
+  g_return_if_fail (SM_IS_CHART (self));
+
+  get_fg (self, &fg);
+  top = draw_header (self, cr, &fg, width);
+  x0 = axis_width (self);
+  y0 = top;
+  pw = width - x0 - PAD;
+  ph = height - top - TIME_HEIGHT;
+  if (pw < 20 || ph < 20)
+    return;
+
+  /* grid and axis labels */
+  cairo_set_line_width (cr, 1.0);
+  for (int i = 0; i <= 4; i++)
+    {
+      double gy = floor (y0 + ph - i * ph / 4) + 0.5;
+      g_autofree char *label = axis_label (self, self->y_max * i / 4);
+
+      set_color (cr, &fg, i == 0 ? 0.25 : 0.08);
+      cairo_move_to (cr, x0, gy);
+      cairo_line_to (cr, x0 + pw, gy);
+      cairo_stroke (cr);
+      if (i % 2 == 0)
+        {
+          set_color (cr, &fg, 0.55);
+          show_text (self, cr, label, x0 - 6, gy - 8, 1.0, FALSE, 0.75, NULL);
+        }
+    }
+  set_color (cr, &fg, 0.55);
+  {
+    g_autofree char *left = g_strdup_printf (_("−%.0f s"), self->window_s);
+    show_text (self, cr, left, x0, y0 + ph + 2, 0.0, FALSE, 0.75, NULL);
+    show_text (self, cr, _("now"), x0 + pw, y0 + ph + 2, 1.0, FALSE, 0.75, NULL);
+  }
+
+  if (self->message != NULL || np == 0)
+    {
+      set_color (cr, &fg, 0.55);
+      show_text (self, cr, self->message ? self->message : _("No data yet"), x0 + pw / 2, y0 + ph / 2 - 9,
+                 0.5, FALSE, 0.9, NULL);
+    }
+  else if (np > 0)
+    {
+      cairo_save (cr);
+      cairo_rectangle (cr, x0, y0 - 1, pw, ph + 2);
+      cairo_clip (cr);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+
+      if (self->kind == SM_CHART_STACKED)
+        {
+          /* each band between its cumulative line and the one below */
+          for (guint s = 0; s < ns; s++)
+            {
+              double px, py;
+
+              for (guint i = 0; i < np; i++)
+                {
+                  plot_to_px (x0, y0, pw, ph, self->xn[i], self->yn[i * ns + s], &px, &py);
+                  if (i == 0)
+                    cairo_move_to (cr, px, py);
+                  else
+                    cairo_line_to (cr, px, py);
+                }
+              for (guint i = np; i-- > 0;)
+                {
+                  plot_to_px (x0, y0, pw, ph, self->xn[i], s ? self->yn[i * ns + s - 1] : 0.0, &px, &py);
+                  cairo_line_to (cr, px, py);
+                }
+              cairo_close_path (cr);
+              set_color (cr, &self->series[s].color, 0.75);
+              cairo_fill (cr);
+            }
+        }
+      else
+        {
+          cairo_set_line_width (cr, 2.0);
+          for (guint s = 0; s < ns; s++)
+            {
+              gboolean pen = FALSE;
+
+              for (guint i = 0; i < np; i++)
+                {
+                  double px, py, y = self->yn[i * ns + s];
+
+                  if (isnan (y))
+                    {
+                      pen = FALSE;
+                      continue;
+                    }
+                  plot_to_px (x0, y0, pw, ph, self->xn[i], y, &px, &py);
+                  if (!pen)
+                    {
+                      cairo_move_to (cr, px, py);
+                      pen = TRUE;
+                      /* a lone point still shows */
+                      if (i + 1 >= np || isnan (self->yn[(i + 1) * ns + s]))
+                        cairo_line_to (cr, px + 1.5, py);
+                    }
+                  else
+                    cairo_line_to (cr, px, py);
+                }
+              set_color (cr, &self->series[s].color, 1.0);
+              cairo_stroke (cr);
+            }
+        }
+      cairo_restore (cr);
+    }
+
+  /* markers: toggle changes */
+  for (guint m = 0; self->markers && m < self->markers->len; m++)
+    {
+      const Marker *mk = &g_array_index (self->markers, Marker, m);
+      double mx = floor (x0 + mk->x * pw) + 0.5;
+      static const double dash[] = { 3.0, 3.0 };
+
+      cairo_save (cr);
+      set_color (cr, &fg, 0.45);
+      cairo_set_dash (cr, dash, 2, 0);
+      cairo_move_to (cr, mx, y0);
+      cairo_line_to (cr, mx, y0 + ph);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      set_color (cr, &fg, 0.7);
+      /* the label on the side with room for it */
+      if (mx + 3 + text_width (self, mk->label, 0.7) > x0 + pw)
+        show_text (self, cr, mk->label, mx - 3, y0 + 2 + (m % 3) * 12, 1.0, FALSE, 0.7, NULL);
+      else
+        show_text (self, cr, mk->label, mx + 3, y0 + 2 + (m % 3) * 12, 0.0, FALSE, 0.7, NULL);
+    }
+
+  /* hover: a line at the nearest point and its values */
+  if (self->hover_x >= x0 && self->hover_x <= x0 + pw && np > 0 && self->message == NULL)
+    {
+      int i = sm_chart_hover_index (self, (self->hover_x - x0) / pw);
+      double hx, box_w = 0, box_h, bx, by;
+      g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+      int w;
+
+      if (i < 0)
+        return;
+      hx = floor (x0 + self->xn[i] * pw) + 0.5;
+      set_color (cr, &fg, 0.6);
+      cairo_move_to (cr, hx, y0);
+      cairo_line_to (cr, hx, y0 + ph);
+      cairo_stroke (cr);
+
+      g_ptr_array_add (lines, g_strdup_printf (_("%.1f s ago"), -self->times[i]));
+      for (guint s = 0; s < ns; s++)
+        {
+          g_autofree char *v = sm_chart_format_value (self, self->values[i * ns + s]);
+          g_ptr_array_add (lines, g_strdup_printf ("%s: %s", self->series[s].name, v));
+          if (self->kind == SM_CHART_LINES && !isnan (self->yn[i * ns + s]))
+            {
+              double px, py;
+              plot_to_px (x0, y0, pw, ph, self->xn[i], self->yn[i * ns + s], &px, &py);
+              set_color (cr, &self->series[s].color, 1.0);
+              cairo_arc (cr, px, py, 3.5, 0, 2 * G_PI);
+              cairo_fill (cr);
+            }
+        }
+      for (guint l = 0; l < lines->len; l++)
+        {
+          box_w = MAX (box_w, text_width (self, lines->pdata[l], l == 0 ? 0.9 : 0.85));
+        }
+      box_w += 16;
+      box_h = lines->len * 14 + 10;
+      bx = hx + 8 + box_w > x0 + pw ? hx - 8 - box_w : hx + 8;
+      by = y0 + 4;
+      cairo_rectangle (cr, bx, by, box_w, box_h);
+      cairo_set_source_rgba (cr, 0.12, 0.12, 0.14, 0.88);
+      cairo_fill (cr);
+      cairo_set_source_rgba (cr, 1, 1, 1, 0.95);
+      for (guint l = 0; l < lines->len; l++)
+        show_text (self, cr, lines->pdata[l], bx + 8, by + 5 + l * 14, 0.0, l == 0, 0.85, &w);
+    }
+}
+
+static void
+sm_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  SmChart *self = SM_CHART (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  cairo_t *cr;
+
+  if (w <= 0 || h <= 0)
+    return;
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  sm_chart_draw (self, cr, w, h);
+  cairo_destroy (cr);
+}
+
+static void
+sm_chart_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                  int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = 200;
+      *natural = 360;
+    }
+  else
+    {
+      *minimum = 140;
+      *natural = 170;
+    }
+}
+
+/* ---- pointer ------------------------------------------------------------------------------------ */
+
+static void
+on_motion (GtkEventControllerMotion *motion, double x, double y, SmChart *self)
+{
+  self->hover_x = x;
+  queue_redraw (self);
+}
+
+static void
+on_leave (GtkEventControllerMotion *motion, SmChart *self)
+{
+  self->hover_x = -1;
+  queue_redraw (self);
+}
+
+int
+sm_chart_hover_index (SmChart *self, double x_fraction)
+{
+  int best = -1;
+  double best_d = G_MAXDOUBLE;
+
+  g_return_val_if_fail (SM_IS_CHART (self), -1);
+
+  for (guint i = 0; i < self->n_points; i++)
+    {
+      double d = fabs (self->xn[i] - x_fraction);
+      if (d < best_d)
+        {
+          best_d = d;
+          best = (int) i;
+        }
+    }
+  return best;
+}
+
+guint
+sm_chart_get_n_points (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), 0);
+  return self->n_points;
+}
+
+/* ---- object -------------------------------------------------------------------------------------- */
+
+static void
+clear_markers (SmChart *self)
+{
+  for (guint m = 0; self->markers && m < self->markers->len; m++)
+    g_free (g_array_index (self->markers, Marker, m).label);
+  if (self->markers)
+    g_array_set_size (self->markers, 0);
+}
+
+static void
+sm_chart_finalize (GObject *object)
+{
+  SmChart *self = SM_CHART (object);
+
+  for (guint s = 0; s < MAX_SERIES; s++)
+    {
+      g_free (self->series[s].name);
+      g_free (self->series[s].note);
+    }
+  clear_markers (self);
+  g_clear_pointer (&self->markers, g_array_unref);
+  g_free (self->times);
+  g_free (self->values);
+  g_free (self->xn);
+  g_free (self->yn);
+  g_free (self->title);
+  g_free (self->subtitle);
+  g_free (self->message);
+  g_free (self->unit_text);
+  G_OBJECT_CLASS (sm_chart_parent_class)->finalize (object);
+}
+
+static void
+sm_chart_class_init (SmChartClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = sm_chart_finalize;
+  widget_class->snapshot = sm_chart_snapshot;
+  widget_class->measure = sm_chart_measure;
+
+  gtk_widget_class_set_css_name (widget_class, "chart");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+sm_chart_init (SmChart *self)
+{
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+
+  self->window_s = 60.0;
+  self->hover_x = -1;
+  self->y_max = 1.0;
+  self->markers = g_array_new (FALSE, FALSE, sizeof (Marker));
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  gtk_widget_set_focusable (GTK_WIDGET (self), FALSE);
+  update_accessible (self, TRUE);
+}
+
+GtkWidget *
+sm_chart_new (void)
+{
+  return g_object_new (SM_TYPE_CHART, NULL);
+}
+
+void
+sm_chart_set_title (SmChart *self, const char *title)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+
+  g_free (self->title);
+  self->title = g_strdup (title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  queue_redraw (self);
+}
+
+const char *
+sm_chart_get_title (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), NULL);
+  return self->title;
+}
+
+void
+sm_chart_set_kind (SmChart *self, SmChartKind kind)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+  self->kind = kind;
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_unit (SmChart *self, SmChartUnit unit, const char *unit_text)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+
+  self->unit = unit;
+  self->axis_px = 0;   /* labels of another width */
+  g_free (self->unit_text);
+  self->unit_text = g_strdup (unit_text);
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_window (SmChart *self, double seconds)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+  self->window_s = MAX (seconds, 1.0);
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_series (SmChart *self, guint n_series, const char *const *names, const GdkRGBA *colors)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+  g_return_if_fail (n_series <= MAX_SERIES);
+
+  for (guint s = 0; s < MAX_SERIES; s++)
+    {
+      g_clear_pointer (&self->series[s].name, g_free);
+      g_clear_pointer (&self->series[s].note, g_free);
+      self->series[s].last = NAN;
+    }
+  for (guint s = 0; s < n_series; s++)
+    {
+      self->series[s].name = g_strdup (names[s]);
+      self->series[s].color = colors[s];
+    }
+  self->n_series = n_series;
+  /* old points had another shape */
+  self->n_points = 0;
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_series_note (SmChart *self, guint series, const char *note)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+  g_return_if_fail (series < self->n_series);
+
+  if (g_strcmp0 (note, self->series[series].note) == 0)
+    return;
+  g_free (self->series[series].note);
+  self->series[series].note = g_strdup (note);
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_points (SmChart *self, guint n_points, const double *times, const double *values)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+
+  g_free (self->times);
+  g_free (self->values);
+  self->n_points = n_points;
+  self->times = g_memdup2 (times, sizeof (double) * MAX (n_points, 1));
+  self->values = g_memdup2 (values, sizeof (double) * MAX (n_points * self->n_series, 1));
+  prepare (self);
+  update_accessible (self, FALSE);
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_markers (SmChart *self, guint n, const double *times, const char *const *labels)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+
+  clear_markers (self);
+  for (guint m = 0; m < n; m++)
+    {
+      Marker mk;
+      if (times[m] < -self->window_s || times[m] > 0)
+        continue;
+      mk.x = 1.0 + times[m] / self->window_s;
+      mk.label = g_strdup (labels[m]);
+      g_array_append_val (self->markers, mk);
+    }
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_message (SmChart *self, const char *message)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+
+  if (g_strcmp0 (message, self->message) == 0)
+    return;
+  g_free (self->message);
+  self->message = g_strdup (message);
+  update_accessible (self, TRUE);
+  queue_redraw (self);
+}
+
+void
+sm_chart_set_subtitle (SmChart *self, const char *subtitle)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+
+  if (g_strcmp0 (subtitle, self->subtitle) == 0)
+    return;
+  g_free (self->subtitle);
+  self->subtitle = g_strdup (subtitle);
+  queue_redraw (self);
+}

@@ -1,0 +1,542 @@
+/* sm-charts-panel.c: the live charts.
+ *
+ * On each "stats-updated" (the engine's feed, at the chart rate, silent when idle) the panel
+ * copies the profiler's time series for the visible window, turns it into points and hands
+ * them to the charts, which scale them once and redraw at the next frame.  Per-op time is not
+ * in the series: the panel keeps its own ring of per-op deltas between updates.
+ */
+#define G_LOG_DOMAIN "SmChartsPanel"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "sm-chart.h"
+#include "sm-charts-panel.h"
+#include "sm-export.h"
+
+#define N_TOP_OPS  5
+#define N_CHARTS   4
+
+/* One update's per-op figures: ns per token and the work done, for the ring. */
+typedef struct {
+  gint64  t_ns;
+  double  ms_per_token[SM_N_OPS];
+  guint64 ns[SM_N_OPS];
+  double  flops[SM_N_OPS];
+  double  bytes[SM_N_OPS];
+} OpPoint;
+
+struct _SmChartsPanel {
+  GtkWidget      parent_instance;
+
+  /* template children */
+  GtkLabel      *decode_value;
+  GtkLabel      *ttft_value;
+  GtkLabel      *memory_value;
+  SmChart       *tps_chart;
+  SmChart       *memory_chart;
+  SmChart       *ops_chart;
+  SmChart       *pool_chart;
+  GtkAdjustment *rate_adjustment;
+  GtkAdjustment *window_adjustment;
+
+  SmEngine      *engine;
+  GSettings     *settings;
+  gulong         feed_handler;
+
+  double         rate_hz;
+  double         window_s;
+
+  /* per-op ring */
+  GArray        *op_ring;        /* OpPoint, oldest first */
+  SmOpStats      op_prev[SM_N_OPS];
+  guint64        op_prev_tokens;
+  gboolean       op_prev_valid;
+  SmOpKind       top_ops[N_TOP_OPS];
+  guint          n_top_ops;
+};
+
+G_DEFINE_FINAL_TYPE (SmChartsPanel, sm_charts_panel, GTK_TYPE_WIDGET)
+
+/* The Adwaita palette. */
+static const GdkRGBA blue = { 0.208, 0.518, 0.894, 1 };
+static const GdkRGBA green = { 0.180, 0.761, 0.494, 1 };
+static const GdkRGBA orange = { 1.0, 0.471, 0.0, 1 };
+static const GdkRGBA purple = { 0.569, 0.255, 0.675, 1 };
+static const GdkRGBA teal = { 0.129, 0.565, 0.643, 1 };
+static const GdkRGBA op_colors[N_TOP_OPS + 1] = {
+  { 0.208, 0.518, 0.894, 1 },   /* blue */
+  { 0.180, 0.761, 0.494, 1 },   /* green */
+  { 0.965, 0.827, 0.176, 1 },   /* yellow */
+  { 1.0, 0.471, 0.0, 1 },       /* orange */
+  { 0.569, 0.255, 0.675, 1 },   /* purple */
+  { 0.604, 0.600, 0.588, 1 },   /* grey: the rest */
+};
+
+static gint64
+window_ns (SmChartsPanel *self)
+{
+  return (gint64) (self->window_s * 1e9);
+}
+
+/* Ops whose speed is a matter of arithmetic show GFLOP/s, the others GB/s. */
+static gboolean
+op_is_compute (SmOpKind op)
+{
+  return op == SM_OP_MATMUL || op == SM_OP_ATTENTION || op == SM_OP_LOGITS;
+}
+
+/* ---- feeding the charts --------------------------------------------------------------------------- */
+
+static void
+feed_series (SmChartsPanel *self, GArray *series, gint64 now)
+{
+  guint n = series->len;
+  /* Each sample may be preceded by a gap marker: at most 2n points. */
+  g_autofree double *t = g_new (double, 2 * n + 1);
+  g_autofree double *tps = g_new (double, 2 * (2 * n + 1));
+  g_autofree double *mem = g_new (double, 2 * (2 * n + 1));
+  g_autofree double *hit = g_new (double, 2 * n + 1);
+  double gap_s = 3.0 / self->rate_hz;
+  guint np = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const SmProfSample *s = &g_array_index (series, SmProfSample, i);
+      const SmProfSample *p = i > 0 ? &g_array_index (series, SmProfSample, i - 1) : NULL;
+      double ts = (s->t_ns - now) / 1e9;
+      guint64 d_pre = p ? s->prefill_tokens - p->prefill_tokens : 0;
+      guint64 d_dec = p ? s->decode_tokens - p->decode_tokens : 0;
+      guint64 d_rents = p ? s->pool_rents - p->pool_rents : 0;
+
+      /* The sampler sleeps while nothing happens: a long silence is a break in the line, not
+       * a straight line across it. */
+      if (p != NULL && ts - t[np - 1] > gap_s)
+        {
+          t[np] = t[np - 1] + 1.0 / self->rate_hz;
+          tps[2 * np] = tps[2 * np + 1] = NAN;
+          mem[2 * np] = mem[2 * np + 1] = NAN;
+          hit[np] = NAN;
+          np++;
+        }
+      t[np] = ts;
+      tps[2 * np + 0] = d_dec > 0 ? s->decode_tps : NAN;
+      tps[2 * np + 1] = d_pre > 0 ? s->prefill_tps : NAN;
+      mem[2 * np + 0] = (double) s->resident_bytes;
+      mem[2 * np + 1] = (double) s->pool_live_bytes;
+      hit[np] = d_rents > 0 ? 100.0 * (double) (s->pool_hits - p->pool_hits) / (double) d_rents : NAN;
+      np++;
+    }
+
+  sm_chart_set_points (self->tps_chart, np, t, tps);
+  sm_chart_set_points (self->memory_chart, np, t, mem);
+  sm_chart_set_points (self->pool_chart, np, t, hit);
+}
+
+static void
+feed_markers (SmChartsPanel *self, GArray *markers, gint64 now)
+{
+  g_autofree double *t = g_new (double, markers->len + 1);
+  g_autofree const char **labels = g_new0 (const char *, markers->len + 1);
+  SmChart *charts[] = { self->tps_chart, self->memory_chart, self->ops_chart, self->pool_chart };
+  guint n = 0;
+
+  for (guint i = 0; i < markers->len; i++)
+    {
+      const SmProfMarker *m = &g_array_index (markers, SmProfMarker, i);
+      if (m->t_ns < now - window_ns (self))
+        continue;
+      t[n] = (m->t_ns - now) / 1e9;
+      labels[n] = m->text;
+      n++;
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
+    sm_chart_set_markers (charts[c], n, t, labels);
+}
+
+static void
+choose_top_ops (SmChartsPanel *self)
+{
+  double share[SM_N_OPS] = { 0 };
+  const char *names[N_TOP_OPS + 1];
+  gboolean used[SM_N_OPS] = { 0 };
+  SmOpKind top[N_TOP_OPS];
+  guint n_top = 0;
+
+  for (guint i = 0; i < self->op_ring->len; i++)
+    for (int op = 0; op < SM_N_OPS; op++)
+      share[op] += g_array_index (self->op_ring, OpPoint, i).ns[op];
+
+  while (n_top < N_TOP_OPS)
+    {
+      int best = -1;
+      for (int op = 0; op < SM_N_OPS; op++)
+        if (!used[op] && share[op] > 0 && (best < 0 || share[op] > share[best]))
+          best = op;
+      if (best < 0)
+        break;
+      used[best] = TRUE;
+      top[n_top++] = (SmOpKind) best;
+    }
+
+  if (n_top == self->n_top_ops && memcmp (top, self->top_ops, n_top * sizeof (SmOpKind)) == 0)
+    return;
+  memcpy (self->top_ops, top, n_top * sizeof (SmOpKind));
+  self->n_top_ops = n_top;
+  for (guint i = 0; i < n_top; i++)
+    names[i] = sm_op_kind_name (top[i]);
+  names[n_top] = _("other");
+  sm_chart_set_series (self->ops_chart, n_top + 1, names, op_colors);
+}
+
+static void
+feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
+{
+  SmOpStats ops[SM_N_OPS];
+  guint64 tokens = st->counters.prefill_tokens + st->counters.decode_tokens;
+  guint ns;
+  g_autofree double *t = NULL;
+  g_autofree double *v = NULL;
+
+  sm_profiler_get_ops (sm_engine_get_profiler (self->engine), ops);
+
+  if (self->op_prev_valid && tokens > self->op_prev_tokens)
+    {
+      OpPoint pt = { .t_ns = now };
+      guint64 d_tokens = tokens - self->op_prev_tokens;
+      gboolean any = FALSE;
+
+      for (int op = 0; op < SM_N_OPS; op++)
+        {
+          if (ops[op].ns < self->op_prev[op].ns)
+            continue;   /* the profiler was reset */
+          pt.ns[op] = ops[op].ns - self->op_prev[op].ns;
+          pt.flops[op] = ops[op].flops - self->op_prev[op].flops;
+          pt.bytes[op] = ops[op].bytes - self->op_prev[op].bytes;
+          pt.ms_per_token[op] = pt.ns[op] / 1e6 / (double) d_tokens;
+          any |= pt.ns[op] > 0;
+        }
+      if (any)
+        g_array_append_val (self->op_ring, pt);
+    }
+  memcpy (self->op_prev, ops, sizeof ops);
+  self->op_prev_tokens = tokens;
+  self->op_prev_valid = TRUE;
+
+  /* drop what scrolled out of the window */
+  {
+    guint drop = 0;
+    while (drop < self->op_ring->len &&
+           g_array_index (self->op_ring, OpPoint, drop).t_ns < now - window_ns (self))
+      drop++;
+    if (drop > 0)
+      g_array_remove_range (self->op_ring, 0, drop);
+  }
+
+  if (self->op_ring->len == 0)
+    {
+      sm_chart_set_message (self->ops_chart, st->profiling
+                            ? _("Generate something to see where the time goes")
+                            : _("Turn on profiling to see where the time goes"));
+      return;
+    }
+  sm_chart_set_message (self->ops_chart, NULL);
+  choose_top_ops (self);
+
+  ns = self->n_top_ops + 1;
+  t = g_new (double, self->op_ring->len);
+  v = g_new0 (double, self->op_ring->len * ns);
+  for (guint i = 0; i < self->op_ring->len; i++)
+    {
+      const OpPoint *p = &g_array_index (self->op_ring, OpPoint, i);
+      double rest = 0;
+
+      t[i] = (p->t_ns - now) / 1e9;
+      for (int op = 0; op < SM_N_OPS; op++)
+        {
+          gboolean top = FALSE;
+          for (guint k = 0; k < self->n_top_ops; k++)
+            if (self->top_ops[k] == (SmOpKind) op)
+              {
+                v[i * ns + k] = p->ms_per_token[op];
+                top = TRUE;
+              }
+          if (!top)
+            rest += p->ms_per_token[op];
+        }
+      v[i * ns + self->n_top_ops] = rest;
+    }
+  sm_chart_set_points (self->ops_chart, self->op_ring->len, t, v);
+
+  /* each op's speed over the window */
+  for (guint k = 0; k < self->n_top_ops; k++)
+    {
+      SmOpKind op = self->top_ops[k];
+      double flops = 0, bytes = 0, nsum = 0;
+      g_autofree char *note = NULL;
+
+      for (guint i = 0; i < self->op_ring->len; i++)
+        {
+          const OpPoint *p = &g_array_index (self->op_ring, OpPoint, i);
+          flops += p->flops[op];
+          bytes += p->bytes[op];
+          nsum += p->ns[op];
+        }
+      if (nsum > 0 && op_is_compute (op) && flops > 0)
+        note = g_strdup_printf (_("%.1f GFLOP/s"), flops / nsum);
+      else if (nsum > 0 && bytes > 0)
+        note = g_strdup_printf (_("%.1f GB/s"), bytes / nsum);
+      sm_chart_set_series_note (self->ops_chart, k, note);
+    }
+}
+
+static void
+feed_figures (SmChartsPanel *self, const SmEngineStats *st)
+{
+  g_autofree char *decode = NULL, *ttft = NULL, *memory = NULL, *allocs = NULL;
+  double hit = st->pool.rents ? 100.0 * st->pool.hits / (double) st->pool.rents : NAN;
+  g_autofree char *hit_text = NULL;
+
+  decode = st->decode_tps > 0 ? g_strdup_printf ("%.0f", st->decode_tps) : g_strdup ("–");
+  ttft = st->gen.ttft_us > 0 ? g_strdup_printf (_("%.1f ms"), st->gen.ttft_us / 1000.0) : g_strdup ("–");
+  memory = g_format_size (st->resident_bytes);
+  gtk_label_set_text (self->decode_value, decode);
+  gtk_label_set_text (self->ttft_value, ttft);
+  gtk_label_set_text (self->memory_value, memory);
+
+  /* Translators: system allocations per generated token (the pool's aim is zero) */
+  allocs = g_strdup_printf (_("%.2f allocations per token"), st->counters.sys_allocs_per_token);
+  sm_chart_set_subtitle (self->memory_chart, allocs);
+  if (!isnan (hit))
+    {
+      /* Translators: share of the pool's rents served from its free lists, since start */
+      hit_text = g_strdup_printf (_("%.1f %% overall"), hit);
+      sm_chart_set_subtitle (self->pool_chart, hit_text);
+    }
+}
+
+void
+sm_charts_panel_refresh (SmChartsPanel *self)
+{
+  g_autoptr (GArray) series = NULL;
+  g_autoptr (GArray) markers = NULL;
+  SmEngineStats st = { 0 };
+  gint64 now;
+
+  g_return_if_fail (SM_IS_CHARTS_PANEL (self));
+
+  if (self->engine == NULL)
+    return;
+  now = sm_profiler_now_ns ();
+  series = sm_engine_copy_series (self->engine, now - window_ns (self));
+  markers = sm_engine_copy_markers (self->engine);
+  sm_engine_get_stats (self->engine, &st);
+
+  feed_series (self, series, now);
+  feed_markers (self, markers, now);
+  feed_ops (self, &st, now);
+  feed_figures (self, &st);
+  sm_engine_stats_clear (&st);
+}
+
+static void
+on_stats_updated (SmEngine *engine, SmChartsPanel *self)
+{
+  sm_charts_panel_refresh (self);
+}
+
+/* ---- settings -------------------------------------------------------------------------------------- */
+
+static void
+apply_rates (SmChartsPanel *self)
+{
+  guint interval_ms, capacity;
+  SmChart *charts[] = { self->tps_chart, self->memory_chart, self->ops_chart, self->pool_chart };
+
+  self->rate_hz = CLAMP (g_settings_get_double (self->settings, "chart-rate"), 1.0, 60.0);
+  self->window_s = CLAMP (g_settings_get_uint (self->settings, "chart-window"), 10u, 3600u);
+  interval_ms = (guint) (1000.0 / self->rate_hz);
+  /* the whole window at this rate, and some slack */
+  capacity = (guint) (self->window_s * self->rate_hz * 1.25) + 16;
+
+  sm_engine_set_sample_interval (self->engine, interval_ms, capacity);
+  sm_engine_set_stats_interval (self->engine, interval_ms);
+  for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
+    sm_chart_set_window (charts[c], self->window_s);
+  sm_charts_panel_refresh (self);
+}
+
+static void
+on_setting_changed (GSettings *settings, const char *key, SmChartsPanel *self)
+{
+  if (g_str_equal (key, "chart-rate") || g_str_equal (key, "chart-window"))
+    apply_rates (self);
+}
+
+/* ---- PNG --------------------------------------------------------------------------------------------- */
+
+static cairo_status_t
+append_png (void *closure, const unsigned char *data, unsigned int length)
+{
+  g_byte_array_append (closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+gboolean
+sm_charts_panel_write_png (SmChartsPanel *self, const char *path, GError **error)
+{
+  SmChart *charts[] = { self->tps_chart, self->memory_chart, self->ops_chart, self->pool_chart };
+  const int width = 900, chart_h = 220, pad = 16;
+  int height = pad + N_CHARTS * (chart_h + pad);
+  g_autoptr (GByteArray) png = g_byte_array_new ();
+  cairo_surface_t *surface;
+  cairo_status_t status;
+  cairo_t *cr;
+  GdkRGBA fg;
+
+  g_return_val_if_fail (SM_IS_CHARTS_PANEL (self), FALSE);
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cr = cairo_create (surface);
+  /* the page matches the text color the charts use: light text on dark, dark on light */
+  if (fg.red + fg.green + fg.blue > 1.5)
+    cairo_set_source_rgb (cr, 0.14, 0.14, 0.14);
+  else
+    cairo_set_source_rgb (cr, 0.98, 0.98, 0.98);
+  cairo_paint (cr);
+  for (guint c = 0; c < N_CHARTS; c++)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, pad, pad + c * (chart_h + pad));
+      sm_chart_draw (charts[c], cr, width - 2 * pad, chart_h);
+      cairo_restore (cr);
+    }
+  cairo_destroy (cr);
+  status = cairo_surface_write_to_png_stream (surface, append_png, png);
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Could not draw the charts: %s"),
+                   cairo_status_to_string (status));
+      return FALSE;
+    }
+  return sm_export_write_atomic (path, (const char *) png->data, png->len, error);
+}
+
+/* ---- object -------------------------------------------------------------------------------------------- */
+
+static void
+sm_charts_panel_dispose (GObject *object)
+{
+  SmChartsPanel *self = SM_CHARTS_PANEL (object);
+  GtkWidget *child;
+
+  if (self->engine)
+    g_clear_signal_handler (&self->feed_handler, self->engine);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->op_ring, g_array_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_CHARTS_PANEL);
+  /* children that are not template fields are ours to unparent */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (sm_charts_panel_parent_class)->dispose (object);
+}
+
+static void
+sm_charts_panel_class_init (SmChartsPanelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sm_charts_panel_dispose;
+
+  g_type_ensure (SM_TYPE_CHART);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-charts-panel.ui");
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, decode_value);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, ttft_value);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, memory_value);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, tps_chart);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, memory_chart);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, ops_chart);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, pool_chart);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, rate_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SmChartsPanel, window_adjustment);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "chartspanel");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+sm_charts_panel_init (SmChartsPanel *self)
+{
+  GtkLayoutManager *layout;
+  const char *tps_names[] = { _("decode"), _("prefill") };
+  const GdkRGBA tps_colors[] = { blue, green };
+  const char *mem_names[] = { _("resident"), _("pool live") };
+  const GdkRGBA mem_colors[] = { purple, orange };
+  const char *pool_names[] = { _("hit rate") };
+  const char *other[] = { _("other") };
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
+  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Live charts"), -1);
+
+  self->rate_hz = 10;
+  self->window_s = 60;
+  self->op_ring = g_array_new (FALSE, FALSE, sizeof (OpPoint));
+
+  sm_chart_set_title (self->tps_chart, _("Tokens per second"));
+  sm_chart_set_unit (self->tps_chart, SM_CHART_UNIT_NUMBER, _("tok/s"));
+  sm_chart_set_series (self->tps_chart, 2, tps_names, tps_colors);
+
+  sm_chart_set_title (self->memory_chart, _("Memory"));
+  sm_chart_set_unit (self->memory_chart, SM_CHART_UNIT_BYTES, NULL);
+  sm_chart_set_series (self->memory_chart, 2, mem_names, mem_colors);
+
+  sm_chart_set_title (self->ops_chart, _("Time per token, by operation"));
+  sm_chart_set_kind (self->ops_chart, SM_CHART_STACKED);
+  sm_chart_set_unit (self->ops_chart, SM_CHART_UNIT_MS, NULL);
+  sm_chart_set_series (self->ops_chart, 1, other, &op_colors[N_TOP_OPS]);
+
+  sm_chart_set_title (self->pool_chart, _("Pool hit rate"));
+  sm_chart_set_unit (self->pool_chart, SM_CHART_UNIT_PERCENT, NULL);
+  sm_chart_set_series (self->pool_chart, 1, pool_names, &teal);
+}
+
+void
+sm_charts_panel_bind (SmChartsPanel *self, SmEngine *engine, GSettings *settings)
+{
+  g_return_if_fail (SM_IS_CHARTS_PANEL (self));
+  g_return_if_fail (SM_IS_ENGINE (engine));
+  g_return_if_fail (self->engine == NULL);
+
+  self->engine = g_object_ref (engine);
+  self->settings = g_object_ref (settings);
+  g_settings_bind (settings, "chart-rate", self->rate_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "chart-window", self->window_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect (settings, "changed", G_CALLBACK (on_setting_changed), self);
+  self->feed_handler = g_signal_connect (engine, "stats-updated", G_CALLBACK (on_stats_updated), self);
+  apply_rates (self);
+}
+
+GtkWidget *
+sm_charts_panel_get_chart (SmChartsPanel *self, guint index)
+{
+  SmChart *charts[] = { self->tps_chart, self->memory_chart, self->ops_chart, self->pool_chart };
+
+  g_return_val_if_fail (SM_IS_CHARTS_PANEL (self), NULL);
+  g_return_val_if_fail (index < N_CHARTS, NULL);
+  return GTK_WIDGET (charts[index]);
+}

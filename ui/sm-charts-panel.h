@@ -1,0 +1,26 @@
+/* sm-charts-panel.h: the live charts: tok/s, memory, time per op, pool hit rate.
+ *
+ * Fed from the engine's profiler time series: the panel sets the engine's sampling and feed
+ * rates from GSettings (chart-rate, chart-window) and redraws on its "stats-updated" signal,
+ * which stops while nothing happens.  Toggle changes appear as markers.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sm-engine.h"
+
+G_BEGIN_DECLS
+
+#define SM_TYPE_CHARTS_PANEL (sm_charts_panel_get_type ())
+G_DECLARE_FINAL_TYPE (SmChartsPanel, sm_charts_panel, SM, CHARTS_PANEL, GtkWidget)
+
+void     sm_charts_panel_bind      (SmChartsPanel *self, SmEngine *engine, GSettings *settings);
+/* Reads the engine now (the panel does it on every "stats-updated"). */
+void     sm_charts_panel_refresh   (SmChartsPanel *self);
+/* The four charts as one PNG, written atomically. */
+gboolean sm_charts_panel_write_png (SmChartsPanel *self, const char *path, GError **error);
+/* The charts, in order: tok/s, memory, per-op, pool hit rate (for tests). */
+GtkWidget *sm_charts_panel_get_chart (SmChartsPanel *self, guint index);
+
+G_END_DECLS

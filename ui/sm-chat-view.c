@@ -1,0 +1,948 @@
+/* sm-chat-view.c: the conversation with the model. */
+#define G_LOG_DOMAIN "SmChatView"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "sm-chat-view.h"
+#include "sm-message-row.h"
+
+/* Streamed text reaches the message at most every TEXT_UPDATE_MS, and less often when the
+ * window's frames are slow: laying out and drawing a growing reply costs CPU the engine needs
+ * (a small model writes tens of kilobytes a second), so the text updates are spaced to keep
+ * the frames they cause under about 1/FRAME_SHARE of the time. */
+#define TEXT_UPDATE_MS    50
+#define FIRST_TEXT_MS     10
+#define TEXT_UPDATE_MAX_MS 250
+#define FRAME_SHARE       12
+/* How often the prompt-reading progress is refreshed, and after how long it appears. */
+#define PREFILL_TICK_MS   100
+#define PREFILL_SHOW_US   (250 * 1000)
+
+struct _SmChatView {
+  GtkWidget       parent_instance;
+
+  /* template children */
+  GtkStack       *stack;
+  GtkScrolledWindow *scroller;
+  GtkListBox     *list;
+  GtkRevealer    *prefill_revealer;
+  GtkProgressBar *prefill_bar;
+  GtkTextView    *prompt_view;
+  GtkWidget      *placeholder;
+  GtkLevelBar    *context_bar;
+  GtkLabel       *context_label;
+  GtkStack       *send_stack;
+  GtkWidget      *send_button;
+  GtkWidget      *stop_button;
+
+  SmEngine       *engine;
+  GSettings      *settings;
+  SmConversation *conversation;
+
+  /* the running reply */
+  struct _Run    *run;
+  gboolean        stick_to_bottom;
+  guint           scroll_tick;
+  /* how long the window's frames take (moving average, µs) */
+  GdkFrameClock  *frame_clock;
+  gint64          frame_start;
+  double          frame_us;
+  /* tokens the engine's cache holds after the last reply (-1: unknown), for the estimate */
+  int             cached_tokens;
+  double          prefill_tps;       /* the last measured, 0 when unknown */
+};
+
+G_DEFINE_FINAL_TYPE (SmChatView, sm_chat_view, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_GENERATING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* One generation.  Holds what it writes to, so a window closed mid-reply still ends it cleanly:
+ * the view may be gone (weak pointer) when the engine reports the end. */
+typedef struct _Run {
+  gint            ref_count;
+  SmChatView     *view;            /* weak */
+  SmEngine       *engine;
+  SmConversation *conversation;
+  SmMessage      *message;
+  GCancellable   *cancellable;
+  GApplication   *app;             /* held while the reply runs, so the process waits for it */
+  char           *prompt;          /* as sent (after fitting it into the context) */
+  SmGenerateParams params;
+  gint64          start_us;
+  int             new_tokens;      /* tokens the engine will have to read, estimated */
+  gboolean        got_text;
+  guint           prefill_source;
+  GString        *pending;         /* text from the engine not yet in the message */
+  guint           text_source;
+} Run;
+
+static Run *
+run_ref (Run *run)
+{
+  run->ref_count++;
+  return run;
+}
+
+static void
+run_unref (gpointer data)
+{
+  Run *run = data;
+
+  if (--run->ref_count > 0)
+    return;
+  g_clear_handle_id (&run->prefill_source, g_source_remove);
+  g_clear_handle_id (&run->text_source, g_source_remove);
+  g_string_free (run->pending, TRUE);
+  if (run->view)
+    g_object_remove_weak_pointer (G_OBJECT (run->view), (gpointer *) &run->view);
+  if (run->app)
+    {
+      g_application_release (run->app);
+      g_object_unref (run->app);
+    }
+  g_object_unref (run->engine);
+  g_object_unref (run->conversation);
+  g_object_unref (run->message);
+  g_object_unref (run->cancellable);
+  g_free (run->prompt);
+  g_free (run);
+}
+
+static void
+show_error (GtkWidget *widget, const char *title, const char *message)
+{
+  if (!gtk_widget_activate_action (widget, "win.show-error", "(ss)", title, message))
+    g_warning ("%s: %s", title, message);   /* no window left to show it in */
+}
+
+/* ---- rows ------------------------------------------------------------------------------------ */
+
+static void update_rows (SmChatView *self);
+
+static void
+on_row_edited (SmMessageRow *row, const char *text, SmChatView *self);
+static void
+on_row_regenerate (SmMessageRow *row, SmChatView *self);
+
+static GtkWidget *
+create_row (gpointer item, gpointer user_data)
+{
+  SmChatView *self = user_data;
+  GtkWidget *row = sm_message_row_new (SM_MESSAGE (item));
+
+  g_signal_connect_object (row, "edited", G_CALLBACK (on_row_edited), self, 0);
+  g_signal_connect_object (row, "regenerate", G_CALLBACK (on_row_regenerate), self, 0);
+  return row;
+}
+
+static void
+update_rows (SmChatView *self)
+{
+  guint n = self->conversation ? sm_conversation_get_n_messages (self->conversation) : 0;
+  gboolean busy = self->run != NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->list, i);
+      if (row == NULL)
+        continue;
+      sm_message_row_set_last (SM_MESSAGE_ROW (row), i == n - 1);
+      sm_message_row_set_busy (SM_MESSAGE_ROW (row), busy);
+    }
+  gtk_stack_set_visible_child_name (self->stack, n > 0 ? "messages" : "empty");
+}
+
+static void
+on_items_changed (GListModel *model, guint pos, guint removed, guint added, SmChatView *self)
+{
+  update_rows (self);
+}
+
+/* ---- composer --------------------------------------------------------------------------------- */
+
+static char *
+prompt_text (SmChatView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+update_actions (SmChatView *self)
+{
+  g_autofree char *text = prompt_text (self);
+  gboolean generating = self->run != NULL;
+  gboolean has_text = *g_strstrip (text) != '\0';
+  SmMessage *last = self->conversation ? sm_conversation_get_last (self->conversation) : NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.send", !generating && has_text && self->engine);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", generating);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.regenerate",
+                                 !generating && last && sm_message_get_role (last) == SM_ROLE_ASSISTANT);
+  gtk_stack_set_visible_child_name (self->send_stack, generating ? "stop" : "send");
+}
+
+static void
+on_buffer_changed (SmChatView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+
+  gtk_widget_set_visible (self->placeholder, gtk_text_buffer_get_char_count (buffer) == 0);
+  update_actions (self);
+}
+
+static gboolean
+on_prompt_key (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state,
+               SmChatView *self)
+{
+  /* Ctrl+Enter sends before the text view turns it into a new line. */
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter) && (state & GDK_CONTROL_MASK))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "chat.send", NULL);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- scrolling -------------------------------------------------------------------------------- */
+
+static void
+on_vadjustment_value (GtkAdjustment *adj, GParamSpec *pspec, SmChatView *self)
+{
+  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+
+  /* only a move away from the bottom by the user unsticks (a growing text moves it too) */
+  if (self->scroll_tick == 0)
+    self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 48;
+}
+
+static gboolean
+scroll_to_bottom_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  SmChatView *self = SM_CHAT_VIEW (widget);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  /* after the layout of this frame, so the new height is known */
+  self->scroll_tick = 0;
+  if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_vadjustment_upper (GtkAdjustment *adj, GParamSpec *pspec, SmChatView *self)
+{
+  /* Follow the reply as it grows, unless the user scrolled up to read. */
+  if (self->stick_to_bottom && self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_to_bottom_cb, NULL, NULL);
+}
+
+/* ---- frame cost ------------------------------------------------------------------------------ */
+
+static void
+on_before_paint (GdkFrameClock *clock, SmChatView *self)
+{
+  self->frame_start = g_get_monotonic_time ();
+}
+
+static void
+on_after_paint (GdkFrameClock *clock, SmChatView *self)
+{
+  double us = (double) (g_get_monotonic_time () - self->frame_start);
+
+  if (self->frame_start > 0)
+    self->frame_us = self->frame_us > 0 ? 0.8 * self->frame_us + 0.2 * us : us;
+}
+
+static void
+sm_chat_view_realize (GtkWidget *widget)
+{
+  SmChatView *self = SM_CHAT_VIEW (widget);
+
+  GTK_WIDGET_CLASS (sm_chat_view_parent_class)->realize (widget);
+  self->frame_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
+  g_signal_connect (self->frame_clock, "before-paint", G_CALLBACK (on_before_paint), self);
+  g_signal_connect (self->frame_clock, "after-paint", G_CALLBACK (on_after_paint), self);
+}
+
+static void
+sm_chat_view_unrealize (GtkWidget *widget)
+{
+  SmChatView *self = SM_CHAT_VIEW (widget);
+
+  if (self->frame_clock != NULL)
+    {
+      /* by function: GTK's own handlers on the clock carry this widget as their data too */
+      g_signal_handlers_disconnect_by_func (self->frame_clock, on_before_paint, self);
+      g_signal_handlers_disconnect_by_func (self->frame_clock, on_after_paint, self);
+      g_clear_object (&self->frame_clock);
+    }
+  GTK_WIDGET_CLASS (sm_chat_view_parent_class)->unrealize (widget);
+}
+
+/* ---- context ----------------------------------------------------------------------------------- */
+
+void
+sm_chat_view_update_context (SmChatView *self, int used, int size)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+
+  gtk_level_bar_set_value (self->context_bar, size > 0 ? CLAMP ((double) used / size, 0, 1) : 0);
+  if (size > 0)
+    /* Translators: tokens of the context in use / the context's size */
+    text = g_strdup_printf (_("%d / %d tokens"), used, size);
+  gtk_label_set_text (self->context_label, text ? text : "");
+}
+
+/* ---- generation --------------------------------------------------------------------------------- */
+
+static void
+read_params (SmChatView *self, SmGenerateParams *params)
+{
+  int seed;
+
+  sm_generate_params_init (params);
+  if (self->settings == NULL)
+    return;
+  params->sampling.temperature = (float) g_settings_get_double (self->settings, "temperature");
+  params->sampling.top_k = g_settings_get_int (self->settings, "top-k");
+  params->sampling.top_p = (float) g_settings_get_double (self->settings, "top-p");
+  params->sampling.min_p = (float) g_settings_get_double (self->settings, "min-p");
+  params->sampling.repeat_penalty = (float) g_settings_get_double (self->settings, "repeat-penalty");
+  params->max_tokens = g_settings_get_int (self->settings, "max-tokens");
+  seed = g_settings_get_int (self->settings, "seed");
+  /* -1: a new seed for every reply, so Regenerate gives another one */
+  params->sampling.seed = seed >= 0 ? (guint64) seed : g_random_int ();
+}
+
+/* Fitting a prompt into the context means tokenizing it: a long conversation takes long
+ * enough to stall the main loop, so it happens on a worker thread. */
+typedef struct {
+  SmModel *model;
+  char    *prompt;
+  int      max_tokens;
+  char    *fitted;
+  int      n_tokens;
+} FitData;
+
+static void
+fit_data_free (gpointer p)
+{
+  FitData *d = p;
+
+  g_clear_pointer (&d->model, sm_model_unref);
+  g_free (d->prompt);
+  g_free (d->fitted);
+  g_free (d);
+}
+
+/* Worker thread: keeps room for the reply (what was asked for, at most half the context); the
+ * oldest text goes first when the prompt is too long. */
+static void
+fit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  FitData *d = data;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  SmTokenizer *tok = sm_model_get_tokenizer (d->model);
+  gboolean bos = sm_tokenizer_get_add_bos (tok);
+  int n_ctx = sm_model_get_config (d->model)->context_length;
+  int reserve = d->max_tokens > 0 ? MIN (d->max_tokens, n_ctx / 2) : n_ctx / 2;
+  int budget = MAX (n_ctx - reserve, 1);
+
+  if (!sm_tokenizer_encode (tok, d->prompt, -1, bos, ids, NULL))
+    {
+      d->fitted = g_strdup (d->prompt);   /* the engine will report the tokenizer's error */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  d->n_tokens = (int) ids->len;
+  if ((int) ids->len <= budget)
+    d->fitted = g_strdup (d->prompt);
+  else
+    {
+      /* the newest tokens (BOS aside: the engine adds it again) */
+      int skip = (int) ids->len - budget + (bos ? 1 : 0);
+      gsize len = 0;
+
+      d->fitted = sm_tokenizer_decode (tok, (const gint32 *) ids->data + skip, ids->len - skip, &len);
+      d->n_tokens = budget;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+set_prefill_visible (SmChatView *self, gboolean visible)
+{
+  gtk_revealer_set_reveal_child (self->prefill_revealer, visible);
+}
+
+static gboolean
+prefill_tick (gpointer data)
+{
+  Run *run = data;
+  SmChatView *self = run->view;
+  gint64 elapsed = g_get_monotonic_time () - run->start_us;
+  g_autofree char *text = NULL;
+
+  if (self == NULL || run->got_text)
+    {
+      run->prefill_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  if (elapsed < PREFILL_SHOW_US)
+    return G_SOURCE_CONTINUE;
+
+  if (self->prefill_tps > 0 && run->new_tokens > 0)
+    {
+      double total = run->new_tokens / self->prefill_tps;
+      double left = MAX (total - elapsed / 1e6, 0.0);
+
+      gtk_progress_bar_set_fraction (self->prefill_bar, MIN (elapsed / 1e6 / total, 0.97));
+      if (left >= 1.0)
+        /* Translators: the prompt is being read; an estimate of the time left */
+        text = g_strdup_printf (ngettext ("Reading %d token of prompt… about %.0f s left",
+                                          "Reading %d tokens of prompt… about %.0f s left",
+                                          run->new_tokens),
+                                run->new_tokens, left);
+      else
+        text = g_strdup_printf (ngettext ("Reading %d token of prompt… almost done",
+                                          "Reading %d tokens of prompt… almost done",
+                                          run->new_tokens),
+                                run->new_tokens);
+    }
+  else
+    {
+      gtk_progress_bar_pulse (self->prefill_bar);
+      text = g_strdup (_("Reading the prompt…"));
+    }
+  gtk_progress_bar_set_text (self->prefill_bar, text);
+  sm_message_set_status (run->message, text);
+  set_prefill_visible (self, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+flush_text (Run *run)
+{
+  g_clear_handle_id (&run->text_source, g_source_remove);
+  if (run->pending->len == 0)
+    return;
+  if (sm_message_get_status (run->message) != NULL)
+    sm_message_set_status (run->message, NULL);
+  if (run->view)
+    set_prefill_visible (run->view, FALSE);
+  sm_message_append_text (run->message, run->pending->str);
+  g_string_truncate (run->pending, 0);
+}
+
+static gboolean
+flush_text_cb (gpointer data)
+{
+  Run *run = data;
+
+  run->text_source = 0;
+  flush_text (run);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_text (SmEngine *engine, const char *text, gpointer data)
+{
+  Run *run = data;
+
+  g_string_append (run->pending, text);
+  if (!run->got_text)
+    {
+      /* The first token shows within a frame: that is the wait people feel.  Not at once, so a
+       * tiny model's whole reply (a millisecond or two) runs before the window starts laying
+       * out text beside it. */
+      run->got_text = TRUE;
+      run->text_source = g_timeout_add_full (G_PRIORITY_DEFAULT, FIRST_TEXT_MS, flush_text_cb, run, NULL);
+    }
+  else if (run->text_source == 0)
+    {
+      guint ms = TEXT_UPDATE_MS;
+
+      if (run->view != NULL)
+        ms = CLAMP ((guint) (run->view->frame_us * FRAME_SHARE / 1000), TEXT_UPDATE_MS, TEXT_UPDATE_MAX_MS);
+      run->text_source = g_timeout_add_full (G_PRIORITY_DEFAULT, ms, flush_text_cb, run, NULL);
+    }
+}
+
+static void
+on_generated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *run = data;
+  SmChatView *self = run->view;
+  g_autoptr (GError) error = NULL;
+  SmGenerateStats stats = { 0 };
+  SmEngineStats es = { 0 };
+  gboolean ok;
+
+  ok = sm_engine_generate_finish (SM_ENGINE (source), result, &stats, &error);
+  flush_text (run);   /* the finish delivered the rest */
+
+  sm_message_set_generating (run->message, FALSE);
+  sm_message_set_status (run->message, NULL);
+  if (ok)
+    {
+      SmMessageFigures figures;
+
+      sm_engine_get_stats (run->engine, &es);
+      sm_message_figures_from_stats (&figures, &stats, es.pool_enabled,
+                                     sm_kernel_level_to_string (es.kernel_level), es.threads);
+      sm_message_set_figures (run->message, &figures);
+      sm_message_figures_clear (&figures);
+      sm_engine_stats_clear (&es);
+    }
+  else if (*sm_message_get_text (run->message) == '\0')
+    {
+      /* nothing came: the empty reply goes (the user's message stays, to send again) */
+      guint pos;
+      if (g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (run->conversation)),
+                             run->message, &pos))
+        sm_conversation_truncate (run->conversation, pos);
+    }
+  sm_conversation_changed (run->conversation);
+
+  if (self != NULL)
+    {
+      if (self->run == run)
+        self->run = NULL;
+      set_prefill_visible (self, FALSE);
+      if (ok)
+        {
+          if (stats.prefill_us > 0 && stats.prompt_tokens - stats.cached_tokens > 8)
+            self->prefill_tps = sm_generate_stats_prefill_tps (&stats);
+          self->cached_tokens = stats.context_used;
+          sm_chat_view_update_context (self, stats.context_used, stats.context_size);
+        }
+      else
+        {
+          self->cached_tokens = -1;
+          show_error (GTK_WIDGET (self), _("The reply failed"), error->message);
+        }
+      update_rows (self);
+      update_actions (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATING]);
+    }
+  run_unref (run);
+}
+
+static void
+start_engine (Run *run)
+{
+  sm_engine_generate_async (run->engine, run->prompt, &run->params,
+                            on_text, run_ref (run), run_unref,
+                            run->cancellable, on_generated, run);
+}
+
+static gboolean
+start_engine_idle (gpointer data)
+{
+  start_engine (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+start_after_frame (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  /* the frame that shows the new message is being made; start right after it */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, start_engine_idle, data, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_prompt_fitted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *run = data;
+  FitData *d = g_task_get_task_data (G_TASK (result));
+  SmChatView *self = run->view;
+
+  g_free (run->prompt);
+  run->prompt = g_steal_pointer (&d->fitted);
+  /* what the engine's cache does not hold yet (a guess: it holds the last prompt and reply) */
+  run->new_tokens = d->n_tokens;
+  if (self != NULL && self->cached_tokens > 0 && d->n_tokens > self->cached_tokens)
+    run->new_tokens = d->n_tokens - self->cached_tokens;
+  /* A Stop before this point still goes through the engine, which ends at once as cancelled.
+   * The engine starts once the window has drawn the new message: laying out the rows would
+   * otherwise compete with the reply for the CPU, which on a busy machine shows in its tok/s. */
+  if (self != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_add_tick_callback (GTK_WIDGET (self), start_after_frame, run, NULL);
+  else
+    start_engine (run);
+}
+
+/* Generates into @message from the first @n_messages messages (which include @message itself when
+ * it is a reply being continued). */
+static void
+start_generation (SmChatView *self, SmMessage *message, guint n_messages)
+{
+  g_autoptr (SmModel) model = sm_engine_dup_model (self->engine);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GApplication *app = NULL;
+  Run *run;
+
+  g_assert (self->run == NULL);
+
+  run = g_new0 (Run, 1);
+  run->ref_count = 1;
+  run->view = self;
+  g_object_add_weak_pointer (G_OBJECT (self), (gpointer *) &run->view);
+  run->engine = g_object_ref (self->engine);
+  run->conversation = g_object_ref (self->conversation);
+  run->message = g_object_ref (message);
+  run->cancellable = g_cancellable_new ();
+  run->start_us = g_get_monotonic_time ();
+  run->pending = g_string_new (NULL);
+  read_params (self, &run->params);
+  run->prompt = sm_conversation_build_prompt (self->conversation, n_messages);
+  if (GTK_IS_WINDOW (root))
+    app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (root)));
+  if (app != NULL)
+    {
+      run->app = g_object_ref (app);
+      g_application_hold (app);
+    }
+  self->run = run;
+
+  sm_message_clear_figures (message);
+  sm_message_set_generating (message, TRUE);
+  gtk_progress_bar_set_fraction (self->prefill_bar, 0);
+  run->prefill_source = g_timeout_add_full (G_PRIORITY_DEFAULT, PREFILL_TICK_MS, prefill_tick,
+                                            run_ref (run), run_unref);
+  self->stick_to_bottom = TRUE;
+
+  if (model != NULL)
+    {
+      /* the run's own reference lasts until on_generated (), which only the engine can call */
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, on_prompt_fitted, run);
+      FitData *d = g_new0 (FitData, 1);
+
+      d->model = g_steal_pointer (&model);
+      d->prompt = g_strdup (run->prompt);
+      d->max_tokens = run->params.max_tokens;
+      g_task_set_task_data (task, d, fit_data_free);
+      g_task_run_in_thread (task, fit_thread);
+    }
+  else
+    start_engine (run);   /* the engine says there is no model */
+
+  update_rows (self);
+  update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATING]);
+}
+
+static void
+send_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SmChatView *self = SM_CHAT_VIEW (widget);
+  g_autofree char *text = prompt_text (self);
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+  g_autoptr (SmMessage) user = NULL;
+  g_autoptr (SmMessage) reply = NULL;
+
+  if (self->run != NULL || *stripped == '\0')
+    return;
+
+  user = sm_message_new (SM_ROLE_USER, text);
+  reply = sm_message_new (SM_ROLE_ASSISTANT, "");
+  /* The user's message is saved at once; the reply when it ends. */
+  sm_conversation_append (self->conversation, user);
+  g_list_store_append (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), reply);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
+  start_generation (self, reply, sm_conversation_get_n_messages (self->conversation) - 1);
+}
+
+void
+sm_chat_view_stop (SmChatView *self)
+{
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+
+  if (self->run != NULL)
+    g_cancellable_cancel (self->run->cancellable);
+}
+
+static void
+stop_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  sm_chat_view_stop (SM_CHAT_VIEW (widget));
+}
+
+/* Rows about to go or change must not keep the focus: GTK would track a widget that is gone. */
+static void
+take_focus_from_rows (SmChatView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->list)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+static void
+regenerate_message (SmChatView *self, SmMessage *message)
+{
+  guint pos;
+
+  if (self->run != NULL ||
+      !g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), message, &pos))
+    return;
+  take_focus_from_rows (self);
+  sm_conversation_truncate (self->conversation, pos + 1);
+  sm_message_set_text (message, "");
+  start_generation (self, message, pos);
+}
+
+static void
+regenerate_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SmChatView *self = SM_CHAT_VIEW (widget);
+  SmMessage *last = sm_conversation_get_last (self->conversation);
+
+  if (last != NULL && sm_message_get_role (last) == SM_ROLE_ASSISTANT)
+    regenerate_message (self, last);
+}
+
+static void
+on_row_regenerate (SmMessageRow *row, SmChatView *self)
+{
+  regenerate_message (self, sm_message_row_get_message (row));
+}
+
+static void
+on_row_edited (SmMessageRow *row, const char *text, SmChatView *self)
+{
+  SmMessage *message = sm_message_row_get_message (row);
+  guint pos;
+
+  if (self->run != NULL ||
+      !g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), message, &pos))
+    return;
+
+  take_focus_from_rows (self);
+  sm_message_set_text (message, text);
+  sm_conversation_truncate (self->conversation, pos + 1);   /* what followed no longer follows */
+  sm_conversation_changed (self->conversation);
+
+  if (sm_message_get_role (message) == SM_ROLE_USER)
+    {
+      g_autoptr (SmMessage) reply = sm_message_new (SM_ROLE_ASSISTANT, "");
+      g_list_store_append (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), reply);
+      start_generation (self, reply, pos + 1);
+    }
+  else
+    /* an edited reply: the model continues from the edited text */
+    start_generation (self, message, pos + 1);
+}
+
+/* ---- object ----------------------------------------------------------------------------------- */
+
+static void
+sm_chat_view_dispose (GObject *object)
+{
+  SmChatView *self = SM_CHAT_VIEW (object);
+  GtkWidget *child;
+
+  /* A reply still running is cancelled; it ends on its own (see Run). */
+  if (self->run != NULL)
+    {
+      g_cancellable_cancel (self->run->cancellable);
+      self->run = NULL;
+    }
+  if (self->conversation)
+    g_signal_handlers_disconnect_by_data (sm_conversation_get_messages (self->conversation), self);
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->settings);
+  gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_CHAT_VIEW);
+  /* children that are not template fields are ours to unparent */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (sm_chat_view_parent_class)->dispose (object);
+}
+
+static void
+sm_chat_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SmChatView *self = SM_CHAT_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_GENERATING:
+      g_value_set_boolean (value, self->run != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sm_chat_view_class_init (SmChatViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sm_chat_view_dispose;
+  object_class->get_property = sm_chat_view_get_property;
+  widget_class->realize = sm_chat_view_realize;
+  widget_class->unrealize = sm_chat_view_unrealize;
+
+  properties[PROP_GENERATING] =
+    g_param_spec_boolean ("generating", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-chat-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, stack);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, scroller);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, list);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, prefill_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, prefill_bar);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, prompt_view);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, placeholder);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, context_bar);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, context_label);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, send_stack);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, send_button);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, stop_button);
+
+  gtk_widget_class_install_action (widget_class, "chat.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "chat.regenerate", NULL, regenerate_action);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "chatview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+sm_chat_view_init (SmChatView *self)
+{
+  GtkEventController *keys;
+  GtkShortcutController *shortcuts;
+  GtkAdjustment *vadj;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
+                                  GTK_ORIENTATION_VERTICAL);
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_prompt_key), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->prompt_view), keys);
+
+  /* Send and Stop work wherever the focus is in the window. */
+  shortcuts = GTK_SHORTCUT_CONTROLLER (gtk_shortcut_controller_new ());
+  gtk_shortcut_controller_set_scope (shortcuts, GTK_SHORTCUT_SCOPE_GLOBAL);
+  gtk_shortcut_controller_add_shortcut (shortcuts,
+    gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>Return|<Control>KP_Enter"),
+                      gtk_named_action_new ("chat.send")));
+  gtk_shortcut_controller_add_shortcut (shortcuts,
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0), gtk_named_action_new ("chat.stop")));
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (shortcuts));
+
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->prompt_view), "changed",
+                            G_CALLBACK (on_buffer_changed), self);
+
+  vadj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect (vadj, "notify::value", G_CALLBACK (on_vadjustment_value), self);
+  g_signal_connect (vadj, "notify::upper", G_CALLBACK (on_vadjustment_upper), self);
+  self->stick_to_bottom = TRUE;
+  self->cached_tokens = -1;
+
+  sm_chat_view_set_conversation (self, NULL);
+  sm_chat_view_update_context (self, 0, 0);
+}
+
+/* ---- public ---------------------------------------------------------------------------------- */
+
+void
+sm_chat_view_set_engine (SmChatView *self, SmEngine *engine)
+{
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+  g_set_object (&self->engine, engine);
+  update_actions (self);
+}
+
+void
+sm_chat_view_set_settings (SmChatView *self, GSettings *settings)
+{
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+  g_set_object (&self->settings, settings);
+}
+
+SmConversation *
+sm_chat_view_get_conversation (SmChatView *self)
+{
+  g_return_val_if_fail (SM_IS_CHAT_VIEW (self), NULL);
+  return self->conversation;
+}
+
+void
+sm_chat_view_set_conversation (SmChatView *self, SmConversation *conversation)
+{
+  g_autoptr (SmConversation) fresh = NULL;
+
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+
+  if (conversation == NULL)
+    conversation = fresh = sm_conversation_new ();
+  if (conversation == self->conversation)
+    return;
+  /* switching away from a running reply ends it */
+  sm_chat_view_stop (self);
+  take_focus_from_rows (self);
+
+  if (self->conversation)
+    g_signal_handlers_disconnect_by_data (sm_conversation_get_messages (self->conversation), self);
+  g_set_object (&self->conversation, conversation);
+  gtk_list_box_bind_model (self->list, sm_conversation_get_messages (conversation), create_row, self, NULL);
+  g_signal_connect_after (sm_conversation_get_messages (conversation), "items-changed",
+                          G_CALLBACK (on_items_changed), self);
+  /* the engine's cache holds another conversation's text */
+  self->cached_tokens = -1;
+  update_rows (self);
+  update_actions (self);
+}
+
+gboolean
+sm_chat_view_get_generating (SmChatView *self)
+{
+  g_return_val_if_fail (SM_IS_CHAT_VIEW (self), FALSE);
+  return self->run != NULL;
+}
+
+void
+sm_chat_view_model_changed (SmChatView *self)
+{
+  g_autoptr (SmModel) model = NULL;
+
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+
+  self->cached_tokens = -1;
+  self->prefill_tps = 0;
+  model = self->engine ? sm_engine_dup_model (self->engine) : NULL;
+  sm_chat_view_update_context (self, 0, model ? sm_model_get_config (model)->context_length : 0);
+  update_actions (self);
+}
+
+GtkTextView *
+sm_chat_view_get_prompt_view (SmChatView *self)
+{
+  g_return_val_if_fail (SM_IS_CHAT_VIEW (self), NULL);
+  return self->prompt_view;
+}

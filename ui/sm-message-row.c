@@ -1,0 +1,377 @@
+/* sm-message-row.c: one message in the chat. */
+#define G_LOG_DOMAIN "SmMessageRow"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "sm-message-row.h"
+
+struct _SmMessageRow {
+  GtkListBoxRow  parent_instance;
+
+  /* template children (the row's own child, the bubble, is the row's to dispose) */
+  GtkLabel      *role_label;
+  GtkWidget     *writing_label;  /* not a spinner: an animation would redraw 60 times a second */
+  GtkWidget     *regenerate_button;
+  GtkStack      *stack;
+  GtkWidget     *text_box;       /* one label per paragraph */
+  GtkTextView   *edit_view;
+  GtkButton     *save_button;
+  GtkLabel      *status_label;
+  GtkLabel      *figures_label;
+
+  SmMessage     *message;
+  GString       *shown;          /* the text the labels show */
+  GtkLabel      *tail;           /* the last paragraph's label */
+  gboolean       last;
+  gboolean       busy;
+};
+
+G_DEFINE_FINAL_TYPE (SmMessageRow, sm_message_row, GTK_TYPE_LIST_BOX_ROW)
+
+enum {
+  PROP_0,
+  PROP_MESSAGE,
+  N_PROPS
+};
+
+enum {
+  EDITED,
+  REGENERATE,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+update_actions (SmMessageRow *self)
+{
+  gboolean editing = g_str_equal (gtk_stack_get_visible_child_name (self->stack), "edit");
+  gboolean idle = !self->busy;
+  gboolean reply = sm_message_get_role (self->message) == SM_ROLE_ASSISTANT;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.edit", idle && !editing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.save", idle && editing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.regenerate", idle && reply && self->last);
+  gtk_widget_set_visible (self->regenerate_button, reply && self->last);
+}
+
+static GtkLabel *
+add_paragraph (SmMessageRow *self, const char *text, gssize len)
+{
+  g_autofree char *copy = g_strndup (text, len < 0 ? strlen (text) : (gsize) len);
+  GtkWidget *label = gtk_label_new (copy);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_natural_wrap_mode (GTK_LABEL (label), GTK_NATURAL_WRAP_WORD);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_box_append (GTK_BOX (self->text_box), label);
+  return GTK_LABEL (label);
+}
+
+static void
+append_to_tail (SmMessageRow *self, const char *text, gssize len)
+{
+  g_autoptr (GString) para = NULL;
+
+  if (self->tail == NULL)
+    {
+      self->tail = add_paragraph (self, text, len);
+      return;
+    }
+  para = g_string_new (gtk_label_get_text (self->tail));
+  g_string_append_len (para, text, len);
+  gtk_label_set_text (self->tail, para->str);
+}
+
+/* Appends @text to what the labels show: the last paragraph grows, a newline starts another.
+ * A streamed reply thus lays out only its last paragraph again per update, not the whole text
+ * (which, on long replies, took more CPU than the model itself). */
+static void
+show_more (SmMessageRow *self, const char *text)
+{
+  const char *nl;
+
+  while ((nl = strchr (text, '\n')) != NULL)
+    {
+      append_to_tail (self, text, nl - text);
+      self->tail = add_paragraph (self, "", 0);
+      text = nl + 1;
+    }
+  if (*text != '\0')
+    append_to_tail (self, text, -1);
+}
+
+static void
+on_text_changed (SmMessageRow *self)
+{
+  const char *text = sm_message_get_text (self->message);
+  GtkWidget *child;
+
+  if (g_str_has_prefix (text, self->shown->str))
+    show_more (self, text + self->shown->len);
+  else
+    {
+      /* edited or cleared: lay it out anew */
+      while ((child = gtk_widget_get_first_child (self->text_box)) != NULL)
+        gtk_box_remove (GTK_BOX (self->text_box), child);
+      self->tail = NULL;
+      show_more (self, text);
+    }
+  g_string_assign (self->shown, text);
+}
+
+static void
+on_generating_changed (SmMessageRow *self)
+{
+  gboolean generating = sm_message_get_generating (self->message);
+  GtkWidget *bubble = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (self));
+
+  gtk_widget_set_visible (self->writing_label, generating);
+
+  if (generating)
+    gtk_widget_add_css_class (bubble, "generating");
+  else
+    gtk_widget_remove_css_class (bubble, "generating");
+  on_text_changed (self);
+}
+
+static void
+on_status_changed (SmMessageRow *self)
+{
+  const char *status = sm_message_get_status (self->message);
+
+  gtk_label_set_text (self->status_label, status ? status : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), status != NULL);
+}
+
+static void
+on_figures_changed (SmMessageRow *self)
+{
+  g_autofree char *figures = sm_message_format_figures (self->message);
+
+  gtk_label_set_text (self->figures_label, figures ? figures : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->figures_label), figures != NULL);
+}
+
+static void
+copy_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (widget);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), sm_message_get_text (self->message));
+  gtk_widget_activate_action (widget, "win.toast", "s", _("Copied"));
+}
+
+static void
+edit_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  sm_message_row_begin_edit (SM_MESSAGE_ROW (widget));
+}
+
+static void
+cancel_edit_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (widget);
+
+  gtk_stack_set_visible_child_name (self->stack, "view");
+  update_actions (self);
+}
+
+static void
+save_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->edit_view);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  gtk_stack_set_visible_child_name (self->stack, "view");
+  update_actions (self);
+  g_signal_emit (self, signals[EDITED], 0, text);
+}
+
+static void
+regenerate_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  g_signal_emit (widget, signals[REGENERATE], 0);
+}
+
+static void
+sm_message_row_dispose (GObject *object)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (object);
+
+  if (self->message != NULL)
+    g_signal_handlers_disconnect_by_data (self->message, self);
+  g_clear_object (&self->message);
+  self->tail = NULL;
+  gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_MESSAGE_ROW);
+  G_OBJECT_CLASS (sm_message_row_parent_class)->dispose (object);
+}
+
+static void
+sm_message_row_finalize (GObject *object)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (object);
+
+  g_string_free (self->shown, TRUE);
+  G_OBJECT_CLASS (sm_message_row_parent_class)->finalize (object);
+}
+
+static void
+sm_message_row_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_MESSAGE:
+      g_value_set_object (value, self->message);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sm_message_row_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_MESSAGE:
+      self->message = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sm_message_row_constructed (GObject *object)
+{
+  SmMessageRow *self = SM_MESSAGE_ROW (object);
+  gboolean user;
+
+  G_OBJECT_CLASS (sm_message_row_parent_class)->constructed (object);
+  g_assert (self->message != NULL);
+
+  user = sm_message_get_role (self->message) == SM_ROLE_USER;
+  gtk_label_set_text (self->role_label, user ? _("You") : _("SmallMind"));
+  gtk_widget_add_css_class (GTK_WIDGET (self), user ? "user" : "assistant");
+  gtk_button_set_label (self->save_button, user ? _("_Save and Send") : _("_Save and Continue"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  user ? _("Your message") : _("Reply"), -1);
+
+  g_signal_connect_swapped (self->message, "notify::text", G_CALLBACK (on_text_changed), self);
+  g_signal_connect_swapped (self->message, "notify::generating", G_CALLBACK (on_generating_changed), self);
+  g_signal_connect_swapped (self->message, "notify::status", G_CALLBACK (on_status_changed), self);
+  g_signal_connect_swapped (self->message, "notify::has-figures", G_CALLBACK (on_figures_changed), self);
+  on_generating_changed (self);
+  on_status_changed (self);
+  on_figures_changed (self);
+  update_actions (self);
+}
+
+static void
+sm_message_row_class_init (SmMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sm_message_row_dispose;
+  object_class->finalize = sm_message_row_finalize;
+  object_class->get_property = sm_message_row_get_property;
+  object_class->set_property = sm_message_row_set_property;
+  object_class->constructed = sm_message_row_constructed;
+
+  properties[PROP_MESSAGE] =
+    g_param_spec_object ("message", NULL, NULL, SM_TYPE_MESSAGE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[EDITED] = g_signal_new ("edited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[REGENERATE] = g_signal_new ("regenerate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                      NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, role_label);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, writing_label);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, regenerate_button);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, stack);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, text_box);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, edit_view);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, save_button);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, figures_label);
+
+  gtk_widget_class_install_action (widget_class, "row.copy", NULL, copy_action);
+  gtk_widget_class_install_action (widget_class, "row.edit", NULL, edit_action);
+  gtk_widget_class_install_action (widget_class, "row.cancel-edit", NULL, cancel_edit_action);
+  gtk_widget_class_install_action (widget_class, "row.save", NULL, save_action);
+  gtk_widget_class_install_action (widget_class, "row.regenerate", NULL, regenerate_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "row.save", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "row.cancel-edit", NULL);
+}
+
+static void
+sm_message_row_init (SmMessageRow *self)
+{
+  self->shown = g_string_new (NULL);
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+sm_message_row_new (SmMessage *message)
+{
+  g_return_val_if_fail (SM_IS_MESSAGE (message), NULL);
+  return g_object_new (SM_TYPE_MESSAGE_ROW, "message", message, NULL);
+}
+
+SmMessage *
+sm_message_row_get_message (SmMessageRow *self)
+{
+  g_return_val_if_fail (SM_IS_MESSAGE_ROW (self), NULL);
+  return self->message;
+}
+
+void
+sm_message_row_set_last (SmMessageRow *self, gboolean last)
+{
+  g_return_if_fail (SM_IS_MESSAGE_ROW (self));
+  self->last = !!last;
+  update_actions (self);
+}
+
+void
+sm_message_row_set_busy (SmMessageRow *self, gboolean busy)
+{
+  g_return_if_fail (SM_IS_MESSAGE_ROW (self));
+  self->busy = !!busy;
+  if (busy && g_str_equal (gtk_stack_get_visible_child_name (self->stack), "edit"))
+    gtk_stack_set_visible_child_name (self->stack, "view");
+  update_actions (self);
+}
+
+void
+sm_message_row_begin_edit (SmMessageRow *self)
+{
+  g_return_if_fail (SM_IS_MESSAGE_ROW (self));
+
+  if (self->busy)
+    return;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->edit_view),
+                            sm_message_get_text (self->message), -1);
+  gtk_stack_set_visible_child_name (self->stack, "edit");
+  update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->edit_view));
+}
