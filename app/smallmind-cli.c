@@ -14,13 +14,6 @@ typedef struct {
 } Command;
 
 static int cmd_bench (int argc, char **argv);
-/* TODO(lead): weak until these land; a missing one answers "not available" */
-__attribute__ ((weak)) int sm_cli_bench_kernels (int argc, char **argv);
-__attribute__ ((weak)) int sm_cli_profile (int argc, char **argv);
-__attribute__ ((weak)) int sm_cli_compare (int argc, char **argv);
-__attribute__ ((weak)) int sm_cli_train (int argc, char **argv);
-__attribute__ ((weak)) int sm_cli_train_tokenizer (int argc, char **argv);
-__attribute__ ((weak)) int sm_cli_make_corpus (int argc, char **argv);
 
 static const Command commands[] = {
   { "generate", sm_cli_generate, "Continue a prompt with a model" },
@@ -38,7 +31,7 @@ static const Command commands[] = {
 static int
 cmd_bench (int argc, char **argv)
 {
-  if (argc >= 2 && strcmp (argv[1], "kernels") == 0 && sm_cli_bench_kernels)
+  if (argc >= 2 && strcmp (argv[1], "kernels") == 0)
     return sm_cli_bench_kernels (argc - 1, argv + 1);
   return sm_cli_bench_model (argc, argv);
 }
@@ -74,11 +67,6 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
       {
-        if (commands[i].run == NULL)
-          {
-            fprintf (stderr, "smallmind-cli: '%s' is not available in this build\n", argv[1]);
-            return 2;
-          }
         return commands[i].run (argc - 1, argv + 1);
       }
 
