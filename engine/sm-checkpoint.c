@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "sm-checkpoint"
 
 #include "sm-checkpoint.h"
+#include "sm-atomic-file.h"
 #include "sm-gguf.h"   /* SM_GGML_TYPE_*: the directory's stable type numbers */
 
 #include <errno.h>
@@ -590,78 +591,27 @@ sm_checkpoint_writer_add_tensor (SmCheckpointWriter *w, const char *name, SmTens
   g_hash_table_insert (w->by_name, wt->name, wt);
 }
 
-/* A temporary file beside the target, hashed as it is written, renamed over it at the end. */
+/* The output: an atomic file, hashed as it is written; the digest goes into the header last. */
 typedef struct {
-  const char *path;
-  char       *tmp_path;
-  int         fd;
-  GChecksum  *sum;
+  SmAtomicFile *file;
+  GChecksum    *sum;
 } Output;
-
-static gboolean
-output_error (Output *o, int err, GError **error)
-{
-  g_set_error (error, SM_CHECKPOINT_ERROR, SM_CHECKPOINT_ERROR_IO, "Cannot write %s: %s",
-               o->path, g_strerror (err));
-  return FALSE;
-}
 
 static gboolean
 output_open (Output *o, const char *path, GError **error)
 {
-  o->path = path;
-  o->tmp_path = g_strdup_printf ("%s.XXXXXX", path);
-  o->fd = g_mkstemp_full (o->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
-  if (o->fd < 0)
-    {
-      int saved = errno;
-      g_clear_pointer (&o->tmp_path, g_free);
-      return output_error (o, saved, error);
-    }
+  o->file = sm_atomic_file_new (path, SM_CHECKPOINT_ERROR, SM_CHECKPOINT_ERROR_IO, error);
+  if (o->file == NULL)
+    return FALSE;
   o->sum = g_checksum_new (G_CHECKSUM_SHA256);
-  return TRUE;
-}
-
-static gboolean
-output_pwrite (Output *o, gconstpointer buf, gsize len, off_t at, GError **error)
-{
-  const guint8 *p = buf;
-
-  while (len > 0)
-    {
-      gssize n = pwrite (o->fd, p, MIN (len, (gsize) 1 << 30), at);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return output_error (o, errno, error);
-        }
-      p += n;
-      at += n;
-      len -= (gsize) n;
-    }
   return TRUE;
 }
 
 static gboolean
 output_write (Output *o, gconstpointer buf, gsize len, GError **error)
 {
-  const guint8 *p = buf;
-
   g_checksum_update (o->sum, buf, (gssize) len);
-  while (len > 0)
-    {
-      gssize n = write (o->fd, p, MIN (len, (gsize) 1 << 30));
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return output_error (o, errno, error);
-        }
-      p += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
+  return sm_atomic_file_write (o->file, buf, len, error);
 }
 
 static gboolean
@@ -676,12 +626,7 @@ output_zeros (Output *o, gsize len, GError **error)
 static void
 output_abort (Output *o)
 {
-  if (o->fd >= 0)
-    close (o->fd);
-  o->fd = -1;
-  if (o->tmp_path != NULL)
-    g_unlink (o->tmp_path);
-  g_clear_pointer (&o->tmp_path, g_free);
+  g_clear_pointer (&o->file, sm_atomic_file_abort);
   g_clear_pointer (&o->sum, g_checksum_free);
 }
 
@@ -690,24 +635,12 @@ output_commit (Output *o, GError **error)
 {
   guint8 digest[DIGEST_BYTES];
   gsize digest_len = sizeof digest;
-  int saved;
 
   g_checksum_get_digest (o->sum, digest, &digest_len);
-  if (!output_pwrite (o, digest, sizeof digest, DIGEST_OFFSET, error))
+  if (!sm_atomic_file_pwrite (o->file, digest, sizeof digest, DIGEST_OFFSET, error))
     return FALSE;
-  /* Sync before the rename, or a crash could leave the new name on empty data. */
-  if (fsync (o->fd) != 0 || close (o->fd) != 0)
-    {
-      saved = errno;
-      o->fd = -1;
-      return output_error (o, saved, error);
-    }
-  o->fd = -1;
-  if (g_rename (o->tmp_path, o->path) != 0)
-    return output_error (o, errno, error);
-  g_clear_pointer (&o->tmp_path, g_free);
   g_clear_pointer (&o->sum, g_checksum_free);
-  return TRUE;
+  return sm_atomic_file_commit (g_steal_pointer (&o->file), error);
 }
 
 static void
@@ -734,7 +667,7 @@ sm_checkpoint_writer_write (SmCheckpointWriter *w, const char *path, GError **er
   g_autofree char *meta = NULL;
   gsize meta_len = 0;
   guint64 data_off, data_len = 0;
-  Output o = { .fd = -1 };
+  Output o = { NULL, NULL };
 
   g_return_val_if_fail (w != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "SmExport"
 
 #include "sm-export.h"
+#include "sm-atomic-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,73 +20,22 @@
 
 /* ---- atomic files ------------------------------------------------------------------------------ */
 
-static gboolean
-fail_errno (GError **error, int err, const char *path, const char *what)
-{
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "Cannot write “%s”: %s%s%s",
-               path, what ? what : "", what ? ": " : "", g_strerror (err));
-  return FALSE;
-}
-
 gboolean
 sm_export_write_atomic (const char *path, const char *data, gssize length, GError **error)
 {
-  g_autofree char *dir = NULL;
-  g_autofree char *base = NULL;
-  g_autofree char *tmp = NULL;
-  g_autofree char *tmp_name = NULL;
-  gsize len, done = 0;
-  int fd, err;
+  SmAtomicFile *f;
 
   g_return_val_if_fail (path != NULL && data != NULL, FALSE);
 
-  len = length < 0 ? strlen (data) : (gsize) length;
-  dir = g_path_get_dirname (path);
-  base = g_path_get_basename (path);
-  tmp_name = g_strdup_printf (".%s.XXXXXX", base);
-  tmp = g_build_filename (dir, tmp_name, NULL);
-
-  /* The temporary file lives beside the target so the rename stays on one file system. */
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0)
+  f = sm_atomic_file_new (path, G_FILE_ERROR, 0, error);
+  if (f == NULL)
+    return FALSE;
+  if (!sm_atomic_file_write (f, data, length < 0 ? strlen (data) : (gsize) length, error))
     {
-      g_autofree char *what = g_strdup_printf ("cannot create a file in “%s”", dir);
-      return fail_errno (error, errno, path, what);
+      sm_atomic_file_abort (f);
+      return FALSE;
     }
-  while (done < len)
-    {
-      ssize_t n = write (fd, data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          err = n < 0 ? errno : ENOSPC;
-          close (fd);
-          g_unlink (tmp);
-          return fail_errno (error, err, path, "writing failed");
-        }
-      done += (gsize) n;
-    }
-  if (fsync (fd) != 0 && errno != EINVAL)
-    {
-      err = errno;
-      close (fd);
-      g_unlink (tmp);
-      return fail_errno (error, err, path, "syncing failed");
-    }
-  if (close (fd) != 0)
-    {
-      err = errno;
-      g_unlink (tmp);
-      return fail_errno (error, err, path, "closing failed");
-    }
-  if (g_rename (tmp, path) != 0)
-    {
-      err = errno;
-      g_unlink (tmp);
-      return fail_errno (error, err, path, NULL);
-    }
-  return TRUE;
+  return sm_atomic_file_commit (f, error);
 }
 
 /* ---- helpers ----------------------------------------------------------------------------------------- */

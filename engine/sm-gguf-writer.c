@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "sm-gguf"
 
 #include "sm-gguf-private.h"
+#include "sm-atomic-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -268,107 +269,6 @@ sm_gguf_writer_add_tensor (SmGgufWriter *w, const char *name, SmTensor *t)
   g_hash_table_insert (w->tensor_by_name, wt->name, wt);
 }
 
-/* ---- atomic output --------------------------------------------------------------------------- */
-
-typedef struct {
-  const char *path;
-  char       *tmp_path;
-  int         fd;
-} AtomicFile;
-
-static gboolean
-atomic_open (AtomicFile *f, const char *path, GError **error)
-{
-  int saved;
-
-  f->path = path;
-  f->tmp_path = g_strdup_printf ("%s.XXXXXX", path);
-  f->fd = g_mkstemp_full (f->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
-  if (f->fd >= 0)
-    return TRUE;
-  saved = errno;
-  g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_IO, "Cannot write %s: %s", path,
-               g_strerror (saved));
-  g_clear_pointer (&f->tmp_path, g_free);
-  return FALSE;
-}
-
-static gboolean
-atomic_write (AtomicFile *f, gconstpointer buf, gsize len, GError **error)
-{
-  const guint8 *p = buf;
-
-  while (len > 0)
-    {
-      gssize n = write (f->fd, p, MIN (len, (gsize) 1 << 30));
-      if (n < 0)
-        {
-          int saved = errno;
-          if (saved == EINTR)
-            continue;
-          g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_IO, "Cannot write %s: %s",
-                       f->path, g_strerror (saved));
-          return FALSE;
-        }
-      p += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
-static gboolean
-atomic_write_zeros (AtomicFile *f, gsize len, GError **error)
-{
-  static const guint8 zeros[256];
-
-  while (len > 0)
-    {
-      gsize n = MIN (len, sizeof zeros);
-      if (!atomic_write (f, zeros, n, error))
-        return FALSE;
-      len -= n;
-    }
-  return TRUE;
-}
-
-static void
-atomic_abort (AtomicFile *f)
-{
-  if (f->fd >= 0)
-    close (f->fd);
-  f->fd = -1;
-  if (f->tmp_path != NULL)
-    g_unlink (f->tmp_path);
-  g_clear_pointer (&f->tmp_path, g_free);
-}
-
-static gboolean
-atomic_commit (AtomicFile *f, GError **error)
-{
-  int saved;
-
-  /* Sync before the rename, or a crash could leave the new name on empty data. */
-  if (fsync (f->fd) != 0 || close (f->fd) != 0)
-    {
-      saved = errno;
-      f->fd = -1;
-      goto fail;
-    }
-  f->fd = -1;
-  if (g_rename (f->tmp_path, f->path) != 0)
-    {
-      saved = errno;
-      goto fail;
-    }
-  g_clear_pointer (&f->tmp_path, g_free);
-  return TRUE;
-
-fail:
-  g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_IO, "Cannot write %s: %s", f->path,
-               g_strerror (saved));
-  atomic_abort (f);
-  return FALSE;
-}
 
 /* ---- writing --------------------------------------------------------------------------------- */
 
@@ -426,7 +326,7 @@ gboolean
 sm_gguf_writer_write (SmGgufWriter *w, const char *path, GError **error)
 {
   g_autoptr (GByteArray) head = g_byte_array_new ();
-  AtomicFile f = { .fd = -1 };
+  SmAtomicFile *f;
   gsize alignment, offset = 0;
 
   g_return_val_if_fail (w != NULL, FALSE);
@@ -465,23 +365,24 @@ sm_gguf_writer_write (SmGgufWriter *w, const char *path, GError **error)
       offset += pad_to (offset, alignment);
     }
 
-  if (!atomic_open (&f, path, error))
+  f = sm_atomic_file_new (path, SM_GGUF_ERROR, SM_GGUF_ERROR_IO, error);
+  if (f == NULL)
     return FALSE;
-  if (!atomic_write (&f, head->data, head->len, error) ||
-      !atomic_write_zeros (&f, pad_to (head->len, alignment), error))
+  if (!sm_atomic_file_write (f, head->data, head->len, error) ||
+      !sm_atomic_file_write_zeros (f, pad_to (head->len, alignment), error))
     goto fail;
   for (guint i = 0; i < w->tensors->len; i++)
     {
       SmTensor *t = ((WriterTensor *) g_ptr_array_index (w->tensors, i))->tensor;
       gsize n = sm_tensor_n_bytes (t);
 
-      if (!atomic_write (&f, t->data, n, error) ||
-          !atomic_write_zeros (&f, pad_to (n, alignment), error))
+      if (!sm_atomic_file_write (f, t->data, n, error) ||
+          !sm_atomic_file_write_zeros (f, pad_to (n, alignment), error))
         goto fail;
     }
-  return atomic_commit (&f, error);
+  return sm_atomic_file_commit (f, error);
 
 fail:
-  atomic_abort (&f);
+  sm_atomic_file_abort (f);
   return FALSE;
 }
