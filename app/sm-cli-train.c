@@ -702,6 +702,7 @@ int
 sm_cli_train_tokenizer (int argc, char **argv)
 {
   int merges = 256;
+  gboolean across = FALSE;
   g_autofree char *output = NULL;
   g_autoptr (GOptionContext) ctx = g_option_context_new ("CORPUS.txt ... - learn byte-level BPE merges");
   g_autoptr (GError) error = NULL;
@@ -713,6 +714,7 @@ sm_cli_train_tokenizer (int argc, char **argv)
   GOptionEntry entries[] = {
     { "merges", 'n', 0, G_OPTION_ARG_INT, &merges, "Merges to learn (default 256: Medium's 512-token vocabulary)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The tokenizer file (default tokenizer.json)", "FILE" },
+    { "across-words", 0, 0, G_OPTION_ARG_NONE, &across, "Let merges cross word boundaries (plain BPE over the whole text)", NULL },
     { NULL }
   };
 
@@ -755,7 +757,8 @@ sm_cli_train_tokenizer (int argc, char **argv)
     }
 
   t0 = g_get_monotonic_time ();
-  if (!sm_bpe_train (text->data, text->len, merges, learned, &error))
+  if (!(across ? sm_bpe_train (text->data, text->len, merges, learned, &error)
+              : sm_train_bpe_words (text->data, text->len, merges, learned, &error)))
     return sm_cli_fail ("train-tokenizer", g_steal_pointer (&error));
   tok = sm_tokenizer_new_bpe ((const gint32 *) learned->data, learned->len / 2, &error);
   if (tok == NULL || !sm_train_tokenizer_save (tok, output, &error))

@@ -777,6 +777,149 @@ member_object (JsonObject *o, const char *key)
 
 /* ---- tokenizer files ----------------------------------------------------------------------------- */
 
+typedef enum { CLASS_LETTER, CLASS_DIGIT, CLASS_SPACE, CLASS_OTHER } ByteClass;
+
+/* Apostrophes belong to words ("don't", "Tom's"); bytes of multi-byte UTF-8 characters too,
+ * so a word in any script stays whole. */
+static ByteClass
+byte_class (guint8 c)
+{
+  if (g_ascii_isalpha (c) || c == '\'' || c >= 0x80)
+    return CLASS_LETTER;
+  if (g_ascii_isdigit (c))
+    return CLASS_DIGIT;
+  if (g_ascii_isspace (c))
+    return CLASS_SPACE;
+  return CLASS_OTHER;
+}
+
+/* The length of the word starting at text[0]. */
+static gsize
+next_word (const guint8 *text, gsize len)
+{
+  gsize i = 0;
+  ByteClass cls;
+
+  if (text[0] == ' ' && len > 1 && byte_class (text[1]) != CLASS_SPACE)
+    i = 1;   /* a single space leads the word after it */
+  cls = byte_class (text[i]);
+  i++;
+  while (i < len && byte_class (text[i]) == cls)
+    {
+      /* white space stops before a space that leads the next word */
+      if (cls == CLASS_SPACE && text[i] == ' ' && i + 1 < len && byte_class (text[i + 1]) != CLASS_SPACE)
+        break;
+      i++;
+    }
+  return i;
+}
+
+typedef struct {
+  gint32 *sym;     /* the word's token ids */
+  gsize   n;
+  gint64  count;   /* occurrences in the text */
+} BpeWord;
+
+gboolean
+sm_train_bpe_words (const guint8 *text, gsize len, guint n_merges, GArray *merges_out,
+                    GError **error)
+{
+  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                                         (GDestroyNotify) g_bytes_unref, NULL);
+  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (BpeWord));
+  g_autoptr (GHashTable) pairs = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+  if (n_merges > SM_BPE_MAX_MERGES)
+    {
+      g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_UNSUPPORTED,
+                   "%u merges asked for; byte-level BPE holds at most %d", n_merges, SM_BPE_MAX_MERGES);
+      return FALSE;
+    }
+
+  /* distinct words and how often each occurs */
+  for (gsize i = 0; i < len;)
+    {
+      gsize n = next_word (text + i, len - i);
+      GBytes *w = g_bytes_new (text + i, n);
+      gpointer old = g_hash_table_lookup (counts, w);
+      g_hash_table_replace (counts, w, GSIZE_TO_POINTER (GPOINTER_TO_SIZE (old) + 1));
+      i += n;
+    }
+  g_hash_table_iter_init (&it, counts);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      gsize n;
+      const guint8 *b = g_bytes_get_data (key, &n);
+      BpeWord w = { g_new (gint32, MAX (n, 1)), n, (gint64) GPOINTER_TO_SIZE (value) };
+      for (gsize j = 0; j < n; j++)
+        w.sym[j] = b[j];
+      if (n > 1)
+        g_array_append_val (words, w);
+      else
+        g_free (w.sym);
+    }
+
+  for (guint m = 0; m < n_merges; m++)
+    {
+      const gint32 id = 256 + (gint32) m;
+      guint32 best = 0;
+      gint64 best_count = 0;
+
+      /* ids stay below 65536, so a pair packs into 32 bits */
+      g_hash_table_remove_all (pairs);
+      for (guint k = 0; k < words->len; k++)
+        {
+          const BpeWord *w = &g_array_index (words, BpeWord, k);
+          for (gsize j = 0; j + 1 < w->n; j++)
+            {
+              gpointer pk = GUINT_TO_POINTER (((guint32) w->sym[j] << 16) | (guint32) w->sym[j + 1]);
+              gint64 c = (gint64) GPOINTER_TO_SIZE (g_hash_table_lookup (pairs, pk)) + w->count;
+              g_hash_table_insert (pairs, pk, GSIZE_TO_POINTER ((gsize) c));
+            }
+        }
+      g_hash_table_iter_init (&it, pairs);
+      while (g_hash_table_iter_next (&it, &key, &value))
+        {
+          guint32 p = GPOINTER_TO_UINT (key);
+          gint64 c = (gint64) GPOINTER_TO_SIZE (value);
+          if (c > best_count || (c == best_count && p < best))
+            {
+              best = p;
+              best_count = c;
+            }
+        }
+      if (best_count < 2)
+        break;
+
+      const gint32 a = (gint32) (best >> 16), b = (gint32) (best & 0xffff);
+      for (guint k = 0; k < words->len; k++)
+        {
+          BpeWord *w = &g_array_index (words, BpeWord, k);
+          gsize o = 0;
+          for (gsize j = 0; j < w->n; j++)
+            {
+              if (j + 1 < w->n && w->sym[j] == a && w->sym[j + 1] == b)
+                {
+                  w->sym[o++] = id;
+                  j++;
+                }
+              else
+                w->sym[o++] = w->sym[j];
+            }
+          w->n = o;
+        }
+      g_array_append_val (merges_out, a);
+      g_array_append_val (merges_out, b);
+    }
+
+  for (guint k = 0; k < words->len; k++)
+    g_free (g_array_index (words, BpeWord, k).sym);
+  return TRUE;
+}
+
 gboolean
 sm_train_tokenizer_save (SmTokenizer *tok, const char *path, GError **error)
 {

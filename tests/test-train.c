@@ -978,6 +978,94 @@ test_tokenizer_file (void)
   remove_dir (dir);
 }
 
+/* Class of a byte as the word cutter sees it: 0 letter, 1 digit, 2 space, 3 other. */
+static int
+cls (guint8 c)
+{
+  if (g_ascii_isalpha (c) || c == '\'' || c >= 0x80)
+    return 0;
+  if (g_ascii_isdigit (c))
+    return 1;
+  if (g_ascii_isspace (c))
+    return 2;
+  return 3;
+}
+
+static GArray *
+encode (SmTokenizer *tok, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_assert_true (sm_tokenizer_encode (tok, text, -1, FALSE, ids, &error));
+  return ids;
+}
+
+/* Word-bounded BPE: no token mixes a word with what follows it, so a prompt cut after a word
+ * tokenizes as the start of the longer text (the cause of "Once upon a tim|e" + "..."). */
+static void
+test_bpe_words (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) merges = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GRand) rand = g_rand_new_with_seed (13);
+
+  /* six copies: every pair repeats, so merges go on to whole words (plain BPE would go on to
+   * fuse across them, "Once upon a time" into one token) */
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (int rep = 0; rep < 6; rep++)
+    g_string_append (text, overfit_text);
+  for (int run = 0; run < 2; run++)
+    {
+      g_autoptr (GArray) part = g_array_new (FALSE, FALSE, sizeof (gint32));
+      g_assert_true (sm_train_bpe_words ((const guint8 *) text->str, text->len, 200, part, &error));
+      g_assert_no_error (error);
+      if (run == 0)
+        g_array_append_vals (merges, part->data, part->len);
+      else
+        g_assert_cmpmem (part->data, part->len * 4, merges->data, merges->len * 4);   /* deterministic */
+    }
+  g_assert_cmpuint (merges->len, ==, 400);
+  g_autoptr (SmTokenizer) tok = sm_tokenizer_new_bpe ((const gint32 *) merges->data, merges->len / 2, &error);
+  g_assert_no_error (error);
+
+  /* every token: an optional leading space, then bytes of one class */
+  for (int id = 256; id < sm_tokenizer_n_vocab (tok); id++)
+    {
+      gsize len;
+      const guint8 *b = (const guint8 *) sm_tokenizer_token_bytes (tok, id, &len);
+      gsize start = len > 1 && b[0] == ' ' && cls (b[1]) != 2 ? 1 : 0;
+      for (gsize i = start + 1; i < len; i++)
+        if (cls (b[i]) != cls (b[start]))
+          g_error ("token %d \"%.*s\" crosses a word boundary", id, (int) len, b);
+    }
+
+  {
+    g_autoptr (GArray) prompt = encode (tok, "Once upon a time");
+    g_autoptr (GArray) full = encode (tok, "Once upon a time, a small fox lived");
+    g_assert_cmpuint (prompt->len, <, full->len);
+    g_assert_cmpmem (prompt->data, prompt->len * 4, full->data, prompt->len * 4);
+  }
+
+  /* and it still round-trips anything */
+  for (int round = 0; round < 30; round++)
+    {
+      gsize len = g_rand_int_range (rand, 0, 200);
+      g_autofree char *bytes = g_new (char, len + 1);
+      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+      gsize out_len;
+      for (gsize i = 0; i < len; i++)
+        bytes[i] = (char) g_rand_int_range (rand, 0, 256);
+      g_assert_true (sm_tokenizer_encode (tok, bytes, len, FALSE, ids, &error));
+      g_autofree char *out = sm_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, &out_len);
+      g_assert_cmpmem (out, out_len, bytes, len);
+    }
+
+  /* a text with no repeated pair learns nothing, without error */
+  g_array_set_size (merges, 0);
+  g_assert_true (sm_train_bpe_words ((const guint8 *) "abc", 3, 10, merges, &error));
+  g_assert_cmpuint (merges->len, ==, 0);
+}
+
 /* ---- the shipped models -------------------------------------------------------------------------- */
 
 typedef struct {
@@ -1044,6 +1132,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Train/checkpoint-resume", test_checkpoint_resume);
   g_test_add_func ("/Train/bad-data", test_bad_data);
   g_test_add_func ("/Train/tokenizer-file", test_tokenizer_file);
+  g_test_add_func ("/Train/bpe-words", test_bpe_words);
   g_test_add_data_func ("/Train/shipped/small", &small, test_shipped);
   g_test_add_data_func ("/Train/shipped/medium", &medium, test_shipped);
   return g_test_run ();
