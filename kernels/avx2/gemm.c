@@ -476,11 +476,12 @@ direct_tile (const int mr, size_t K, const float *A, size_t a_rs, size_t a_cs,
 
 /* ---- SGEMV ------------------------------------------------------------------------------ */
 
-/* Four rows at a time share each load of x, two accumulators per row; the next four rows are
- * prefetched into L2 so DRAM does not idle between rows. */
+/* Four rows at a time share each load of x, two accumulators per row; rows
+ * SM_GEMV_PREFETCH_BYTES ahead are prefetched into L2 so DRAM does not idle between rows. */
 void
 sm_avx2_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
 {
+  size_t pf_rows = sm_gemv_prefetch_rows (lda);
   size_t i = 0;
 
   for (; i + 4 <= M; i += 4)
@@ -488,15 +489,15 @@ sm_avx2_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x, f
       const float *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
       __m256 s0 = _mm256_setzero_ps (), s1 = s0, s2 = s0, s3 = s0;
       __m256 t0 = s0, t1 = s0, t2 = s0, t3 = s0;
-      bool pf = i + 8 <= M;
+      const float *p0 = i + pf_rows + 4 <= M ? a0 + pf_rows * lda : NULL;
       size_t k = 0;
 
       for (; k + 16 <= K; k += 16)
         {
           __m256 x0 = _mm256_loadu_ps (x + k), x1 = _mm256_loadu_ps (x + k + 8);
-          if (pf)
-            for (int r = 4; r < 8; r++)
-              _mm_prefetch ((const char *) (a0 + r * lda + k), _MM_HINT_T1);
+          if (p0 != NULL)
+            for (int r = 0; r < 4; r++)
+              _mm_prefetch ((const char *) (p0 + r * lda + k), _MM_HINT_T1);
           s0 = _mm256_fmadd_ps (_mm256_loadu_ps (a0 + k), x0, s0);
           s1 = _mm256_fmadd_ps (_mm256_loadu_ps (a1 + k), x0, s1);
           s2 = _mm256_fmadd_ps (_mm256_loadu_ps (a2 + k), x0, s2);
