@@ -51,6 +51,8 @@ sm_cli_generate (int argc, char **argv)
 {
   SmCliModelOptions mopts = { 0 };
   g_autofree char *prompt = NULL;
+  g_autofree char *system_prompt = NULL;
+  gboolean chat = FALSE;
   g_auto (GStrv) stop = NULL;
   SmGenerateParams params;
   double temp = 0.0, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
@@ -73,6 +75,8 @@ sm_cli_generate (int argc, char **argv)
     { "repeat-penalty", 0, 0, G_OPTION_ARG_DOUBLE, &repeat_penalty, "Repetition penalty (default 1: off)", "X" },
     { "repeat-last-n", 0, 0, G_OPTION_ARG_INT, &repeat_last_n, "Tokens the penalty looks back (default 64)", "N" },
     { "stop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &stop, "Stop when this text appears (repeatable)", "TEXT" },
+    { "chat", 0, 0, G_OPTION_ARG_NONE, &chat, "Send the prompt as a user's message in the model's chat template and print only the reply", NULL },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &system_prompt, "With --chat: the system prompt", "TEXT" },
     { NULL }
   };
   g_option_group_add_entries (group, entries);
@@ -90,6 +94,12 @@ sm_cli_generate (int argc, char **argv)
     {
       fprintf (stderr, "smallmind-cli generate: a sampling option is out of range "
                "(n >= 0, temp >= 0, top-k >= 0, 0 < top-p <= 1, 0 <= min-p <= 1, penalty > 0)\n");
+      return 2;
+    }
+
+  if (system_prompt != NULL && !chat)
+    {
+      fprintf (stderr, "smallmind-cli generate: --system needs --chat\n");
       return 2;
     }
 
@@ -136,8 +146,38 @@ sm_cli_generate (int argc, char **argv)
 
   if (prompt == NULL)
     prompt = g_strdup ("Once upon a time");
-  fputs (prompt, stdout);
-  fflush (stdout);
+  if (chat)
+    {
+      g_autoptr (SmModel) model = sm_engine_dup_model (engine);
+      SmChatFormat format = sm_model_get_chat_format (model);
+      SmChatTurn turns[2];
+      gsize n = 0;
+      char *templated;
+
+      if (format == SM_CHAT_FORMAT_NONE)
+        {
+          fprintf (stderr, "smallmind-cli generate: --chat: %s has %s; "
+                   "leave out --chat to continue the prompt as plain text\n",
+                   sm_model_get_name (model),
+                   sm_model_get_chat_template (model) != NULL
+                   ? "a chat template of a family SmallMind does not know"
+                   : "no chat template");
+          return 2;
+        }
+      if (system_prompt != NULL && *system_prompt != '\0')
+        turns[n++] = (SmChatTurn) { "system", system_prompt };
+      turns[n++] = (SmChatTurn) { "user", prompt };
+      templated = sm_chat_format_apply (format, turns, n, TRUE);
+      g_free (prompt);
+      prompt = templated;
+      /* the markers become control tokens; the engine adds the template's stop strings */
+      params.parse_special = TRUE;
+    }
+  else
+    {
+      fputs (prompt, stdout);
+      fflush (stdout);
+    }
 
   sig = g_unix_signal_add (SIGINT, on_sigint, &run);
   sm_engine_generate_async (engine, prompt, &params, on_text, NULL, NULL, run.cancel, on_generated, &run);

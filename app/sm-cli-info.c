@@ -66,6 +66,13 @@ sm_cli_info (int argc, char **argv)
   printf ("tokenizer:      %s, %d tokens\n", sm_tokenizer_kind_name (sm_model_get_tokenizer (model)),
           sm_tokenizer_n_vocab (sm_model_get_tokenizer (model)));
 
+  if (sm_model_get_chat_format (model) != SM_CHAT_FORMAT_NONE)
+    printf ("chat template:  %s (%s)\n", sm_chat_format_display_name (sm_model_get_chat_format (model)),
+            sm_chat_format_name (sm_model_get_chat_format (model)));
+  else
+    printf ("chat template:  %s\n", sm_model_get_chat_template (model) != NULL
+            ? "present, of an unknown family (conversations are plain text)" : "none");
+
   if (tensors)
     {
       printf ("tensors:\n");

@@ -469,6 +469,7 @@ install_model (SmEngine *self, SmModel *model)
   self->stats.model_arch = g_strdup (c->arch == SM_ARCH_GPT ? "gpt" : "llama");
   self->stats.model_types = sm_model_describe_types (model);
   self->stats.model_params = sm_model_n_params (model);
+  self->stats.chat_format = sm_model_get_chat_format (model);
   memset (&self->stats.gen, 0, sizeof self->stats.gen);
   self->stats.gen.context_size = sm_session_get_n_ctx (session);
   g_mutex_unlock (&self->lock);
@@ -730,6 +731,27 @@ on_progress (const SmGenerateStats *stats, gpointer user)
   stats_changed (self);
 }
 
+/* Engine thread.  A model with a chat template ends its turns with a marker of the template
+ * (<|im_end|> ...): as text it stops the reply and is not shown, whatever the caller asked. */
+static void
+add_template_stops (GenData *g, SmChatFormat format)
+{
+  const char *const *extra = sm_chat_format_stop_strings (format);
+  g_autoptr (GStrvBuilder) b = NULL;
+
+  if (extra[0] == NULL)
+    return;
+  b = g_strv_builder_new ();
+  if (g->stop)
+    g_strv_builder_addv (b, (const char **) g->stop);
+  for (const char *const *s = extra; *s; s++)
+    if (g->stop == NULL || !g_strv_contains ((const char *const *) g->stop, *s))
+      g_strv_builder_add (b, *s);
+  g_strfreev (g->stop);
+  g->stop = g_strv_builder_end (b);
+  g->params.stop = (const char *const *) g->stop;
+}
+
 static void
 job_generate (SmEngine *self, GTask *task)
 {
@@ -751,6 +773,7 @@ job_generate (SmEngine *self, GTask *task)
   g_mutex_unlock (&self->lock);
   stats_changed (self);
 
+  add_template_stops (g, sm_model_get_chat_format (self->model));
   g->t_job = sm_profiler_now_ns ();
   g->allocs_start = pool_sys_allocs ();
   ok = sm_generate (self->session, g->prompt, &g->params, &cb,

@@ -44,6 +44,7 @@ typedef struct {
   char        *model_arch;
   char        *model_types;
   guint64      model_params;
+  SmChatFormat chat_format;         /* the model's chat template family; NONE without one */
   /* engine configuration in force */
   gboolean     pool_enabled;
   SmKernelLevel kernel_level;       /* resolved (never AUTO) */

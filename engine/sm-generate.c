@@ -116,7 +116,9 @@ sm_generate (SmSession                 *session,
   /* A BOS only opens a text: a continuation (position > 0 and a prompt that extends the
    * cached text) keeps the one it has. */
   add_bos = params->add_bos >= 0 ? params->add_bos : sm_tokenizer_get_add_bos (tok);
-  if (!sm_tokenizer_encode (tok, prompt, -1, add_bos, ids, error))
+  if (!(params->parse_special
+        ? sm_tokenizer_encode_special (tok, prompt, -1, add_bos, ids, error)
+        : sm_tokenizer_encode (tok, prompt, -1, add_bos, ids, error)))
     return FALSE;
   n_prompt = (int) ids->len;
   stats->prompt_tokens = n_prompt;

@@ -29,6 +29,8 @@ typedef struct {
   int                max_tokens;   /* new tokens at most; <= 0: until EOS or the context is full */
   const char *const *stop;         /* NULL-terminated stop strings, or NULL */
   int                add_bos;      /* -1: the tokenizer's default at position 0; 0 / 1 forced */
+  gboolean           parse_special; /* a prompt written from a chat template: the markers it
+                                     * spells become control tokens (sm_tokenizer_encode_special) */
 } SmGenerateParams;
 
 void sm_generate_params_init (SmGenerateParams *params);

@@ -169,6 +169,10 @@ load_gguf (const char *path, GError **error)
   if (model->name == NULL)
     model->name = g_path_get_basename (path);
   model->format = g_strdup ("gguf");
+  /* A template that is not a string is no template: the model still runs as plain text. */
+  if (sm_gguf_find_key (g, "tokenizer.chat_template") >= 0)
+    model->chat_template = sm_gguf_get_string (g, "tokenizer.chat_template", NULL);
+  model->chat_format = sm_chat_format_detect (model->chat_template);
   sm_model_init_rope (model);
   return g_steal_pointer (&model);
 }

@@ -44,6 +44,8 @@ struct _SmModel {
   char          *name;
   char          *format;
   char          *path;
+  char          *chat_template;   /* GGUF tokenizer.chat_template (Jinja), or NULL */
+  SmChatFormat   chat_format;     /* its family, detected once at load */
   /* RoPE tables, LLaMA only: (context_length, rope_dims / 2) each */
   float         *rope_cos;
   float         *rope_sin;

@@ -170,6 +170,9 @@ sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GErro
 #undef KEY
 
   add_tokenizer (w, model->tokenizer);
+  /* the chat template rides along, so a converted model still formats its conversations */
+  if (sm_model_get_chat_template (model) != NULL)
+    sm_gguf_writer_set_string (w, "tokenizer.chat_template", sm_model_get_chat_template (model));
   sm_model_foreach_tensor (model, add_tensor, &ctx);
   return sm_gguf_writer_write (w, path, error);
 }

@@ -434,6 +434,7 @@ sm_model_unref (SmModel *model)
   g_free (model->rope_cos);
   g_free (model->rope_sin);
   g_free (model->name);
+  g_free (model->chat_template);
   g_free (model->format);
   g_free (model->path);
   if (model->backing_free && model->backing)
@@ -469,6 +470,20 @@ const char *
 sm_model_get_path (SmModel *model)
 {
   return model->path;
+}
+
+const char *
+sm_model_get_chat_template (SmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->chat_template;
+}
+
+SmChatFormat
+sm_model_get_chat_format (SmModel *model)
+{
+  g_return_val_if_fail (model != NULL, SM_CHAT_FORMAT_NONE);
+  return model->chat_format;
 }
 
 typedef struct {

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "sm-chat-template.h"
 #include "sm-kernels.h"
 #include "sm-tensor.h"
 #include "sm-tokenizer.h"
@@ -101,6 +102,11 @@ const char          *sm_model_get_name      (SmModel *model);
 /* "gguf", "llama2.c", "smallmind", "preset" */
 const char          *sm_model_get_format    (SmModel *model);
 const char          *sm_model_get_path      (SmModel *model);   /* NULL for a preset */
+/* The Jinja chat template the file carries (GGUF tokenizer.chat_template); NULL when none. */
+const char          *sm_model_get_chat_template (SmModel *model);
+/* Its family (sm-chat-template.h): SM_CHAT_FORMAT_NONE without a template or for a template of
+ * no known family. */
+SmChatFormat         sm_model_get_chat_format (SmModel *model);
 guint64              sm_model_n_params      (SmModel *model);
 /* Bytes of weights and the types they are stored in ("f32", "f32+q8_0" ...). */
 guint64              sm_model_weight_bytes  (SmModel *model);

@@ -27,6 +27,13 @@ struct _SmTokenizer {
   guint8         *types;        /* [n_vocab] SmTokenType */
 
   gint32          bos, eos, unk;      /* -1: none */
+  /* Control tokens that end a turn as EOS ends the text (<|im_end|>, <|eot_id|> ...) */
+  gint32         *eog;          /* [n_eog] */
+  guint           n_eog;
+  /* What sm_tokenizer_encode_special splits out of text: control, user-defined and unknown
+   * tokens, longest piece first (llama.cpp's cache_special_tokens order). */
+  gint32         *special;      /* [n_special] */
+  guint           n_special;
   gboolean        add_bos;
   gboolean        add_space_prefix;
 
@@ -61,8 +68,10 @@ void         sm_tokenizer_append_token  (SmTokenizer *tok, gint32 id,
                                          const char *bytes, gsize bytes_len);
 void         sm_tokenizer_finish_tables (SmTokenizer *tok);
 
+/* @space_prefix: put SentencePiece's ▁ in front (the tokenizer's add_space_prefix, or not
+ * for a piece of text that follows another within one encoding). */
 gboolean     sm_tokenizer_spm_encode    (SmTokenizer *tok, const char *text, gsize len,
-                                         GArray *out, GError **error);
+                                         gboolean space_prefix, GArray *out, GError **error);
 void         sm_tokenizer_bpe_encode    (SmTokenizer *tok, const guint8 *text, gsize len,
                                          GArray *out);
 

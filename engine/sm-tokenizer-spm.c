@@ -84,6 +84,51 @@ parse_byte_piece (const char *p, gsize len, guint8 *byte)
 
 /* ---- construction ---------------------------------------------------------------------------- */
 
+/* The pieces llama.cpp's vocabulary loader takes for end-of-generation tokens besides EOS. */
+static const char *const eog_pieces[] = {
+  "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+  "<EOT>", "<|end_of_text|>", "<|END_OF_TURN_TOKEN|>",
+};
+
+static gint
+special_longer_first (gconstpointer a, gconstpointer b, gpointer data)
+{
+  SmTokenizer *tok = data;
+  gint32 x = *(const gint32 *) a, y = *(const gint32 *) b;
+  guint32 lx = tok->piece_off[x + 1] - tok->piece_off[x];
+  guint32 ly = tok->piece_off[y + 1] - tok->piece_off[y];
+
+  if (lx != ly)
+    return lx > ly ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+static void
+find_special_tokens (SmTokenizer *tok)
+{
+  g_autoptr (GArray) special = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GArray) eog = g_array_new (FALSE, FALSE, sizeof (gint32));
+
+  for (gint32 i = 0; i < tok->n_vocab; i++)
+    {
+      guint8 type = tok->types[i];
+      const char *piece = sm_tokenizer_token_piece (tok, i);
+
+      if ((type == SM_TOKEN_TYPE_CONTROL || type == SM_TOKEN_TYPE_USER_DEFINED ||
+           type == SM_TOKEN_TYPE_UNKNOWN) && *piece != '\0')
+        g_array_append_val (special, i);
+      if (type == SM_TOKEN_TYPE_CONTROL && i != tok->eos)
+        for (guint k = 0; k < G_N_ELEMENTS (eog_pieces); k++)
+          if (strcmp (piece, eog_pieces[k]) == 0)
+            g_array_append_val (eog, i);
+    }
+  g_array_sort_with_data (special, special_longer_first, tok);
+  tok->n_special = special->len;
+  tok->special = (gint32 *) g_array_free (g_steal_pointer (&special), FALSE);
+  tok->n_eog = eog->len;
+  tok->eog = (gint32 *) g_array_free (g_steal_pointer (&eog), FALSE);
+}
+
 static gboolean
 check_special (gint32 id, gsize n_vocab, const char *what, GError **error)
 {
@@ -216,6 +261,7 @@ sm_tokenizer_new_spm (const SmSpmVocab *v, GError **error)
       if (type_matches_text (tok->types[i]))
         g_hash_table_insert (tok->piece_index, &tok->piece_keys[i], GINT_TO_POINTER (i + 1));
     }
+  find_special_tokens (tok);
   return g_steal_pointer (&tok);
 }
 
@@ -477,8 +523,8 @@ try_add_bigram (SmTokenizer *tok, const char *text, const Symbol *sym, GArray *h
 }
 
 gboolean
-sm_tokenizer_spm_encode (SmTokenizer *tok, const char *text, gsize len, GArray *out,
-                         GError **error)
+sm_tokenizer_spm_encode (SmTokenizer *tok, const char *text, gsize len, gboolean space_prefix,
+                         GArray *out, GError **error)
 {
   g_autoptr (GString) esc = NULL;
   g_autoptr (GArray) heap = NULL;
@@ -497,7 +543,7 @@ sm_tokenizer_spm_encode (SmTokenizer *tok, const char *text, gsize len, GArray *
     }
 
   esc = g_string_sized_new (len + SM_SPM_SPACE_LEN);
-  if (tok->add_space_prefix)
+  if (space_prefix)
     g_string_append (esc, SM_SPM_SPACE);
   for (gsize i = 0; i < len; i++)
     {

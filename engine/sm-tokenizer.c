@@ -156,6 +156,8 @@ sm_tokenizer_unref (SmTokenizer *tok)
   g_free (tok->types);
   g_free (tok->piece_keys);
   g_free (tok->merges);
+  g_free (tok->special);
+  g_free (tok->eog);
   g_free (tok);
 }
 
@@ -227,7 +229,12 @@ gboolean
 sm_tokenizer_is_end (SmTokenizer *tok, gint32 id)
 {
   g_return_val_if_fail (tok != NULL, FALSE);
-  return tok->eos >= 0 && id == tok->eos;
+  if (tok->eos >= 0 && id == tok->eos)
+    return TRUE;
+  for (guint i = 0; i < tok->n_eog; i++)
+    if (tok->eog[i] == id)
+      return TRUE;
+  return FALSE;
 }
 
 const gint32 *
@@ -283,21 +290,17 @@ sm_tokenizer_token_score (SmTokenizer *tok, gint32 id)
 
 /* ---- encode / decode ------------------------------------------------------------------------- */
 
-gboolean
-sm_tokenizer_encode (SmTokenizer *tok, const char *text, gssize len,
-                     gboolean add_bos, GArray *out, GError **error)
+/* One piece of the text being encoded: raw text, or a special token found in it. */
+typedef struct {
+  gint32 token;   /* -1: raw text */
+  gsize  off;
+  gsize  len;
+} Fragment;
+
+static gboolean
+encode_raw (SmTokenizer *tok, const char *text, gsize n, gboolean space_prefix, GArray *out,
+            GError **error)
 {
-  gsize n;
-
-  g_return_val_if_fail (tok != NULL, FALSE);
-  g_return_val_if_fail (text != NULL || len == 0, FALSE);
-  g_return_val_if_fail (out != NULL && g_array_get_element_size (out) == sizeof (gint32), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  n = len < 0 ? strlen (text) : (gsize) len;
-  if (add_bos && tok->bos >= 0)
-    g_array_append_val (out, tok->bos);
-
   switch (tok->kind)
     {
     case SM_TOKENIZER_BYTES:
@@ -309,10 +312,99 @@ sm_tokenizer_encode (SmTokenizer *tok, const char *text, gssize len,
       sm_tokenizer_bpe_encode (tok, (const guint8 *) text, n, out);
       return TRUE;
     case SM_TOKENIZER_SPM:
-      return sm_tokenizer_spm_encode (tok, text, n, out, error);
+      return sm_tokenizer_spm_encode (tok, text, n, space_prefix, out, error);
     default:
       g_assert_not_reached ();
     }
+}
+
+static gboolean
+encode (SmTokenizer *tok, const char *text, gssize len, gboolean add_bos, gboolean special,
+        GArray *out, GError **error)
+{
+  g_autoptr (GArray) frags = NULL;
+  gboolean prev_special;
+  gsize n;
+
+  g_return_val_if_fail (tok != NULL, FALSE);
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL && g_array_get_element_size (out) == sizeof (gint32), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  n = len < 0 ? strlen (text) : (gsize) len;
+  if (add_bos && tok->bos >= 0)
+    g_array_append_val (out, tok->bos);
+  if (!special || tok->n_special == 0)
+    return encode_raw (tok, text, n, tok->add_space_prefix, out, error);
+
+  /* llama.cpp's tokenizer_st_partition: each special token, longest first, claims its
+   * occurrences in what is still raw text; the raw pieces between are encoded alone. */
+  frags = g_array_new (FALSE, FALSE, sizeof (Fragment));
+  g_array_append_vals (frags, &(Fragment) { -1, 0, n }, 1);
+  for (guint s = 0; s < tok->n_special; s++)
+    {
+      gint32 id = tok->special[s];
+      const char *piece = sm_tokenizer_token_piece (tok, id);
+      gsize plen = tok->piece_off[id + 1] - tok->piece_off[id] - 1;
+
+      for (guint f = 0; f < frags->len; f++)
+        {
+          Fragment fr = g_array_index (frags, Fragment, f);
+          const char *hit;
+          gsize at;
+
+          if (fr.token >= 0 || fr.len < plen)
+            continue;
+          hit = memmem (text + fr.off, fr.len, piece, plen);
+          if (hit == NULL)
+            continue;
+          /* [before][token][after]: after is looked at again on the next turn of the loop */
+          at = (gsize) (hit - text);
+          g_array_remove_index (frags, f);
+          if (fr.off + fr.len > at + plen)
+            g_array_insert_vals (frags, f, &(Fragment) { -1, at + plen, fr.off + fr.len - at - plen }, 1);
+          g_array_insert_vals (frags, f, &(Fragment) { id, at, plen }, 1);
+          if (at > fr.off)
+            {
+              g_array_insert_vals (frags, f, &(Fragment) { -1, fr.off, at - fr.off }, 1);
+              f++;
+            }
+        }
+    }
+
+  /* As llama.cpp's SPM session: raw text after a special token (or at the start) gets the
+   * space prefix again. */
+  prev_special = TRUE;
+  for (guint f = 0; f < frags->len; f++)
+    {
+      const Fragment *fr = &g_array_index (frags, Fragment, f);
+
+      if (fr->token >= 0)
+        {
+          g_array_append_val (out, fr->token);
+          prev_special = TRUE;
+          continue;
+        }
+      if (!encode_raw (tok, text + fr->off, fr->len, tok->add_space_prefix && prev_special,
+                       out, error))
+        return FALSE;
+      prev_special = FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+sm_tokenizer_encode (SmTokenizer *tok, const char *text, gssize len,
+                     gboolean add_bos, GArray *out, GError **error)
+{
+  return encode (tok, text, len, add_bos, FALSE, out, error);
+}
+
+gboolean
+sm_tokenizer_encode_special (SmTokenizer *tok, const char *text, gssize len,
+                             gboolean add_bos, GArray *out, GError **error)
+{
+  return encode (tok, text, len, add_bos, TRUE, out, error);
 }
 
 char *

@@ -97,7 +97,8 @@ gint32       sm_tokenizer_unk           (SmTokenizer *tok);
 gboolean     sm_tokenizer_get_add_bos   (SmTokenizer *tok);
 /* SPM: whether a space is put in front of the text (tokenizer.ggml.add_space_prefix). */
 gboolean     sm_tokenizer_get_add_space_prefix (SmTokenizer *tok);
-/* Whether generating @id ends the text (EOS). */
+/* Whether generating @id ends the text: EOS, or a control token that ends a turn (<|im_end|>,
+ * <|eot_id|>, <end_of_turn> ..., the end-of-generation pieces llama.cpp knows). */
 gboolean     sm_tokenizer_is_end        (SmTokenizer *tok, gint32 id);
 /* BPE: the merges ([n][2] ids) to store in a checkpoint; NULL with *n = 0 for other kinds. */
 const gint32 *sm_tokenizer_get_merges   (SmTokenizer *tok, gsize *n_merges);
@@ -107,6 +108,13 @@ const gint32 *sm_tokenizer_get_merges   (SmTokenizer *tok, gsize *n_merges);
  * not.  Fails only for an SPM vocabulary that can express neither a byte nor UNK. */
 gboolean     sm_tokenizer_encode        (SmTokenizer *tok, const char *text, gssize len,
                                          gboolean add_bos, GArray *out, GError **error);
+/* As sm_tokenizer_encode, and the control, user-defined and unknown tokens spelled out in
+ * @text ("<|im_start|>", "</s>") become those single tokens, as llama.cpp's parse_special
+ * does; the text between is encoded as sm_tokenizer_encode would, with SentencePiece's space
+ * prefix after each such token.  Only for text the program wrote, such as a chat template's
+ * prompt: what someone types must not be able to forge control tokens. */
+gboolean     sm_tokenizer_encode_special (SmTokenizer *tok, const char *text, gssize len,
+                                          gboolean add_bos, GArray *out, GError **error);
 
 /* The piece as stored (▁ for spaces, "<0x0A>", "<s>"; BYTES and BPE: the token's bytes, which
  * may not be UTF-8); NULL for an id out of range.  For information and debugging. */

@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "sm-chat-view.h"
 #include "sm-message-row.h"
@@ -330,11 +331,17 @@ read_params (SmChatView *self, SmGenerateParams *params)
 /* Fitting a prompt into the context means tokenizing it: a long conversation takes long
  * enough to stall the main loop, so it happens on a worker thread. */
 typedef struct {
-  SmModel *model;
-  char    *prompt;
-  int      max_tokens;
-  char    *fitted;
-  int      n_tokens;
+  SmModel     *model;
+  char        *prompt;
+  int          max_tokens;
+  char        *fitted;
+  int          n_tokens;
+  /* a model with a chat template: the turns, so whole turns can be left out */
+  SmChatFormat format;
+  char        *system_prompt;
+  SmChatTurn  *turns;          /* [n_turns], their texts in @texts */
+  char       **texts;
+  gsize        n_turns;
 } FitData;
 
 static void
@@ -345,11 +352,48 @@ fit_data_free (gpointer p)
   g_clear_pointer (&d->model, sm_model_unref);
   g_free (d->prompt);
   g_free (d->fitted);
+  g_free (d->system_prompt);
+  g_free (d->turns);
+  g_strfreev (d->texts);
   g_free (d);
 }
 
 /* Worker thread: keeps room for the reply (what was asked for, at most half the context); the
  * oldest text goes first when the prompt is too long. */
+/* Worker thread, for a chat template: its markers are control tokens that decoding drops, so
+ * the prompt cannot be cut inside; the oldest turns go instead, whole, from a user's turn on,
+ * and the system prompt stays. */
+static void
+fit_chat (FitData *d, int budget)
+{
+  SmTokenizer *tok = sm_model_get_tokenizer (d->model);
+  gboolean bos = sm_tokenizer_get_add_bos (tok);
+
+  for (gsize first = 0; first < d->n_turns || first == 0; first++)
+    {
+      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+      g_autofree char *prompt = NULL;
+      gboolean last_try = TRUE;
+
+      if (first > 0 && strcmp (d->turns[first].role, "user") != 0)
+        continue;
+      for (gsize k = first + 1; k < d->n_turns; k++)
+        if (strcmp (d->turns[k].role, "user") == 0)
+          last_try = FALSE;
+      prompt = sm_chat_prompt_build (d->format, d->system_prompt, d->turns + first,
+                                     d->n_turns - first);
+      if (!sm_tokenizer_encode_special (tok, prompt, -1, bos, ids, NULL))
+        break;   /* the engine will report the tokenizer's error */
+      g_free (d->fitted);
+      d->fitted = g_steal_pointer (&prompt);
+      d->n_tokens = (int) ids->len;
+      if ((int) ids->len <= budget || last_try)
+        return;
+    }
+  if (d->fitted == NULL)
+    d->fitted = g_strdup (d->prompt);
+}
+
 static void
 fit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -361,6 +405,12 @@ fit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellab
   int reserve = d->max_tokens > 0 ? MIN (d->max_tokens, n_ctx / 2) : n_ctx / 2;
   int budget = MAX (n_ctx - reserve, 1);
 
+  if (d->format != SM_CHAT_FORMAT_NONE)
+    {
+      fit_chat (d, budget);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   if (!sm_tokenizer_encode (tok, d->prompt, -1, bos, ids, NULL))
     {
       d->fitted = g_strdup (d->prompt);   /* the engine will report the tokenizer's error */
@@ -594,6 +644,8 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
   g_autoptr (SmModel) model = sm_engine_dup_model (self->engine);
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GApplication *app = NULL;
+  SmChatFormat format = SM_CHAT_FORMAT_NONE;
+  g_autofree char *system_prompt = NULL;
   Run *run;
 
   g_assert (self->run == NULL);
@@ -609,7 +661,14 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
   run->start_us = g_get_monotonic_time ();
   run->pending = g_string_new (NULL);
   read_params (self, &run->params);
-  run->prompt = sm_conversation_build_prompt (self->conversation, n_messages);
+  if (model != NULL)
+    format = sm_model_get_chat_format (model);
+  if (format != SM_CHAT_FORMAT_NONE && self->settings != NULL)
+    system_prompt = g_settings_get_string (self->settings, "system-prompt");
+  run->prompt = sm_conversation_build_chat_prompt (self->conversation, n_messages, format,
+                                                   system_prompt);
+  /* The template's markers become control tokens; the engine stops at its end marker. */
+  run->params.parse_special = format != SM_CHAT_FORMAT_NONE;
   if (GTK_IS_WINDOW (root))
     app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (root)));
   if (app != NULL)
@@ -635,6 +694,13 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
       d->model = g_steal_pointer (&model);
       d->prompt = g_strdup (run->prompt);
       d->max_tokens = run->params.max_tokens;
+      d->format = format;
+      if (format != SM_CHAT_FORMAT_NONE)
+        {
+          d->system_prompt = g_strdup (system_prompt);
+          d->turns = sm_conversation_dup_turns (self->conversation, n_messages, &d->texts,
+                                                &d->n_turns);
+        }
       g_task_set_task_data (task, d, fit_data_free);
       g_task_run_in_thread (task, fit_thread);
     }

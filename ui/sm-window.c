@@ -250,8 +250,10 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
       if (req->setting != NULL)
         g_settings_set_string (self->settings, "last-model", req->setting);
       sm_chat_view_model_changed (self->chat_view);
-      sm_sampling_panel_set_chat_template (self->sampling_panel, FALSE);
       sm_engine_get_stats (self->engine, &st);
+      /* the system prompt goes into the template of a model that has one we can write */
+      sm_sampling_panel_set_chat_template (self->sampling_panel,
+                                           st.chat_format != SM_CHAT_FORMAT_NONE);
       msg = g_strdup_printf (_("Loaded %s"), st.model_name ? st.model_name : req->what);
       if (!req->quiet)
         toast (self, msg);
