@@ -175,7 +175,7 @@ residual_add (Fwd *f, float *x, const float *delta)
 
 /* ---- attention ---------------------------------------------------------------------------------- */
 
-/* The KV cache is stored transposed, (n_layers, n_kv_heads, head_dim, n_ctx): one head's
+/* The KV cache is stored transposed, (n_layers, n_kv_heads, head_dim, kv_stride): one head's
  * keys over all positions are head_dim contiguous rows, so decode attention runs along the
  * positions with full-width vectors whatever the head size (stories260K's heads are 8 wide,
  * too narrow to vectorise along), and prefill reads K and V as plain GEMM operands. */
@@ -183,7 +183,7 @@ static inline float *
 cache_head (float *cache, const SmSession *s, int layer, int kv_head)
 {
   const SmModelConfig *c = &s->model->config;
-  return cache + (((gsize) layer * c->n_kv_heads + kv_head) * c->head_dim) * s->n_ctx;
+  return cache + (((gsize) layer * c->n_kv_heads + kv_head) * c->head_dim) * s->kv_stride;
 }
 
 /* Writes the chunk's keys and values (n, kv_dim) into the transposed cache at p0.. */
@@ -191,7 +191,7 @@ static void
 cache_store (Fwd *f, int layer)
 {
   const SmModelConfig *c = f->c;
-  const gsize hd = c->head_dim, kvd = kv_dim (c), n_ctx = f->s->n_ctx;
+  const gsize hd = c->head_dim, kvd = kv_dim (c), ld = f->s->kv_stride;
 
   for (int g = 0; g < c->n_kv_heads; g++)
     {
@@ -200,8 +200,8 @@ cache_store (Fwd *f, int layer)
       for (gsize d = 0; d < hd; d++)
         for (int i = 0; i < f->n; i++)
           {
-            Kt[d * n_ctx + i] = f->a.k[i * kvd + g * hd + d];
-            Vt[d * n_ctx + i] = f->a.v[i * kvd + g * hd + d];
+            Kt[d * ld + i] = f->a.k[i * kvd + g * hd + d];
+            Vt[d * ld + i] = f->a.v[i * kvd + g * hd + d];
           }
     }
 }
@@ -224,7 +224,7 @@ attention_heads (void *user, int ith, int nth)
   const Fwd *f = j->f;
   const SmKernels *k = f->k;
   const SmModelConfig *c = f->c;
-  const gsize hd = (gsize) c->head_dim, qd = q_dim (c), n_ctx = f->s->n_ctx;
+  const gsize hd = (gsize) c->head_dim, qd = q_dim (c), n_ctx = f->s->n_ctx, ld = f->s->kv_stride;
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
   const float scale = 1.0f / sqrtf ((float) hd);
@@ -235,16 +235,16 @@ attention_heads (void *user, int ith, int nth)
   for (gsize h = first; h < last; h++)
     {
       const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride qd */
-      const float *Kt = cache_head (f->s->key_cache, f->s, j->layer, h / kv_mul);   /* (hd, n_ctx) */
-      const float *Vt = cache_head (f->s->value_cache, f->s, j->layer, h / kv_mul); /* (hd, n_ctx) */
+      const float *Kt = cache_head (f->s->key_cache, f->s, j->layer, h / kv_mul);   /* (hd, T), stride ld */
+      const float *Vt = cache_head (f->s->value_cache, f->s, j->layer, h / kv_mul); /* (hd, T), stride ld */
       float *out = f->a.att_out + h * hd;                                         /* (n, hd), stride qd */
 
       if (n == 1)
         {
           /* scores (1, T) = q (1, hd) · Kt (hd, T) / √hd, then out (hd) = Vt (hd, T) · p (T) */
-          k->sgemm (false, false, 1, T, hd, scale, Qh, qd, Kt, n_ctx, 0.0f, S, T);
+          k->sgemm (false, false, 1, T, hd, scale, Qh, qd, Kt, ld, 0.0f, S, T);
           k->softmax (S, T);
-          k->sgemv (hd, T, Vt, n_ctx, S, out);    /* out (hd) = Vt (hd, T) · p (T) */
+          k->sgemv (hd, T, Vt, ld, S, out);    /* out (hd) = Vt (hd, T) · p (T) */
         }
       else
         {
@@ -254,11 +254,11 @@ attention_heads (void *user, int ith, int nth)
             {
               const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
               const int Tb = p0 + i0 + rows;                   /* positions the block sees */
-              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * qd, qd, Kt, n_ctx,
+              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * qd, qd, Kt, ld,
                         0.0f, S, Tb);
               for (int i = 0; i < rows; i++)
                 k->softmax_causal (S + (gsize) i * Tb, Tb, p0 + i0 + i + 1);
-              k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt, n_ctx, 0.0f,
+              k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt, ld, 0.0f,
                         out + (gsize) i0 * qd, qd);
             }
         }
