@@ -7,6 +7,7 @@
  * linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read once per chunk, so
  * a level switch lands at the next token.
  */
+#include "sm-fp-mode.h"
 #include "sm-session-private.h"
 #include "sm-threads.h"
 
@@ -402,6 +403,8 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
   };
   const SmModelConfig *c = f.c;
   const gsize dim = c->dim;
+  /* subnormals flushed to zero for the pass: see sm-fp-mode.h */
+  SmFpMode fp_saved = sm_fp_flush_begin ();
 
   g_assert (n >= 1 && n <= s->n_batch && s->pos + n <= s->n_ctx);
 
@@ -438,4 +441,5 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
 
   acts_return (&f);
   s->pos += n;
+  sm_fp_flush_end (fp_saved);
 }

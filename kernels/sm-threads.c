@@ -14,6 +14,7 @@
  * variable.
  */
 #include "sm-threads.h"
+#include "sm-fp-mode.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -72,6 +73,7 @@ static struct {
    * after claiming one of its shares. */
   SmTaskFn        fn;
   void           *user;
+  SmFpMode        fp_mode;         /* the caller's floating-point mode (sm-fp-mode.h) */
 
   Worker          workers[SM_MAX_THREADS];
   atomic_int      count;           /* wanted thread count */
@@ -92,9 +94,10 @@ now_ns (void)
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Claims and runs shares of job @gen until none is left. */
+/* Claims and runs shares of job @gen until none is left; a worker runs them in the caller's
+ * floating-point mode, so no slice's result depends on the thread that computed it. */
 static void
-run_shares (uint64_t gen, int nth)
+run_shares (uint64_t gen, int nth, bool worker)
 {
   uint64_t tag = (gen & 0xffffffffu) << 32;
   uint64_t c = atomic_load_explicit (&pool.claim, memory_order_acquire);
@@ -106,6 +109,8 @@ run_shares (uint64_t gen, int nth)
       if (!atomic_compare_exchange_weak_explicit (&pool.claim, &c, c + 1,
                                                   memory_order_acq_rel, memory_order_acquire))
         continue;   /* c now holds the current word */
+      if (worker)
+        sm_fp_mode_set (pool.fp_mode);
       pool.fn (pool.user, (int) (c & 0xffffffffu), nth);
       atomic_fetch_add_explicit (&pool.done, 1, memory_order_release);
       c = atomic_load_explicit (&pool.claim, memory_order_acquire);
@@ -152,7 +157,7 @@ worker_main (void *data)
        * contention on the claim word. */
       int nth = (int) (word & ((1u << JOB_NTH_BITS) - 1));
       if (self->index < nth)
-        run_shares (seen, nth);
+        run_shares (seen, nth, true);
     }
 }
 
@@ -251,10 +256,11 @@ sm_threads_run (int nth, SmTaskFn fn, void *user)
 
   pool.fn = fn;
   pool.user = user;
+  pool.fp_mode = sm_fp_mode_get ();
   uint64_t gen = publish (nth);
 
   in_task = true;
-  run_shares (gen, nth);
+  run_shares (gen, nth, false);
   in_task = false;
 
   /* Only shares a worker has claimed remain: wait for them, yielding now and then in case

@@ -3,11 +3,13 @@
  * Every share of a run executes exactly once with the same nth (which thread runs it is up
  * to the pool: the caller takes over shares a slow worker has not claimed); ranges tile
  * [0, n); the thread count can change between runs; runs from two threads at once and runs
- * nested inside a task complete (inline) instead of deadlocking.
+ * nested inside a task complete (inline) instead of deadlocking; a worker runs each share in
+ * the caller's floating-point mode (subnormals flushed or not).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "sm-fp-mode.h"
 #include "sm-threads.h"
 
 typedef struct {
@@ -256,6 +258,68 @@ test_for_work (void)
   sm_threads_set_count (saved);
 }
 
+typedef struct {
+  pthread_t  caller;
+  atomic_int on_worker;     /* shares a worker ran */
+  atomic_int flushed;       /* shares whose subnormal product came out 0 */
+  atomic_int calls;
+} FpJob;
+
+static void
+fp_share (void *user, int ith, int nth)
+{
+  FpJob *j = user;
+  volatile float tiny = 1e-30f, small = 1e-10f;   /* product 1e-40: subnormal */
+  float product = tiny * small;
+
+  if (!pthread_equal (pthread_self (), j->caller))
+    atomic_fetch_add (&j->on_worker, 1);
+  if (product == 0.0f)
+    atomic_fetch_add (&j->flushed, 1);
+  atomic_fetch_add (&j->calls, 1);
+  /* long enough that the worker claims its share before the caller takes both */
+  g_usleep (200);
+}
+
+/* Runs jobs in the caller's current mode until a worker has run a share; returns the number
+ * of shares that flushed, which must be all or none. */
+static void
+check_fp_mode_followed (gboolean flush)
+{
+  FpJob j = { .caller = pthread_self () };
+
+  for (int rep = 0; rep < 200 && atomic_load (&j.on_worker) == 0; rep++)
+    sm_threads_run (2, fp_share, &j);
+  if (atomic_load (&j.on_worker) == 0)
+    {
+      g_test_skip ("no worker claimed a share in 200 runs (machine too loaded)");
+      return;
+    }
+  g_assert_cmpint (atomic_load (&j.flushed), ==, flush ? atomic_load (&j.calls) : 0);
+}
+
+static void
+test_fp_mode (void)
+{
+  int saved = sm_threads_get_count ();
+  SmFpMode fp;
+
+#ifndef SM_FP_MODE_X86
+  g_test_skip ("the flush of subnormals is x86-only");
+  return;
+#endif
+  sm_threads_set_count (2);
+  check_fp_mode_followed (FALSE);
+  fp = sm_fp_flush_begin ();
+  g_assert_cmpuint (sm_fp_mode_get () & SM_FP_MODE_FLUSH, ==, SM_FP_MODE_FLUSH);
+  check_fp_mode_followed (TRUE);
+  sm_fp_flush_end (fp);
+  g_assert_cmpuint (sm_fp_mode_get (), ==, fp);
+  /* and back: a worker that ran flushed shares runs the next caller's IEEE ones as IEEE */
+  check_fp_mode_followed (FALSE);
+  sm_threads_set_count (saved);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,6 +333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Threads/concurrent", test_concurrent_runs);
   g_test_add_func ("/Threads/nested", test_nested_runs);
   g_test_add_func ("/Threads/for-work", test_for_work);
+  g_test_add_func ("/Threads/fp-mode", test_fp_mode);
 
   return g_test_run ();
 }
