@@ -476,15 +476,28 @@ sm_chart_draw (SmChart *self, cairo_t *cr, int width, int height)
                     {
                       cairo_move_to (cr, px, py);
                       pen = TRUE;
-                      /* a lone point still shows */
-                      if (i + 1 >= np || isnan (self->yn[(i + 1) * ns + s]))
-                        cairo_line_to (cr, px + 1.5, py);
                     }
                   else
                     cairo_line_to (cr, px, py);
                 }
               set_color (cr, &self->series[s].color, 1.0);
               cairo_stroke (cr);
+
+              /* A lone point (a reply shorter than one sample interval: a small model writes
+               * hundreds of tokens in milliseconds) gets a dot, or it would not show at all. */
+              for (guint i = 0; i < np; i++)
+                {
+                  double px, py, y = self->yn[i * ns + s];
+                  gboolean before = i > 0 && !isnan (self->yn[(i - 1) * ns + s]);
+                  gboolean after = i + 1 < np && !isnan (self->yn[(i + 1) * ns + s]);
+
+                  if (isnan (y) || before || after)
+                    continue;
+                  plot_to_px (x0, y0, pw, ph, self->xn[i], y, &px, &py);
+                  cairo_new_sub_path (cr);
+                  cairo_arc (cr, px, py, 2.5, 0, 2 * G_PI);
+                }
+              cairo_fill (cr);
             }
         }
       cairo_restore (cr);

@@ -3,7 +3,9 @@
  * On each "stats-updated" (the engine's feed, at the chart rate, silent when idle) the panel
  * copies the profiler's time series for the visible window, turns it into points and hands
  * them to the charts, which scale them once and redraw at the next frame.  Per-op time is not
- * in the series: the panel keeps its own ring of per-op deltas between updates.
+ * in the series: the panel keeps its own ring of per-op deltas between updates.  When the feed
+ * falls silent the charts still scroll, once a second, until the last point has left the
+ * window: "now" at the right edge stays true, and an idle window then draws nothing at all.
  */
 #define G_LOG_DOMAIN "SmChartsPanel"
 
@@ -17,6 +19,7 @@
 
 #define N_TOP_OPS  5
 #define N_CHARTS   4
+#define SCROLL_S   1   /* the idle scroll's period */
 
 /* One update's per-op figures: ns per token and the work done, for the ring. */
 typedef struct {
@@ -47,6 +50,8 @@ struct _SmChartsPanel {
 
   double         rate_hz;
   double         window_s;
+  guint          scroll_id;      /* the idle scroll, while points are in the window */
+  gint64         last_feed_ns;   /* the last "stats-updated" */
 
   /* per-op ring */
   GArray        *op_ring;        /* OpPoint, oldest first */
@@ -340,9 +345,26 @@ sm_charts_panel_refresh (SmChartsPanel *self)
   sm_engine_stats_clear (&st);
 }
 
+static gboolean
+scroll_cb (gpointer data)
+{
+  SmChartsPanel *self = data;
+
+  if (sm_profiler_now_ns () - self->last_feed_ns > window_ns (self))
+    {
+      self->scroll_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  sm_charts_panel_refresh (self);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_stats_updated (SmEngine *engine, SmChartsPanel *self)
 {
+  self->last_feed_ns = sm_profiler_now_ns ();
+  if (self->scroll_id == 0)
+    self->scroll_id = g_timeout_add_seconds (SCROLL_S, scroll_cb, self);
   sm_charts_panel_refresh (self);
 }
 
@@ -438,6 +460,7 @@ sm_charts_panel_dispose (GObject *object)
 
   if (self->engine)
     g_clear_signal_handler (&self->feed_handler, self->engine);
+  g_clear_handle_id (&self->scroll_id, g_source_remove);
   if (self->settings)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->engine);

@@ -1,4 +1,4 @@
-/* test-chart.c: SmChart scales points once when they arrive, breaks lines at gaps, stacks areas,
+/* test-chart.c: SmChart scales points once when they arrive, breaks lines at gaps (a lone point still shows), stacks areas,
  * finds the point under the pointer, draws, and tells assistive technologies what it shows. */
 #include <math.h>
 
@@ -105,6 +105,57 @@ test_draw (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Pixels of @surface that are pure red (series "a"), anti-aliased edges left out. */
+static int
+count_red (cairo_surface_t *surface)
+{
+  unsigned char *px = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface), n = 0;
+
+  cairo_surface_flush (surface);
+  for (int y = 0; y < cairo_image_surface_get_height (surface); y++)
+    for (int x = 0; x < cairo_image_surface_get_width (surface); x++)
+      {
+        const unsigned char *p = px + y * stride + 4 * x;   /* B G R A, premultiplied */
+        n += p[3] == 255 && p[2] == 255 && p[1] == 0 && p[0] == 0;
+      }
+  return n;
+}
+
+/* A reply shorter than one sample interval is one point between gaps: it must still show. */
+static void
+test_lone_point (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *chart = new_chart (SM_CHART_LINES);
+  /* series a: a lone point at -5 s between gaps; series b: nothing */
+  const double t[] = { -8, -5, -2 };
+  const double lone[] = { NAN, NAN, 5, NAN, NAN, NAN };
+  const double none[] = { NAN, NAN, NAN, NAN, NAN, NAN };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_surface_t *empty = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_t *cr = cairo_create (surface), *cr_empty = cairo_create (empty);
+  int dot;
+
+  gtk_window_set_child (GTK_WINDOW (window), chart);
+  sm_chart_set_points (SM_CHART (chart), 3, t, lone);
+  sm_chart_draw (SM_CHART (chart), cr, 400, 200);
+  sm_chart_set_points (SM_CHART (chart), 3, t, none);
+  sm_chart_draw (SM_CHART (chart), cr_empty, 400, 200);
+  /* the legend's swatch is red too: what the point adds is the difference.  A dot of radius
+   * 2.5 px covers ~20 px, a dozen of them solid. */
+  dot = count_red (surface) - count_red (empty);
+  g_test_message ("lone point: %d solid px", dot);
+  g_assert_cmpint (dot, >=, 10);
+
+  cairo_destroy (cr);
+  cairo_destroy (cr_empty);
+  cairo_surface_destroy (surface);
+  cairo_surface_destroy (empty);
+  g_object_unref (chart);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -114,6 +165,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Chart/points-and-hover", test_points_and_hover);
   g_test_add_func ("/Chart/format", test_format);
   g_test_add_func ("/Chart/draw", test_draw);
+  g_test_add_func ("/Chart/lone-point", test_lone_point);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
