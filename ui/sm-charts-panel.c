@@ -111,8 +111,6 @@ feed_series (SmChartsPanel *self, GArray *series, gint64 now)
       const SmProfSample *s = &g_array_index (series, SmProfSample, i);
       const SmProfSample *p = i > 0 ? &g_array_index (series, SmProfSample, i - 1) : NULL;
       double ts = (s->t_ns - now) / 1e9;
-      guint64 d_pre = p ? s->prefill_tokens - p->prefill_tokens : 0;
-      guint64 d_dec = p ? s->decode_tokens - p->decode_tokens : 0;
       guint64 d_rents = p ? s->pool_rents - p->pool_rents : 0;
 
       /* The sampler sleeps while nothing happens: a long silence is a break in the line, not
@@ -126,8 +124,10 @@ feed_series (SmChartsPanel *self, GArray *series, gint64 now)
           np++;
         }
       t[np] = ts;
-      tps[2 * np + 0] = d_dec > 0 ? s->decode_tps : NAN;
-      tps[2 * np + 1] = d_pre > 0 ? s->prefill_tps : NAN;
+      /* A sample's rates are over the tokens since the profiler's previous sample, which may
+       * lie before the window: the first sample of a short reply has its rate too. */
+      tps[2 * np + 0] = s->decode_tps > 0 ? s->decode_tps : NAN;
+      tps[2 * np + 1] = s->prefill_tps > 0 ? s->prefill_tps : NAN;
       mem[2 * np + 0] = (double) s->resident_bytes;
       mem[2 * np + 1] = (double) s->pool_live_bytes;
       hit[np] = d_rents > 0 ? 100.0 * (double) (s->pool_hits - p->pool_hits) / (double) d_rents : NAN;
