@@ -173,9 +173,11 @@ evaluate (Train *t, int step, gboolean final)
   /* evaluation is not training time */
   t->t0 += g_get_monotonic_time () - t_eval;
   end_line (t);
-  fprintf (stderr, "step %d: train loss %.4f (%.3f bits/byte)  validation loss %.4f (%.3f bits/byte)%s\n",
-           step, train_loss, to_bpb (train_loss, t->bytes_per_token), ev.loss, ev.bits_per_byte,
-           final ? " on the whole split" : "");
+  /* The train figure is the mean over the steps since the last evaluation (the first one's
+   * includes the untrained start), so say which steps. */
+  fprintf (stderr, "step %d: train loss %.4f (%.3f bits/byte, mean of steps %d-%d)  validation loss %.4f (%.3f bits/byte)%s\n",
+           step, train_loss, to_bpb (train_loss, t->bytes_per_token), step - MAX (t->loss_n, 1) + 1, step,
+           ev.loss, ev.bits_per_byte, final ? " on the whole split" : "");
   json_object_set_int_member (h, "step", step);
   json_object_set_double_member (h, "train_loss", train_loss);
   json_object_set_double_member (h, "valid_loss", ev.loss);
