@@ -52,7 +52,7 @@ sm_cli_generate (int argc, char **argv)
   SmCliModelOptions mopts = { 0 };
   g_autofree char *prompt = NULL;
   g_autofree char *system_prompt = NULL;
-  gboolean chat = FALSE;
+  gboolean chat = FALSE, context_shift = FALSE;
   g_auto (GStrv) stop = NULL;
   SmGenerateParams params;
   double temp = 0.0, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
@@ -77,6 +77,7 @@ sm_cli_generate (int argc, char **argv)
     { "stop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &stop, "Stop when this text appears (repeatable)", "TEXT" },
     { "chat", 0, 0, G_OPTION_ARG_NONE, &chat, "Send the prompt as a user's message in the model's chat template and print only the reply", NULL },
     { "system", 0, 0, G_OPTION_ARG_STRING, &system_prompt, "With --chat: the system prompt", "TEXT" },
+    { "context-shift", 0, 0, G_OPTION_ARG_NONE, &context_shift, "When the context is full, keep its newest half and go on (default: stop)", NULL },
     { NULL }
   };
   g_option_group_add_entries (group, entries);
@@ -113,6 +114,7 @@ sm_cli_generate (int argc, char **argv)
   params.sampling.repeat_last_n = repeat_last_n;
   params.sampling.seed = (guint64) mopts.seed;
   params.stop = (const char *const *) stop;
+  params.context_shift = context_shift;
 
   if (!sm_cli_apply_settings (&mopts, &error))
     return sm_cli_fail ("generate", g_steal_pointer (&error));
@@ -203,8 +205,12 @@ sm_cli_generate (int argc, char **argv)
   fprintf (stderr, "time to first token = %7.2f ms\n", st->ttft_us / 1000.0);
   fprintf (stderr, "total time       = %10.2f ms / %5d tokens\n", st->total_us / 1000.0,
            st->prompt_tokens + st->generated_tokens);
-  fprintf (stderr, "stop reason: %s; context %d/%d; kernels %s, %d thread(s), pool %s\n",
-           sm_stop_reason_to_string (st->stop_reason), st->context_used, st->context_size,
+  fprintf (stderr, "stop reason: %s; context %d/%d", sm_stop_reason_to_string (st->stop_reason),
+           st->context_used, st->context_size);
+  if (st->context_shifts > 0)
+    fprintf (stderr, " (full %d time%s: kept the newest half)", st->context_shifts,
+             st->context_shifts == 1 ? "" : "s");
+  fprintf (stderr, "; kernels %s, %d thread(s), pool %s\n",
            sm_kernels ()->name, sm_threads_get_count (), mopts.no_pool ? "off" : "on");
 
   g_main_loop_unref (run.loop);

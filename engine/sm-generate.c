@@ -88,6 +88,27 @@ emit_checked (GString *pending, const char *const *stop, const SmGenerateCallbac
   return FALSE;
 }
 
+/* Makes room in a full context: keeps the newest half of what the cache holds, and the BOS
+ * that opened it (LLaMA-style models always saw one first), and reads that again from position
+ * 0.  Re-read, not moved: the cached rows belong to their positions (GPT adds a learned
+ * embedding per position, RoPE rotates keys by it), so they would be wrong anywhere else.  For
+ * the small models here re-reading half a context costs about what a few decoded tokens do. */
+static gboolean
+context_shift (SmSession *session, SmTokenizer *tok, GError **error)
+{
+  int n, w = 0, keep;
+  const gint32 *held = sm_session_get_tokens (session, &n);
+  g_autofree gint32 *window = g_new (gint32, MAX (n, 1));
+  gint32 bos = sm_tokenizer_bos (tok);
+
+  keep = n / 2;
+  if (n > 0 && bos >= 0 && held[0] == bos)
+    window[w++] = bos;
+  memcpy (window + w, held + n - (keep - w), (gsize) (keep - w) * sizeof (gint32));
+  sm_session_rewind (session, 0);
+  return sm_session_eval (session, window, keep, error);
+}
+
 gboolean
 sm_generate (SmSession                 *session,
              const char                *prompt,
@@ -192,8 +213,14 @@ sm_generate (SmSession                 *session,
         }
       if (sm_session_get_pos (session) >= n_ctx)
         {
-          stats->stop_reason = SM_STOP_CONTEXT_FULL;
-          break;
+          if (!params->context_shift || n_ctx < 4)
+            {
+              stats->stop_reason = SM_STOP_CONTEXT_FULL;
+              break;
+            }
+          if (!context_shift (session, tok, error))
+            return FALSE;
+          stats->context_shifts++;
         }
 
       /* The sampled token's own evaluation gives the next logits. */

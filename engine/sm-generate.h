@@ -18,7 +18,7 @@ typedef enum {
   SM_STOP_MAX_TOKENS,
   SM_STOP_EOS,            /* the model ended the text */
   SM_STOP_STOP_STRING,    /* one of the stop strings appeared */
-  SM_STOP_CONTEXT_FULL,   /* no position left in the context */
+  SM_STOP_CONTEXT_FULL,   /* no position left in the context (and no context_shift) */
   SM_STOP_CANCELLED,
 } SmStopReason;
 
@@ -26,11 +26,15 @@ const char *sm_stop_reason_to_string (SmStopReason reason);
 
 typedef struct {
   SmSamplerParams    sampling;
-  int                max_tokens;   /* new tokens at most; <= 0: until EOS or the context is full */
+  int                max_tokens;   /* new tokens at most; <= 0: until EOS or the context is full
+                                    * (with context_shift: until EOS, a stop string or cancel) */
   const char *const *stop;         /* NULL-terminated stop strings, or NULL */
   int                add_bos;      /* -1: the tokenizer's default at position 0; 0 / 1 forced */
   gboolean           parse_special; /* a prompt written from a chat template: the markers it
                                      * spells become control tokens (sm_tokenizer_encode_special) */
+  gboolean           context_shift; /* a full context makes room and goes on: the newest half
+                                     * of it (after a BOS that opened it) is read again from
+                                     * position 0, and the reply continues from there */
 } SmGenerateParams;
 
 void sm_generate_params_init (SmGenerateParams *params);
@@ -45,6 +49,7 @@ typedef struct {
   gint64       total_us;
   int          context_used;
   int          context_size;
+  int          context_shifts;    /* times the context was full and made room (context_shift) */
   SmStopReason stop_reason;
 } SmGenerateStats;
 

@@ -315,7 +315,7 @@ test_context_limits (void)
   }
 }
 
-/* ---- real checkpoints -------------------------------------------------------------------------- */
+/* ---- context shift -------------------------------------------------------------------------------- */
 
 typedef struct {
   GString *out;
@@ -326,6 +326,97 @@ collect_text (const char *text, gsize len, gpointer user)
 {
   g_string_append_len (((Collect *) user)->out, text, len);
 }
+
+/* Greedy generation of @n_new tokens with context_shift in a session of @n_ctx_want positions
+ * (0: the model's), then checks the window it ended with: every token sampled after the last
+ * shift is what a fresh session, fed the window up to it, predicts (the token sampled just
+ * before the shift came from the full context, so it is not checked).  Returns the window
+ * (free with g_free); @text receives what was generated. */
+static gint32 *
+check_context_shift (SmModel *m, int n_ctx_want, const char *prompt, int n_new, int *n_window,
+                     GString *text)
+{
+  g_autoptr (SmSession) s = sm_session_new (m, NULL, n_ctx_want, NULL);
+  g_autoptr (SmSession) fresh = sm_session_new (m, NULL, n_ctx_want, NULL);
+  g_autoptr (GError) error = NULL;
+  const int n_ctx = sm_session_get_n_ctx (s), vocab = sm_model_get_config (m)->vocab_size;
+  SmGenerateParams params;
+  SmGenerateStats stats;
+  Collect c = { text };
+  SmGenerateCallbacks cb = { collect_text, NULL, NULL, &c };
+  const gint32 *held;
+  gint32 *window;
+  int n, checked = 0;
+
+  sm_generate_params_init (&params);
+  params.sampling.temperature = 0;
+  params.max_tokens = n_new;
+  params.context_shift = TRUE;
+  g_assert_true (sm_generate (s, prompt, &params, &cb, NULL, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (stats.stop_reason, ==, SM_STOP_MAX_TOKENS);
+  g_assert_cmpint (stats.generated_tokens, ==, n_new);
+  g_assert_cmpint (stats.context_shifts, >=, 2);
+  g_assert_cmpint (stats.context_used, <=, n_ctx);
+
+  held = sm_session_get_tokens (s, &n);
+  window = g_memdup2 (held, n * sizeof (gint32));
+  /* the last shift kept n_ctx / 2 tokens; at least one more was sampled from them */
+  g_assert_cmpint (n, >, n_ctx / 2 + 1);
+  for (int j = 0; j < n; j++)
+    {
+      if (j > n_ctx / 2)
+        {
+          gint32 want = (gint32) sm_kernels ()->argmax (sm_session_get_logits (fresh), vocab);
+          g_assert_cmpint (window[j], ==, want);
+          checked++;
+        }
+      g_assert_true (sm_session_eval (fresh, &window[j], 1, &error));
+    }
+  g_test_message ("context shift: %d shifts, %d tokens after the last checked", stats.context_shifts, checked);
+  *n_window = n;
+  return window;
+}
+
+static void
+test_context_shift (void)
+{
+  g_autofree char *gguf = sm_test_shared_model ("stories260K.gguf");
+  g_autoptr (GError) error = NULL;
+  const char *prompt = "Once upon a time";
+
+  /* Small (the shipped checkpoint: plain ASCII text): 64 positions, one token a byte, no BOS,
+   * so the window must be the newest bytes of prompt + reply, the last one sampled but not
+   * yet evaluated */
+  {
+    g_autoptr (SmModel) small = sm_model_load_builtin (SM_PRESET_SMALL, 3, &error);
+    g_autoptr (GString) text = g_string_new (prompt);
+    g_autofree gint32 *w = NULL;
+    int n;
+
+    g_assert_no_error (error);
+    w = check_context_shift (small, 0, prompt, 200, &n, text);
+    g_assert_cmpuint (text->len, ==, strlen (prompt) + 200);
+    for (int j = 0; j < n; j++)
+      g_assert_cmpint (w[j], ==, (guint8) text->str[text->len - 1 - n + j]);
+  }
+
+  /* a LLaMA model keeps the BOS that opened its context (a 96-position session of it) */
+  if (gguf == NULL)
+    return;
+  {
+    g_autoptr (SmModel) stories = sm_model_load (gguf, NULL, &error);
+    g_autoptr (GString) text = g_string_new (NULL);
+    g_autofree gint32 *w = NULL;
+    int n;
+
+    g_assert_no_error (error);
+    w = check_context_shift (stories, 96, prompt, 300, &n, text);
+    g_assert_cmpint (w[0], ==, sm_tokenizer_bos (sm_model_get_tokenizer (stories)));
+  }
+}
+
+/* ---- real checkpoints -------------------------------------------------------------------------- */
 
 /* Greedy continuation of "Once upon a time" up to @total positions (prompt included), as
  * llama2.c's `run -t 0 -n 256` counts them, or @n_new new tokens as llama.cpp's -n does. */
@@ -500,6 +591,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Model/small-reference", test_small_reference);
   g_test_add_func ("/Model/medium-reference", test_medium_reference);
   g_test_add_func ("/Model/context-limits", test_context_limits);
+  g_test_add_func ("/Model/context-shift", test_context_shift);
   g_test_add_func ("/Model/stories260K-reference", test_stories_reference);
   g_test_add_func ("/Model/stories260K-llama2c-greedy", test_stories_llama2c);
   g_test_add_func ("/Model/stories260K-gguf-greedy", test_stories_gguf);
