@@ -323,6 +323,7 @@ read_params (SmChatView *self, SmGenerateParams *params)
   params->sampling.min_p = (float) g_settings_get_double (self->settings, "min-p");
   params->sampling.repeat_penalty = (float) g_settings_get_double (self->settings, "repeat-penalty");
   params->max_tokens = g_settings_get_int (self->settings, "max-tokens");
+  params->context_shift = g_settings_get_boolean (self->settings, "context-shift");
   seed = g_settings_get_int (self->settings, "seed");
   /* -1: a new seed for every reply, so Regenerate gives another one */
   params->sampling.seed = seed >= 0 ? (guint64) seed : g_random_int ();

@@ -17,6 +17,7 @@ struct _SmSamplingPanel {
   GtkAdjustment       *repeat_penalty_adjustment;
   GtkAdjustment       *max_tokens_adjustment;
   GtkAdjustment       *seed_adjustment;
+  GtkSwitch           *context_shift_switch;
   AdwPreferencesGroup *system_group;
   GtkWidget           *system_row;
 
@@ -26,7 +27,7 @@ struct _SmSamplingPanel {
 G_DEFINE_FINAL_TYPE (SmSamplingPanel, sm_sampling_panel, GTK_TYPE_WIDGET)
 
 static const char *const sampling_keys[] = {
-  "temperature", "top-k", "top-p", "min-p", "repeat-penalty", "max-tokens", "seed",
+  "temperature", "top-k", "top-p", "min-p", "repeat-penalty", "max-tokens", "context-shift", "seed",
 };
 
 static void
@@ -70,6 +71,7 @@ sm_sampling_panel_class_init (SmSamplingPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmSamplingPanel, repeat_penalty_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SmSamplingPanel, max_tokens_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SmSamplingPanel, seed_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SmSamplingPanel, context_shift_switch);
   gtk_widget_class_bind_template_child (widget_class, SmSamplingPanel, system_group);
   gtk_widget_class_bind_template_child (widget_class, SmSamplingPanel, system_row);
 
@@ -108,6 +110,7 @@ sm_sampling_panel_bind (SmSamplingPanel *self, GSettings *settings)
   g_settings_bind (settings, "repeat-penalty", self->repeat_penalty_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "max-tokens", self->max_tokens_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "seed", self->seed_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "context-shift", self->context_shift_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "system-prompt", self->system_row, "text", G_SETTINGS_BIND_DEFAULT);
 }
 

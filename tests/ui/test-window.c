@@ -145,7 +145,7 @@ load_long_model (SmWindow *window)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", path));
   sm_ui_test_wait (loaded, window, 60, "the long model to load");
   g_assert_cmpstr (window_title (window), ==, "Long Test");
-  /* a reply until the context is full: long enough to switch things and stop it */
+  /* no limit (and Keep Writing): a reply long enough to switch things and stop it */
   gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 0);
 }
 
@@ -260,6 +260,10 @@ test_chat_toggles_export (void)
   g_assert_cmpint (f->prompt_tokens, ==, (int) strlen ("Once upon a time"));
   g_assert_cmpfloat (f->decode_tps, >, 0);
   g_assert_nonnull (f->stop_reason);
+  /* the default 256 new tokens, past Small's 64 positions: Keep Writing (on by default) shifted
+   * the context instead of stopping */
+  g_assert_cmpint (f->generated_tokens, ==, 256);
+  g_assert_cmpstr (f->stop_reason, ==, "max tokens");
   g_test_message ("Small preset: %d tokens at %.0f tok/s, stop: %s", f->generated_tokens, f->decode_tps,
                   f->stop_reason);
 
@@ -379,7 +383,10 @@ test_edit_regenerate (void)
   sm_ui_test_wait (loaded, window, 60, "the Small preset");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
   conversation = sm_chat_view_get_conversation (chat);
-  /* seeded sampling, so a regenerated reply differs from the first */
+  /* seeded sampling, so a regenerated reply differs from the first; short replies, so that a
+   * question and its answer fit in Small's 64 positions and the cache keeps them (the test
+   * before left "no limit", which with Keep Writing would never end) */
+  gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 32);
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 1.0);
   gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), -1);
   send_prompt (window, "Tell me");
@@ -408,6 +415,26 @@ test_edit_regenerate (void)
   g_assert_true (g_str_has_prefix (reply, "Once"));
   g_assert_cmpuint (strlen (reply), >, strlen ("Once"));
   g_assert_cmpint (sm_message_get_figures (last_message (chat))->cached_tokens, >, 0);
+
+  /* Keep Writing off, through its switch: a reply now ends where the 64 positions do */
+  {
+    GtkWidget *panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "sampling_panel");
+    GtkSwitch *keep = GTK_SWITCH (sm_ui_test_child (panel, SM_TYPE_SAMPLING_PANEL, "context_shift_switch"));
+    const SmMessageFigures *f;
+
+    g_assert_true (gtk_switch_get_active (keep));
+    gtk_switch_set_active (keep, FALSE);
+    gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 256);
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
+    send_prompt (window, "Once upon a time");
+    sm_ui_test_wait (not_generating, chat, 60, "the reply that fills the context");
+    f = sm_message_get_figures (last_message (chat));
+    g_assert_nonnull (f);
+    g_assert_cmpstr (f->stop_reason, ==, "context full");
+    /* every position used, plus the last token sampled from the full context */
+    g_assert_cmpint (f->prompt_tokens + f->generated_tokens, ==, 64 + 1);
+    gtk_switch_set_active (keep, TRUE);
+  }
 
   close_window (window);
 }
