@@ -52,7 +52,7 @@ sm_cli_generate (int argc, char **argv)
   SmCliModelOptions mopts = { 0 };
   g_autofree char *prompt = NULL;
   g_autofree char *system_prompt = NULL;
-  gboolean chat = FALSE, context_shift = FALSE;
+  gboolean chat = FALSE, no_context_shift = FALSE;
   g_auto (GStrv) stop = NULL;
   SmGenerateParams params;
   double temp = 0.0, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
@@ -67,7 +67,7 @@ sm_cli_generate (int argc, char **argv)
 
   GOptionEntry entries[] = {
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "Text to continue (default \"Once upon a time\")", "TEXT" },
-    { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens to generate (default 128; 0: until the end)", "N" },
+    { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens to generate (default 128; 0: no limit but the end of the text)", "N" },
     { "temp", 0, 0, G_OPTION_ARG_DOUBLE, &temp, "Temperature (default 0: greedy)", "T" },
     { "top-k", 0, 0, G_OPTION_ARG_INT, &top_k, "Top-k (default 40; 0: off)", "K" },
     { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Top-p (default 0.95; 1: off)", "P" },
@@ -77,7 +77,7 @@ sm_cli_generate (int argc, char **argv)
     { "stop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &stop, "Stop when this text appears (repeatable)", "TEXT" },
     { "chat", 0, 0, G_OPTION_ARG_NONE, &chat, "Send the prompt as a user's message in the model's chat template and print only the reply", NULL },
     { "system", 0, 0, G_OPTION_ARG_STRING, &system_prompt, "With --chat: the system prompt", "TEXT" },
-    { "context-shift", 0, 0, G_OPTION_ARG_NONE, &context_shift, "When the context is full, keep its newest half and go on (default: stop)", NULL },
+    { "no-context-shift", 0, 0, G_OPTION_ARG_NONE, &no_context_shift, "Stop when the context is full (default: keep its newest half and go on)", NULL },
     { NULL }
   };
   g_option_group_add_entries (group, entries);
@@ -114,7 +114,7 @@ sm_cli_generate (int argc, char **argv)
   params.sampling.repeat_last_n = repeat_last_n;
   params.sampling.seed = (guint64) mopts.seed;
   params.stop = (const char *const *) stop;
-  params.context_shift = context_shift;
+  params.context_shift = !no_context_shift;
 
   if (!sm_cli_apply_settings (&mopts, &error))
     return sm_cli_fail ("generate", g_steal_pointer (&error));
