@@ -1085,11 +1085,9 @@ test_shipped (gconstpointer data)
   SmTrainParams p;
   SmTrainEval eval;
 
+  /* both models ship in the repository: a missing one is a defect, not a skip */
   if (!g_file_test (model_path, G_FILE_TEST_IS_REGULAR) || !g_file_test (valid_path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_test_skip ("the shipped model or the validation split is not built yet (tools/build-models)");
-      return;
-    }
+    g_error ("%s or %s is missing (tools/build-models rebuilds them)", model_path, valid_path);
   g_autoptr (SmModel) model = sm_model_load (model_path, NULL, &error);
   g_assert_no_error (error);
   g_autoptr (SmTrainData) valid = sm_train_data_new_from_files (sm_model_get_tokenizer (model),
@@ -1112,7 +1110,7 @@ int
 main (int argc, char **argv)
 {
   static const Shipped small = { "small.smck", 0.4115 };
-  static const Shipped medium = { "medium.smck", 0.0 };
+  static const Shipped medium = { "medium.smck", 0.1773 };
 
   g_test_init (&argc, &argv, NULL);
   sm_threads_set_count (2);
