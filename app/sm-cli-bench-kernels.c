@@ -271,6 +271,10 @@ bench_product (const char *kernel, bool gemv, bool tb, size_t M, size_t N, size_
       blas.set_num_threads (threads);
       measure (gemv ? run_blas_gemv : run_blas_gemm, &c, reps, &med, &fast, &slow);
       r->blas = flops / med * 1e-9;
+      /* OpenBLAS's workers spin for ~2^28 cycles after a call: on a 2-core machine they would
+       * hold the core our own worker needs in the next measurement (seen: our 2-thread SGEMM
+       * 1024³ at 137 GFLOP/s right after OpenBLAS, 355 after a pause) */
+      g_usleep (300000);
     }
 #endif
   free (A);

@@ -99,8 +99,11 @@ sm_gemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
   };
   /* x · Wᵀ is always cut along N, the rows of W: each slice reads (and packs) only its own
    * rows of the weights, and as the kernels choose their method for A·Bᵀ from M and K alone,
-   * the result does not depend on the thread count.  Other forms cut the larger side. */
-  j.split_n = (trans_b && !trans_a) || N >= M;
+   * the result does not depend on the thread count.  Other forms (the backward pass's) cut
+   * M whenever it gives each thread two slices: an N slice packs all of A again, and on a
+   * 2-core Sapphire Rapids that ran 2 threads at 0.75x-1.0x of one for 1024³ and 512×2048×512,
+   * against 1.9x cut along M (bench kernels -k gemm; checked against 1 thread in test-kernels-gemm). */
+  j.split_n = (trans_b && !trans_a) || M < 2 * GEMM_SLICE_M_MIN * (size_t) nth;
   if (j.split_n)
     j.slice = slice_size (N, nth, GEMM_SLICE_N, GEMM_SLICE_N_MIN);
   else
