@@ -2,8 +2,9 @@
  *
  * A chunk of n tokens at positions p0 .. p0+n-1 flows as rows of activation matrices:
  * embed, then per layer norm -> q, k, v (k and v written straight into the KV cache) ->
- * RoPE (LLaMA) -> causal attention -> output projection -> residual -> norm -> MLP ->
- * residual, then the final norm and the logits of the last token.  With n > 1 (prefill) every
+ * RoPE (LLaMA) -> causal attention -> output projection added into the residual -> norm ->
+ * MLP, its down projection added likewise, then the final norm and the logits of the last
+ * token.  GPT's q, k and v come from one product with the fused QKV weight.  With n > 1 (prefill) every
  * linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read once per chunk, so
  * a level switch lands at the next token.
  */
@@ -19,9 +20,11 @@
 typedef struct {
   float       *x;        /* (n, dim)     residual stream                           */
   float       *xb;       /* (n, dim)     a block's normed input, then its output   */
-  float       *q;        /* (n, q_dim)   queries                                   */
+  float       *q;        /* (n, q_dim)   queries, row stride ldq                   */
   float       *k;        /* (n, kv_dim)  this chunk's keys, before the cache       */
-  float       *v;        /* (n, kv_dim)  this chunk's values, before the cache     */
+  float       *v;        /* (n, kv_dim)  this chunk's values; k and v stride ldkv  */
+  gsize        ldq, ldkv; /* GPT: one (n, q_dim + 2·kv_dim) block from the fused QKV
+                           * product, q, k and v its column ranges; LLaMA: three buffers */
   float       *att_out;  /* (n, q_dim)   attention output, before wo               */
   float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate)              */
   float       *hb2;      /* (n, hidden)  LLaMA: the up projection                  */
@@ -54,10 +57,10 @@ kv_dim (const SmModelConfig *c)
 
 /* ---- building blocks ------------------------------------------------------------------------ */
 
-/* y (n, rows) = x (n, K) · W[row0 .. row0+rows)ᵀ + bias, for W in any stored type. */
+/* y (n, rows) = x (n, K) · W[row0 .. row0+rows)ᵀ, for W in any stored type. */
 static void
-linear (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *bias,
-        const float *x, gsize ldx, float *y, gsize ldy)
+matmul (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *x, gsize ldx,
+        float *y, gsize ldy)
 {
   const gsize K = (gsize) W->shape[1];
   const gsize N = (gsize) rows;
@@ -110,13 +113,52 @@ linear (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *bias,
     default:
       g_assert_not_reached ();
     }
+}
 
-  if (bias)
-    for (int i = 0; i < n; i++)
-      f->k->add (y + i * ldy, y + i * ldy, bias, N);
+static void
+matmul_record (Fwd *f, const SmTensor *W, gsize N, double extra_bytes)
+{
+  const gsize K = (gsize) W->shape[1];
+  const int n = f->n;
 
   sm_profiler_op_shape (f->s->prof, SM_OP_MATMUL, n, (int) N, (int) K, 2.0 * n * N * K,
-                        (double) sm_dtype_row_bytes (W->dtype, (gint64) K) * N + 4.0 * n * (K + N));
+                        (double) sm_dtype_row_bytes (W->dtype, (gint64) K) * N
+                        + 4.0 * n * (K + N) + extra_bytes);
+}
+
+/* y (n, rows) = x (n, K) · W[row0 .. row0+rows)ᵀ + bias. */
+static void
+linear (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *bias,
+        const float *x, gsize ldx, float *y, gsize ldy)
+{
+  matmul (f, W, row0, rows, x, ldx, y, ldy);
+  if (bias)
+    for (int i = 0; i < f->n; i++)
+      f->k->add (y + i * ldy, y + i * ldy, bias, (gsize) rows);
+  matmul_record (f, W, (gsize) rows, 0.0);
+}
+
+/* x (n, N) += in (n, K) · Wᵀ + bias: a block's output projection added into the residual
+ * stream as one op.  An f32 GEMM accumulates straight into x (beta 1), which saves the pass
+ * over a temporary; the other forms go through xb, free again by now in both blocks. */
+static void
+linear_residual (Fwd *f, const SmTensor *W, const float *bias, const float *in, gsize ldin,
+                 float *x)
+{
+  const gsize N = (gsize) W->shape[0], K = (gsize) W->shape[1];
+  const int n = f->n;
+
+  if (W->dtype == SM_DTYPE_F32 && n > 1)
+    sm_gemm (false, true, n, N, K, 1.0f, in, ldin, (const float *) W->data, K, 1.0f, x, N);
+  else
+    {
+      matmul (f, W, 0, (gint64) N, in, ldin, f->a.xb, N);
+      f->k->add (x, x, f->a.xb, (gsize) n * N);
+    }
+  if (bias)
+    for (int i = 0; i < n; i++)
+      f->k->add (x + i * N, x + i * N, bias, N);
+  matmul_record (f, W, N, 8.0 * n * N);
 }
 
 /* Row @row of an embedding table of any stored type, as f32. */
@@ -166,14 +208,6 @@ norm_rows (Fwd *f, const SmTensor *w, const SmTensor *b, const float *x, float *
   sm_profiler_op (f->s->prof, SM_OP_NORM, 5.0 * rows * dim, 12.0 * rows * dim);
 }
 
-static void
-residual_add (Fwd *f, float *x, const float *delta)
-{
-  gsize n = (gsize) f->n * f->c->dim;
-  f->k->add (x, x, delta, n);
-  sm_profiler_op (f->s->prof, SM_OP_ADD, (double) n, 12.0 * n);
-}
-
 /* ---- attention ---------------------------------------------------------------------------------- */
 
 /* The KV cache is stored transposed, (n_layers, n_kv_heads, head_dim, kv_stride): one head's
@@ -192,7 +226,7 @@ static void
 cache_store (Fwd *f, int layer)
 {
   const SmModelConfig *c = f->c;
-  const gsize hd = c->head_dim, kvd = kv_dim (c), ld = f->s->kv_stride;
+  const gsize hd = c->head_dim, ldkv = f->a.ldkv, ld = f->s->kv_stride;
 
   for (int g = 0; g < c->n_kv_heads; g++)
     {
@@ -201,8 +235,8 @@ cache_store (Fwd *f, int layer)
       for (gsize d = 0; d < hd; d++)
         for (int i = 0; i < f->n; i++)
           {
-            Kt[d * ld + i] = f->a.k[i * kvd + g * hd + d];
-            Vt[d * ld + i] = f->a.v[i * kvd + g * hd + d];
+            Kt[d * ld + i] = f->a.k[i * ldkv + g * hd + d];
+            Vt[d * ld + i] = f->a.v[i * ldkv + g * hd + d];
           }
     }
 }
@@ -225,7 +259,8 @@ attention_heads (void *user, int ith, int nth)
   const Fwd *f = j->f;
   const SmKernels *k = f->k;
   const SmModelConfig *c = f->c;
-  const gsize hd = (gsize) c->head_dim, qd = q_dim (c), n_ctx = f->s->n_ctx, ld = f->s->kv_stride;
+  const gsize hd = (gsize) c->head_dim, ldq = f->a.ldq, n_ctx = f->s->n_ctx;
+  const gsize qd = q_dim (c), ld = f->s->kv_stride;
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
   const float scale = 1.0f / sqrtf ((float) hd);
@@ -235,7 +270,7 @@ attention_heads (void *user, int ith, int nth)
   sm_threads_range ((gsize) c->n_heads, ith, nth, 1, &first, &last);
   for (gsize h = first; h < last; h++)
     {
-      const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride qd */
+      const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride ldq */
       const float *Kt = cache_head (f->s->key_cache, f->s, j->layer, h / kv_mul);   /* (hd, T), stride ld */
       const float *Vt = cache_head (f->s->value_cache, f->s, j->layer, h / kv_mul); /* (hd, T), stride ld */
       float *out = f->a.att_out + h * hd;                                         /* (n, hd), stride qd */
@@ -243,7 +278,7 @@ attention_heads (void *user, int ith, int nth)
       if (n == 1)
         {
           /* scores (1, T) = q (1, hd) · Kt (hd, T) / √hd, then out (hd) = Vt (hd, T) · p (T) */
-          k->sgemm (false, false, 1, T, hd, scale, Qh, qd, Kt, ld, 0.0f, S, T);
+          k->sgemm (false, false, 1, T, hd, scale, Qh, ldq, Kt, ld, 0.0f, S, T);
           k->softmax (S, T);
           k->sgemv (hd, T, Vt, ld, S, out);    /* out (hd) = Vt (hd, T) · p (T) */
         }
@@ -255,7 +290,7 @@ attention_heads (void *user, int ith, int nth)
             {
               const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
               const int Tb = p0 + i0 + rows;                   /* positions the block sees */
-              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * qd, qd, Kt, ld,
+              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq, Kt, ld,
                         0.0f, S, Tb);
               for (int i = 0; i < rows; i++)
                 k->softmax_causal (S + (gsize) i * Tb, Tb, p0 + i0 + i + 1);
@@ -295,22 +330,19 @@ gpt_layer (Fwd *f, int l)
   const float *bqkv = sm_tensor_f32 (L->bqkv);
   Acts *a = &f->a;
 
-  /* attention block: the fused QKV weight is three stacked (dim, dim) matrices */
+  /* attention block: the fused QKV weight is three stacked (dim, dim) matrices, one product
+   * whose rows hold q, k and v side by side */
   norm_rows (f, L->attn_norm, L->attn_norm_b, a->x, a->xb, f->n);
-  linear (f, L->wqkv, 0, dim, bqkv, a->xb, dim, a->q, dim);
-  linear (f, L->wqkv, dim, dim, bqkv + dim, a->xb, dim, a->k, dim);
-  linear (f, L->wqkv, 2 * dim, dim, bqkv + 2 * dim, a->xb, dim, a->v, dim);
+  linear (f, L->wqkv, 0, 3 * dim, bqkv, a->xb, dim, a->q, a->ldq);
   attention (f, l);
-  linear (f, L->wo, 0, dim, sm_tensor_f32 (L->bo), a->att_out, dim, a->xb, dim);
-  residual_add (f, a->x, a->xb);
+  linear_residual (f, L->wo, sm_tensor_f32 (L->bo), a->att_out, dim, a->x);
 
   /* MLP block: 4×C GELU */
   norm_rows (f, L->ffn_norm, L->ffn_norm_b, a->x, a->xb, f->n);
   linear (f, L->w_up, 0, hidden, sm_tensor_f32 (L->b_up), a->xb, dim, a->hb, hidden);
   f->k->gelu (a->hb, a->hb, (gsize) f->n * hidden);
   sm_profiler_op (f->s->prof, SM_OP_GELU, 10.0 * f->n * hidden, 8.0 * f->n * hidden);
-  linear (f, L->w_down, 0, dim, sm_tensor_f32 (L->b_down), a->hb, hidden, a->xb, dim);
-  residual_add (f, a->x, a->xb);
+  linear_residual (f, L->w_down, sm_tensor_f32 (L->b_down), a->hb, hidden, a->x);
 }
 
 static void
@@ -337,8 +369,7 @@ llama_layer (Fwd *f, int l)
     }
   sm_profiler_op (f->s->prof, SM_OP_ROPE, 6.0 * f->n * (qd + kvd), 8.0 * f->n * (qd + kvd));
   attention (f, l);
-  linear (f, L->wo, 0, dim, NULL, a->att_out, qd, a->xb, dim);
-  residual_add (f, a->x, a->xb);
+  linear_residual (f, L->wo, NULL, a->att_out, qd, a->x);
 
   /* MLP block: SwiGLU */
   norm_rows (f, L->ffn_norm, NULL, a->x, a->xb, f->n);
@@ -346,8 +377,7 @@ llama_layer (Fwd *f, int l)
   linear (f, L->w_up, 0, hidden, NULL, a->xb, dim, a->hb2, hidden);
   f->k->swiglu (a->hb, a->hb, a->hb2, (gsize) f->n * hidden);
   sm_profiler_op (f->s->prof, SM_OP_SILU, 6.0 * f->n * hidden, 12.0 * f->n * hidden);
-  linear (f, L->w_down, 0, dim, NULL, a->hb, hidden, a->xb, dim);
-  residual_add (f, a->x, a->xb);
+  linear_residual (f, L->w_down, NULL, a->hb, hidden, a->x);
 }
 
 /* ---- the pass ------------------------------------------------------------------------------------ */
@@ -362,9 +392,21 @@ acts_rent (Fwd *f)
 
   f->a.x = sm_pool_rent (pool, n * dim * sizeof (float));
   f->a.xb = sm_pool_rent (pool, n * dim * sizeof (float));
-  f->a.q = sm_pool_rent (pool, n * qd * sizeof (float));
-  f->a.k = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
-  f->a.v = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
+  if (c->arch == SM_ARCH_GPT)
+    {
+      f->a.ldq = f->a.ldkv = qd + 2 * kv_dim (c);
+      f->a.q = sm_pool_rent (pool, n * f->a.ldq * sizeof (float));
+      f->a.k = f->a.q + qd;
+      f->a.v = f->a.k + kv_dim (c);
+    }
+  else
+    {
+      f->a.ldq = qd;
+      f->a.ldkv = kv_dim (c);
+      f->a.q = sm_pool_rent (pool, n * qd * sizeof (float));
+      f->a.k = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
+      f->a.v = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
+    }
   f->a.att_out = sm_pool_rent (pool, n * qd * sizeof (float));
   f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
   f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
@@ -380,8 +422,11 @@ acts_return (Fwd *f)
   sm_pool_return (pool, f->a.x);
   sm_pool_return (pool, f->a.xb);
   sm_pool_return (pool, f->a.q);
-  sm_pool_return (pool, f->a.k);
-  sm_pool_return (pool, f->a.v);
+  if (f->c->arch != SM_ARCH_GPT)
+    {
+      sm_pool_return (pool, f->a.k);
+      sm_pool_return (pool, f->a.v);
+    }
   sm_pool_return (pool, f->a.att_out);
   sm_pool_return (pool, f->a.hb);
   sm_pool_return (pool, f->a.hb2);

@@ -264,10 +264,12 @@ test_trace (void)
       else
         g_error ("unexpected phase %s", ph);
     }
-  /* 2 rounds: 2 prefill phases + 2 decode phases; 12 token events */
+  /* 2 rounds: 2 prefill phases + 2 decode phases; 12 token events, each of Small's 2 layers
+   * 8 ops (norm, qkv, attention, wo+residual, norm, up, gelu, down+residual) between the
+   * embedding and the final norm and logits */
   g_assert_cmpuint (phases, ==, 4);
   g_assert_cmpuint (tokens, ==, 12);
-  g_assert_cmpuint (ops, >, 12 * 20);
+  g_assert_cmpuint (ops, ==, 12 * (2 * 8 + 3));
   g_assert_cmpuint (scopes, ==, 2 * (1 + 1 + 5) + 1);
   g_assert_cmpuint (markers, ==, 2);
   g_assert_cmpuint (counters, ==, 2 * snap->series->len);
