@@ -4,9 +4,9 @@
  * embed, then per layer norm -> q, k, v (k and v written straight into the KV cache) ->
  * RoPE (LLaMA) -> causal attention -> output projection added into the residual -> norm ->
  * MLP, its down projection added likewise, then the final norm and the logits of the last
- * token.  GPT's q, k and v come from one product with the fused QKV weight.  With n > 1 (prefill) every
- * linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read once per chunk, so
- * a level switch lands at the next token.
+ * token.  GPT's q, k and v come from one product with the fused QKV weight.  With n > 1
+ * (prefill) every linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read
+ * once per chunk, so a level switch lands at the next token.
  */
 #include "sm-fp-mode.h"
 #include "sm-session-private.h"
