@@ -70,10 +70,15 @@ matmul (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *x, gsi
   switch (W->dtype)
     {
     case SM_DTYPE_F32:
-      if (n == 1)
-        sm_gemv (N, K, (const float *) w, K, x, y);
-      else
-        sm_gemm (false, true, n, N, K, 1.0f, x, ldx, (const float *) w, K, 0.0f, y, ldy);
+      {
+        const float *P = row0 == 0 ? sm_session_packed (f->s, W) : NULL;
+        if (n == 1)
+          sm_gemv (N, K, (const float *) w, K, x, y);
+        else if (P)
+          sm_gemm_packed (n, N, K, x, ldx, P, 0.0f, y, ldy);
+        else
+          sm_gemm (false, true, n, N, K, 1.0f, x, ldx, (const float *) w, K, 0.0f, y, ldy);
+      }
       break;
 
     case SM_DTYPE_Q8_0:
@@ -148,7 +153,11 @@ linear_residual (Fwd *f, const SmTensor *W, const float *bias, const float *in, 
   const gsize N = (gsize) W->shape[0], K = (gsize) W->shape[1];
   const int n = f->n;
 
-  if (W->dtype == SM_DTYPE_F32 && n > 1)
+  const float *P = sm_session_packed (f->s, W);
+
+  if (W->dtype == SM_DTYPE_F32 && n > 1 && P)
+    sm_gemm_packed (n, N, K, in, ldin, P, 1.0f, x, N);
+  else if (W->dtype == SM_DTYPE_F32 && n > 1)
     sm_gemm (false, true, n, N, K, 1.0f, in, ldin, (const float *) W->data, K, 1.0f, x, N);
   else
     {

@@ -21,7 +21,24 @@ struct _SmSession {
   float      *value_cache;  /* (n_layers, n_kv_heads, head_dim, kv_stride) */
   float      *logits;       /* (vocab) of the last evaluated token */
   gint32     *history;      /* (n_ctx) the tokens in the cache, in order */
+
+  /* The f32 layer weights in sm_pack_b16 () panels, for prefill's GEMMs: packed once here
+   * rather than on every call (see sm_session_new ()).  Per session, not per model, so a
+   * model whose weights change (the trainer's) is packed afresh by each new session. */
+  const SmTensor **packed_of;
+  float          **packed;
+  guint            n_packed;
 };
+
+/* @W's packed panels, or NULL when it has none. */
+static inline const float *
+sm_session_packed (const SmSession *s, const SmTensor *W)
+{
+  for (guint i = 0; i < s->n_packed; i++)
+    if (s->packed_of[i] == W)
+      return s->packed[i];
+  return NULL;
+}
 
 /* Runs tokens[0..n) (n <= n_batch) at positions pos.. and advances pos. */
 void sm_forward (SmSession *s, const gint32 *tokens, int n);

@@ -140,3 +140,31 @@ sm_quantize_row_q4_0 (const float *x, SmBlockQ4_0 *y, size_t k)
         }
     }
 }
+
+/* ---- packed weights ------------------------------------------------------------------------ */
+
+size_t
+sm_pack_b16_floats (size_t N, size_t K)
+{
+  size_t rows = (N + 2 * SM_PACK_W - 1) / (2 * SM_PACK_W) * (2 * SM_PACK_W);
+  return rows * K;
+}
+
+void
+sm_pack_b16 (size_t N, size_t K, const float *W, size_t ldw, float *P)
+{
+  size_t rows = sm_pack_b16_floats (N, K) / (K ? K : 1);
+
+  /* Row by row: each W row is read once, contiguously, into its lane of a 16·K-float panel
+   * that stays in cache while its 16 rows are written. */
+  for (size_t n = 0; n < rows; n++)
+    {
+      float *dst = P + (n / SM_PACK_W) * SM_PACK_W * K + n % SM_PACK_W;
+      if (n < N)
+        for (size_t k = 0; k < K; k++)
+          dst[k * SM_PACK_W] = W[n * ldw + k];
+      else
+        for (size_t k = 0; k < K; k++)
+          dst[k * SM_PACK_W] = 0.0f;
+    }
+}

@@ -32,6 +32,8 @@ sm_gemv_prefetch_rows (size_t lda)
                            float beta, float *C, size_t ldc);                                     \
   void   sm_##isa##_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x,        \
                            float *y);                                                             \
+  void   sm_##isa##_sgemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda,       \
+                                  const float *P, float beta, float *C, size_t ldc);              \
   float  sm_##isa##_dot (const float *a, const float *b, size_t n);                               \
   void   sm_##isa##_add (float *out, const float *a, const float *b, size_t n);                   \
   void   sm_##isa##_mul (float *out, const float *a, const float *b, size_t n);                   \
@@ -70,6 +72,7 @@ sm_gemv_prefetch_rows (size_t lda)
   {                                                                                               \
     .level = (lvl), .name = (label),                                                              \
     .sgemm = sm_##isa##_sgemm, .sgemv = sm_##isa##_sgemv,                                         \
+    .sgemm_packed = sm_##isa##_sgemm_packed,                                                      \
     .dot = sm_##isa##_dot, .add = sm_##isa##_add, .mul = sm_##isa##_mul,                          \
     .scale = sm_##isa##_scale, .axpy = sm_##isa##_axpy,                                           \
     .broadcast_add = sm_##isa##_broadcast_add, .argmax = sm_##isa##_argmax,                       \

@@ -66,6 +66,11 @@ struct _SmKernels {
   /* y[M] = A[M×K] · x[K]; y must not alias x. */
   void  (*sgemv) (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y);
 
+  /* C = A · Wᵀ + beta * C for W (N×K) packed by sm_pack_b16 () into P: the x · Wᵀ of a
+   * prefill with no per-call packing of W.  beta == 0 does not read C. */
+  void  (*sgemm_packed) (size_t M, size_t N, size_t K, const float *A, size_t lda,
+                         const float *P, float beta, float *C, size_t ldc);
+
   /* ---- vectors -------------------------------------------------------------------------- */
   float (*dot)   (const float *a, const float *b, size_t n);
   void  (*add)   (float *out, const float *a, const float *b, size_t n);   /* out = a + b */
@@ -139,6 +144,15 @@ gboolean         sm_kernel_level_from_string (const char *str, SmKernelLevel *le
 const char      *sm_cpu_features             (void);
 const char      *sm_cpu_model_name           (void);
 
+/* ---- packed weights -------------------------------------------------------------------------
+ * W (N×K, rows ldw apart) as panels of SM_PACK_W rows, each K rows of SM_PACK_W floats (k-major,
+ * panel p holding W rows p·16 ..), N rounded up to a multiple of 2·SM_PACK_W with zero rows:
+ * the layout the SGEMM micro-kernels read B in, so a weight packed once serves every prefill
+ * at every level (AVX2 reads one panel per tile, AVX-512 two).  P must be 64-byte aligned. */
+#define SM_PACK_W 16
+size_t sm_pack_b16_floats (size_t N, size_t K);
+void   sm_pack_b16        (size_t N, size_t K, const float *W, size_t ldw, float *P);
+
 /* ---- threaded entry points (split over the compute pool, sm-threads.h) ---------------------
  * These use the table in force and the pool's thread count, and run single-threaded below
  * a size where splitting costs more than it saves. */
@@ -146,6 +160,9 @@ void sm_gemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
               float alpha, const float *A, size_t lda, const float *B, size_t ldb,
               float beta, float *C, size_t ldc);
 void sm_gemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y);
+/* The table's sgemm_packed, cut along N in whole tiles. */
+void sm_gemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
+                     float beta, float *C, size_t ldc);
 void sm_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y);
 void sm_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y);
 void sm_gemv_f16  (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);

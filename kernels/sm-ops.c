@@ -113,6 +113,56 @@ sm_gemm (bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
   sm_threads_run ((int) MIN ((size_t) nth, j.n_slices), gemm_task, &j);
 }
 
+/* ---- SGEMM on packed weights: split N in whole tiles ---------------------------------------- */
+
+typedef struct {
+  const SmKernels *k;
+  size_t M, N, K, lda, ldc;
+  const float *A, *P;
+  float beta;
+  float *C;
+  size_t slice, n_slices;
+  atomic_size_t next;
+} PackedJob;
+
+static void
+packed_task (void *user, int ith, int nth)
+{
+  PackedJob *j = user;
+  size_t s;
+
+  while ((s = atomic_fetch_add_explicit (&j->next, 1, memory_order_relaxed)) < j->n_slices)
+    {
+      size_t first = s * j->slice;
+      size_t n = MIN (j->slice, j->N - first);
+      /* slices start on a tile, so on a panel: first · K floats into P */
+      j->k->sgemm_packed (j->M, n, j->K, j->A, j->lda, j->P + first * j->K, j->beta,
+                          j->C + first, j->ldc);
+    }
+}
+
+void
+sm_gemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
+                float beta, float *C, size_t ldc)
+{
+  const SmKernels *k = sm_kernels ();
+  int nth = sm_threads_for_work (2.0 * (double) M * (double) N * (double) K);
+
+  if (nth <= 1)
+    {
+      k->sgemm_packed (M, N, K, A, lda, P, beta, C, ldc);
+      return;
+    }
+
+  PackedJob j = {
+    .k = k, .M = M, .N = N, .K = K, .lda = lda, .ldc = ldc, .A = A, .P = P, .beta = beta, .C = C,
+  };
+  j.slice = slice_size (N, nth, GEMM_SLICE_N, GEMM_SLICE_N_MIN);
+  j.n_slices = (N + j.slice - 1) / j.slice;
+  atomic_init (&j.next, 0);
+  sm_threads_run ((int) MIN ((size_t) nth, j.n_slices), packed_task, &j);
+}
+
 /* ---- GEMV family: split the rows of W -------------------------------------------------------- */
 
 typedef enum { GEMV_F32, GEMV_Q8_0, GEMV_Q4_0, GEMV_F16, GEMV_BF16 } GemvKind;

@@ -335,6 +335,102 @@ test_threaded_gemm (void)
   sm_threads_set_count (saved);
 }
 
+/* ---- SGEMM on packed weights ------------------------------------------------------------------ */
+
+/* W packed once into 64-byte aligned memory, as sessions keep it. */
+static float *
+pack_weights (const GemmCase *g)
+{
+  float *P = g_aligned_alloc (MAX (sm_pack_b16_floats (g->N, g->K), 1), sizeof (float), 64);
+  sm_pack_b16 (g->N, g->K, g->B, g->ldb, P);
+  return P;
+}
+
+/* Every level's sgemm_packed against the exact product (alpha 1, as the API has no alpha),
+ * over shapes crossing the tile edges (12×32 and 6×16), kc (256) and the zero rows that pad N
+ * to whole tiles; beta 0 (C full of NaN), 1 (the residual's accumulate) and 0.5. */
+static void
+test_sgemm_packed (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (6);
+  static const size_t shapes[][3] = {
+    { 0, 5, 5 }, { 5, 0, 5 }, { 5, 5, 0 }, { 1, 1, 1 }, { 2, 33, 7 }, { 7, 17, 33 },
+    { 12, 32, 256 }, { 13, 48, 257 }, { 22, 768, 256 }, { 33, 1024, 256 }, { 5, 256, 1024 },
+    { 64, 511, 513 }, { 100, 100, 100 }, { 25, 15, 31 }, { 511, 47, 64 },
+  };
+  /* variants whose alpha is 1, beta 0 and 1; beta 0.5 set below on a third */
+  static const guint variants[] = { 0, 2, 7, 9, 14, 16 };
+  guint v = 0;
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (gsize t = 0; t < 3; t++, v++)
+      {
+        GemmCase g;
+        guint variant = variants[v % G_N_ELEMENTS (variants)];
+
+        gemm_case_init (&g, rand, false, true, shapes[s][0], shapes[s][1], shapes[s][2], variant);
+        g_assert_cmpfloat (g.alpha, ==, 1.0f);
+        if (t == 2 && g.beta == 1.0f)
+          {
+            /* beta 0.5: rebuild the exact result for it */
+            for (size_t i = 0; i < g.M; i++)
+              for (size_t j = 0; j < g.N; j++)
+                {
+                  double c = g.C0[i * g.ldc + j];
+                  g.ref[i * g.N + j] += -0.5 * c;
+                  g.mag[i * g.N + j] += -0.5 * fabs (c);
+                }
+            g.beta = 0.5f;
+          }
+        float *P = pack_weights (&g);
+        for (int level = SM_KERNEL_LEVEL_SCALAR; level < SM_KERNEL_N_LEVELS; level++)
+          {
+            const SmKernels *k = sm_kernels_for_level ((SmKernelLevel) level);
+            if (k == NULL)
+              continue;
+            float *c = gemm_case_c (&g, variant + (guint) level);
+            k->sgemm_packed (g.M, g.N, g.K, g.A, g.lda, P, g.beta, c, g.ldc);
+            gemm_case_check (&g, c, NULL, 1.0, k->name);
+            sm_test_free_unaligned (c);
+          }
+        g_aligned_free (P);
+        gemm_case_clear (&g);
+      }
+}
+
+/* sm_gemm_packed cuts N in whole tiles: bit for bit the single-threaded product. */
+static void
+test_threaded_packed (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  static const size_t shapes[][3] = { { 22, 768, 256 }, { 9, 1000, 96 }, { 64, 513, 300 }, { 3, 70, 33 } };
+  int saved = sm_threads_get_count ();
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      GemmCase g;
+      static const guint alpha_one[] = { 0, 2, 7, 9 };
+      gemm_case_init (&g, rand, false, true, shapes[s][0], shapes[s][1], shapes[s][2], alpha_one[s]);
+      float *P = pack_weights (&g);
+      float *one = gemm_case_c (&g, 0);
+      sm_kernels ()->sgemm_packed (g.M, g.N, g.K, g.A, g.lda, P, g.beta, one, g.ldc);
+      for (int nth = 2; nth <= 3; nth++)
+        {
+          float *many = gemm_case_c (&g, (guint) nth);
+          sm_threads_set_count (nth);
+          sm_gemm_packed (g.M, g.N, g.K, g.A, g.lda, P, g.beta, many, g.ldc);
+          for (size_t i = 0; i < g.M; i++)
+            g_assert_cmpmem (many + i * g.ldc, g.N * sizeof (float), one + i * g.ldc, g.N * sizeof (float));
+          gemm_case_check (&g, many, NULL, 1.0, "sm_gemm_packed threads");
+          sm_test_free_unaligned (many);
+        }
+      sm_test_free_unaligned (one);
+      g_aligned_free (P);
+      gemm_case_clear (&g);
+    }
+  sm_threads_set_count (saved);
+}
+
 static void
 sm_gemv_threads (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
 {
@@ -382,6 +478,8 @@ main (int argc, char **argv)
   g_test_add_func ("/Kernels/sgemm/large", test_sgemm_large);
   g_test_add_func ("/Kernels/sgemv", test_sgemv);
   g_test_add_func ("/Kernels/sgemm/threaded", test_threaded_gemm);
+  g_test_add_func ("/Kernels/sgemm/packed", test_sgemm_packed);
+  g_test_add_func ("/Kernels/sgemm/packed-threaded", test_threaded_packed);
   g_test_add_func ("/Kernels/sgemv/threaded", test_threaded_gemv);
 
   return g_test_run ();

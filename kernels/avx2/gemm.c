@@ -469,8 +469,20 @@ direct_tile (const int mr, size_t K, const float *A, size_t a_rs, size_t a_cs,
       C[i * ldc + j] = beta == 0.0f ? tile[i][j] : tile[i][j] + beta * C[i * ldc + j];
 }
 
+/* NR is one packed panel wide, and a panel's rows are laid out as b_pack's. */
+G_STATIC_ASSERT (NR == SM_PACK_W);
+
+static inline void
+run_panels (size_t mr, size_t kc, const float *ap, const float *panel, size_t panel_stride,
+            float *c, size_t ldc, size_t nr, StoreMode mode, float beta)
+{
+  (void) panel_stride;
+  run_kernel (mr, kc, ap, panel, c, ldc, nr, mode, beta);
+}
+
 #define NN_TILE_N 16
 #define SM_GEMM_ISA_SGEMM sm_avx2_sgemm
+#define SM_GEMM_ISA_SGEMM_PACKED sm_avx2_sgemm_packed
 #define SM_GEMM_ISA_SGEMV sm_avx2_sgemv
 #include "gemm-driver.inc"
 

@@ -229,10 +229,13 @@ store_row (float *c, __m512 v, __mmask16 m, bool full, StoreMode mode, __m512 vb
 }
 
 /* C[0..mr) × [0..nr) (+)= a_panel · b_panel over kc.  mr is a constant in each expansion, so
- * the accumulators live in registers: 2·mr of them plus two B vectors. */
+ * the accumulators live in registers: 2·mr of them plus two B vectors.  B's two 16-wide
+ * halves of row k are at bp and bp1 + k·bs: one b_pack panel (bp1 = bp + 16, bs = NR), or two
+ * sm_pack_b16 () panels. */
 static ALWAYS_INLINE void
 micro_kernel (const int mr, size_t kc, const float *restrict ap, const float *restrict bp,
-              float *c, size_t ldc, size_t nr, StoreMode mode, float beta)
+              const float *restrict bp1, size_t bs, float *c, size_t ldc, size_t nr,
+              StoreMode mode, float beta)
 {
   __m512 acc0[MR], acc1[MR];
 
@@ -247,7 +250,7 @@ micro_kernel (const int mr, size_t kc, const float *restrict ap, const float *re
   for (size_t k = 0; k < kc; k++)
     {
       __m512 b0 = _mm512_load_ps (bp);
-      __m512 b1 = _mm512_load_ps (bp + 16);
+      __m512 b1 = _mm512_load_ps (bp1);
 #pragma GCC unroll 12
       for (int i = 0; i < mr; i++)
         {
@@ -256,7 +259,8 @@ micro_kernel (const int mr, size_t kc, const float *restrict ap, const float *re
           acc1[i] = _mm512_fmadd_ps (a, b1, acc1[i]);
         }
       ap += MR;
-      bp += NR;
+      bp += bs;
+      bp1 += bs;
     }
 
   bool full = nr == NR;
@@ -272,12 +276,12 @@ micro_kernel (const int mr, size_t kc, const float *restrict ap, const float *re
 
 #define KERNEL_CASE(n)                                                       \
   case n:                                                                    \
-    micro_kernel (n, kc, ap, bp, c, ldc, nr, mode, beta);                    \
+    micro_kernel (n, kc, ap, bp, bp1, bs, c, ldc, nr, mode, beta);           \
     break
 
 static void
-run_kernel (size_t mr, size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-            size_t nr, StoreMode mode, float beta)
+run_tile (size_t mr, size_t kc, const float *ap, const float *bp, const float *bp1, size_t bs,
+          float *c, size_t ldc, size_t nr, StoreMode mode, float beta)
 {
   switch (mr)
     {
@@ -287,6 +291,24 @@ run_kernel (size_t mr, size_t kc, const float *ap, const float *bp, float *c, si
     default:
       g_assert_not_reached ();
     }
+}
+
+static inline void
+run_kernel (size_t mr, size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
+            size_t nr, StoreMode mode, float beta)
+{
+  run_tile (mr, kc, ap, bp, bp + 16, NR, c, ldc, nr, mode, beta);
+}
+
+/* Two sm_pack_b16 () panels make one NR-wide tile; past N the second is the packing's zero
+ * padding (N is rounded up to whole tiles), never memory outside P. */
+G_STATIC_ASSERT (NR == 2 * SM_PACK_W);
+
+static inline void
+run_panels (size_t mr, size_t kc, const float *ap, const float *panel, size_t panel_stride,
+            float *c, size_t ldc, size_t nr, StoreMode mode, float beta)
+{
+  run_tile (mr, kc, ap, panel, panel + panel_stride, SM_PACK_W, c, ldc, nr, mode, beta);
 }
 
 /* ---- small M: no packing of B ----------------------------------------------------------- */
@@ -451,6 +473,7 @@ direct_tile (const int mr, size_t K, const float *A, size_t a_rs, size_t a_cs,
 
 #define NN_TILE_N 64
 #define SM_GEMM_ISA_SGEMM sm_avx512_sgemm
+#define SM_GEMM_ISA_SGEMM_PACKED sm_avx512_sgemm_packed
 #define SM_GEMM_ISA_SGEMV sm_avx512_sgemv
 #include "gemm-driver.inc"
 

@@ -93,3 +93,21 @@ sm_scalar_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x,
   for (size_t i = 0; i < M; i++)
     y[i] = dot_strided (A + i * lda, 1, x, K);
 }
+
+/* C = A · Wᵀ + beta · C from W's panels (see sm_pack_b16 ()): column j of Wᵀ is panel j / 16,
+ * lane j % 16, so its k-th element sits SM_PACK_W floats after its (k-1)-th. */
+void
+sm_scalar_sgemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda,
+                        const float *P, float beta, float *C, size_t ldc)
+{
+  for (size_t i = 0; i < M; i++)
+    {
+      float *c = C + i * ldc;
+      for (size_t j = 0; j < N; j++)
+        {
+          const float *w = P + (j / SM_PACK_W) * SM_PACK_W * K + j % SM_PACK_W;
+          float acc = dot_strided (w, SM_PACK_W, A + i * lda, K);
+          c[j] = acc + (beta == 0.0f ? 0.0f : beta * c[j]);
+        }
+    }
+}
