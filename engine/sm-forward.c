@@ -72,7 +72,9 @@ matmul (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *x, gsi
     case SM_DTYPE_F32:
       {
         const float *P = row0 == 0 ? sm_session_packed (f->s, W) : NULL;
-        if (n == 1)
+        if (n == 1 && P)
+          sm_gemv_packed (N, K, P, x, y);
+        else if (n == 1)
           sm_gemv (N, K, (const float *) w, K, x, y);
         else if (P)
           sm_gemm_packed (n, N, K, x, ldx, P, 0.0f, y, ldy);

@@ -34,6 +34,7 @@ sm_gemv_prefetch_rows (size_t lda)
                            float *y);                                                             \
   void   sm_##isa##_sgemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda,       \
                                   const float *P, float beta, float *C, size_t ldc);              \
+  void   sm_##isa##_sgemv_packed (size_t N, size_t K, const float *P, const float *x, float *y);  \
   float  sm_##isa##_dot (const float *a, const float *b, size_t n);                               \
   void   sm_##isa##_add (float *out, const float *a, const float *b, size_t n);                   \
   void   sm_##isa##_mul (float *out, const float *a, const float *b, size_t n);                   \
@@ -72,7 +73,7 @@ sm_gemv_prefetch_rows (size_t lda)
   {                                                                                               \
     .level = (lvl), .name = (label),                                                              \
     .sgemm = sm_##isa##_sgemm, .sgemv = sm_##isa##_sgemv,                                         \
-    .sgemm_packed = sm_##isa##_sgemm_packed,                                                      \
+    .sgemm_packed = sm_##isa##_sgemm_packed, .sgemv_packed = sm_##isa##_sgemv_packed,             \
     .dot = sm_##isa##_dot, .add = sm_##isa##_add, .mul = sm_##isa##_mul,                          \
     .scale = sm_##isa##_scale, .axpy = sm_##isa##_axpy,                                           \
     .broadcast_add = sm_##isa##_broadcast_add, .argmax = sm_##isa##_argmax,                       \

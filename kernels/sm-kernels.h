@@ -70,6 +70,9 @@ struct _SmKernels {
    * prefill with no per-call packing of W.  beta == 0 does not read C. */
   void  (*sgemm_packed) (size_t M, size_t N, size_t K, const float *A, size_t lda,
                          const float *P, float beta, float *C, size_t ldc);
+  /* y[N] = W · x for W (N×K) in P, as above: decode's x · Wᵀ on the same copy prefill reads,
+   * so the two phases do not keep two copies of the weights in cache. */
+  void  (*sgemv_packed) (size_t N, size_t K, const float *P, const float *x, float *y);
 
   /* ---- vectors -------------------------------------------------------------------------- */
   float (*dot)   (const float *a, const float *b, size_t n);
@@ -163,6 +166,7 @@ void sm_gemv (size_t M, size_t K, const float *A, size_t lda, const float *x, fl
 /* The table's sgemm_packed, cut along N in whole tiles. */
 void sm_gemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
                      float beta, float *C, size_t ldc);
+void sm_gemv_packed (size_t N, size_t K, const float *P, const float *x, float *y);
 void sm_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y);
 void sm_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y);
 void sm_gemv_f16  (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);

@@ -165,7 +165,7 @@ sm_gemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda, const 
 
 /* ---- GEMV family: split the rows of W -------------------------------------------------------- */
 
-typedef enum { GEMV_F32, GEMV_Q8_0, GEMV_Q4_0, GEMV_F16, GEMV_BF16 } GemvKind;
+typedef enum { GEMV_F32, GEMV_PACKED, GEMV_Q8_0, GEMV_Q4_0, GEMV_F16, GEMV_BF16 } GemvKind;
 
 typedef struct {
   const SmKernels *k;
@@ -178,7 +178,8 @@ typedef struct {
   atomic_size_t next;
 } GemvJob;
 
-/* Row slices: whole 16-row groups (the kernels take rows 4 at a time), at least 64 rows. */
+/* Row slices: whole 16-row groups (the kernels take rows 4 at a time, and a packed matrix's
+ * panels are 16 rows), at least 64 rows. */
 #define GEMV_SLICE 16
 #define GEMV_SLICE_MIN 64
 
@@ -191,6 +192,10 @@ gemv_rows (const GemvJob *j, size_t r0, size_t r1)
     {
     case GEMV_F32:
       j->k->sgemv (rows, j->K, (const float *) j->W + r0 * j->ld, j->ld, j->x, j->y + r0);
+      break;
+    case GEMV_PACKED:
+      /* r0 is a multiple of 16: panel r0 / 16 starts r0 · K floats in */
+      j->k->sgemv_packed (rows, j->K, (const float *) j->W + r0 * j->K, j->x, j->y + r0);
       break;
     case GEMV_Q8_0:
       j->k->gemv_q8_0 (rows, j->K, (const SmBlockQ8_0 *) j->W + r0 * (j->K / SM_QK), j->x, j->y + r0);
@@ -239,6 +244,13 @@ void
 sm_gemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
 {
   GemvJob j = { .kind = GEMV_F32, .M = M, .K = K, .ld = lda, .W = A, .x = x, .y = y };
+  gemv_run (&j);
+}
+
+void
+sm_gemv_packed (size_t N, size_t K, const float *P, const float *x, float *y)
+{
+  GemvJob j = { .kind = GEMV_PACKED, .M = N, .K = K, .W = P, .x = x, .y = y };
   gemv_run (&j);
 }
 

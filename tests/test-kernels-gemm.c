@@ -431,6 +431,54 @@ test_threaded_packed (void)
   sm_threads_set_count (saved);
 }
 
+/* sgemv_packed through check_gemv's GemvFn: packs A, then runs the level in packed_level
+ * (NULL: the threaded sm_gemv_packed on 2 threads). */
+static const SmKernels *packed_level;
+
+static void
+gemv_packed_fn (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
+{
+  float *P = g_aligned_alloc (MAX (sm_pack_b16_floats (M, K), 1), sizeof (float), 64);
+
+  sm_pack_b16 (M, K, A, lda, P);
+  if (packed_level)
+    packed_level->sgemv_packed (M, K, P, x, y);
+  else
+    {
+      sm_threads_set_count (2);
+      sm_gemv_packed (M, K, P, x, y);
+      sm_threads_set_count (1);
+    }
+  g_aligned_free (P);
+}
+
+/* Every level's sgemv_packed (and the threaded entry), through the SGEMV checker: against
+ * the exact product, y's sentinel untouched past M. */
+static void
+test_sgemv_packed (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (8);
+  static const size_t shapes[][2] = {
+    { 1, 1 }, { 7, 3 }, { 16, 16 }, { 17, 33 }, { 33, 100 }, { 128, 128 }, { 129, 257 },
+    { 513, 64 }, { 768, 288 }, { 1000, 1024 }, { 0, 5 }, { 5, 0 },
+  };
+  int saved = sm_threads_get_count ();
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      for (int level = SM_KERNEL_LEVEL_SCALAR; level < SM_KERNEL_N_LEVELS; level++)
+        {
+          packed_level = sm_kernels_for_level ((SmKernelLevel) level);
+          if (packed_level)
+            check_gemv (rand, shapes[s][0], shapes[s][1], (guint) (s + level), gemv_packed_fn,
+                        packed_level->name);
+        }
+      packed_level = NULL;
+      check_gemv (rand, shapes[s][0], shapes[s][1], (guint) s, gemv_packed_fn, "sm_gemv_packed");
+    }
+  sm_threads_set_count (saved);
+}
+
 static void
 sm_gemv_threads (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
 {
@@ -480,6 +528,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Kernels/sgemm/threaded", test_threaded_gemm);
   g_test_add_func ("/Kernels/sgemm/packed", test_sgemm_packed);
   g_test_add_func ("/Kernels/sgemm/packed-threaded", test_threaded_packed);
+  g_test_add_func ("/Kernels/sgemv/packed", test_sgemv_packed);
   g_test_add_func ("/Kernels/sgemv/threaded", test_threaded_gemv);
 
   return g_test_run ();

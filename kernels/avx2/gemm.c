@@ -15,6 +15,7 @@
 #include "sm-kernels-private.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #define MR 6
 #define NR 16
@@ -548,5 +549,68 @@ sm_avx2_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x, f
           s = _mm256_fmadd_ps (_mm256_maskload_ps (a + k, m), _mm256_maskload_ps (x + k, m), s);
         }
       y[i] = hsum (_mm256_add_ps (s, t));
+    }
+}
+
+/* ---- SGEMV on packed weights -------------------------------------------------------------- */
+
+/* As the AVX-512 one (avx512/gemm.c): per k one broadcast and two FMAs per 16-row panel, 4
+ * panels at once for 8 independent sums; a ragged last panel through a scratch row. */
+static ALWAYS_INLINE void
+gemv_panels (const int np, size_t K, const float *P, const float *x, float *y, size_t rows)
+{
+  const size_t ps = SM_PACK_W * K;
+  __m256 acc[8];
+
+#pragma GCC unroll 8
+  for (int p = 0; p < 2 * np; p++)
+    acc[p] = _mm256_setzero_ps ();
+  for (size_t k = 0; k < K; k++)
+    {
+      __m256 xb = _mm256_broadcast_ss (x + k);
+#pragma GCC unroll 4
+      for (int p = 0; p < np; p++)
+        {
+          const float *w = P + p * ps + k * SM_PACK_W;
+          acc[2 * p] = _mm256_fmadd_ps (_mm256_load_ps (w), xb, acc[2 * p]);
+          acc[2 * p + 1] = _mm256_fmadd_ps (_mm256_load_ps (w + 8), xb, acc[2 * p + 1]);
+        }
+    }
+#pragma GCC unroll 4
+  for (int p = 0; p < np; p++)
+    {
+      size_t done = (size_t) p * SM_PACK_W;
+      if (done + SM_PACK_W <= rows)
+        {
+          _mm256_storeu_ps (y + done, acc[2 * p]);
+          _mm256_storeu_ps (y + done + 8, acc[2 * p + 1]);
+        }
+      else if (done < rows)
+        {
+          float row[SM_PACK_W];
+          _mm256_storeu_ps (row, acc[2 * p]);
+          _mm256_storeu_ps (row + 8, acc[2 * p + 1]);
+          memcpy (y + done, row, (rows - done) * sizeof (float));
+        }
+    }
+}
+
+void
+sm_avx2_sgemv_packed (size_t N, size_t K, const float *P, const float *x, float *y)
+{
+  const size_t n_panels = (N + SM_PACK_W - 1) / SM_PACK_W;
+
+  for (size_t p0 = 0; p0 < n_panels; p0 += 4)
+    {
+      const float *Pb = P + p0 * SM_PACK_W * K;
+      float *yb = y + p0 * SM_PACK_W;
+      size_t rows = N - p0 * SM_PACK_W;
+      switch (n_panels - p0 < 4 ? n_panels - p0 : 4)
+        {
+        case 4: gemv_panels (4, K, Pb, x, yb, rows); break;
+        case 3: gemv_panels (3, K, Pb, x, yb, rows); break;
+        case 2: gemv_panels (2, K, Pb, x, yb, rows); break;
+        default: gemv_panels (1, K, Pb, x, yb, rows); break;
+        }
     }
 }

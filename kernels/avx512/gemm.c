@@ -488,3 +488,57 @@ sm_avx512_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x,
 {
   sm_avx2_sgemv (M, K, A, lda, x, y);
 }
+
+/* ---- SGEMV on packed weights -------------------------------------------------------------- */
+
+/* Rows [0, rows) of np panels: each k-row of a panel is one cache line of 16 sums' terms, so
+ * per k one broadcast of x[k] and one FMA per panel, with no horizontal sums at the end; 8
+ * panels at once keep 8 independent sums in flight over the FMA latency. */
+static ALWAYS_INLINE void
+gemv_panels (const int np, size_t K, const float *P, const float *x, float *y, size_t rows)
+{
+  const size_t ps = SM_PACK_W * K;
+  __m512 acc[8];
+
+#pragma GCC unroll 8
+  for (int p = 0; p < np; p++)
+    acc[p] = _mm512_setzero_ps ();
+  for (size_t k = 0; k < K; k++)
+    {
+      __m512 xb = _mm512_set1_ps (x[k]);
+#pragma GCC unroll 8
+      for (int p = 0; p < np; p++)
+        acc[p] = _mm512_fmadd_ps (_mm512_load_ps (P + p * ps + k * SM_PACK_W), xb, acc[p]);
+    }
+#pragma GCC unroll 8
+  for (int p = 0; p < np; p++)
+    {
+      size_t done = (size_t) p * SM_PACK_W;
+      if (done < rows)
+        _mm512_mask_storeu_ps (y + done, mask_first (rows - done), acc[p]);
+    }
+}
+
+void
+sm_avx512_sgemv_packed (size_t N, size_t K, const float *P, const float *x, float *y)
+{
+  const size_t n_panels = (N + SM_PACK_W - 1) / SM_PACK_W;
+
+  for (size_t p0 = 0; p0 < n_panels; p0 += 8)
+    {
+      const float *Pb = P + p0 * SM_PACK_W * K;
+      float *yb = y + p0 * SM_PACK_W;
+      size_t rows = N - p0 * SM_PACK_W;
+      switch (n_panels - p0 < 8 ? n_panels - p0 : 8)
+        {
+        case 8: gemv_panels (8, K, Pb, x, yb, rows); break;
+        case 7: gemv_panels (7, K, Pb, x, yb, rows); break;
+        case 6: gemv_panels (6, K, Pb, x, yb, rows); break;
+        case 5: gemv_panels (5, K, Pb, x, yb, rows); break;
+        case 4: gemv_panels (4, K, Pb, x, yb, rows); break;
+        case 3: gemv_panels (3, K, Pb, x, yb, rows); break;
+        case 2: gemv_panels (2, K, Pb, x, yb, rows); break;
+        default: gemv_panels (1, K, Pb, x, yb, rows); break;
+        }
+    }
+}

@@ -111,3 +111,10 @@ sm_scalar_sgemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda
         }
     }
 }
+
+void
+sm_scalar_sgemv_packed (size_t N, size_t K, const float *P, const float *x, float *y)
+{
+  for (size_t j = 0; j < N; j++)
+    y[j] = dot_strided (P + (j / SM_PACK_W) * SM_PACK_W * K + j % SM_PACK_W, SM_PACK_W, x, K);
+}
