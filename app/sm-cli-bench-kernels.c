@@ -10,7 +10,7 @@
  * kernels are not lost in the clock's resolution.  GFLOP/s for products, GB/s (bytes read
  * plus written, once each) for the kernels bound by bandwidth.
  *
- * Besides the table's kernels: `xwt` times sm_gemm on the model's x · Wᵀ shapes, `threads`
+ * Besides the table's kernels: `xwt` times sm_gemm on the model's x · Wᵀ shapes (`xwt-packed` the same on weights packed once), `threads`
  * a parallel region of two 1 µs shares, and `split` a forced 2-way split of small products
  * against one thread, which is how PARALLEL_MIN_FLOPS in sm-threads.c was chosen.  Other
  * jobs on the machine distort the 2-thread figures most (a worker waiting for a core): run
@@ -166,9 +166,21 @@ typedef struct {
   bool tb;
   size_t M, N, K;
   const float *A, *B, *x;
+  const float *P;      /* B packed (sm_pack_b16 ()), for xwt-packed */
   float *C, *y;
   int threads;
 } ProdCtx;
+
+/* x · Wᵀ on W packed once, as sessions run it: decode (M = 1) as the packed GEMV. */
+static void
+run_sm_packed (void *p)
+{
+  ProdCtx *c = p;
+  if (c->M == 1)
+    sm_gemv_packed (c->N, c->K, c->P, c->A, c->C);
+  else
+    sm_gemm_packed (c->M, c->N, c->K, c->A, c->K, c->P, 0.0f, c->C, c->N);
+}
 
 static void
 run_sm_gemm (void *p)
@@ -243,6 +255,7 @@ static void
 bench_product (const char *kernel, bool gemv, bool tb, size_t M, size_t N, size_t K,
                const SmKernels *k, int threads, int reps, GRand *rand)
 {
+  const bool packed = strcmp (kernel, "xwt-packed") == 0;
   ProdCtx c = { .tb = tb, .M = M, .N = N, .K = K, .threads = threads };
   g_autofree char *shape = gemv ? g_strdup_printf ("%zux%zu", M, K)
                                 : g_strdup_printf ("%zux%zux%zu%s", M, N, K, tb ? " (A·Bᵀ)" : "");
@@ -258,11 +271,18 @@ bench_product (const char *kernel, bool gemv, bool tb, size_t M, size_t N, size_
   c.x = x;
   c.C = alloc_floats (gemv ? 0 : M * N, rand);
   c.y = alloc_floats (M, rand);
+  float *P = NULL;
+  if (packed)
+    {
+      P = g_aligned_alloc (sm_pack_b16_floats (N, K), sizeof (float), 64);
+      sm_pack_b16 (N, K, B, K, P);
+      c.P = P;
+    }
 
   sm_kernels_set_level (k->level, NULL);
   sm_threads_set_count (threads);
   Row *r = add_row (kernel, shape, k->name, threads, "GFLOP/s");
-  measure (gemv ? run_sm_gemv : run_sm_gemm, &c, reps, &med, &fast, &slow);
+  measure (packed ? run_sm_packed : gemv ? run_sm_gemv : run_sm_gemm, &c, reps, &med, &fast, &slow);
   row_set_rate (r, med, fast, slow, flops);
   r->gbps = bytes / med * 1e-9;
 #ifdef SM_HAVE_OPENBLAS
@@ -277,6 +297,7 @@ bench_product (const char *kernel, bool gemv, bool tb, size_t M, size_t N, size_
       g_usleep (300000);
     }
 #endif
+  g_aligned_free (P);
   free (A);
   free (B);
   free (x);
@@ -668,7 +689,7 @@ sm_cli_bench_kernels (int argc, char **argv)
   GOptionEntry entries[] = {
     { "levels", 0, 0, G_OPTION_ARG_STRING, &levels_s, "Kernel levels (default: every supported one)", "scalar,avx2,avx512" },
     { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_s, "Thread counts (default: 1 and all cores)", "1,2" },
-    { "kernels", 'k', 0, G_OPTION_ARG_STRING, &kernels_s, "Kernels to run (default: all): gemm, xwt, gemv, threads, split, and the table's names (dot, softmax, gemv_q8_0, ...)", "gemm,gemv,..." },
+    { "kernels", 'k', 0, G_OPTION_ARG_STRING, &kernels_s, "Kernels to run (default: all): gemm, xwt, xwt-packed, gemv, threads, split, and the table's names (dot, softmax, gemv_q8_0, ...)", "gemm,gemv,..." },
     { "sizes", 's', 0, G_OPTION_ARG_STRING, &sizes_s, "Square SGEMM sizes (default: 64,128,256,512,1024)", "N,..." },
     { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed repetitions after warm-up (default: 7)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_STRING, &format, "Output format: md or json (default: md)", "md|json" },
@@ -788,16 +809,19 @@ sm_cli_bench_kernels (int argc, char **argv)
                     bench_product ("gemm", false, false, n, n, n, k, t, reps, rand);
                   }
             }
+          /* The model's x · Wᵀ: decode (M = 1), a short and a long prompt, Medium's 22-token
+           * context; xwt-packed the same on weights packed once, as sessions run them. */
+          static const size_t xwt[][3] = {
+            { 1, 768, 288 }, { 22, 1024, 256 }, { 22, 256, 1024 }, { 64, 768, 288 },
+            { 512, 768, 288 }, { 512, 288, 768 }, { 1, 4096, 4096 }, { 16, 4096, 4096 },
+            { 128, 4096, 4096 }, { 64, 32000, 288 },
+          };
           if (wants (&o, "xwt") && k->sgemm != NULL)
-            {
-              /* The model's x · Wᵀ: decode (M = 1), a short and a long prompt. */
-              static const size_t xwt[][3] = {
-                { 1, 768, 288 }, { 64, 768, 288 }, { 512, 768, 288 }, { 512, 288, 768 },
-                { 1, 4096, 4096 }, { 16, 4096, 4096 }, { 128, 4096, 4096 }, { 64, 32000, 288 },
-              };
-              for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
-                bench_product ("xwt", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, reps, rand);
-            }
+            for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
+              bench_product ("xwt", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, reps, rand);
+          if (wants (&o, "xwt-packed") && k->sgemm_packed != NULL)
+            for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
+              bench_product ("xwt-packed", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, reps, rand);
           if (wants (&o, "gemv"))
             {
               static const size_t gv[][2] = { { 4096, 4096 }, { 768, 288 }, { 32000, 288 }, { 4096, 1024 } };
