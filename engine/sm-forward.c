@@ -232,24 +232,21 @@ cache_head (float *cache, const SmSession *s, int layer, int kv_head)
   return cache + (((gsize) layer * c->n_kv_heads + kv_head) * c->head_dim) * s->kv_stride;
 }
 
-/* Writes the chunk's keys and values (n, kv_dim) into the transposed cache at p0.. */
+/* Writes key/value head g of the chunk (n rows of the kv_dim-wide k and v) into the
+ * transposed cache at p0.. */
 static void
-cache_store (Fwd *f, int layer)
+cache_store (const Fwd *f, int layer, int g)
 {
-  const SmModelConfig *c = f->c;
-  const gsize hd = c->head_dim, ldkv = f->a.ldkv, ld = f->s->kv_stride;
+  const gsize hd = f->c->head_dim, ldkv = f->a.ldkv, ld = f->s->kv_stride;
+  float *Kt = cache_head (f->s->key_cache, f->s, layer, g) + f->p0;
+  float *Vt = cache_head (f->s->value_cache, f->s, layer, g) + f->p0;
 
-  for (int g = 0; g < c->n_kv_heads; g++)
-    {
-      float *Kt = cache_head (f->s->key_cache, f->s, layer, g) + f->p0;
-      float *Vt = cache_head (f->s->value_cache, f->s, layer, g) + f->p0;
-      for (gsize d = 0; d < hd; d++)
-        for (int i = 0; i < f->n; i++)
-          {
-            Kt[d * ld + i] = f->a.k[i * ldkv + g * hd + d];
-            Vt[d * ld + i] = f->a.v[i * ldkv + g * hd + d];
-          }
-    }
+  for (gsize d = 0; d < hd; d++)
+    for (int i = 0; i < f->n; i++)
+      {
+        Kt[d * ld + i] = f->a.k[i * ldkv + g * hd + d];
+        Vt[d * ld + i] = f->a.v[i * ldkv + g * hd + d];
+      }
 }
 
 /* Query rows per block of prefill attention: big enough for the GEMM micro-kernels, small
@@ -261,8 +258,10 @@ typedef struct {
   int  layer;
 } AttnJob;
 
-/* Heads [first, last) of the chunk: scores = q·Kᵀ/√hd over positions 0..p0+i, causal softmax,
- * then the weighted sum of values.  Grouped-query: head h reads key/value head h / kv_mul. */
+/* Key/value heads [first, last) of the chunk: each is stored into the cache (a transpose as
+ * costly as a head's products at a short prompt, so it runs on the threads too), then its
+ * query heads h (grouped-query: h / kv_mul == g) get scores = q·Kᵀ/√hd over positions
+ * 0..p0+i, a causal softmax, and the weighted sum of values. */
 static void
 attention_heads (void *user, int ith, int nth)
 {
@@ -278,8 +277,10 @@ attention_heads (void *user, int ith, int nth)
   float *S = f->a.att + (gsize) ith * n * n_ctx;        /* (n, T) */
   gsize first, last;
 
-  sm_threads_range ((gsize) c->n_heads, ith, nth, 1, &first, &last);
-  for (gsize h = first; h < last; h++)
+  sm_threads_range ((gsize) c->n_kv_heads, ith, nth, 1, &first, &last);
+  for (gsize g = first; g < last; g++)
+    cache_store (f, j->layer, (int) g);
+  for (gsize h = first * kv_mul; h < last * kv_mul; h++)
     {
       const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride ldq */
       const float *Kt = cache_head (f->s->key_cache, f->s, j->layer, h / kv_mul);   /* (hd, T), stride ld */
@@ -321,9 +322,8 @@ attention (Fwd *f, int layer)
   double flops = 4.0 * f->n * T * c->head_dim * c->n_heads;
   int nth = MIN (f->n_threads, sm_threads_for_work (flops));
 
-  cache_store (f, layer);
   if (nth > 1)
-    sm_threads_run (MIN (nth, c->n_heads), attention_heads, &j);
+    sm_threads_run (MIN (nth, c->n_kv_heads), attention_heads, &j);
   else
     attention_heads (&j, 0, 1);
   sm_profiler_op_shape (f->s->prof, SM_OP_ATTENTION, f->n, (int) T, c->head_dim, flops,
