@@ -448,6 +448,8 @@ measure_overhead (const Suite *su, SmSnapshot *snap, GError **error)
   double worst = -INFINITY;
 
   sm_measurement_add (sm_snapshot_measurement (snap, "overhead_token_cost_ns", "ns"), measure_token_cost ());
+  sm_measurement_add (sm_snapshot_measurement (snap, "overhead_op_cost_in_situ_ns", "ns"),
+                      sm_profiler_measure_op_cost_between_kernels ());
 
   for (int mi = 0; mi < 2; mi++)
     {

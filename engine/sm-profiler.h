@@ -251,8 +251,12 @@ GArray     *sm_profiler_copy_trace   (SmProfiler *prof);                  /* SmT
 double      sm_op_record_gflops     (const SmOpRecord *r);
 double      sm_op_record_gbps       (const SmOpRecord *r);
 
-/* What one sm_profiler_op costs here, in ns, measured on a private profiler. */
+/* What one sm_profiler_op costs here, in ns, measured on a private profiler: in a tight loop,
+ * and between kernels (records after SGEMVs streaming 2 MB, as in Small's decode, on against
+ * off), where the clock read waits on the kernel's work in flight and the profiler's lines
+ * come back from farther caches. */
 double      sm_profiler_measure_op_cost (void);
+double      sm_profiler_measure_op_cost_between_kernels (void);
 /* Resident memory of this process in bytes (0 if unknown). */
 guint64     sm_resident_bytes       (void);
 

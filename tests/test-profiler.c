@@ -762,6 +762,21 @@ test_suite_end_to_end (void)
   g_rmdir (dir);
 }
 
+/* The two op-cost measurements the report's overhead estimate uses: finite, positive and of
+ * the order of a clock read (a broken measurement gives 0, NaN or the kernels' own time). */
+static void
+test_op_cost (void)
+{
+  double tight = sm_profiler_measure_op_cost ();
+  double between = sm_profiler_measure_op_cost_between_kernels ();
+
+  g_assert_true (isfinite (tight) && isfinite (between));
+  g_assert_cmpfloat (tight, >, 0.0);
+  g_assert_cmpfloat (tight, <, 5000.0);
+  g_assert_cmpfloat (between, >=, 0.0);
+  g_assert_cmpfloat (between, <, 5000.0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -775,5 +790,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Profiler/trace-nesting", test_trace_nesting);
   g_test_add_func ("/Profiler/engine-feed", test_engine_feed);
   g_test_add_func ("/Profiler/suite-end-to-end", test_suite_end_to_end);
+  g_test_add_func ("/Profiler/op-cost", test_op_cost);
   return g_test_run ();
 }
