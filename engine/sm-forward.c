@@ -23,11 +23,14 @@ typedef struct {
   float       *q;        /* (n, q_dim)   queries, row stride ldq                   */
   float       *k;        /* (n, kv_dim)  this chunk's keys, before the cache       */
   float       *v;        /* (n, kv_dim)  this chunk's values; k and v stride ldkv  */
-  gsize        ldq, ldkv; /* GPT: one (n, q_dim + 2·kv_dim) block from the fused QKV
-                           * product, q, k and v its column ranges; LLaMA: three buffers */
+  gsize        ldq, ldkv; /* GPT, and LLaMA with packed weights: one (n, q_dim + 2·kv_dim)
+                           * block from the fused QKV product, q, k and v its column
+                           * ranges; otherwise three buffers */
   float       *att_out;  /* (n, q_dim)   attention output, before wo               */
-  float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate)              */
-  float       *hb2;      /* (n, hidden)  LLaMA: the up projection                  */
+  float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate), stride ldh  */
+  float       *hb2;      /* (n, hidden)  LLaMA: the up projection, stride ldh      */
+  gsize        ldh;      /* hidden; 2 hidden when LLaMA's gate and up are one product,
+                          * each row then gate | up */
   float       *att;      /* (n_threads, n, n_ctx) attention scores, a slab a thread */
   SmBlockQ8_0 *xq;       /* (n, max_k / 32) activations quantized for Q8_0/Q4_0    */
 } Acts;
@@ -143,6 +146,22 @@ linear (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *bias,
     for (int i = 0; i < f->n; i++)
       f->k->add (y + i * ldy, y + i * ldy, bias, (gsize) rows);
   matmul_record (f, W, (gsize) rows, 0.0);
+}
+
+/* y (n, N) = x (n, K) · Wᵀ for a W that exists only packed (LLaMA's stacked q, k, v or gate,
+ * up; see SmSession), recorded as one matmul of N rows. */
+static void
+linear_packed (Fwd *f, const float *P, gsize N, gsize K, const float *x, gsize ldx, float *y,
+               gsize ldy)
+{
+  const int n = f->n;
+
+  if (n == 1)
+    sm_gemv_packed (N, K, P, x, y);
+  else
+    sm_gemm_packed (n, N, K, x, ldx, P, 0.0f, y, ldy);
+  sm_profiler_op_shape (f->s->prof, SM_OP_MATMUL, n, (int) N, (int) K, 2.0 * n * N * K,
+                        4.0 * N * K + 4.0 * n * (K + N));
 }
 
 /* x (n, N) += in (n, K) · Wᵀ + bias: a block's output projection added into the residual
@@ -367,16 +386,21 @@ llama_layer (Fwd *f, int l)
 
   /* attention block */
   norm_rows (f, L->attn_norm, NULL, a->x, a->xb, f->n);
-  linear (f, L->wq, 0, qd, NULL, a->xb, dim, a->q, qd);
-  linear (f, L->wk, 0, kvd, NULL, a->xb, dim, a->k, kvd);
-  linear (f, L->wv, 0, kvd, NULL, a->xb, dim, a->v, kvd);
+  if (f->s->packed_qkv)
+    linear_packed (f, f->s->packed_qkv[l], qd + 2 * kvd, dim, a->xb, dim, a->q, a->ldq);
+  else
+    {
+      linear (f, L->wq, 0, qd, NULL, a->xb, dim, a->q, a->ldq);
+      linear (f, L->wk, 0, kvd, NULL, a->xb, dim, a->k, a->ldkv);
+      linear (f, L->wv, 0, kvd, NULL, a->xb, dim, a->v, a->ldkv);
+    }
   for (int i = 0; i < f->n; i++)
     {
       const gsize pos = (gsize) (f->p0 + i);
       const float *cos_t = f->s->model->rope_cos + pos * half;
       const float *sin_t = f->s->model->rope_sin + pos * half;
-      f->k->rope (a->q + i * qd, c->n_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
-      f->k->rope (a->k + i * kvd, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+      f->k->rope (a->q + i * a->ldq, c->n_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+      f->k->rope (a->k + i * a->ldkv, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
     }
   sm_profiler_op (f->s->prof, SM_OP_ROPE, 6.0 * f->n * (qd + kvd), 8.0 * f->n * (qd + kvd));
   attention (f, l);
@@ -384,11 +408,21 @@ llama_layer (Fwd *f, int l)
 
   /* MLP block: SwiGLU */
   norm_rows (f, L->ffn_norm, NULL, a->x, a->xb, f->n);
-  linear (f, L->w_gate, 0, hidden, NULL, a->xb, dim, a->hb, hidden);
-  linear (f, L->w_up, 0, hidden, NULL, a->xb, dim, a->hb2, hidden);
-  f->k->swiglu (a->hb, a->hb, a->hb2, (gsize) f->n * hidden);
+  if (f->s->packed_gate_up)
+    {
+      /* rows gate | up; the product goes over the gate half */
+      linear_packed (f, f->s->packed_gate_up[l], 2 * hidden, dim, a->xb, dim, a->hb, a->ldh);
+      for (int i = 0; i < f->n; i++)
+        f->k->swiglu (a->hb + i * a->ldh, a->hb + i * a->ldh, a->hb2 + i * a->ldh, hidden);
+    }
+  else
+    {
+      linear (f, L->w_gate, 0, hidden, NULL, a->xb, dim, a->hb, hidden);
+      linear (f, L->w_up, 0, hidden, NULL, a->xb, dim, a->hb2, hidden);
+      f->k->swiglu (a->hb, a->hb, a->hb2, (gsize) f->n * hidden);
+    }
   sm_profiler_op (f->s->prof, SM_OP_SILU, 6.0 * f->n * hidden, 12.0 * f->n * hidden);
-  linear_residual (f, L->w_down, NULL, a->hb, hidden, a->x);
+  linear_residual (f, L->w_down, NULL, a->hb, a->ldh, a->x);
 }
 
 /* ---- the pass ------------------------------------------------------------------------------------ */
@@ -403,7 +437,7 @@ acts_rent (Fwd *f)
 
   f->a.x = sm_pool_rent (pool, n * dim * sizeof (float));
   f->a.xb = sm_pool_rent (pool, n * dim * sizeof (float));
-  if (c->arch == SM_ARCH_GPT)
+  if (c->arch == SM_ARCH_GPT || f->s->packed_qkv)
     {
       f->a.ldq = f->a.ldkv = qd + 2 * kv_dim (c);
       f->a.q = sm_pool_rent (pool, n * f->a.ldq * sizeof (float));
@@ -419,8 +453,18 @@ acts_rent (Fwd *f)
       f->a.v = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
     }
   f->a.att_out = sm_pool_rent (pool, n * qd * sizeof (float));
-  f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
-  f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
+  if (f->s->packed_gate_up)
+    {
+      f->a.ldh = 2 * hidden;
+      f->a.hb = sm_pool_rent (pool, n * f->a.ldh * sizeof (float));
+      f->a.hb2 = f->a.hb + hidden;
+    }
+  else
+    {
+      f->a.ldh = hidden;
+      f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
+      f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
+    }
   f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * n * f->s->n_ctx * sizeof (float));
   f->a.xq = sm_pool_rent (pool, n * (max_k / SM_QK + 1) * sizeof (SmBlockQ8_0));
 }
@@ -433,14 +477,15 @@ acts_return (Fwd *f)
   sm_pool_return (pool, f->a.x);
   sm_pool_return (pool, f->a.xb);
   sm_pool_return (pool, f->a.q);
-  if (f->c->arch != SM_ARCH_GPT)
+  if (f->c->arch != SM_ARCH_GPT && !f->s->packed_qkv)
     {
       sm_pool_return (pool, f->a.k);
       sm_pool_return (pool, f->a.v);
     }
   sm_pool_return (pool, f->a.att_out);
   sm_pool_return (pool, f->a.hb);
-  sm_pool_return (pool, f->a.hb2);
+  if (!f->s->packed_gate_up)
+    sm_pool_return (pool, f->a.hb2);
   sm_pool_return (pool, f->a.att);
   sm_pool_return (pool, f->a.xq);
 }

@@ -17,7 +17,9 @@ G_BEGIN_DECLS
 
 typedef struct _SmSession SmSession;
 
-/* @n_ctx: positions to hold (0: the model's context length; never more than it). */
+/* @n_ctx: positions to hold (0: the model's context length; never more than it).  The session
+ * also packs the model's f32 layer weights (up to 64 MB) into the layout the matrix kernels
+ * read, once, from @pool: a new session sees weights as they are at its creation. */
 SmSession    *sm_session_new          (SmModel *model, SmPool *pool, int n_ctx, GError **error);
 void          sm_session_free         (SmSession *session);
 
