@@ -35,6 +35,10 @@ struct _SmSession {
   float          **packed_gate_up;
 };
 
+/* Frees the packed weights: later passes take the unpacked paths (as a model over the packing
+ * limit does), which tests hold to the same reference. */
+void sm_session_drop_packed (SmSession *s);
+
 /* @W's packed panels, or NULL when it has none. */
 static inline const float *
 sm_session_packed (const SmSession *s, const SmTensor *W)

@@ -161,21 +161,28 @@ sm_session_new (SmModel *model, SmPool *pool, int n_ctx, GError **error)
 }
 
 void
-sm_session_free (SmSession *s)
+sm_session_drop_packed (SmSession *s)
 {
-  if (s == NULL)
-    return;
   for (guint i = 0; i < s->n_packed; i++)
     sm_pool_return (s->pool, s->packed[i]);
+  g_clear_pointer (&s->packed, g_free);
+  g_clear_pointer (&s->packed_of, g_free);
+  s->n_packed = 0;
   for (int l = 0; s->packed_qkv && l < s->model->config.n_layers; l++)
     {
       sm_pool_return (s->pool, s->packed_qkv[l]);
       sm_pool_return (s->pool, s->packed_gate_up[l]);
     }
-  g_free (s->packed_qkv);
-  g_free (s->packed_gate_up);
-  g_free (s->packed);
-  g_free (s->packed_of);
+  g_clear_pointer (&s->packed_qkv, g_free);
+  g_clear_pointer (&s->packed_gate_up, g_free);
+}
+
+void
+sm_session_free (SmSession *s)
+{
+  if (s == NULL)
+    return;
+  sm_session_drop_packed (s);
   sm_pool_return (s->pool, s->key_cache);
   sm_pool_return (s->pool, s->value_cache);
   sm_pool_return (s->pool, s->logits);

@@ -8,7 +8,7 @@
 #include "sm-fp-mode.h"
 #include "sm-generate.h"
 #include "sm-model-private.h"
-#include "sm-session.h"
+#include "sm-session-private.h"
 #include "sm-test-util.h"
 #include "sm-threads.h"
 
@@ -233,11 +233,25 @@ check_preset (SmPreset preset)
             g_assert_true (sm_session_eval (s2, &tokens[i], 1, &error));
           double d2 = max_abs_diff (sm_session_get_logits (s2), ref, c->vocab_size);
 
-          g_test_message ("%s %s pool %s, %d threads: |prefill - ref| %.2e, |decode - ref| %.2e",
-                          sm_preset_name (preset), sm_kernel_level_to_string (level),
-                          pool_on ? "on" : "off", threads, d1, d2);
+          /* both again on the unpacked weights (the path of models over the packing limit) */
+          g_autoptr (SmSession) s3 = sm_session_new (m, NULL, 0, &error);
+          g_autoptr (SmSession) s4 = sm_session_new (m, NULL, 0, &error);
+          sm_session_drop_packed (s3);
+          sm_session_drop_packed (s4);
+          g_assert_true (sm_session_eval (s3, tokens, n, &error));
+          for (int i = 0; i < n; i++)
+            g_assert_true (sm_session_eval (s4, &tokens[i], 1, &error));
+          double d3 = max_abs_diff (sm_session_get_logits (s3), ref, c->vocab_size);
+          double d4 = max_abs_diff (sm_session_get_logits (s4), ref, c->vocab_size);
+
+          g_test_message ("%s %s pool %s, %d threads: |prefill - ref| %.2e, |decode - ref| %.2e, "
+                          "unpacked %.2e, %.2e", sm_preset_name (preset),
+                          sm_kernel_level_to_string (level), pool_on ? "on" : "off", threads,
+                          d1, d2, d3, d4);
           g_assert_cmpfloat (d1, <, 1e-4);
           g_assert_cmpfloat (d2, <, 1e-4);
+          g_assert_cmpfloat (d3, <, 1e-4);
+          g_assert_cmpfloat (d4, <, 1e-4);
 
           /* greedy decisions agree across levels */
           gint32 best = (gint32) sm_kernels ()->argmax (sm_session_get_logits (s), c->vocab_size);
@@ -519,11 +533,20 @@ test_stories_reference (void)
       if (!sm_kernels_level_supported (level, NULL))
         continue;
       sm_kernels_set_level (level, NULL);
-      g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
-      g_assert_true (sm_session_eval (s, tokens, 40, &error));
-      double d = max_abs_diff (sm_session_get_logits (s), ref, 512);
-      g_test_message ("stories260K %s: |logits - ref| %.2e", sm_kernel_level_to_string (level), d);
-      g_assert_cmpfloat (d, <, 1e-4);
+      for (int packed = 1; packed >= 0; packed--)
+        {
+          /* prefill, then 4 tokens decoded after it, on packed weights and on plain ones */
+          g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+          if (!packed)
+            sm_session_drop_packed (s);
+          g_assert_true (sm_session_eval (s, tokens, 36, &error));
+          for (int i = 36; i < 40; i++)
+            g_assert_true (sm_session_eval (s, &tokens[i], 1, &error));
+          double d = max_abs_diff (sm_session_get_logits (s), ref, 512);
+          g_test_message ("stories260K %s, %s: |logits - ref| %.2e",
+                          sm_kernel_level_to_string (level), packed ? "packed" : "unpacked", d);
+          g_assert_cmpfloat (d, <, 1e-4);
+        }
     }
   sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
 }
