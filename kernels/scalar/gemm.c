@@ -94,27 +94,47 @@ sm_scalar_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x,
     y[i] = dot_strided (A + i * lda, 1, x, K);
 }
 
-/* C = A · Wᵀ + beta · C from W's panels (see sm_pack_b16 ()): column j of Wᵀ is panel j / 16,
- * lane j % 16, so its k-th element sits SM_PACK_W floats after its (k-1)-th. */
+/* One row of C (N floats) = a (K) · Wᵀ from W's panels (see sm_pack_b16 ()): per panel 16
+ * sums, each k adding a[k] times the panel's k-th row of 16 (contiguous, which the compiler
+ * vectorises), so every sum still runs over k in order. */
+/* Loop vectorisation would vectorise along k (with a transpose of every 4 k-rows); the 16
+ * sums unrolled are what the straight-line (SLP) vectoriser should take instead. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_LOOP_VECTORIZE __attribute__ ((optimize ("no-tree-loop-vectorize")))
+#else
+#define NO_LOOP_VECTORIZE
+#endif
+NO_LOOP_VECTORIZE static void
+row_packed (size_t N, size_t K, const float *P, const float *a, float *c, float beta)
+{
+  for (size_t j0 = 0; j0 < N; j0 += SM_PACK_W)
+    {
+      const float *panel = P + j0 * K;
+      float acc[SM_PACK_W] = { 0.0f };
+      size_t nj = N - j0 < SM_PACK_W ? N - j0 : SM_PACK_W;
+
+      for (size_t k = 0; k < K; k++)
+        {
+          const float ak = a[k], *row = panel + k * SM_PACK_W;
+#pragma GCC unroll 16
+          for (size_t j = 0; j < SM_PACK_W; j++)
+            acc[j] += ak * row[j];
+        }
+      for (size_t j = 0; j < nj; j++)
+        c[j0 + j] = acc[j] + (beta == 0.0f ? 0.0f : beta * c[j0 + j]);
+    }
+}
+
 void
 sm_scalar_sgemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda,
                         const float *P, float beta, float *C, size_t ldc)
 {
   for (size_t i = 0; i < M; i++)
-    {
-      float *c = C + i * ldc;
-      for (size_t j = 0; j < N; j++)
-        {
-          const float *w = P + (j / SM_PACK_W) * SM_PACK_W * K + j % SM_PACK_W;
-          float acc = dot_strided (w, SM_PACK_W, A + i * lda, K);
-          c[j] = acc + (beta == 0.0f ? 0.0f : beta * c[j]);
-        }
-    }
+    row_packed (N, K, P, A + i * lda, C + i * ldc, beta);
 }
 
 void
 sm_scalar_sgemv_packed (size_t N, size_t K, const float *P, const float *x, float *y)
 {
-  for (size_t j = 0; j < N; j++)
-    y[j] = dot_strided (P + (j / SM_PACK_W) * SM_PACK_W * K + j % SM_PACK_W, SM_PACK_W, x, K);
+  row_packed (N, K, P, x, y, 0.0f);
 }
