@@ -194,12 +194,13 @@ profile_elementwise (SmProfiler *prof, const Suite *su, ElemOp op, GRand *rand)
 
 /* ---- phase 3: models ---------------------------------------------------------------------------- */
 
+/* The sampling of a pass's logits counts with that pass's ops. */
 static gint32
-sample_greedy (SmProfiler *prof, SmSession *s, int vocab)
+sample_greedy (SmProfiler *prof, SmSession *s, int vocab, SmOpPass pass)
 {
   gint32 next;
 
-  sm_profiler_mark (prof);
+  sm_profiler_mark_pass (prof, pass);
   next = (gint32) sm_kernels ()->argmax (sm_session_get_logits (s), (gsize) vocab);
   sm_profiler_op (prof, SM_OP_SAMPLE, vocab, 4.0 * vocab);
   return next;
@@ -301,7 +302,7 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
                 return FALSE;
             }
           sm_profiler_scope_end (prof);
-          next = sample_greedy (prof, s, vocab);
+          next = sample_greedy (prof, s, vocab, n_eval > 1 ? SM_OP_PASS_PREFILL : SM_OP_PASS_DECODE);
           sm_profiler_token_end (prof, n_eval);
           g_array_append_val (ctx, next);
           if (!kv)

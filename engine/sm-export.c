@@ -275,9 +275,9 @@ md_kernels (GString *md, const SmSnapshot *snap)
   g_string_append (md, "Each row is one kernel call shape at one level: GFLOP/s = FLOPs of one "
                        "multiply / its time (the original divided a whole scope's time, warm-up "
                        "included, by one multiply's FLOPs).\n\n");
-  g_string_append (md, "| Kernel | Shape | Level | Calls | Mean (ms) | Min (ms) | GFLOP/s | "
+  g_string_append (md, "| Kernel | Shape | Level | Pass | Calls | Mean (ms) | Min (ms) | GFLOP/s | "
                        "Best GFLOP/s | GB/s |\n");
-  g_string_append (md, "|--------|-------|-------|-------|-----------|----------|---------|"
+  g_string_append (md, "|--------|-------|-------|------|-------|-----------|----------|---------|"
                        "--------------|------|\n");
   for (guint i = 0; i < snap->ops->len; i++)
     {
@@ -289,49 +289,97 @@ md_kernels (GString *md, const SmSnapshot *snap)
         continue;
       any = TRUE;
       format_shape (shape, r);
-      g_string_append_printf (md, "| %s | %s | %s | %" G_GUINT64_FORMAT " | %.3f | %.3f | %.2f | %.2f | %.2f |\n",
+      g_string_append_printf (md, "| %s | %s | %s | %s | %" G_GUINT64_FORMAT " | %.3f | %.3f | %.2f | %.2f | %.2f |\n",
                               sm_op_kind_name (r->op), shape->str,
-                              sm_kernel_level_to_string (r->level), r->count,
+                              sm_kernel_level_to_string (r->level), sm_op_pass_name (r->pass), r->count,
                               r->count ? ms (r->ns) / (double) r->count : 0.0, ms (r->min_ns),
                               sm_op_record_gflops (r),
                               r->min_ns ? per_call_flops / (double) r->min_ns : 0.0,
                               sm_op_record_gbps (r));
     }
   if (!any)
-    g_string_append (md, "| — | (no shaped kernel calls recorded) | | | | | | | |\n");
+    g_string_append (md, "| — | (no shaped kernel calls recorded) | | | | | | | | |\n");
   g_string_append (md, "\n");
 }
 
+/* One op kind at one level over both kinds of forward pass, every shape. */
+typedef struct {
+  SmOpKind      op;
+  SmKernelLevel level;
+  guint64       count;
+  guint64       ns[SM_N_OP_PASSES];
+  guint64       total_ns;
+  guint64       min_ns, max_ns;
+  double        flops, bytes;
+} OpSum;
+
+static int
+op_sum_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const OpSum *a = pa, *b = pb;
+  if (a->total_ns != b->total_ns)
+    return a->total_ns > b->total_ns ? -1 : 1;
+  return a->op != b->op ? (a->op < b->op ? -1 : 1) : (a->level < b->level ? -1 : a->level > b->level);
+}
+
+/* Where the forward passes' time went, by op kind: every shape's row folded into its kind,
+ * the standalone kernel timings (pass "other") left out. */
 static void
 md_ops (GString *md, const SmSnapshot *snap)
 {
+  g_autoptr (GArray) sums = g_array_new (FALSE, TRUE, sizeof (OpSum));
   guint64 total = 0;
-  gboolean any = FALSE;
 
-  for (guint i = 0; i < snap->ops->len; i++)
-    if (g_array_index (snap->ops, SmOpRecord, i).m == 0)
-      total += g_array_index (snap->ops, SmOpRecord, i).ns;
-
-  g_string_append (md, "## 🧮 Per-op Breakdown (model forward passes)\n\n");
-  g_string_append (md, "| Op | Level | Calls | Total (ms) | Share | Mean (µs) | Min (µs) | Max (µs) | "
-                       "GFLOP/s | GB/s |\n");
-  g_string_append (md, "|----|-------|-------|------------|-------|-----------|----------|----------|"
-                       "---------|------|\n");
   for (guint i = 0; i < snap->ops->len; i++)
     {
       const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
-      if (r->m != 0)
+      OpSum *sum = NULL;
+
+      if (r->pass == SM_OP_PASS_OTHER || (guint) r->pass >= SM_N_OP_PASSES || r->count == 0)
         continue;
-      any = TRUE;
-      g_string_append_printf (md, "| %s | %s | %" G_GUINT64_FORMAT " | %.2f | %.1f%% | %.2f | %.2f | "
-                              "%.2f | %.2f | %.2f |\n", sm_op_kind_name (r->op),
-                              sm_kernel_level_to_string (r->level), r->count, ms (r->ns),
-                              total ? 100.0 * r->ns / (double) total : 0.0,
-                              r->count ? r->ns / 1e3 / (double) r->count : 0.0, r->min_ns / 1e3,
-                              r->max_ns / 1e3, sm_op_record_gflops (r), sm_op_record_gbps (r));
+      for (guint j = 0; j < sums->len && sum == NULL; j++)
+        if (g_array_index (sums, OpSum, j).op == r->op && g_array_index (sums, OpSum, j).level == r->level)
+          sum = &g_array_index (sums, OpSum, j);
+      if (sum == NULL)
+        {
+          OpSum fresh = { .op = r->op, .level = r->level, .min_ns = G_MAXUINT64 };
+          g_array_append_val (sums, fresh);
+          sum = &g_array_index (sums, OpSum, sums->len - 1);
+        }
+      sum->count += r->count;
+      sum->ns[r->pass] += r->ns;
+      sum->total_ns += r->ns;
+      sum->min_ns = MIN (sum->min_ns, r->min_ns);
+      sum->max_ns = MAX (sum->max_ns, r->max_ns);
+      sum->flops += r->flops;
+      sum->bytes += r->bytes;
+      total += r->ns;
     }
-  if (!any)
-    g_string_append (md, "| — | (no forward-pass ops recorded) | | | | | | | | |\n");
+  g_array_sort (sums, op_sum_cmp);
+
+  g_string_append (md, "## 🧮 Per-op Breakdown (model forward passes)\n\n");
+  g_string_append (md, "Every op of the forward passes by kind, all shapes together; *prefill* passes "
+                       "evaluate several tokens at once (GEMMs), *decode* passes one (GEMVs). "
+                       "Standalone kernel timings are in the table above, not here.\n\n");
+  g_string_append (md, "| Op | Level | Calls | Prefill (ms) | Decode (ms) | Total (ms) | Share | "
+                       "Mean (µs) | Min (µs) | Max (µs) | GFLOP/s | GB/s |\n");
+  g_string_append (md, "|----|-------|-------|--------------|-------------|------------|-------|"
+                       "-----------|----------|----------|---------|------|\n");
+  for (guint i = 0; i < sums->len; i++)
+    {
+      const OpSum *o = &g_array_index (sums, OpSum, i);
+      double sec = o->total_ns / 1e9;
+      g_string_append_printf (md, "| %s | %s | %" G_GUINT64_FORMAT " | %.2f | %.2f | %.2f | %.1f%% | "
+                              "%.2f | %.2f | %.2f | %.2f | %.2f |\n", sm_op_kind_name (o->op),
+                              sm_kernel_level_to_string (o->level), o->count,
+                              ms (o->ns[SM_OP_PASS_PREFILL]), ms (o->ns[SM_OP_PASS_DECODE]),
+                              ms (o->total_ns), total ? 100.0 * o->total_ns / (double) total : 0.0,
+                              o->total_ns / 1e3 / (double) o->count, o->min_ns / 1e3,
+                              o->max_ns / 1e3, sec > 0 ? o->flops / sec / 1e9 : 0.0,
+                              sec > 0 ? o->bytes / sec / 1e9 : 0.0);
+    }
+  if (sums->len == 0)
+    g_string_append (md, "| — | (no forward-pass ops recorded) | | | | | | | | | | |\n");
   g_string_append (md, "\n");
 }
 
@@ -637,8 +685,8 @@ sm_export_csv_string (const SmSnapshot *snap)
       const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
       g_autoptr (GString) name = g_string_new (NULL);
 
-      g_string_append_printf (name, "%s[%s]", sm_op_kind_name (r->op),
-                              sm_kernel_level_to_string (r->level));
+      g_string_append_printf (name, "%s[%s %s]", sm_op_kind_name (r->op),
+                              sm_kernel_level_to_string (r->level), sm_op_pass_name (r->pass));
       if (r->m)
         {
           g_string_append_c (name, ' ');
@@ -646,7 +694,7 @@ sm_export_csv_string (const SmSnapshot *snap)
         }
       csv_row (s, "op", name->str, r->ns, r->ns, op_total ? r->ns / (double) op_total : 0.0,
                r->count, r->count ? r->ns / (double) r->count : 0.0, r->count ? r->min_ns : 0,
-               r->max_ns, 0.0);
+               r->max_ns, r->std_ns);
     }
   return g_string_free (s, FALSE);
 }
@@ -656,6 +704,7 @@ sm_export_csv_string (const SmSnapshot *snap)
 enum {
   TID_ENGINE = 1,   /* phases > tokens > ops */
   TID_SCOPES = 2,   /* the scope tree */
+  TID_KERNELS = 3,  /* ops of no forward pass: kernels timed on their own */
 };
 
 static void
@@ -793,6 +842,17 @@ sm_export_trace_string (const SmSnapshot *snap)
   event_begin (s, &first);
   g_string_append_printf (s, "\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,"
                           "\"args\":{\"sort_index\":1}}", TID_SCOPES);
+  for (guint i = 0; i < snap->trace->len; i++)
+    {
+      const SmTraceEvent *e = &g_array_index (snap->trace, SmTraceEvent, i);
+      if (e->type == SM_TRACE_OP && e->pass == SM_OP_PASS_OTHER)
+        {
+          event_begin (s, &first);
+          g_string_append_printf (s, "\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,"
+                                  "\"args\":{\"name\":\"kernels timed on their own\"}}", TID_KERNELS);
+          break;
+        }
+    }
 
   trace_phases_and_tokens (s, &first, snap, t0);
 
@@ -802,7 +862,9 @@ sm_export_trace_string (const SmSnapshot *snap)
 
       if (e->type == SM_TRACE_OP)
         {
-          event_x (s, &first, sm_op_kind_name (e->op), "op", TID_ENGINE, e->ts_ns - t0, e->dur_ns);
+          /* a forward pass's ops sit in its tokens; the others are not part of any */
+          event_x (s, &first, sm_op_kind_name (e->op), "op",
+                   e->pass == SM_OP_PASS_OTHER ? TID_KERNELS : TID_ENGINE, e->ts_ns - t0, e->dur_ns);
           g_string_append (s, ",\"args\":{\"level\":");
           json_string (s, sm_kernel_level_to_string (e->level));
           g_string_append (s, ",\"flops\":");

@@ -509,7 +509,9 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
 
   g_assert (n >= 1 && n <= s->n_batch && s->pos + n <= s->n_ctx);
 
-  sm_profiler_mark (s->prof);
+  /* the renting of the activations counts with the embedding, the pass's first op: with the
+   * pool switched off that is where its cost shows */
+  sm_profiler_mark_pass (s->prof, n > 1 ? SM_OP_PASS_PREFILL : SM_OP_PASS_DECODE);
   acts_rent (&f);
 
   /* token (and, for GPT, position) embeddings */

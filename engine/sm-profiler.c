@@ -41,6 +41,8 @@
 #define MARKER_RING     1024
 #define DEFAULT_SERIES  3000
 #define N_LEVELS        SM_KERNEL_N_LEVELS
+/* An op's class: its kernel level in one kind of pass, level + N_LEVELS · pass. */
+#define N_CLASSES       (N_LEVELS * SM_N_OP_PASSES)
 /* The sampler stops waking at its rate after this many samples with nothing new. */
 #define IDLE_SAMPLES    10
 #define IDLE_WAIT_US    G_USEC_PER_SEC
@@ -179,10 +181,14 @@ typedef struct {
   guint64 max_ns;
   double  flops;
   double  bytes;
+  guint64 shift;          /* the first call's ns: the squares are of the distances from it,
+                           * which keeps them small (a variance from raw squares of ~1e9 ns
+                           * would cancel away) */
+  double  sq;             /* Σ (ns - shift)² */
 } OpAcc;
 
 typedef struct {
-  guint32 tag;            /* 0: empty; else 1 + op + 32 * level */
+  guint32 tag;            /* 0: empty; else 1 + op + 32 * class */
   gint32  m, n, k;
   OpAcc   acc;
 } ShapeSlot;
@@ -224,9 +230,10 @@ typedef struct {
   int            gen;              /* the enabled generation armed by the last mark */
   gint64         last;             /* end of the previous op, or the mark */
   int            level;
+  int            cls;              /* level + N_LEVELS · the mark's pass */
   gint64         next_publish;
 
-  OpAcc          ops[N_LEVELS][SM_N_OPS];
+  OpAcc          ops[N_CLASSES][SM_N_OPS];
   ShapeSlot      shapes[N_SHAPES];
   guint          n_shapes;
 
@@ -262,7 +269,7 @@ struct _SmProfiler {
   Writer          w;
 
   GMutex          lock;            /* guards everything below */
-  OpAcc           pub_ops[N_LEVELS][SM_N_OPS];
+  OpAcc           pub_ops[N_CLASSES][SM_N_OPS];
   ShapeSlot       pub_shapes[N_SHAPES];
   GArray         *pub_nodes;       /* ScopeNode */
   Totals          pub_totals;
@@ -310,9 +317,37 @@ sm_op_kind_name (SmOpKind op)
   return (guint) op < SM_N_OPS ? op_names[op] : "unknown";
 }
 
+static const char *const pass_names[SM_N_OP_PASSES] = {
+  [SM_OP_PASS_OTHER] = "other", [SM_OP_PASS_PREFILL] = "prefill", [SM_OP_PASS_DECODE] = "decode",
+};
+
+const char *
+sm_op_pass_name (SmOpPass pass)
+{
+  return (guint) pass < SM_N_OP_PASSES ? pass_names[pass] : "unknown";
+}
+
+gboolean
+sm_op_pass_from_name (const char *name, SmOpPass *pass)
+{
+  for (int i = 0; i < SM_N_OP_PASSES; i++)
+    if (g_strcmp0 (name, pass_names[i]) == 0)
+      {
+        *pass = (SmOpPass) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static inline void
 acc_add (OpAcc *a, guint64 ns, double flops, double bytes)
 {
+  double d;
+
+  if (a->count == 0)
+    a->shift = ns;
+  d = (double) ns - (double) a->shift;
+  a->sq += d * d;
   a->count++;
   a->ns += ns;
   if (ns < a->min_ns)
@@ -324,11 +359,11 @@ acc_add (OpAcc *a, guint64 ns, double flops, double bytes)
 }
 
 static void
-ops_clear (OpAcc ops[N_LEVELS][SM_N_OPS], ShapeSlot shapes[N_SHAPES])
+ops_clear (OpAcc ops[N_CLASSES][SM_N_OPS], ShapeSlot shapes[N_SHAPES])
 {
-  memset (ops, 0, sizeof (OpAcc) * N_LEVELS * SM_N_OPS);
+  memset (ops, 0, sizeof (OpAcc) * N_CLASSES * SM_N_OPS);
   memset (shapes, 0, sizeof (ShapeSlot) * N_SHAPES);
-  for (int l = 0; l < N_LEVELS; l++)
+  for (int l = 0; l < N_CLASSES; l++)
     for (int o = 0; o < SM_N_OPS; o++)
       ops[l][o].min_ns = G_MAXUINT64;
 }
@@ -573,7 +608,7 @@ sm_profiler_set_trace_capacity (SmProfiler *prof, gsize n_events)
 }
 
 static inline void
-trace_push (SmProfiler *prof, SmTraceType type, int op, int level, gint32 id, gint64 ts,
+trace_push (SmProfiler *prof, SmTraceType type, int op, int cls, gint32 id, gint64 ts,
             gint64 dur, double flops, double bytes)
 {
   Writer *w = &prof->w;
@@ -596,8 +631,8 @@ trace_push (SmProfiler *prof, SmTraceType type, int op, int level, gint32 id, gi
   ev->dur_ns = dur;
   ev->type = (guint8) type;
   ev->op = (guint8) op;
-  ev->level = (guint8) level;
-  ev->reserved = 0;
+  ev->level = (guint8) (cls % N_LEVELS);
+  ev->pass = (guint8) (cls / N_LEVELS);
   ev->id = id;
   ev->flops = (float) flops;
   ev->bytes = (float) bytes;
@@ -607,7 +642,7 @@ trace_push (SmProfiler *prof, SmTraceType type, int op, int level, gint32 id, gi
 /* ---- writer: ops -------------------------------------------------------------------------- */
 
 void
-sm_profiler_mark (SmProfiler *prof)
+sm_profiler_mark_pass (SmProfiler *prof, SmOpPass pass)
 {
   int gen;
   int level;
@@ -618,8 +653,15 @@ sm_profiler_mark (SmProfiler *prof)
   writer_claim (prof);
   level = (int) sm_kernels_get_level ();
   prof->w.level = level >= 0 && level < N_LEVELS ? level : 0;
+  prof->w.cls = prof->w.level + N_LEVELS * ((guint) pass < SM_N_OP_PASSES ? (int) pass : 0);
   prof->w.gen = gen;
   prof->w.last = clock_now ();
+}
+
+void
+sm_profiler_mark (SmProfiler *prof)
+{
+  sm_profiler_mark_pass (prof, SM_OP_PASS_OTHER);
 }
 
 static inline guint
@@ -636,7 +678,7 @@ shape_hash (guint32 tag, gint32 m, gint32 n, gint32 k)
 static inline OpAcc *
 shape_acc (Writer *w, SmOpKind op, int m, int n, int k)
 {
-  guint32 tag = 1u + (guint32) op + 32u * (guint32) w->level;
+  guint32 tag = 1u + (guint32) op + 32u * (guint32) w->cls;
   guint i = shape_hash (tag, m, n, k);
 
   for (;;)
@@ -648,7 +690,7 @@ shape_acc (Writer *w, SmOpKind op, int m, int n, int k)
         {
           /* A full table folds new shapes into the shapeless row rather than growing. */
           if (w->n_shapes >= MAX_SHAPES)
-            return &w->ops[w->level][op];
+            return &w->ops[w->cls][op];
           w->n_shapes++;
           s->tag = tag;
           s->m = m;
@@ -679,9 +721,9 @@ record_op (SmProfiler *prof, int gen, SmOpKind op, gboolean shaped, int m, int n
     }
   if ((guint) op >= SM_N_OPS)
     return;
-  a = shaped ? shape_acc (w, op, m, n, k) : &w->ops[w->level][op];
+  a = shaped ? shape_acc (w, op, m, n, k) : &w->ops[w->cls][op];
   acc_add (a, (guint64) MAX (t - start, 0), flops, bytes);
-  trace_push (prof, SM_TRACE_OP, op, w->level, 0, start, t - start, flops, bytes);
+  trace_push (prof, SM_TRACE_OP, op, w->cls, 0, start, t - start, flops, bytes);
   if (G_UNLIKELY (t >= w->next_publish))
     publish_try (prof, t);
 }
@@ -1007,7 +1049,7 @@ pub_op_totals (SmProfiler *prof, guint64 *count, guint64 *ns, double *flops)
   *count = 0;
   *ns = 0;
   *flops = 0;
-  for (int l = 0; l < N_LEVELS; l++)
+  for (int l = 0; l < N_CLASSES; l++)
     for (int o = 0; o < SM_N_OPS; o++)
       {
         *count += prof->pub_ops[l][o].count;
@@ -1046,7 +1088,7 @@ sm_profiler_get_ops (SmProfiler *prof, SmOpStats ops[SM_N_OPS])
   sync_if_writer (prof);
   memset (ops, 0, sizeof (SmOpStats) * SM_N_OPS);
   g_mutex_lock (&prof->lock);
-  for (int l = 0; l < N_LEVELS; l++)
+  for (int l = 0; l < N_CLASSES; l++)
     for (int o = 0; o < SM_N_OPS; o++)
       {
         ops[o].count += prof->pub_ops[l][o].count;
@@ -1110,6 +1152,8 @@ op_record_cmp (gconstpointer pa, gconstpointer pb)
     return a->op < b->op ? -1 : 1;
   if (a->level != b->level)
     return a->level < b->level ? -1 : 1;
+  if (a->pass != b->pass)
+    return a->pass < b->pass ? -1 : 1;
   if (a->m != b->m)
     return a->m < b->m ? -1 : 1;
   if (a->n != b->n)
@@ -1118,13 +1162,20 @@ op_record_cmp (gconstpointer pa, gconstpointer pb)
 }
 
 static void
-append_record (GArray *out, SmOpKind op, int level, int m, int n, int k, const OpAcc *a)
+append_record (GArray *out, SmOpKind op, int cls, int m, int n, int k, const OpAcc *a)
 {
   SmOpRecord r = {
-    .op = op, .level = (SmKernelLevel) level, .m = m, .n = n, .k = k,
+    .op = op, .level = (SmKernelLevel) (cls % N_LEVELS), .pass = (SmOpPass) (cls / N_LEVELS),
+    .m = m, .n = n, .k = k,
     .count = a->count, .ns = a->ns, .min_ns = a->min_ns, .max_ns = a->max_ns,
     .flops = a->flops, .bytes = a->bytes,
   };
+  if (a->count > 1)
+    {
+      /* sample variance from the shifted sums: (Σd² - (Σd)²/n) / (n - 1) */
+      double calls = (double) a->count, sum_d = (double) a->ns - calls * (double) a->shift;
+      r.std_ns = sqrt (MAX (a->sq - sum_d * sum_d / calls, 0.0) / (calls - 1.0));
+    }
   if (a->count > 0)
     g_array_append_val (out, r);
 }
@@ -1137,7 +1188,7 @@ sm_profiler_copy_ops (SmProfiler *prof)
   g_return_val_if_fail (prof != NULL, out);
   sync_if_writer (prof);
   g_mutex_lock (&prof->lock);
-  for (int l = 0; l < N_LEVELS; l++)
+  for (int l = 0; l < N_CLASSES; l++)
     for (int o = 0; o < SM_N_OPS; o++)
       append_record (out, o, l, 0, 0, 0, &prof->pub_ops[l][o]);
   for (int i = 0; i < N_SHAPES; i++)

@@ -47,6 +47,17 @@ typedef enum {
   SM_N_OPS
 } SmOpKind;
 
+/* The kind of forward pass an op ran in, as its mark said: a pass over several tokens
+ * (a prompt, or the whole context again) runs GEMMs, a pass over one token GEMVs, and the
+ * two spend their time differently.  OTHER: a kernel timed on its own (the profiling suite's
+ * MatMul_512x512, ...) or training. */
+typedef enum {
+  SM_OP_PASS_OTHER = 0,
+  SM_OP_PASS_PREFILL,
+  SM_OP_PASS_DECODE,
+  SM_N_OP_PASSES
+} SmOpPass;
+
 /* Totals of one op kind over every level and shape. */
 typedef struct {
   guint64 count;
@@ -55,16 +66,18 @@ typedef struct {
   double  bytes;
 } SmOpStats;
 
-/* One row of the per-op table: an op kind at one kernel level and (when the caller gave it)
- * one shape, e.g. matmul avx2 (M, N, K) = (1, 384, 128). */
+/* One row of the per-op table: an op kind at one kernel level in one kind of pass and (when
+ * the caller gave it) one shape, e.g. matmul avx2 decode (M, N, K) = (1, 384, 128). */
 typedef struct {
   SmOpKind      op;
   SmKernelLevel level;      /* the level in force at the chunk's mark */
+  SmOpPass      pass;       /* the pass the chunk's mark named */
   gint32        m, n, k;    /* 0 when not given */
   guint64       count;
   guint64       ns;
   guint64       min_ns;
   guint64       max_ns;
+  double        std_ns;     /* sample standard deviation of one call (0 for one call) */
   double        flops;
   double        bytes;
 } SmOpRecord;
@@ -145,7 +158,7 @@ typedef struct {
   guint8  type;             /* SmTraceType */
   guint8  op;
   guint8  level;
-  guint8  reserved;
+  guint8  pass;             /* SM_TRACE_OP: SmOpPass */
   gint32  id;
   float   flops;
   float   bytes;
@@ -184,13 +197,18 @@ gboolean    sm_profiler_get_enabled (SmProfiler *prof);
  * with scopes still open is cleared when they close). */
 void        sm_profiler_reset       (SmProfiler *prof);
 const char *sm_op_kind_name         (SmOpKind op);
+/* "other", "prefill", "decode"; FALSE for a name that is none of them. */
+const char *sm_op_pass_name         (SmOpPass pass);
+gboolean    sm_op_pass_from_name    (const char *name, SmOpPass *pass);
 /* The profiler's clock (see above), in ns. */
 gint64      sm_profiler_now_ns      (void);
 
 /* ---- writer ---------------------------------------------------------------------------- */
 
-/* Starts timing: the next op's time counts from here. */
+/* Starts timing: the next op's time counts from here.  The ops up to the next mark belong to
+ * @pass (sm_profiler_mark: SM_OP_PASS_OTHER). */
 void        sm_profiler_mark        (SmProfiler *prof);
+void        sm_profiler_mark_pass   (SmProfiler *prof, SmOpPass pass);
 /* Closes an op: its time is now minus the last mark, which moves to now. */
 void        sm_profiler_op          (SmProfiler *prof, SmOpKind op, double flops, double bytes);
 /* The same with the op's shape (a matmul's M, N, K; 0 for unused), kept as its own row. */

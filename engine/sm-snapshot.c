@@ -427,7 +427,7 @@ static const char *const series_columns[] = {
   "pool_hits", "pool_misses", "sys_allocs", "context_used", "context_size", NULL
 };
 static const char *const trace_columns[] = {
-  "ts_ns", "dur_ns", "type", "op", "level", "id", "flops", "bytes", NULL
+  "ts_ns", "dur_ns", "type", "op", "level", "id", "flops", "bytes", "pass", NULL
 };
 
 static void
@@ -572,6 +572,7 @@ sm_snapshot_to_json (const SmSnapshot *snap, gsize *length)
       json_builder_begin_object (b);
       add_str (b, "op", sm_op_kind_name (r->op));
       add_str (b, "level", sm_kernel_level_to_string (r->level));
+      add_str (b, "pass", sm_op_pass_name (r->pass));
       add_int (b, "m", r->m);
       add_int (b, "n", r->n);
       add_int (b, "k", r->k);
@@ -579,6 +580,7 @@ sm_snapshot_to_json (const SmSnapshot *snap, gsize *length)
       add_int (b, "ns", (gint64) r->ns);
       add_int (b, "min_ns", (gint64) r->min_ns);
       add_int (b, "max_ns", (gint64) r->max_ns);
+      add_double (b, "std_ns", r->std_ns);
       add_double (b, "flops", r->flops);
       add_double (b, "bytes", r->bytes);
       json_builder_end_object (b);
@@ -650,6 +652,7 @@ sm_snapshot_to_json (const SmSnapshot *snap, gsize *length)
       json_builder_add_int_value (b, e->id);
       add_double_value (b, e->flops);
       add_double_value (b, e->bytes);
+      json_builder_add_int_value (b, e->pass);
       json_builder_end_array (b);
     }
   end_table (b);
@@ -859,6 +862,7 @@ fill_trace (gpointer out, JsonArray *row, const int *c)
   e->id = (gint32) node_int (cell (row, c[5]));
   e->flops = (float) node_double (cell (row, c[6]));
   e->bytes = (float) node_double (cell (row, c[7]));
+  e->pass = (guint8) node_int (cell (row, c[8]));   /* absent before passes: 0, "other" */
 }
 
 static SmOpKind
@@ -1048,6 +1052,7 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
       JsonObject *oo = json_array_get_object_element (a, i);
       g_autofree char *op = get_str (oo, "op");
       g_autofree char *level = get_str (oo, "level");
+      g_autofree char *pass = get_str (oo, "pass");
       SmOpRecord r = { 0 };
       SmKernelLevel lv = SM_KERNEL_LEVEL_AUTO;
 
@@ -1057,6 +1062,9 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
       if (level)
         sm_kernel_level_from_string (level, &lv);
       r.level = lv;
+      /* snapshots from before passes were recorded: every op as "other" */
+      if (pass == NULL || !sm_op_pass_from_name (pass, &r.pass))
+        r.pass = SM_OP_PASS_OTHER;
       r.m = (gint32) get_int (oo, "m");
       r.n = (gint32) get_int (oo, "n");
       r.k = (gint32) get_int (oo, "k");
@@ -1064,6 +1072,7 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
       r.ns = (guint64) get_int (oo, "ns");
       r.min_ns = (guint64) get_int (oo, "min_ns");
       r.max_ns = (guint64) get_int (oo, "max_ns");
+      r.std_ns = get_double (oo, "std_ns");
       r.flops = get_double (oo, "flops");
       r.bytes = get_double (oo, "bytes");
       g_array_append_val (snap->ops, r);

@@ -12,6 +12,7 @@
 #include "sm-export.h"
 #include "sm-session.h"
 #include "sm-snapshot.h"
+#include "sm-test-trace.h"
 #include "sm-test-util.h"
 
 /* A snapshot of real work: scopes around a prefill and decode tokens of the Small preset, a
@@ -172,145 +173,33 @@ test_csv (void)
 
 /* ---- Chrome trace ---------------------------------------------------------------------------------- */
 
-typedef struct {
-  gint64      ts, end;    /* ns */
-  int         tid;
-  const char *cat;
-  guint       order;      /* position in the file: the tie-break for equal intervals */
-} Ev;
-
-static int
-ev_cmp (gconstpointer pa, gconstpointer pb)
-{
-  const Ev *a = pa, *b = pb;
-  if (a->tid != b->tid)
-    return a->tid < b->tid ? -1 : 1;
-  if (a->ts != b->ts)
-    return a->ts < b->ts ? -1 : 1;
-  if (a->end != b->end)
-    return a->end > b->end ? -1 : 1;   /* the longer (the parent) first */
-  return a->order < b->order ? -1 : 1;
-}
-
-static gint64
-us_to_ns (JsonObject *o, const char *member)
-{
-  g_assert_true (json_object_has_member (o, member));
-  return (gint64) llround (json_object_get_double_member (o, member) * 1000.0);
-}
-
 static void
 test_trace (void)
 {
   g_autoptr (SmSnapshot) snap = recorded_snapshot ();
   g_autofree char *text = sm_export_trace_string (snap);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GArray) evs = g_array_new (FALSE, FALSE, sizeof (Ev));
-  g_autoptr (GHashTable) named = g_hash_table_new (g_direct_hash, g_direct_equal);
-  JsonObject *root, *other;
-  JsonArray *events;
-  guint counters = 0, markers = 0, ops = 0, tokens = 0, phases = 0, scopes = 0;
-  Ev stack[64];
-  int depth = 0, tid = -1;
+  SmTestTraceCounts n;
+  JsonObject *other;
 
-  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
-  g_assert_no_error (error);
-  root = json_node_get_object (json_parser_get_root (parser));
-  events = json_object_get_array_member (root, "traceEvents");
-  g_assert_nonnull (events);
-  other = json_object_get_object_member (root, "otherData");
+  sm_test_check_trace (text, &n);
+  g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+  other = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "otherData");
   g_assert_nonnull (other);
   g_assert_cmpstr (json_object_get_string_member (other, "kernels"), ==, snap->kernel_level);
   g_assert_cmpstr (json_object_get_string_member (other, "pool"), ==, "on");
   g_assert_true (json_object_has_member (other, "threads"));
 
-  for (guint i = 0; i < json_array_get_length (events); i++)
-    {
-      JsonObject *e = json_array_get_object_element (events, i);
-      const char *ph = json_object_get_string_member (e, "ph");
-
-      g_assert_nonnull (ph);
-      g_assert_cmpint (json_object_get_int_member (e, "pid"), ==, 1);
-      if (strcmp (ph, "M") == 0)
-        {
-          if (strcmp (json_object_get_string_member (e, "name"), "thread_name") == 0)
-            g_hash_table_add (named, GINT_TO_POINTER ((int) json_object_get_int_member (e, "tid")));
-        }
-      else if (strcmp (ph, "X") == 0)
-        {
-          Ev ev;
-          ev.ts = us_to_ns (e, "ts");
-          ev.end = ev.ts + us_to_ns (e, "dur");
-          ev.tid = (int) json_object_get_int_member (e, "tid");
-          ev.cat = json_object_get_string_member (e, "cat");
-          ev.order = i;
-          g_assert_cmpint (ev.end, >=, ev.ts);
-          g_assert_cmpint (ev.ts, >=, 0);
-          g_assert_nonnull (json_object_get_string_member (e, "name"));
-          g_array_append_val (evs, ev);
-          ops += strcmp (ev.cat, "op") == 0;
-          tokens += strcmp (ev.cat, "token") == 0;
-          phases += strcmp (ev.cat, "phase") == 0;
-          scopes += strcmp (ev.cat, "scope") == 0;
-        }
-      else if (strcmp (ph, "C") == 0)
-        {
-          g_assert_nonnull (json_object_get_object_member (e, "args"));
-          counters++;
-        }
-      else if (strcmp (ph, "i") == 0)
-        markers++;
-      else
-        g_error ("unexpected phase %s", ph);
-    }
   /* 2 rounds: 2 prefill phases + 2 decode phases; 12 token events, each of Small's 2 layers
    * 8 ops (norm, qkv, attention, wo+residual, norm, up, gelu, down+residual) between the
    * embedding and the final norm and logits */
-  g_assert_cmpuint (phases, ==, 4);
-  g_assert_cmpuint (tokens, ==, 12);
-  g_assert_cmpuint (ops, ==, 12 * (2 * 8 + 3));
-  g_assert_cmpuint (scopes, ==, 2 * (1 + 1 + 5) + 1);
-  g_assert_cmpuint (markers, ==, 2);
-  g_assert_cmpuint (counters, ==, 2 * snap->series->len);
-
-  /* on each track, every X event lies within the one enclosing it: no partial overlaps; on the
-   * engine's track ops sit in tokens and tokens in phases */
-  g_array_sort (evs, ev_cmp);
-  for (guint i = 0; i < evs->len; i++)
-    {
-      const Ev *e = &g_array_index (evs, Ev, i);
-      if (e->tid != tid)
-        {
-          tid = e->tid;
-          depth = 0;
-          g_assert_true (g_hash_table_contains (named, GINT_TO_POINTER (tid)));
-        }
-      /* those that ended before this one starts are its earlier siblings' subtrees */
-      while (depth > 0 && stack[depth - 1].end <= e->ts)
-        depth--;
-      if (depth > 0)
-        {
-          if (e->end > stack[depth - 1].end)
-            g_error ("event %s [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] overlaps its parent %s [%"
-                     G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] on track %d", e->cat, e->ts, e->end,
-                     stack[depth - 1].cat, stack[depth - 1].ts, stack[depth - 1].end, tid);
-        }
-      if (strcmp (e->cat, "op") == 0)
-        {
-          g_assert_cmpint (depth, >, 0);
-          g_assert_cmpstr (stack[depth - 1].cat, ==, "token");
-        }
-      else if (strcmp (e->cat, "token") == 0)
-        {
-          g_assert_cmpint (depth, >, 0);
-          g_assert_cmpstr (stack[depth - 1].cat, ==, "phase");
-        }
-      else if (strcmp (e->cat, "phase") == 0)
-        g_assert_cmpint (depth, ==, 0);
-      g_assert_cmpint (depth, <, (int) G_N_ELEMENTS (stack));
-      stack[depth++] = *e;
-    }
+  g_assert_cmpuint (n.phases, ==, 4);
+  g_assert_cmpuint (n.tokens, ==, 12);
+  g_assert_cmpuint (n.ops, ==, 12 * (2 * 8 + 3));
+  g_assert_cmpuint (n.kernel_ops, ==, 0);
+  g_assert_cmpuint (n.scopes, ==, 2 * (1 + 1 + 5) + 1);
+  g_assert_cmpuint (n.markers, ==, 2);
+  g_assert_cmpuint (n.counters, ==, 2 * snap->series->len);
 }
 
 /* ---- Markdown ------------------------------------------------------------------------------------- */
@@ -350,6 +239,60 @@ test_markdown (void)
       g_assert_cmpint (r->top, ==, s->top);
     }
   g_assert_cmpfloat (fabs (sm_profile_total_ms (back) - sm_snapshot_total_ns (snap) / 1e6), <=, 0.02);
+}
+
+/* The per-op breakdown folds every shape of an op kind into one row, split by pass: its
+ * matmul row holds the shaped matmul records of the forward passes, the biggest share. */
+static void
+test_markdown_op_breakdown (void)
+{
+  g_autoptr (SmSnapshot) snap = recorded_snapshot ();
+  g_autofree char *md = sm_export_markdown_string (snap);
+  const char *sec = strstr (md, "## 🧮 Per-op Breakdown");
+  g_auto (GStrv) lines = NULL;
+  guint64 calls = 0, ns[SM_N_OP_PASSES] = { 0 };
+  double share_sum = 0, prev_total = INFINITY;
+  gboolean matmul_row = FALSE;
+  guint rows = 0;
+
+  g_assert_nonnull (sec);
+  for (guint i = 0; i < snap->ops->len; i++)
+    {
+      const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
+      g_assert_cmpint (r->pass, !=, SM_OP_PASS_OTHER);   /* all of them ran in sm_forward */
+      if (r->op != SM_OP_MATMUL)
+        continue;
+      g_assert_cmpint (r->m, >, 0);
+      calls += r->count;
+      ns[r->pass] += r->ns;
+    }
+  g_assert_cmpuint (ns[SM_OP_PASS_PREFILL], >, 0);
+  g_assert_cmpuint (ns[SM_OP_PASS_DECODE], >, 0);
+
+  lines = g_strsplit (sec, "\n", -1);
+  for (guint i = 0; lines[i] && (i < 3 || lines[i][0] != '#'); i++)
+    {
+      g_auto (GStrv) f = NULL;
+      if (!g_str_has_prefix (lines[i], "| ") || g_str_has_prefix (lines[i], "| Op "))
+        continue;
+      f = g_strsplit (lines[i], "|", -1);
+      g_assert_cmpuint (g_strv_length (f), ==, 14);
+      rows++;
+      share_sum += g_ascii_strtod (f[7], NULL);
+      /* sorted by total, biggest first */
+      g_assert_cmpfloat (g_ascii_strtod (f[6], NULL), <=, prev_total);
+      prev_total = g_ascii_strtod (f[6], NULL);
+      if (strcmp (g_strstrip (f[1]), "matmul") == 0)
+        {
+          matmul_row = TRUE;
+          g_assert_cmpuint (g_ascii_strtoull (f[3], NULL, 10), ==, calls);
+          g_assert_cmpfloat (fabs (g_ascii_strtod (f[4], NULL) - ns[SM_OP_PASS_PREFILL] / 1e6), <=, 0.005 + 1e-9);
+          g_assert_cmpfloat (fabs (g_ascii_strtod (f[5], NULL) - ns[SM_OP_PASS_DECODE] / 1e6), <=, 0.005 + 1e-9);
+        }
+    }
+  g_assert_true (matmul_row);
+  g_assert_cmpuint (rows, >=, 5);       /* embed, norm, matmul, attention, gelu */
+  g_assert_cmpfloat (fabs (share_sum - 100.0), <=, 0.05 * rows);
 }
 
 /* ---- atomic writes ------------------------------------------------------------------------------- */
@@ -452,6 +395,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Export/csv", test_csv);
   g_test_add_func ("/Export/trace", test_trace);
   g_test_add_func ("/Export/markdown", test_markdown);
+  g_test_add_func ("/Export/markdown-op-breakdown", test_markdown_op_breakdown);
   g_test_add_func ("/Export/atomic", test_atomic);
   return g_test_run ();
 }

@@ -11,6 +11,7 @@
 #include "sm-profiler.h"
 #include "sm-session.h"
 #include "sm-snapshot.h"
+#include "sm-test-trace.h"
 #include "sm-test-util.h"
 
 static guint64
@@ -95,6 +96,97 @@ test_ops (void)
 
   g_assert_cmpstr (sm_op_kind_name (SM_OP_ATTENTION), ==, "attention");
   g_assert_cmpstr (sm_op_kind_name (SM_N_OPS), ==, "unknown");
+}
+
+/* An op's row is its mark's pass's: the same op and shape in prefill, decode and outside a
+ * pass are three rows, and the totals per kind add them up. */
+static void
+test_op_passes (void)
+{
+  g_autoptr (SmProfiler) prof = sm_profiler_new ();
+  g_autoptr (GArray) recs = NULL;
+  const SmOpPass passes[] = { SM_OP_PASS_PREFILL, SM_OP_PASS_DECODE, SM_OP_PASS_OTHER };
+  guint seen[SM_N_OP_PASSES] = { 0 };
+  SmOpPass parsed;
+
+  for (guint p = 0; p < G_N_ELEMENTS (passes); p++)
+    {
+      if (passes[p] == SM_OP_PASS_OTHER)
+        sm_profiler_mark (prof);
+      else
+        sm_profiler_mark_pass (prof, passes[p]);
+      for (guint i = 0; i <= p; i++)
+        {
+          sm_profiler_op (prof, SM_OP_NORM, 1.0, 1.0);
+          sm_profiler_op_shape (prof, SM_OP_MATMUL, 2, 3, 4, 48.0, 1.0);
+        }
+    }
+  g_assert_cmpuint (op_count (prof, SM_OP_NORM), ==, 6);
+  g_assert_cmpuint (op_count (prof, SM_OP_MATMUL), ==, 6);
+
+  recs = sm_profiler_copy_ops (prof);
+  g_assert_cmpuint (recs->len, ==, 6);
+  for (guint i = 0; i < recs->len; i++)
+    {
+      const SmOpRecord *r = &g_array_index (recs, SmOpRecord, i);
+      /* prefill marked first with one of each op, decode two, other three */
+      guint want = r->pass == SM_OP_PASS_PREFILL ? 1 : r->pass == SM_OP_PASS_DECODE ? 2 : 3;
+      g_assert_cmpuint (r->count, ==, want);
+      g_assert_cmpint (r->m, ==, r->op == SM_OP_MATMUL ? 2 : 0);
+      seen[r->pass]++;
+    }
+  for (int p = 0; p < SM_N_OP_PASSES; p++)
+    g_assert_cmpuint (seen[p], ==, 2);
+
+  for (int p = 0; p < SM_N_OP_PASSES; p++)
+    {
+      g_assert_true (sm_op_pass_from_name (sm_op_pass_name (p), &parsed));
+      g_assert_cmpint (parsed, ==, p);
+    }
+  g_assert_false (sm_op_pass_from_name ("warm-up", &parsed));
+  g_assert_false (sm_op_pass_from_name (NULL, &parsed));
+}
+
+/* An op row's standard deviation is that of its calls' times, which the trace holds one by
+ * one: the two must agree. */
+static void
+test_op_std (void)
+{
+  g_autoptr (SmProfiler) prof = sm_profiler_new ();
+  g_autoptr (GArray) recs = NULL, trace = NULL;
+  double sum = 0, sum2 = 0;
+  guint n = 0;
+
+  sm_profiler_set_trace_capacity (prof, 1024);
+  sm_profiler_mark (prof);
+  for (int i = 0; i < 40; i++)
+    {
+      /* 1 to 40 µs: a spread the clock resolves whatever the machine */
+      gint64 end = sm_profiler_now_ns () + 1000 * (1 + i % 40);
+      while (sm_profiler_now_ns () < end)
+        ;
+      sm_profiler_op (prof, SM_OP_GELU, 1.0, 1.0);
+    }
+  recs = sm_profiler_copy_ops (prof);
+  trace = sm_profiler_copy_trace (prof);
+  for (guint i = 0; i < trace->len; i++)
+    {
+      const SmTraceEvent *e = &g_array_index (trace, SmTraceEvent, i);
+      if (e->type != SM_TRACE_OP)
+        continue;
+      sum += (double) e->dur_ns;
+      sum2 += (double) e->dur_ns * (double) e->dur_ns;
+      n++;
+    }
+  g_assert_cmpuint (n, ==, 40);
+  g_assert_cmpuint (recs->len, ==, 1);
+  {
+    const SmOpRecord *r = &g_array_index (recs, SmOpRecord, 0);
+    double want = sqrt ((sum2 - sum * sum / n) / (n - 1));
+    g_assert_cmpuint (r->count, ==, 40);
+    g_assert_cmpfloat (want, >, 10000.0);   /* ~11.5 µs for 1..40 µs */
+    g_assert_cmpfloat (fabs (r->std_ns - want), <, 1e-6 * want);
+  }
 }
 
 static void
@@ -740,7 +832,19 @@ test_suite_end_to_end (void)
   g_assert_cmpuint (snap->trace->len, >, 0);
   g_assert_cmpuint (snap->tokens->len, >, 0);
   g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR));
-  g_assert_true (g_file_test (trace, G_FILE_TEST_IS_REGULAR));
+
+  /* the suite's own trace: the models' ops in their tokens, the kernels timed on their own
+   * (MatMul 4, GELU 4, Softmax 4, the 3 tensor ops 2 each, one iteration apiece under
+   * --quick) apart from any pass */
+  {
+    g_autofree char *text = NULL;
+    SmTestTraceCounts n;
+    g_assert_true (g_file_get_contents (trace, &text, NULL, NULL));
+    sm_test_check_trace (text, &n);
+    g_assert_cmpuint (n.kernel_ops, ==, 4 + 4 + 4 + 3 * 2);
+    g_assert_cmpuint (n.ops, >, 0);
+    g_assert_cmpuint (n.tokens, ==, 2 * 2 * 3);   /* 2 models, with and without the cache, 3 tokens */
+  }
 
   g_assert_true (g_file_get_contents (md, &md_text, NULL, NULL));
   g_assert_nonnull (strstr (md_text, "## 🔥 Hot Paths"));
@@ -782,6 +886,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Profiler/ops", test_ops);
+  g_test_add_func ("/Profiler/op-passes", test_op_passes);
+  g_test_add_func ("/Profiler/op-std", test_op_std);
   g_test_add_func ("/Profiler/scopes", test_scopes);
   g_test_add_func ("/Profiler/scope-summary", test_scope_summary);
   g_test_add_func ("/Profiler/tokens", test_tokens);

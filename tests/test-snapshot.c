@@ -29,10 +29,11 @@ make_snapshot (void)
       .self_ns = 77, .min_ns = 30, .max_ns = 47, .mean_ns = 38.5, .std_ns = 12.020815280171307 },
   };
   SmOpRecord ops[2] = {
-    { .op = SM_OP_MATMUL, .level = SM_KERNEL_LEVEL_SCALAR, .m = 1, .n = 384, .k = 128, .count = 10,
-      .ns = 123456, .min_ns = 10000, .max_ns = 20000, .flops = 983040.0, .bytes = 1.0 / 3.0 },
-    { .op = SM_OP_SAMPLE, .level = SM_KERNEL_LEVEL_AVX2, .count = 1, .ns = 5, .min_ns = 5, .max_ns = 5,
-      .flops = 0.1, .bytes = 1e300 },
+    { .op = SM_OP_MATMUL, .level = SM_KERNEL_LEVEL_SCALAR, .pass = SM_OP_PASS_DECODE, .m = 1,
+      .n = 384, .k = 128, .count = 10, .ns = 123456, .min_ns = 10000, .max_ns = 20000,
+      .std_ns = 3162.2776601683795, .flops = 983040.0, .bytes = 1.0 / 3.0 },
+    { .op = SM_OP_SAMPLE, .level = SM_KERNEL_LEVEL_AVX2, .pass = SM_OP_PASS_PREFILL, .count = 1,
+      .ns = 5, .min_ns = 5, .max_ns = 5, .flops = 0.1, .bytes = 1e300 },
   };
   SmTokenRecord tokens[2] = {
     { .start_ns = 1000, .dur_ns = 500, .kind = SM_TOKEN_PREFILL, .n_tokens = 12, .pos = 0 },
@@ -181,6 +182,8 @@ assert_equal (const SmSnapshot *a, const SmSnapshot *b)
       const SmOpRecord *y = &g_array_index (b->ops, SmOpRecord, i);
       g_assert_cmpint (x->op, ==, y->op);
       g_assert_cmpint (x->level, ==, y->level);
+      g_assert_cmpint (x->pass, ==, y->pass);
+      g_assert_cmpfloat (x->std_ns, ==, y->std_ns);
       g_assert_cmpint (x->m, ==, y->m);
       g_assert_cmpint (x->n, ==, y->n);
       g_assert_cmpint (x->k, ==, y->k);
