@@ -49,7 +49,9 @@ typedef struct {
   double inference_ms[2][2];
   double decode_tok_s[2];        /* KV only */
   double ttft_ms[2];             /* KV only */
-  double sys_allocs_per_token[2][2];
+  double sys_allocs_per_token[2][2];   /* the whole inference, prompt included */
+  double steady_sys_allocs_per_token[2]; /* KV only: decode after its first token (which
+                                          * meets the pool with one-row sizes the first time) */
   double rents_per_token[2][2];
   gboolean same_tokens[2];       /* KV and no-KV generated the same text */
 } RunFigures;
@@ -261,7 +263,7 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
       g_autofree char *n_gen = g_strdup_printf ("Model_%s%s_GenerateToken", key, kv ? "_KV" : "");
       g_autofree char *n_fwd = g_strdup_printf ("Model_%s%s_Forward", key, kv ? "_KV" : "");
       g_autoptr (GArray) ctx = g_array_copy (tokens);
-      guint64 allocs0, rents0, allocs1, rents1;
+      guint64 allocs0, rents0, allocs1, rents1, allocs_first = 0, allocs_second = 0, unused;
       gint64 t_start, t_first = 0, t_end;
 
       sm_session_rewind (s, 0);
@@ -311,7 +313,12 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
             fig->same_tokens[mi] = FALSE;
           sm_profiler_scope_end (prof);
           if (step == 0)
-            t_first = sm_profiler_now_ns ();
+            {
+              t_first = sm_profiler_now_ns ();
+              pool_counts (&allocs_first, &unused);
+            }
+          else if (step == 1)
+            pool_counts (&allocs_second, &unused);
           sm_profiler_set_context (prof, sm_session_get_pos (s), sm_session_get_n_ctx (s));
         }
       sm_profiler_scope_end (prof);
@@ -320,8 +327,14 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
 
       fig->sys_allocs_per_token[mi][kv] = (allocs1 - allocs0) / (double) su->tokens;
       fig->rents_per_token[mi][kv] = (rents1 - rents0) / (double) su->tokens;
+      /* The engine's counters split the system allocations as the engine does: the first
+       * evaluation is the prefill (the whole context, without the cache), the others decode. */
+      sm_profiler_add_allocs (prof, SM_TOKEN_PREFILL, allocs_first - allocs0);
+      sm_profiler_add_allocs (prof, kv ? SM_TOKEN_DECODE : SM_TOKEN_PREFILL, allocs1 - allocs_first);
       if (kv)
         {
+          fig->steady_sys_allocs_per_token[mi] = su->tokens > 2
+                                                 ? (allocs1 - allocs_second) / (double) (su->tokens - 2) : NAN;
           fig->ttft_ms[mi] = (t_first - t_start) / 1e6;
           fig->decode_tok_s[mi] = su->tokens > 1 && t_end > t_first
                                   ? (su->tokens - 1) * 1e9 / (double) (t_end - t_first) : 0.0;
@@ -689,6 +702,10 @@ sm_cli_profile (int argc, char **argv)
               {
                 g_autofree char *e = g_strdup_printf ("Model_%s_KV_decode_tok_s", k);
                 g_autofree char *t = g_strdup_printf ("Model_%s_KV_ttft_ms", k);
+                g_autofree char *da = g_strdup_printf ("Model_%s_KV_steady_sys_allocs_per_token", k);
+                if (!isnan (f->steady_sys_allocs_per_token[m]))
+                  sm_measurement_add (sm_snapshot_measurement (snap, da, "allocs"),
+                                      f->steady_sys_allocs_per_token[m]);
                 sm_measurement_add (sm_snapshot_measurement (snap, e, "tok/s"), f->decode_tok_s[m]);
                 sm_measurement_add (sm_snapshot_measurement (snap, t, "ms"), f->ttft_ms[m]);
               }

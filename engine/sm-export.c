@@ -506,8 +506,17 @@ md_scorecard (GString *md, const SmSnapshot *snap)
   double m = median_of (snap, "Model_Medium_tok_s");
   double mm = median_of (snap, "scope:MatMul_512x512");
   double over = sm_snapshot_value (snap, "overhead_pct", NAN);
-  double allocs = median_of (snap, "Model_Medium_KV_sys_allocs_per_token");
+  double allocs = fmax (median_of (snap, "Model_Small_KV_steady_sys_allocs_per_token"),
+                        median_of (snap, "Model_Medium_KV_steady_sys_allocs_per_token"));
   gboolean release = sm_build_info_is_release_like (&snap->build);
+  /* The seed's figures are of its full harness: a reduced run (--quick) is not held to them */
+  double tokens = sm_snapshot_value (snap, "suite_tokens", 25);
+  double prompt = sm_snapshot_value (snap, "suite_prompt", 10);
+  double mm_runs = sm_snapshot_value (snap, "suite_warmup", 1) + sm_snapshot_value (snap, "suite_matmul_iterations", 3);
+  const SmMeasurement *pairs = sm_snapshot_find_measurement (snap, "overhead_Small_pair_pct");
+  gboolean full_harness = tokens == 25 && prompt == 10;
+  gboolean enough_pairs = pairs == NULL || pairs->values->len >= 11;
+  g_autofree char *reduced = g_strdup_printf ("⚠️ not comparable (%.0f tokens)", tokens);
 
   g_string_append (md, "## 🎯 Scorecard\n\n");
   g_string_append (md, "| Target | Goal | Measured | Status |\n");
@@ -516,23 +525,34 @@ md_scorecard (GString *md, const SmSnapshot *snap)
     g_string_append_printf (md, "| Small tok/s (no KV cache, the seed's harness) | ≥ %.0f (%.0f× the seed's %.0f) | "
                             "%.0f (%.0f×) | %s |\n", SM_SEED_SMALL_TPS * SM_TARGET_SPEEDUP,
                             SM_TARGET_SPEEDUP, SM_SEED_SMALL_TPS, s, s / SM_SEED_SMALL_TPS,
-                            pass_mark (s >= SM_SEED_SMALL_TPS * SM_TARGET_SPEEDUP));
+                            full_harness ? pass_mark (s >= SM_SEED_SMALL_TPS * SM_TARGET_SPEEDUP) : reduced);
   if (!isnan (m))
     g_string_append_printf (md, "| Medium tok/s (no KV cache) | ≥ %.0f (%.0f× the seed's %.0f) | "
                             "%.0f (%.0f×) | %s |\n", SM_SEED_MEDIUM_TPS * SM_TARGET_SPEEDUP,
                             SM_TARGET_SPEEDUP, SM_SEED_MEDIUM_TPS, m, m / SM_SEED_MEDIUM_TPS,
-                            pass_mark (m >= SM_SEED_MEDIUM_TPS * SM_TARGET_SPEEDUP));
-  if (!isnan (mm))
-    g_string_append_printf (md, "| MatMul 512² (1 warm-up + 3 timed) | < %.0f ms (the seed) | %.2f ms (%.0f× faster) | %s |\n",
-                            SM_SEED_MATMUL512_MS, mm, SM_SEED_MATMUL512_MS / MAX (mm, 1e-9),
-                            pass_mark (mm < SM_SEED_MATMUL512_MS));
+                            full_harness ? pass_mark (m >= SM_SEED_MEDIUM_TPS * SM_TARGET_SPEEDUP) : reduced);
+  if (!isnan (mm) && mm_runs > 0)
+    {
+      /* per multiply, so a run with other counts compares too */
+      double seed = SM_SEED_MATMUL512_MS / SM_SEED_MATMUL512_RUNS, ours = mm / mm_runs;
+      g_string_append_printf (md, "| MatMul 512², per multiply (of %.0f, warm-up included) | < %.1f ms (the seed's %.0f ms "
+                              "for %d) | %.2f ms (%.0f× faster) | %s |\n", mm_runs, seed,
+                              SM_SEED_MATMUL512_MS, SM_SEED_MATMUL512_RUNS, ours,
+                              seed / MAX (ours, 1e-9), pass_mark (ours < seed));
+    }
   if (!isnan (over))
-    g_string_append_printf (md, "| Profiling overhead (decode tok/s) | ≤ %.0f%% | %.2f%% | %s |\n",
-                            SM_TARGET_OVERHEAD_PCT, over, pass_mark (over <= SM_TARGET_OVERHEAD_PCT));
+    {
+      g_autofree char *few = g_strdup_printf ("⚠️ %u pairs: too few to judge", pairs ? pairs->values->len : 0);
+      g_string_append_printf (md, "| Profiling overhead (decode tok/s) | ≤ %.0f%% | %.2f%% | %s |\n",
+                              SM_TARGET_OVERHEAD_PCT, over,
+                              enough_pairs ? pass_mark (over <= SM_TARGET_OVERHEAD_PCT) : few);
+    }
   if (!isnan (allocs))
-    g_string_append_printf (md, "| System allocations per decoded token | 0 with the pool on | %.2f (pool %s) | %s |\n",
+    g_string_append_printf (md, "| System allocations per decoded token, after the first | 0 with the pool on | %.2f (pool %s) | %s |\n",
                             allocs, snap->pool_enabled ? "on" : "off",
-                            snap->pool_enabled ? pass_mark (allocs == 0) : "➖ pool off");
+                            !snap->pool_enabled ? "➖ pool off"
+                            /* a few tokens are mostly the pool's first meeting with decode's sizes */
+                            : full_harness ? pass_mark (allocs == 0) : reduced);
   g_string_append_printf (md, "| Build | optimized, no sanitizers | %s%s%s | %s |\n",
                           snap->build.build_type ? snap->build.build_type : "?",
                           snap->build.sanitizers && g_strcmp0 (snap->build.sanitizers, "none") ? ", sanitizers " : "",

@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 #define SM_SEED_SMALL_TPS      56.0
 #define SM_SEED_MEDIUM_TPS     13.0
 #define SM_SEED_MATMUL512_MS   906.0     /* 1 warm-up + 3 timed 512² multiplies */
+#define SM_SEED_MATMUL512_RUNS 4
 #define SM_TARGET_SPEEDUP      100.0
 #define SM_TARGET_OVERHEAD_PCT 2.0
 

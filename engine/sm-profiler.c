@@ -548,10 +548,14 @@ wake_sampler (SmProfiler *prof)
     }
 }
 
-/* Writer: publish unless a reader holds the lock, in which case the next op tries again. */
+/* Writer: publish unless a reader holds the lock, in which case the next op tries again.
+ * @t is now.  The publication is the profiler's time, not the program's: the next op's time
+ * and every open scope's leave it out. */
 static void
 publish_try (SmProfiler *prof, gint64 t)
 {
+  gint64 done;
+
   apply_requests (prof);
   if (!g_mutex_trylock (&prof->lock))
     {
@@ -562,6 +566,9 @@ publish_try (SmProfiler *prof, gint64 t)
   g_mutex_unlock (&prof->lock);
   prof->w.next_publish = t + PUBLISH_NS;
   wake_sampler (prof);
+  done = clock_now ();
+  prof->w.last += done - t;
+  prof->w.overhead += done - t;
 }
 
 void

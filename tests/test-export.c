@@ -295,6 +295,73 @@ test_markdown_op_breakdown (void)
   g_assert_cmpfloat (fabs (share_sum - 100.0), <=, 0.05 * rows);
 }
 
+/* The scorecard row of @target ("Small tok/s", ...) in @md, or fails. */
+static char *
+scorecard_row (const char *md, const char *target)
+{
+  const char *sec = strstr (md, "## 🎯 Scorecard");
+  const char *row;
+
+  g_assert_nonnull (sec);
+  row = strstr (sec, target);
+  if (row == NULL)
+    g_error ("the scorecard has no row \"%s\"", target);
+  return g_strndup (row, strcspn (row, "\n"));
+}
+
+/* The scorecard holds the full harness to the seed's figures and a reduced run (--quick) to
+ * none; the matmul row goes per multiply; the allocation row reads decode's steady state. */
+static void
+test_scorecard (void)
+{
+  for (int full = 0; full < 2; full++)
+    {
+      g_autoptr (SmSnapshot) snap = sm_snapshot_new ("scorecard");
+      g_autofree char *md = NULL, *small = NULL, *medium = NULL, *mm = NULL, *over = NULL, *allocs = NULL;
+      SmMeasurement *pairs = sm_snapshot_measurement (snap, "overhead_Small_pair_pct", "%");
+
+      snap->pool_enabled = TRUE;
+      sm_measurement_add (sm_snapshot_measurement (snap, "suite_tokens", "tokens"), full ? 25 : 3);
+      sm_measurement_add (sm_snapshot_measurement (snap, "suite_prompt", "tokens"), 10);
+      sm_measurement_add (sm_snapshot_measurement (snap, "suite_warmup", "runs"), full ? 1 : 0);
+      sm_measurement_add (sm_snapshot_measurement (snap, "suite_matmul_iterations", "runs"), full ? 3 : 1);
+      sm_measurement_add (sm_snapshot_measurement (snap, "Model_Small_tok_s", "tok/s"), 6000);
+      sm_measurement_add (sm_snapshot_measurement (snap, "Model_Medium_tok_s", "tok/s"), 1000);
+      /* 4 multiplies in 800 ms beat the seed's 906; 1 in 300 ms does not beat its 226.5 */
+      sm_measurement_add (sm_snapshot_measurement (snap, "scope:MatMul_512x512", "ms"), full ? 800 : 300);
+      sm_measurement_add (sm_snapshot_measurement (snap, "overhead_pct", "%"), 1.5);
+      for (int i = 0; i < (full ? 31 : 2); i++)
+        sm_measurement_add (pairs, 1.5);
+      sm_measurement_add (sm_snapshot_measurement (snap, "Model_Small_KV_steady_sys_allocs_per_token", "allocs"), 0);
+      sm_measurement_add (sm_snapshot_measurement (snap, "Model_Medium_KV_steady_sys_allocs_per_token", "allocs"),
+                          full ? 0 : 0.5);
+
+      md = sm_export_markdown_string (snap);
+      small = scorecard_row (md, "| Small tok/s");
+      medium = scorecard_row (md, "| Medium tok/s");
+      mm = scorecard_row (md, "| MatMul 512²");
+      over = scorecard_row (md, "| Profiling overhead");
+      allocs = scorecard_row (md, "| System allocations per decoded token");
+      g_assert_nonnull (strstr (mm, full ? "200.00 ms" : "300.00 ms"));
+      g_assert_nonnull (strstr (mm, full ? "PASS" : "FAIL"));
+      if (full)
+        {
+          g_assert_nonnull (strstr (small, "PASS"));     /* 6000 ≥ 5600 */
+          g_assert_nonnull (strstr (medium, "FAIL"));    /* 1000 < 1300 */
+          g_assert_nonnull (strstr (over, "PASS"));
+          g_assert_nonnull (strstr (allocs, "PASS"));
+        }
+      else
+        {
+          g_assert_nonnull (strstr (small, "not comparable"));
+          g_assert_nonnull (strstr (medium, "not comparable"));
+          g_assert_nonnull (strstr (over, "too few"));
+          g_assert_nonnull (strstr (allocs, "0.50"));    /* the worse of the two models */
+          g_assert_nonnull (strstr (allocs, "not comparable"));
+        }
+    }
+}
+
 /* ---- atomic writes ------------------------------------------------------------------------------- */
 
 static guint
@@ -396,6 +463,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Export/trace", test_trace);
   g_test_add_func ("/Export/markdown", test_markdown);
   g_test_add_func ("/Export/markdown-op-breakdown", test_markdown_op_breakdown);
+  g_test_add_func ("/Export/scorecard", test_scorecard);
   g_test_add_func ("/Export/atomic", test_atomic);
   return g_test_run ();
 }

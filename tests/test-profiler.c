@@ -147,6 +147,45 @@ test_op_passes (void)
   g_assert_false (sm_op_pass_from_name (NULL, &parsed));
 }
 
+/* Publishing the tables (a fresh profiler publishes at its first op, then every
+ * SM_PROFILER_PUBLISH_MS) is the profiler's time: neither the scope around the op nor the
+ * next op may count it.  Of many tries, the least difference must be far below a
+ * publication's cost. */
+static void
+test_publish_not_counted (void)
+{
+  gint64 least_scope = G_MAXINT64, least_op = G_MAXINT64, publish = G_MAXINT64;
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_autoptr (SmProfiler) prof = sm_profiler_new ();
+      g_autoptr (GArray) scopes = NULL, recs = NULL;
+      gint64 t0, t1;
+      guint64 op_ns = 0;
+
+      sm_profiler_scope_begin (prof, "One op");
+      sm_profiler_mark (prof);
+      sm_profiler_op (prof, SM_OP_ADD, 1, 1);        /* publishes: the profiler is fresh */
+      sm_profiler_op (prof, SM_OP_ADD, 1, 1);        /* must not include the publication */
+      sm_profiler_scope_end (prof);
+      scopes = sm_profiler_copy_scopes (prof);
+      recs = sm_profiler_copy_ops (prof);
+      g_assert_cmpuint (recs->len, ==, 1);
+      op_ns = g_array_index (recs, SmOpRecord, 0).max_ns;
+      least_op = MIN (least_op, (gint64) op_ns);
+      least_scope = MIN (least_scope, (gint64) g_array_index (scopes, SmScopeStats, 0).total_ns);
+
+      t0 = sm_profiler_now_ns ();
+      sm_profiler_flush (prof);
+      t1 = sm_profiler_now_ns ();
+      publish = MIN (publish, t1 - t0);
+    }
+  g_test_message ("a publication %" G_GINT64_FORMAT " ns; least op %" G_GINT64_FORMAT
+                  " ns, least scope %" G_GINT64_FORMAT " ns", publish, least_op, least_scope);
+  g_assert_cmpint (least_op, <, publish / 2);
+  g_assert_cmpint (least_scope, <, publish / 2);
+}
+
 /* An op row's standard deviation is that of its calls' times, which the trace holds one by
  * one: the two must agree. */
 static void
@@ -888,6 +927,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Profiler/ops", test_ops);
   g_test_add_func ("/Profiler/op-passes", test_op_passes);
   g_test_add_func ("/Profiler/op-std", test_op_std);
+  g_test_add_func ("/Profiler/publish-not-counted", test_publish_not_counted);
   g_test_add_func ("/Profiler/scopes", test_scopes);
   g_test_add_func ("/Profiler/scope-summary", test_scope_summary);
   g_test_add_func ("/Profiler/tokens", test_tokens);
