@@ -568,6 +568,12 @@ sm_cli_profile (int argc, char **argv)
   g_autofree RunFigures *figs = NULL;
   g_autoptr (GString) label = g_string_new ("profile --enhanced");
   SmCliModelOptions mopts = { 0 };
+  /* in the order the texts are made at the end */
+  static const char *const out_names[] = {
+    "enhanced-profile.json", "enhanced-profile-report.md", "enhanced-profile.csv",
+    "enhanced-profile.trace.json",
+  };
+  g_auto (GStrv) out_paths = g_new0 (char *, G_N_ELEMENTS (out_names) + 1);
   SmSnapshot *snap;
   Suite su = { 1, 3, 5, 10, 10, 25, 3, 31 };
   guint chosen = 0;
@@ -625,6 +631,11 @@ sm_cli_profile (int argc, char **argv)
       fprintf (stderr, "smallmind-cli profile: cannot create %s: %s\n", out_dir, g_strerror (errno));
       return 1;
     }
+  for (guint i = 0; i < G_N_ELEMENTS (out_names); i++)
+    out_paths[i] = g_build_filename (out_dir, out_names[i], NULL);
+  /* before the suite's seconds of work, not after */
+  if (!sm_export_check_writable (G_N_ELEMENTS (out_names), (const char *const *) out_paths, &error))
+    return sm_cli_fail ("profile", g_steal_pointer (&error));
 
   fprintf (stderr, "SmallMind profiling suite: kernels %s, pool %s, %d thread(s), %d run(s)%s\n",
            sm_kernel_level_to_string (sm_kernels_get_level ()), no_pool ? "off" : "on",
@@ -725,12 +736,15 @@ sm_cli_profile (int argc, char **argv)
     }
 
   {
-    g_autofree char *md = g_build_filename (out_dir, "enhanced-profile-report.md", NULL);
-    g_autofree char *json = g_build_filename (out_dir, "enhanced-profile.json", NULL);
-    g_autofree char *csv = g_build_filename (out_dir, "enhanced-profile.csv", NULL);
-    g_autofree char *trace = g_build_filename (out_dir, "enhanced-profile.trace.json", NULL);
-    if (!sm_export_json (snap, json, &error) || !sm_export_markdown (snap, md, &error) ||
-        !sm_export_csv (snap, csv, &error) || !sm_export_chrome_trace (snap, trace, &error))
+    g_autofree char *json_text = sm_snapshot_to_json (snap, NULL);
+    g_autofree char *md_text = sm_export_markdown_string (snap);
+    g_autofree char *csv_text = sm_export_csv_string (snap);
+    g_autofree char *trace_text = sm_export_trace_string (snap);
+    const char *texts[] = { json_text, md_text, csv_text, trace_text };
+
+    G_STATIC_ASSERT (G_N_ELEMENTS (texts) == G_N_ELEMENTS (out_names));
+    /* all four or none: a report beside an older run's trace would mislead */
+    if (!sm_export_write_all_atomic (G_N_ELEMENTS (texts), (const char *const *) out_paths, texts, &error))
       return sm_cli_fail ("profile", g_steal_pointer (&error));
   }
   print_summary (snap, &su, out_dir);

@@ -455,6 +455,64 @@ test_atomic (void)
   g_rmdir (dir);
 }
 
+/* A set of files is written whole or not at all: when one cannot be, the others keep their
+ * old contents and no temporary file is left. */
+static void
+test_atomic_set (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-export-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.json", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.md", NULL);
+  g_autofree char *c = g_build_filename (dir, "c.csv", NULL);
+  const char *paths[] = { a, b, c };
+  const char *texts[] = { "new a", "new b", "new c" };
+  g_autofree char *content = NULL;
+
+  g_assert_true (g_file_set_contents (a, "old a", -1, NULL));
+  g_assert_true (g_file_set_contents (b, "old b", -1, NULL));
+  /* the last target is a folder: found before any rename */
+  g_assert_cmpint (g_mkdir (c, 0755), ==, 0);
+  {
+    g_autoptr (GError) error = NULL;
+    g_assert_false (sm_export_write_all_atomic (3, paths, texts, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
+    g_assert_nonnull (strstr (error->message, c));
+  }
+  g_assert_true (g_file_get_contents (a, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "old a");
+  g_clear_pointer (&content, g_free);
+  g_assert_true (g_file_get_contents (b, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "old b");
+  g_clear_pointer (&content, g_free);
+  g_assert_cmpuint (count_entries (dir), ==, 3);
+
+  /* the middle one's folder does not exist: the same */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *missing = g_build_filename (dir, "missing", "b.md", NULL);
+    const char *paths2[] = { a, missing };
+    g_assert_false (sm_export_write_all_atomic (2, paths2, texts, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  }
+  g_assert_true (g_file_get_contents (a, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "old a");
+  g_clear_pointer (&content, g_free);
+  g_assert_cmpuint (count_entries (dir), ==, 3);
+
+  /* with the way clear, all of them */
+  g_assert_cmpint (g_rmdir (c), ==, 0);
+  g_assert_true (sm_export_write_all_atomic (3, paths, texts, NULL));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (g_file_get_contents (paths[i], &content, NULL, NULL));
+      g_assert_cmpstr (content, ==, texts[i]);
+      g_clear_pointer (&content, g_free);
+      g_unlink (paths[i]);
+    }
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -465,5 +523,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Export/markdown-op-breakdown", test_markdown_op_breakdown);
   g_test_add_func ("/Export/scorecard", test_scorecard);
   g_test_add_func ("/Export/atomic", test_atomic);
+  g_test_add_func ("/Export/atomic-set", test_atomic_set);
   return g_test_run ();
 }

@@ -907,6 +907,51 @@ test_suite_end_to_end (void)
 
 /* The two op-cost measurements the report's overhead estimate uses: finite, positive and of
  * the order of a clock read (a broken measurement gives 0, NaN or the kernels' own time). */
+/* An output that cannot be written fails the command at its start, writes nothing, and
+ * leaves an earlier run's files as they were. */
+static void
+test_suite_unwritable (void)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  g_autofree char *cli = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sm-profile-XXXXXX", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "enhanced-profile.csv", NULL);
+  g_autofree char *old = g_build_filename (dir, "enhanced-profile.json", NULL);
+  g_autofree char *err = NULL, *content = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *argv[] = { NULL, "profile", "--enhanced", "--quick", "-o", dir, NULL };
+  int status;
+
+  if (build == NULL)
+    {
+      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
+      return;
+    }
+  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
+  argv[0] = cli;
+  g_assert_cmpint (g_mkdir (blocker, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (old, "an earlier run", -1, NULL));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, blocker));
+  /* it stopped before the suite: no run was reported */
+  g_assert_null (strstr (err, "run 1/1"));
+  g_assert_true (g_file_get_contents (old, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "an earlier run");
+  {
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    guint n = 0;
+    while (g_dir_read_name (d))
+      n++;
+    g_assert_cmpuint (n, ==, 2);
+  }
+  g_rmdir (blocker);
+  g_unlink (old);
+  g_rmdir (dir);
+}
+
 static void
 test_op_cost (void)
 {
@@ -936,6 +981,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Profiler/trace-nesting", test_trace_nesting);
   g_test_add_func ("/Profiler/engine-feed", test_engine_feed);
   g_test_add_func ("/Profiler/suite-end-to-end", test_suite_end_to_end);
+  g_test_add_func ("/Profiler/suite-unwritable", test_suite_unwritable);
   g_test_add_func ("/Profiler/op-cost", test_op_cost);
   return g_test_run ();
 }
