@@ -337,10 +337,18 @@ sm_profile_from_markdown (const char *text, const char *source, GError **error)
           r->sys_allocs = v;
         if (cp >= 0 && (guint) cp < cells->len)
           {
-            const char *parent = g_ptr_array_index (cells, cp);
-            if (*parent && g_strcmp0 (parent, "—") != 0 && g_strcmp0 (parent, "-") != 0)
-              r->parent = g_strdup (parent);
-            r->top = r->parent == NULL;
+            /* one parent, or a list of all a name runs under ("A, B", "—" among them when
+             * it also runs at the top) */
+            g_auto (GStrv) parents = g_strsplit (g_ptr_array_index (cells, cp), ",", -1);
+            r->top = parents[0] == NULL;
+            for (guint j = 0; parents[j]; j++)
+              {
+                const char *parent = g_strstrip (parents[j]);
+                if (*parent == '\0' || g_strcmp0 (parent, "—") == 0 || g_strcmp0 (parent, "-") == 0)
+                  r->top = TRUE;
+                else if (r->parent == NULL)
+                  r->parent = g_strdup (parent);
+              }
           }
         else
           r->top = !suite_child (r->name);

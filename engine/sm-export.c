@@ -242,22 +242,55 @@ md_summary (GString *md, const SmSnapshot *snap, GArray *sums)
   g_string_append (md, "\n");
 }
 
+/* Every parent a scope of @name runs under ("—" for the top), in the order they first ran:
+ * MatMul_Iteration's are the four MatMul sizes.  The compare reader takes the first as the
+ * parent and "—" anywhere as top-level. */
+static char *
+parents_text (const SmSnapshot *snap, const char *name)
+{
+  g_autoptr (GPtrArray) seen = g_ptr_array_new ();
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < snap->scopes->len; i++)
+    {
+      const SmScopeStats *s = &g_array_index (snap->scopes, SmScopeStats, i);
+      const char *parent;
+
+      if (s->count == 0 || g_strcmp0 (s->name, name) != 0)
+        continue;
+      parent = s->parent >= 0 ? g_array_index (snap->scopes, SmScopeStats, s->parent).name : "—";
+      if (g_ptr_array_find_with_equal_func (seen, parent, g_str_equal, NULL))
+        continue;
+      g_ptr_array_add (seen, (gpointer) parent);
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "", parent);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Beyond this many scopes the table keeps the slowest. */
+#define HOT_PATH_ROWS 100
+
 static void
 md_hot_paths (GString *md, const SmSnapshot *snap, GArray *sums)
 {
   guint64 total = sm_snapshot_total_ns (snap);
+  const guint rows = MIN (sums->len, HOT_PATH_ROWS);
 
-  g_string_append (md, "## 🔥 Hot Paths (Top 30)\n\n");
+  if (rows == sums->len)
+    g_string_append_printf (md, "## 🔥 Hot Paths (all %u scopes)\n\n", rows);
+  else
+    g_string_append_printf (md, "## 🔥 Hot Paths (Top %u of %u scopes)\n\n", rows, sums->len);
   g_string_append (md, "| Rank | Method | Time (ms) | Calls | Avg (ms) | Self (ms) | Share | "
                        "Min (ms) | Max (ms) | Std (ms) | Runs ± | Sys allocs | Parent |\n");
   g_string_append (md, "|------|--------|-----------|-------|----------|-----------|-------|"
                        "----------|----------|----------|--------|------------|--------|\n");
-  for (guint i = 0; i < MIN (sums->len, 30u); i++)
+  for (guint i = 0; i < rows; i++)
     {
       const SmScopeSummary *s = &g_array_index (sums, SmScopeSummary, i);
       g_autofree char *key = g_strdup_printf ("scope:%s", s->name);
       SmMeasurement *m = sm_snapshot_find_measurement (snap, key);
       g_autofree char *spread = NULL;
+      g_autofree char *parents = parents_text (snap, s->name);
 
       if (m && m->values->len > 1 && sm_measurement_median (m) > 0)
         spread = g_strdup_printf ("%.1f%% (%u)", 100.0 * (sm_measurement_max (m) - sm_measurement_min (m)) /
@@ -268,7 +301,7 @@ md_hot_paths (GString *md, const SmSnapshot *snap, GArray *sums)
                               s->count ? ms (s->total_ns) / (double) s->count : 0.0, ms (s->self_ns),
                               total ? 100.0 * s->total_ns / (double) total : 0.0, ms (s->min_ns),
                               ms (s->max_ns), s->std_ns / 1e6, spread ? spread : "—", s->sys_allocs,
-                              s->parent_name ? s->parent_name : "—");
+                              *parents ? parents : "—");
     }
   g_string_append (md, "\n");
 }

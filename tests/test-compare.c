@@ -286,6 +286,36 @@ test_old_markdown (void)
   }
 }
 
+/* Our report's Parent column lists every parent a name runs under, "—" among them when it
+ * also runs at the top: a name nested under several is nested, one also at the top is top. */
+static void
+test_markdown_parents (void)
+{
+  static const char report[] =
+    "**Generated:** 2026-12-04T10:00:00Z\n\n"
+    "## 🔥 Hot Paths (all 3 scopes)\n\n"
+    "| Rank | Method | Time (ms) | Calls | Self (ms) | Parent |\n"
+    "|------|--------|-----------|-------|-----------|--------|\n"
+    "| 1 | `A` | 10.00 | 1 | 2.00 | — |\n"
+    "| 2 | `Iteration` | 9.00 | 8 | 9.00 | A, B |\n"
+    "| 3 | `B` | 4.00 | 2 | 3.00 | —, A |\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmProfile) p = sm_profile_from_markdown (report, "parents.md", &error);
+  const SmProfileRow *it, *b;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (p->rows->len, ==, 3);
+  it = sm_profile_find (p, "Iteration");
+  b = sm_profile_find (p, "B");
+  g_assert_false (it->top);
+  g_assert_cmpstr (it->parent, ==, "A");
+  g_assert_true (b->top);
+  g_assert_cmpstr (b->parent, ==, "A");
+  g_assert_true (sm_profile_find (p, "A")->top);
+  /* the top-level names only: A and B */
+  g_assert_cmpfloat_with_epsilon (sm_profile_total_ms (p), 14.0, 1e-9);
+}
+
 static void
 test_load_files (void)
 {
@@ -323,6 +353,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/Compare/markdown-parents", test_markdown_parents);
   g_test_add_func ("/Compare/rules", test_rules);
   g_test_add_func ("/Compare/snapshots", test_snapshots);
   g_test_add_func ("/Compare/verdicts", test_verdicts);
