@@ -357,6 +357,12 @@ test_from_profiler (void)
   g_assert_cmpuint (snap->markers->len, ==, 1);
   g_assert_cmpuint (snap->trace->len, >, 2);
   g_assert_cmpuint (snap->counters.prefill_tokens, ==, 3);
+  /* the build's flags as compiled: the optimization level and the kernels' ISA flags */
+  g_assert_nonnull (snap->build.cflags);
+  g_assert_nonnull (strstr (snap->build.cflags, "-O"));
+#if defined(__x86_64__)
+  g_assert_nonnull (strstr (snap->build.cflags, "-mavx2"));
+#endif
 
   json = sm_snapshot_to_json (snap, NULL);
   back = sm_snapshot_from_json (json, -1, &error);
