@@ -53,6 +53,7 @@ typedef struct {
   double steady_sys_allocs_per_token[2]; /* KV only: decode after its first token (which
                                           * meets the pool with one-row sizes the first time) */
   double rents_per_token[2][2];
+  double rented_bytes_per_token[2][2];  /* the activations a token asks the pool for */
   gboolean same_tokens[2];       /* KV and no-KV generated the same text */
 } RunFigures;
 
@@ -208,13 +209,12 @@ sample_greedy (SmProfiler *prof, SmSession *s, int vocab, SmOpPass pass)
   return next;
 }
 
-static void
-pool_counts (guint64 *sys_allocs, guint64 *rents)
+static SmPoolStats
+pool_stats (void)
 {
   SmPoolStats ps;
   sm_pool_get_stats (sm_pool_default (), &ps);
-  *sys_allocs = ps.system_allocs;
-  *rents = ps.rents;
+  return ps;
 }
 
 /* One model: creation, 25 tokens without the KV cache, then with it.  Returns FALSE on error. */
@@ -263,11 +263,11 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
       g_autofree char *n_gen = g_strdup_printf ("Model_%s%s_GenerateToken", key, kv ? "_KV" : "");
       g_autofree char *n_fwd = g_strdup_printf ("Model_%s%s_Forward", key, kv ? "_KV" : "");
       g_autoptr (GArray) ctx = g_array_copy (tokens);
-      guint64 allocs0, rents0, allocs1, rents1, allocs_first = 0, allocs_second = 0, unused;
+      SmPoolStats ps0, ps1, ps_first = { 0 }, ps_second = { 0 };
       gint64 t_start, t_first = 0, t_end;
 
       sm_session_rewind (s, 0);
-      pool_counts (&allocs0, &rents0);
+      ps0 = pool_stats ();
       t_start = sm_profiler_now_ns ();
       sm_profiler_scope_begin (prof, n_inf);
       for (int step = 0; step < su->tokens; step++)
@@ -315,26 +315,29 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
           if (step == 0)
             {
               t_first = sm_profiler_now_ns ();
-              pool_counts (&allocs_first, &unused);
+              ps_first = pool_stats ();
             }
           else if (step == 1)
-            pool_counts (&allocs_second, &unused);
+            ps_second = pool_stats ();
           sm_profiler_set_context (prof, sm_session_get_pos (s), sm_session_get_n_ctx (s));
         }
       sm_profiler_scope_end (prof);
       t_end = sm_profiler_now_ns ();
-      pool_counts (&allocs1, &rents1);
+      ps1 = pool_stats ();
 
-      fig->sys_allocs_per_token[mi][kv] = (allocs1 - allocs0) / (double) su->tokens;
-      fig->rents_per_token[mi][kv] = (rents1 - rents0) / (double) su->tokens;
+      fig->sys_allocs_per_token[mi][kv] = (ps1.system_allocs - ps0.system_allocs) / (double) su->tokens;
+      fig->rents_per_token[mi][kv] = (ps1.rents - ps0.rents) / (double) su->tokens;
+      fig->rented_bytes_per_token[mi][kv] = (ps1.rented_bytes - ps0.rented_bytes) / (double) su->tokens;
       /* The engine's counters split the system allocations as the engine does: the first
        * evaluation is the prefill (the whole context, without the cache), the others decode. */
-      sm_profiler_add_allocs (prof, SM_TOKEN_PREFILL, allocs_first - allocs0);
-      sm_profiler_add_allocs (prof, kv ? SM_TOKEN_DECODE : SM_TOKEN_PREFILL, allocs1 - allocs_first);
+      sm_profiler_add_allocs (prof, SM_TOKEN_PREFILL, ps_first.system_allocs - ps0.system_allocs);
+      sm_profiler_add_allocs (prof, kv ? SM_TOKEN_DECODE : SM_TOKEN_PREFILL,
+                              ps1.system_allocs - ps_first.system_allocs);
       if (kv)
         {
           fig->steady_sys_allocs_per_token[mi] = su->tokens > 2
-                                                 ? (allocs1 - allocs_second) / (double) (su->tokens - 2) : NAN;
+                                                 ? (ps1.system_allocs - ps_second.system_allocs)
+                                                   / (double) (su->tokens - 2) : NAN;
           fig->ttft_ms[mi] = (t_first - t_start) / 1e6;
           fig->decode_tok_s[mi] = su->tokens > 1 && t_end > t_first
                                   ? (su->tokens - 1) * 1e9 / (double) (t_end - t_first) : 0.0;
@@ -705,10 +708,12 @@ sm_cli_profile (int argc, char **argv)
             g_autofree char *b = g_strdup_printf ("Model_%s%s_tok_s", k, mode);
             g_autofree char *c = g_strdup_printf ("Model_%s%s_sys_allocs_per_token", k, mode);
             g_autofree char *d = g_strdup_printf ("Model_%s%s_rents_per_token", k, mode);
+            g_autofree char *rb = g_strdup_printf ("Model_%s%s_rented_bytes_per_token", k, mode);
             sm_measurement_add (sm_snapshot_measurement (snap, a, "ms"), f->inference_ms[m][kv]);
             sm_measurement_add (sm_snapshot_measurement (snap, b, "tok/s"), f->tok_s[m][kv]);
             sm_measurement_add (sm_snapshot_measurement (snap, c, "allocs"), f->sys_allocs_per_token[m][kv]);
             sm_measurement_add (sm_snapshot_measurement (snap, d, "rents"), f->rents_per_token[m][kv]);
+            sm_measurement_add (sm_snapshot_measurement (snap, rb, "bytes"), f->rented_bytes_per_token[m][kv]);
             if (kv)
               {
                 g_autofree char *e = g_strdup_printf ("Model_%s_KV_decode_tok_s", k);

@@ -551,6 +551,59 @@ suite_value (const SmProfile *p, const char *name, double fallback)
   return p->snap ? sm_snapshot_value (p->snap, name, fallback) : fallback;
 }
 
+/* A suite measurement's median and whether its range is known (repeated runs), or @fallback
+ * without a range when the profile has no such measurement (a Markdown report). */
+static double
+measured (const SmProfile *p, const char *name, double fallback, gboolean *has_range,
+          double *lo, double *hi)
+{
+  SmMeasurement *m = p->snap ? sm_snapshot_find_measurement (p->snap, name) : NULL;
+
+  *has_range = measurement_range (p, name, lo, hi);
+  return m && m->values->len > 0 ? sm_measurement_median (m) : fallback;
+}
+
+/* "-12.3%", and " (noise)" when the two runs' ranges overlap. */
+static void
+append_change (GString *md, double prev, double curr, gboolean has_a, double a_lo, double a_hi,
+               gboolean has_b, double b_lo, double b_hi)
+{
+  double d = curr - prev, spread;
+  gboolean overlap = FALSE;
+
+  g_string_append_printf (md, "%s%.1f%%", sign (d), prev > 0 ? 100 * d / prev : 0.0);
+  if (spread_of (has_a, prev, a_lo, a_hi, has_b, curr, b_lo, b_hi, &spread, &overlap) && overlap)
+    g_string_append (md, " (noise)");
+}
+
+/* Memory a token asks for: the pool's rented bytes per token from a snapshot, the old
+ * report's allocated MB per token otherwise. */
+static void
+append_memory (GString *md, const SmProfile *p, const SmProfileRow *row, const char *key,
+               const char *mode, double tokens)
+{
+  g_autofree char *name = g_strdup_printf ("Model_%s%s_rented_bytes_per_token", key, mode);
+  SmMeasurement *m = p->snap ? sm_snapshot_find_measurement (p->snap, name) : NULL;
+
+  if (m && m->values->len > 0)
+    g_string_append_printf (md, "%.1f KB rented", sm_measurement_median (m) / 1024.0);
+  else
+    fmt_opt (md, p->snap ? NAN : row->alloc_mb / tokens, "%.2f MB allocated");
+}
+
+static void
+append_allocs (GString *md, const SmProfile *p, const SmProfileRow *row, const char *key,
+               const char *mode, double tokens)
+{
+  g_autofree char *name = g_strdup_printf ("Model_%s%s_sys_allocs_per_token", key, mode);
+  SmMeasurement *m = p->snap ? sm_snapshot_find_measurement (p->snap, name) : NULL;
+
+  if (m && m->values->len > 0)
+    g_string_append_printf (md, "%.2f", sm_measurement_median (m));
+  else
+    fmt_opt (md, row->sys_allocs / tokens, "%.2f");
+}
+
 static void
 report_models (GString *md, const SmProfile *prev, const SmProfile *curr)
 {
@@ -561,46 +614,50 @@ report_models (GString *md, const SmProfile *prev, const SmProfile *curr)
   gboolean any = FALSE;
 
   g_string_append (md, "## 🔬 Model Size Comparison\n\n");
-  g_string_append (md, "| Model | KV cache | Previous (ms) | Current (ms) | Delta | Change % | "
-                       "Prev tok/s | Curr tok/s | Prev ms/token | Curr ms/token | Prev memory/token | Curr memory/token |\n");
-  g_string_append (md, "|-------|----------|---------------|--------------|-------|----------|"
-                       "------------|------------|---------------|---------------|-------------------|-------------------|\n");
+  g_string_append (md, "Medians over each run's repetitions where it has them; a change inside "
+                       "the runs' ranges is marked noise. Memory per token is what a token asks "
+                       "the pool for (its activations); system allocations are the requests the "
+                       "pool had to pass on.\n\n");
+  g_string_append (md, "| Model | KV cache | Previous (ms) | Current (ms) | Change % | "
+                       "Prev tok/s | Curr tok/s | Prev ms/token | Curr ms/token | Prev memory/token | "
+                       "Curr memory/token | Prev sys allocs/token | Curr sys allocs/token |\n");
+  g_string_append (md, "|-------|----------|---------------|--------------|----------|"
+                       "------------|------------|---------------|---------------|-------------------|"
+                       "-------------------|-----------------------|-----------------------|\n");
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     for (guint k = 0; k < G_N_ELEMENTS (modes); k++)
       {
         g_autofree char *name = g_strdup_printf ("Model_%s%s_Inference", keys[i], modes[k]);
+        g_autofree char *ms_name = g_strdup_printf ("Model_%s%s_Inference_ms", keys[i], modes[k]);
+        g_autofree char *tps_name = g_strdup_printf ("Model_%s%s_tok_s", keys[i], modes[k]);
         const SmProfileRow *a = sm_profile_find (prev, name), *b = sm_profile_find (curr, name);
-        double d;
+        double a_lo = 0, a_hi = 0, b_lo = 0, b_hi = 0, t_lo = 0, t_hi = 0;
+        gboolean has_a, has_b, has_t;
+        double a_ms, b_ms, a_tps, b_tps;
 
         if (a == NULL || b == NULL)
           continue;
         any = TRUE;
-        d = b->total_ms - a->total_ms;
-        g_string_append_printf (md, "| **%s** | %s | %.2f | %.2f | %s%.2f | %s%.1f%% | %.2f | %.2f | %.3f | %.3f | ",
-                                keys[i], k ? "yes" : "no", a->total_ms, b->total_ms, sign (d), d,
-                                sign (d), a->total_ms > 0 ? 100 * d / a->total_ms : 0.0,
-                                a->total_ms > 0 ? prev_tokens / (a->total_ms / 1e3) : 0.0,
-                                b->total_ms > 0 ? curr_tokens / (b->total_ms / 1e3) : 0.0,
-                                a->total_ms / prev_tokens, b->total_ms / curr_tokens);
-        /* memory per token: system allocations for snapshots, the old report's MB otherwise */
-        if (!isnan (a->sys_allocs))
-          g_string_append_printf (md, "%.2f sys allocs | ", a->sys_allocs / prev_tokens);
-        else
-          {
-            fmt_opt (md, a->alloc_mb / prev_tokens, "%.2f MB allocated");
-            g_string_append (md, " | ");
-          }
-        if (!isnan (b->sys_allocs))
-          g_string_append_printf (md, "%.2f sys allocs |\n", b->sys_allocs / curr_tokens);
-        else
-          {
-            fmt_opt (md, b->alloc_mb / curr_tokens, "%.2f MB allocated");
-            g_string_append (md, " |\n");
-          }
+        a_ms = measured (prev, ms_name, a->total_ms, &has_a, &a_lo, &a_hi);
+        b_ms = measured (curr, ms_name, b->total_ms, &has_b, &b_lo, &b_hi);
+        a_tps = measured (prev, tps_name, a_ms > 0 ? prev_tokens / (a_ms / 1e3) : 0.0, &has_t, &t_lo, &t_hi);
+        b_tps = measured (curr, tps_name, b_ms > 0 ? curr_tokens / (b_ms / 1e3) : 0.0, &has_t, &t_lo, &t_hi);
+        g_string_append_printf (md, "| **%s** | %s | %.2f | %.2f | ", keys[i], k ? "yes" : "no", a_ms, b_ms);
+        append_change (md, a_ms, b_ms, has_a, a_lo, a_hi, has_b, b_lo, b_hi);
+        g_string_append_printf (md, " | %.0f | %.0f | %.3f | %.3f | ", a_tps, b_tps,
+                                a_ms / prev_tokens, b_ms / curr_tokens);
+        append_memory (md, prev, a, keys[i], modes[k], prev_tokens);
+        g_string_append (md, " | ");
+        append_memory (md, curr, b, keys[i], modes[k], curr_tokens);
+        g_string_append (md, " | ");
+        append_allocs (md, prev, a, keys[i], modes[k], prev_tokens);
+        g_string_append (md, " | ");
+        append_allocs (md, curr, b, keys[i], modes[k], curr_tokens);
+        g_string_append (md, " |\n");
       }
   if (!any)
     {
-      g_string_append (md, "| — | (no model scopes in both runs) | | | | | | | | | | |\n\n");
+      g_string_append (md, "| — | (no model scopes in both runs) | | | | | | | | | | | |\n\n");
       return;
     }
   g_string_append (md, "\n### Scaling Analysis\n\n");
@@ -610,9 +667,13 @@ report_models (GString *md, const SmProfile *prev, const SmProfile *curr)
       const SmProfileRow *s = sm_profile_find (p, "Model_Small_Inference");
       const SmProfileRow *m = sm_profile_find (p, "Model_Medium_Inference");
       double ps = model_params (p, "Small"), pm = model_params (p, "Medium");
-      if (s && m && s->total_ms > 0 && !isnan (ps) && !isnan (pm))
+      gboolean unused;
+      double lo, hi;
+      double s_ms = s ? measured (p, "Model_Small_Inference_ms", s->total_ms, &unused, &lo, &hi) : 0;
+      double m_ms = m ? measured (p, "Model_Medium_Inference_ms", m->total_ms, &unused, &lo, &hi) : 0;
+      if (s && m && s_ms > 0 && !isnan (ps) && !isnan (pm))
         {
-          double tr = m->total_ms / s->total_ms, pr = pm / ps;
+          double tr = m_ms / s_ms, pr = pm / ps;
           g_string_append_printf (md, "- **%s:** Medium/Small time ratio %.2f× against a parameter "
                                   "ratio of %.2f× → efficiency %.2f (1.0: time grows like the "
                                   "parameters; higher is better)\n", side ? "Current" : "Previous",
@@ -620,6 +681,24 @@ report_models (GString *md, const SmProfile *prev, const SmProfile *curr)
         }
     }
   g_string_append (md, "\n");
+}
+
+/* GFLOP/s of one N×N×N multiply: from the snapshot's op records of the timed multiplies
+ * (what the report shows), else the scope's time over its multiplies, warm-up included. */
+static double
+matmul_gflops (const SmProfile *p, const SmProfileRow *row, int n, double mults)
+{
+  double flops = 2.0 * n * n * (double) n;
+
+  if (p->snap)
+    for (guint i = 0; i < p->snap->ops->len; i++)
+      {
+        const SmOpRecord *r = &g_array_index (p->snap->ops, SmOpRecord, i);
+        if (r->op == SM_OP_MATMUL && r->pass == SM_OP_PASS_OTHER && r->m == n && r->n == n &&
+            r->k == n && r->ns > 0)
+          return sm_op_record_gflops (r);
+      }
+  return row->total_ms > 0 ? mults * flops / (row->total_ms * 1e6) : 0.0;
 }
 
 static void
@@ -632,29 +711,31 @@ report_kernels (GString *md, const SmProfile *prev, const SmProfile *curr)
 
   g_string_append (md, "### Kernel GFLOP/s (per multiply)\n\n");
   g_string_append_printf (md, "Each MatMul_N×N scope holds %.0f (previous) and %.0f (current) "
-                          "multiplies of 2N³ FLOPs, warm-up included; GFLOP/s is per multiply "
-                          "(the original divided the whole scope by one multiply).\n\n",
+                          "multiplies of 2N³ FLOPs, warm-up included. GFLOP/s is per timed "
+                          "multiply from a snapshot's op records, as its report gives it (a "
+                          "Markdown report has only the scope: its time over its multiplies).\n\n",
                           prev_mults, curr_mults);
-  g_string_append (md, "| Operation | Previous (ms) | Current (ms) | Delta | Change % | Prev GFLOP/s | Curr GFLOP/s |\n");
-  g_string_append (md, "|-----------|---------------|--------------|-------|----------|--------------|--------------|\n");
+  g_string_append (md, "| Operation | Previous (ms) | Current (ms) | Change % | Prev GFLOP/s | Curr GFLOP/s |\n");
+  g_string_append (md, "|-----------|---------------|--------------|----------|--------------|--------------|\n");
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       g_autofree char *name = g_strdup_printf ("MatMul_%dx%d", sizes[i], sizes[i]);
       const SmProfileRow *a = sm_profile_find (prev, name), *b = sm_profile_find (curr, name);
-      double flops = 2.0 * sizes[i] * sizes[i] * (double) sizes[i], d;
+      double a_lo = 0, a_hi = 0, b_lo = 0, b_hi = 0;
+      gboolean has_a, has_b;
 
       if (a == NULL || b == NULL)
         continue;
       any = TRUE;
-      d = b->total_ms - a->total_ms;
-      g_string_append_printf (md, "| `%s` | %.2f | %.2f | %s%.2f | %s%.1f%% | %.2f | %.2f |\n", name,
-                              a->total_ms, b->total_ms, sign (d), d, sign (d),
-                              a->total_ms > 0 ? 100 * d / a->total_ms : 0.0,
-                              a->total_ms > 0 ? prev_mults * flops / (a->total_ms * 1e6) : 0.0,
-                              b->total_ms > 0 ? curr_mults * flops / (b->total_ms * 1e6) : 0.0);
+      has_a = sm_profile_range (prev, name, &a_lo, &a_hi);
+      has_b = sm_profile_range (curr, name, &b_lo, &b_hi);
+      g_string_append_printf (md, "| `%s` | %.2f | %.2f | ", name, a->total_ms, b->total_ms);
+      append_change (md, a->total_ms, b->total_ms, has_a, a_lo, a_hi, has_b, b_lo, b_hi);
+      g_string_append_printf (md, " | %.2f | %.2f |\n", matmul_gflops (prev, a, sizes[i], prev_mults),
+                              matmul_gflops (curr, b, sizes[i], curr_mults));
     }
   if (!any)
-    g_string_append (md, "| — | (no MatMul scopes in both runs) | | | | | |\n");
+    g_string_append (md, "| — | (no MatMul scopes in both runs) | | | | |\n");
   g_string_append (md, "\n");
 }
 

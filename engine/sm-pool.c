@@ -75,7 +75,7 @@ typedef struct {
   SmPoolHeader *free_list[SM_POOL_PER_STRIPE];
   guint64 n_out;             /* buffers of this stripe rented and not returned */
   /* this stripe's share of the SmPoolStats fields */
-  guint64 rents, hits, misses, returns;
+  guint64 rents, hits, misses, returns, rented_bytes;
   guint64 cached_bytes, system_bytes, system_allocs, system_frees;
 } SmPoolStripe;
 
@@ -228,6 +228,7 @@ rent_direct (SmPool *pool, gsize bytes, gboolean enabled)
 
   g_mutex_lock (&k->lock);
   k->rents++;
+  k->rented_bytes += bytes;
   if (enabled)
     k->misses++;
   k->n_out++;
@@ -259,6 +260,7 @@ sm_pool_rent (SmPool *pool, gsize bytes)
   g_mutex_lock (&k->lock);
   h = *list;
   k->rents++;
+  k->rented_bytes += bytes;
   k->n_out++;
   if (G_LIKELY (h != NULL))
     {
@@ -457,6 +459,7 @@ sm_pool_get_stats (SmPool *pool, SmPoolStats *stats)
       stats->hits += k->hits;
       stats->misses += k->misses;
       stats->returns += k->returns;
+      stats->rented_bytes += k->rented_bytes;
       stats->cached_bytes += k->cached_bytes;
       stats->system_bytes += k->system_bytes;
       stats->system_allocs += k->system_allocs;
@@ -476,7 +479,7 @@ sm_pool_reset_stats (SmPool *pool)
   for (guint i = 0; i <= SM_POOL_N_STRIPES; i++)
     {
       SmPoolStripe *k = &pool->stripes[i];
-      k->rents = k->hits = k->misses = k->returns = 0;
+      k->rents = k->hits = k->misses = k->returns = k->rented_bytes = 0;
       k->system_allocs = k->system_frees = 0;
     }
   atomic_store_explicit (&pool->peak_bytes,

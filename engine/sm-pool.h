@@ -21,6 +21,7 @@ typedef struct {
   guint64 hits;            /* rents served from a free list */
   guint64 misses;          /* rents that had to ask the system (pool on) */
   guint64 returns;         /* calls to sm_pool_return */
+  guint64 rented_bytes;    /* bytes asked for by all rents, ever (requested sizes) */
   guint64 live_bytes;      /* bytes rented and not yet returned (requested sizes) */
   guint64 peak_bytes;      /* high-water mark of live_bytes since creation or reset */
   guint64 cached_bytes;    /* bytes held on free lists, ready for reuse */

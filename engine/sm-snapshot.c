@@ -451,6 +451,7 @@ write_counters (JsonBuilder *b, const SmProfilerCounters *c)
   add_int (b, "hits", (gint64) c->pool.hits);
   add_int (b, "misses", (gint64) c->pool.misses);
   add_int (b, "returns", (gint64) c->pool.returns);
+  add_int (b, "rented_bytes", (gint64) c->pool.rented_bytes);
   add_int (b, "live_bytes", (gint64) c->pool.live_bytes);
   add_int (b, "peak_bytes", (gint64) c->pool.peak_bytes);
   add_int (b, "cached_bytes", (gint64) c->pool.cached_bytes);
@@ -897,6 +898,7 @@ read_counters (JsonObject *o, SmProfilerCounters *c)
   c->pool.hits = (guint64) get_int (p, "hits");
   c->pool.misses = (guint64) get_int (p, "misses");
   c->pool.returns = (guint64) get_int (p, "returns");
+  c->pool.rented_bytes = (guint64) get_int (p, "rented_bytes");
   c->pool.live_bytes = (guint64) get_int (p, "live_bytes");
   c->pool.peak_bytes = (guint64) get_int (p, "peak_bytes");
   c->pool.cached_bytes = (guint64) get_int (p, "cached_bytes");

@@ -286,6 +286,49 @@ test_old_markdown (void)
   }
 }
 
+/* The model table reads the runs' medians, marks a change inside their ranges as noise, and
+ * shows memory per token as the bytes a token rents; the kernel table's GFLOP/s are the
+ * timed multiplies' own (op records), not the scope's with its warm-up. */
+static void
+test_models_and_kernels (void)
+{
+  SmSnapshot *a = hand_made ("2026-01-01T00:00:00Z", 100, 1, 400, 300);
+  SmSnapshot *b = hand_made ("2026-01-02T00:00:00Z", 100, 1, 400, 300);
+  g_autoptr (SmProfile) pa = NULL, pb = NULL;
+  g_autoptr (SmComparison) c = NULL;
+  g_autofree char *md = NULL;
+  const double a_ms[] = { 10, 11, 12 }, b_ms[] = { 11.5, 12, 13 };
+  SmOpRecord mm = { .op = SM_OP_MATMUL, .pass = SM_OP_PASS_OTHER, .m = 512, .n = 512, .k = 512,
+                    .count = 3, .ns = 3 * 2684355, .flops = 3 * 2.0 * 512 * 512 * 512 };
+  const char *row, *kernels;
+
+  for (int i = 0; i < 3; i++)
+    {
+      sm_measurement_add (sm_snapshot_measurement (a, "Model_Small_Inference_ms", "ms"), a_ms[i]);
+      sm_measurement_add (sm_snapshot_measurement (b, "Model_Small_Inference_ms", "ms"), b_ms[i]);
+    }
+  sm_measurement_add (sm_snapshot_measurement (a, "Model_Small_rented_bytes_per_token", "bytes"), 131072);
+  sm_measurement_add (sm_snapshot_measurement (b, "Model_Small_rented_bytes_per_token", "bytes"), 65536);
+  sm_measurement_add (sm_snapshot_measurement (b, "Model_Small_sys_allocs_per_token", "allocs"), 7);
+  g_array_append_val (b->ops, mm);   /* 100 GFLOP/s per timed multiply */
+  pa = sm_profile_from_snapshot (a, "a.json");
+  pb = sm_profile_from_snapshot (b, "b.json");
+  c = sm_compare_profiles (pa, pb);
+  md = sm_comparison_to_markdown (c, pa, pb);
+
+  row = strstr (md, "| **Small** | no |");
+  g_assert_nonnull (row);
+  /* medians 11 and 12, not the scope's 100 */
+  g_assert_true (g_str_has_prefix (row, "| **Small** | no | 11.00 | 12.00 | +9.1% (noise) |"));
+  g_assert_nonnull (strstr (row, "128.0 KB rented | 64.0 KB rented"));
+  g_assert_nonnull (strstr (row, "| 7.00 |"));
+
+  kernels = strstr (md, "| `MatMul_512x512` |");
+  g_assert_nonnull (kernels);
+  /* previous: the scope's 4 multiplies (1 warm-up + 3) in 400 ms; current: its op records */
+  g_assert_nonnull (strstr (kernels, "| 2.68 | 100.00 |"));
+}
+
 /* Our report's Parent column lists every parent a name runs under, "—" among them when it
  * also runs at the top: a name nested under several is nested, one also at the top is top. */
 static void
@@ -354,6 +397,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Compare/markdown-parents", test_markdown_parents);
+  g_test_add_func ("/Compare/models-and-kernels", test_models_and_kernels);
   g_test_add_func ("/Compare/rules", test_rules);
   g_test_add_func ("/Compare/snapshots", test_snapshots);
   g_test_add_func ("/Compare/verdicts", test_verdicts);

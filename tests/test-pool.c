@@ -251,6 +251,16 @@ run_steps (SmPool *pool, int n_steps)
     }
 }
 
+/* The bytes one step of run_steps asks for. */
+static guint64
+step_bytes (void)
+{
+  guint64 sum = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (step_sizes); i++)
+    sum += step_sizes[i];
+  return sum;
+}
+
 static void
 test_steady_state (void)
 {
@@ -265,6 +275,7 @@ test_steady_state (void)
   run_steps (pool, steps);
   s = stats_of (pool);
   g_assert_cmpuint (s.rents, ==, n * steps);
+  g_assert_cmpuint (s.rented_bytes, ==, step_bytes () * steps);
   g_assert_cmpuint (s.hits, ==, n * steps);
   g_assert_cmpuint (s.misses, ==, 0);
   g_assert_cmpuint (s.returns, ==, n * steps);
@@ -279,6 +290,7 @@ test_steady_state (void)
   run_steps (pool, steps);
   s = stats_of (pool);
   g_assert_cmpuint (s.rents, ==, n * steps);
+  g_assert_cmpuint (s.rented_bytes, ==, step_bytes () * steps);
   g_assert_cmpuint (s.hits, ==, 0);
   g_assert_cmpuint (s.misses, ==, 0);
   g_assert_cmpuint (s.returns, ==, n * steps);

@@ -93,6 +93,7 @@ make_snapshot (void)
   snap->counters.pool.hits = 9;
   snap->counters.pool.misses = 1;
   snap->counters.pool.returns = 10;
+  snap->counters.pool.rented_bytes = 123456789;
   snap->counters.pool.peak_bytes = 4096;
   snap->counters.pool.system_allocs = 1;
   snap->counters.sys_allocs_per_token = 0.5;
