@@ -589,8 +589,9 @@ typedef struct {
   gint64            t_job;         /* profiler clock when the job started */
   gint64            t_prefill_end; /* at the first before_token; 0 until then */
   gboolean          prefill_recorded;
-  guint64           allocs_start;  /* the pool's system allocations then */
-  guint64           allocs_prefill_end;
+  guint64           allocs_counted; /* the pool's system allocations told to the profiler
+                                    * so far: the prefill's at the first token, each token's
+                                    * after it, so the live feed moves while a reply runs */
 } GenData;
 
 static GenData *
@@ -668,12 +669,14 @@ on_text (const char *text, gsize len, gpointer user)
   g_mutex_unlock (&g->lock);
 }
 
-static guint64
-pool_sys_allocs (void)
+/* Gives the profiler the system allocations made since the last call, as @kind's. */
+static void
+count_allocs (GenData *g, SmTokenKind kind)
 {
-  SmPoolStats ps;
-  sm_pool_get_stats (sm_pool_default (), &ps);
-  return ps.system_allocs;
+  guint64 now = sm_pool_count_system_allocs (sm_pool_default ());
+
+  sm_profiler_add_allocs (g->engine->prof, kind, now - g->allocs_counted);
+  g->allocs_counted = now;
 }
 
 /* Engine thread.  The prefill's record is written once its token count is known (the first
@@ -702,7 +705,7 @@ on_before_token (gpointer user)
     {
       /* the prompt has just been evaluated */
       g->t_prefill_end = sm_profiler_now_ns ();
-      g->allocs_prefill_end = pool_sys_allocs ();
+      count_allocs (g, SM_TOKEN_PREFILL);
     }
   /* this token: sampled now, evaluated at the current position (cancelled if it never is) */
   sm_profiler_token_begin (self->prof, SM_TOKEN_DECODE, sm_session_get_pos (self->session));
@@ -717,6 +720,7 @@ on_progress (const SmGenerateStats *stats, gpointer user)
 
   record_prefill (g, stats);
   sm_profiler_token_end (self->prof, 1);
+  count_allocs (g, SM_TOKEN_DECODE);
   sm_profiler_set_context (self->prof, stats->context_used, stats->context_size);
 
   g_mutex_lock (&g->lock);
@@ -775,7 +779,7 @@ job_generate (SmEngine *self, GTask *task)
 
   add_template_stops (g, sm_model_get_chat_format (self->model));
   g->t_job = sm_profiler_now_ns ();
-  g->allocs_start = pool_sys_allocs ();
+  g->allocs_counted = sm_pool_count_system_allocs (sm_pool_default ());
   ok = sm_generate (self->session, g->prompt, &g->params, &cb,
                     g_task_get_cancellable (task), &stats, &error);
 
@@ -783,12 +787,8 @@ job_generate (SmEngine *self, GTask *task)
   sm_profiler_token_cancel (self->prof);
   if (ok)
     record_prefill (g, &stats);
-  if (g->t_prefill_end)
-    {
-      guint64 allocs_end = pool_sys_allocs ();
-      sm_profiler_add_allocs (self->prof, SM_TOKEN_PREFILL, g->allocs_prefill_end - g->allocs_start);
-      sm_profiler_add_allocs (self->prof, SM_TOKEN_DECODE, allocs_end - g->allocs_prefill_end);
-    }
+  /* what the last sample made, or a prefill that never reached a token */
+  count_allocs (g, g->t_prefill_end ? SM_TOKEN_DECODE : SM_TOKEN_PREFILL);
   sm_profiler_set_context (self->prof, sm_session_get_pos (self->session),
                            sm_session_get_n_ctx (self->session));
   sm_profiler_flush (self->prof);

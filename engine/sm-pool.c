@@ -84,6 +84,8 @@ struct _SmPool {
   _Alignas (64) _Atomic gboolean enabled;
   _Atomic guint64 live_bytes;
   _Atomic guint64 peak_bytes;
+  _Atomic guint64 system_allocs;   /* the stripes' system_allocs summed, never reset: one
+                                    * read for callers that count per token */
 };
 
 static SmPool *default_pool;
@@ -236,6 +238,7 @@ rent_direct (SmPool *pool, gsize bytes, gboolean enabled)
   k->system_bytes += sizeof (SmPoolHeader) + bytes;
   live_add (pool, bytes);
   g_mutex_unlock (&k->lock);
+  atomic_fetch_add_explicit (&pool->system_allocs, 1, memory_order_relaxed);
   return h + 1;
 }
 
@@ -281,6 +284,7 @@ sm_pool_rent (SmPool *pool, gsize bytes)
 
   if (h == NULL)
     {
+      atomic_fetch_add_explicit (&pool->system_allocs, 1, memory_order_relaxed);
       h = system_alloc (class_capacity (c));
       h->klass = (guint16) c;
       h->pool = pool;
@@ -442,6 +446,13 @@ unlock_all (SmPool *pool)
 {
   for (guint i = SM_POOL_N_STRIPES + 1; i-- > 0;)
     g_mutex_unlock (&pool->stripes[i].lock);
+}
+
+guint64
+sm_pool_count_system_allocs (SmPool *pool)
+{
+  g_return_val_if_fail (pool != NULL, 0);
+  return atomic_load_explicit (&pool->system_allocs, memory_order_relaxed);
 }
 
 void

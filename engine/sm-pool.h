@@ -51,6 +51,9 @@ gboolean sm_pool_get_enabled (SmPool *pool);
 /* Frees every cached (returned) buffer back to the system. */
 void     sm_pool_trim        (SmPool *pool);
 void     sm_pool_get_stats   (SmPool *pool, SmPoolStats *stats);
+/* System allocations made ever (not cleared by sm_pool_reset_stats): one atomic read where
+ * sm_pool_get_stats takes every stripe's lock, cheap enough to call once a token. */
+guint64  sm_pool_count_system_allocs (SmPool *pool);
 /* Zeroes the event counters and sets peak_bytes to live_bytes; gauges stay. */
 void     sm_pool_reset_stats (SmPool *pool);
 

@@ -242,6 +242,60 @@ test_toggles_mid_generation (void)
   sm_engine_set_threads (engine, 1);
 }
 
+/* Each text delivery reads the engine's counters while the reply still runs. */
+typedef struct {
+  Ctx     c;
+  double  live_allocs;   /* the largest system allocations per token seen mid-reply */
+  guint64 live_tokens;
+} LiveCtx;
+
+static void
+on_text_live (SmEngine *engine, const char *text, gpointer data)
+{
+  LiveCtx *l = data;
+  SmEngineStats st;
+
+  sm_engine_get_stats (engine, &st);
+  if (st.generating && st.counters.decode_tokens > 0)
+    {
+      l->live_allocs = MAX (l->live_allocs, st.counters.sys_allocs_per_token);
+      l->live_tokens = MAX (l->live_tokens, st.counters.decode_tokens);
+    }
+  sm_engine_stats_clear (&st);
+  on_text (engine, text, &l->c);
+  /* enough deliveries to have seen a publication of the counters; a bound either way */
+  if ((l->live_allocs > 0 && l->c.chunks >= 3) || l->c.chunks >= 200)
+    g_cancellable_cancel (l->c.cancel);
+}
+
+/* The counters' system allocations per token move while a reply runs, not only at its end:
+ * switch the pool off and the window's memory chart says so at once.  The reply is endless
+ * (no token limit, context shift on) so every delivery comes mid-reply. */
+static void
+test_live_allocations (void)
+{
+  g_autoptr (SmEngine) engine = engine_with_small ();
+  SmGenerateParams params;
+  LiveCtx l = { 0 };
+
+  sm_generate_params_init (&params);
+  params.max_tokens = 0;
+  params.context_shift = TRUE;
+  sm_engine_set_pool_enabled (engine, FALSE);
+  ctx_init (&l.c);
+  l.c.cancel = g_cancellable_new ();
+  sm_engine_generate_async (engine, "x", &params, on_text_live, &l, NULL, l.c.cancel, on_generated, &l.c);
+  g_main_loop_run (l.c.loop);
+  g_assert_no_error (l.c.error);
+  g_assert_true (l.c.ok);
+  g_assert_cmpint (l.c.stats.stop_reason, ==, SM_STOP_CANCELLED);
+  g_assert_cmpuint (l.live_tokens, >, 0);
+  /* pool off: every activation buffer of every token is a system allocation */
+  g_assert_cmpfloat (l.live_allocs, >=, 5.0);
+  ctx_clear (&l.c);
+  sm_engine_set_pool_enabled (engine, TRUE);
+}
+
 static void
 test_errors (void)
 {
@@ -332,6 +386,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Engine/same-text-twice", test_same_text_twice);
   g_test_add_func ("/Engine/cancel-loop", test_cancel_loop);
   g_test_add_func ("/Engine/toggles-mid-generation", test_toggles_mid_generation);
+  g_test_add_func ("/Engine/live-allocations", test_live_allocations);
   g_test_add_func ("/Engine/errors", test_errors);
   g_test_add_func ("/Engine/dispose-while-generating", test_dispose_while_generating);
   return g_test_run ();
