@@ -843,6 +843,13 @@ sm_chart_set_message (SmChart *self, const char *message)
   queue_redraw (self);
 }
 
+const char *
+sm_chart_get_subtitle (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), NULL);
+  return self->subtitle;
+}
+
 void
 sm_chart_set_subtitle (SmChart *self, const char *subtitle)
 {

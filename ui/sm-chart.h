@@ -51,6 +51,7 @@ void        sm_chart_set_markers   (SmChart *self, guint n, const double *times,
 void        sm_chart_set_message   (SmChart *self, const char *message);
 /* A short text under the title ("0 allocations per token"), or NULL. */
 void        sm_chart_set_subtitle  (SmChart *self, const char *subtitle);
+const char *sm_chart_get_subtitle  (SmChart *self);
 /* Draws what the widget shows into @cr (the PNG export uses it). */
 void        sm_chart_draw          (SmChart *self, cairo_t *cr, int width, int height);
 /* Formats @value the way the axis does, e.g. for a summary: "31 K tok/s". */

@@ -52,6 +52,8 @@ struct _SmChartsPanel {
   double         window_s;
   guint          scroll_id;      /* the idle scroll, while points are in the window */
   gint64         last_feed_ns;   /* the last "stats-updated" */
+  double         recent_allocs;  /* system allocations per decoded token over the last
+                                  * ALLOCS_WINDOW_NS of decoding; NAN before any */
 
   /* per-op ring */
   GArray        *op_ring;        /* OpPoint, oldest first */
@@ -296,6 +298,30 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
     }
 }
 
+/* The allocations-per-token figure follows what the engine does now (the pool switched off a
+ * moment ago), not the average since start: the samples of this last stretch of decoding. */
+#define ALLOCS_WINDOW_NS ((gint64) 2000000000)   /* 2 s */
+
+static void
+update_recent_allocs (SmChartsPanel *self, GArray *series)
+{
+  const SmProfSample *last, *first = NULL;
+
+  if (series->len < 2)
+    return;
+  last = &g_array_index (series, SmProfSample, series->len - 1);
+  for (guint i = series->len - 1; i-- > 0;)
+    {
+      const SmProfSample *p = &g_array_index (series, SmProfSample, i);
+      if (p->t_ns < last->t_ns - ALLOCS_WINDOW_NS)
+        break;
+      first = p;
+    }
+  if (first != NULL && last->decode_tokens > first->decode_tokens && last->sys_allocs >= first->sys_allocs)
+    self->recent_allocs = (double) (last->sys_allocs - first->sys_allocs)
+                          / (double) (last->decode_tokens - first->decode_tokens);
+}
+
 static void
 feed_figures (SmChartsPanel *self, const SmEngineStats *st)
 {
@@ -311,7 +337,9 @@ feed_figures (SmChartsPanel *self, const SmEngineStats *st)
   gtk_label_set_text (self->memory_value, memory);
 
   /* Translators: system allocations per generated token (the pool's aim is zero) */
-  allocs = g_strdup_printf (_("%.2f allocations per token"), st->counters.sys_allocs_per_token);
+  allocs = g_strdup_printf (_("%.2f allocations per token"),
+                            isnan (self->recent_allocs) ? st->counters.sys_allocs_per_token
+                                                        : self->recent_allocs);
   sm_chart_set_subtitle (self->memory_chart, allocs);
   if (!isnan (hit))
     {
@@ -341,6 +369,7 @@ sm_charts_panel_refresh (SmChartsPanel *self)
   feed_series (self, series, now);
   feed_markers (self, markers, now);
   feed_ops (self, &st, now);
+  update_recent_allocs (self, series);
   feed_figures (self, &st);
   sm_engine_stats_clear (&st);
 }
@@ -510,6 +539,7 @@ sm_charts_panel_init (SmChartsPanel *self)
   const char *other[] = { _("other") };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->recent_allocs = NAN;
   layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "sm-chart.h"
 #include "sm-charts-panel.h"
 #include "sm-chat-view.h"
 #include "sm-compare-view.h"
@@ -47,6 +48,18 @@ typedef struct {
   SmChatView *chat;
   gsize       len;
 } Growth;
+
+/* The memory chart's allocations-per-token figure (index 1 of the charts panel) above zero. */
+static gboolean
+allocations_shown (gpointer data)
+{
+  SmChartsPanel *charts = data;
+  const char *subtitle;
+
+  sm_charts_panel_refresh (charts);
+  subtitle = sm_chart_get_subtitle (SM_CHART (sm_charts_panel_get_chart (charts, 1)));
+  return subtitle != NULL && g_ascii_strtod (subtitle, NULL) > 0.0;
+}
 
 static gboolean
 reply_grew_or_ended (gpointer data)
@@ -289,6 +302,10 @@ test_chat_toggles_export (void)
   /* it goes on after the switch, then stops within a token */
   growth.len = strlen (sm_message_get_text (last_message (chat)));
   sm_ui_test_wait (reply_grew_or_ended, &growth, 60, "more tokens after the switch");
+  /* the memory chart shows the pool's absence while the reply still runs: the figure follows
+   * the last seconds of decoding, not the average since start */
+  sm_ui_test_wait (allocations_shown, sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel"), 30,
+                   "the memory chart to show allocations per token with the pool off");
   sm_ui_test_click (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "stop_button"));
   sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
   stall_ms = sm_ui_test_stall_stop ();
