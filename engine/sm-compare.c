@@ -576,17 +576,26 @@ append_change (GString *md, double prev, double curr, gboolean has_a, double a_l
     g_string_append (md, " (noise)");
 }
 
+/* The median of the suite's Model_<key><mode>_<what> measurement, NAN without one. */
+static double
+model_median (const SmProfile *p, const char *key, const char *mode, const char *what)
+{
+  g_autofree char *name = g_strdup_printf ("Model_%s%s_%s", key, mode, what);
+  SmMeasurement *m = p->snap ? sm_snapshot_find_measurement (p->snap, name) : NULL;
+
+  return m && m->values->len > 0 ? sm_measurement_median (m) : NAN;
+}
+
 /* Memory a token asks for: the pool's rented bytes per token from a snapshot, the old
  * report's allocated MB per token otherwise. */
 static void
 append_memory (GString *md, const SmProfile *p, const SmProfileRow *row, const char *key,
                const char *mode, double tokens)
 {
-  g_autofree char *name = g_strdup_printf ("Model_%s%s_rented_bytes_per_token", key, mode);
-  SmMeasurement *m = p->snap ? sm_snapshot_find_measurement (p->snap, name) : NULL;
+  double rented = model_median (p, key, mode, "rented_bytes_per_token");
 
-  if (m && m->values->len > 0)
-    g_string_append_printf (md, "%.1f KB rented", sm_measurement_median (m) / 1024.0);
+  if (!isnan (rented))
+    g_string_append_printf (md, "%.1f KB rented", rented / 1024.0);
   else
     fmt_opt (md, p->snap ? NAN : row->alloc_mb / tokens, "%.2f MB allocated");
 }
@@ -595,13 +604,8 @@ static void
 append_allocs (GString *md, const SmProfile *p, const SmProfileRow *row, const char *key,
                const char *mode, double tokens)
 {
-  g_autofree char *name = g_strdup_printf ("Model_%s%s_sys_allocs_per_token", key, mode);
-  SmMeasurement *m = p->snap ? sm_snapshot_find_measurement (p->snap, name) : NULL;
-
-  if (m && m->values->len > 0)
-    g_string_append_printf (md, "%.2f", sm_measurement_median (m));
-  else
-    fmt_opt (md, row->sys_allocs / tokens, "%.2f");
+  double allocs = model_median (p, key, mode, "sys_allocs_per_token");
+  fmt_opt (md, !isnan (allocs) ? allocs : row->sys_allocs / tokens, "%.2f");
 }
 
 static void
