@@ -17,6 +17,7 @@
  * Writes DIR/enhanced-profile-report.md, DIR/enhanced-profile.json (the snapshot),
  * DIR/enhanced-profile.csv and DIR/enhanced-profile.trace.json (Chrome trace).
  */
+#include "sm-atomic-file.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-export.h"
@@ -637,7 +638,7 @@ sm_cli_profile (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (out_names); i++)
     out_paths[i] = g_build_filename (out_dir, out_names[i], NULL);
   /* before the suite's seconds of work, not after */
-  if (!sm_export_check_writable (G_N_ELEMENTS (out_names), (const char *const *) out_paths, &error))
+  if (!sm_atomic_file_check_writable (G_N_ELEMENTS (out_names), (const char *const *) out_paths, &error))
     return sm_cli_fail ("profile", g_steal_pointer (&error));
 
   fprintf (stderr, "SmallMind profiling suite: kernels %s, pool %s, %d thread(s), %d run(s)%s\n",
@@ -749,7 +750,7 @@ sm_cli_profile (int argc, char **argv)
 
     G_STATIC_ASSERT (G_N_ELEMENTS (texts) == G_N_ELEMENTS (out_names));
     /* all four or none: a report beside an older run's trace would mislead */
-    if (!sm_export_write_all_atomic (G_N_ELEMENTS (texts), (const char *const *) out_paths, texts, &error))
+    if (!sm_atomic_files_set_contents (G_N_ELEMENTS (texts), (const char *const *) out_paths, texts, &error))
       return sm_cli_fail ("profile", g_steal_pointer (&error));
   }
   print_summary (snap, &su, out_dir);

@@ -5,6 +5,7 @@
  * between steps: the run saves a resumable checkpoint and stops.  Progress goes to stderr, a
  * redrawn bar on a terminal and one line per --log-every steps otherwise (logs of nohup runs).
  */
+#include "sm-atomic-file.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-corpus.h"
@@ -286,7 +287,7 @@ write_snapshot (Train *t, double secs, GError **error)
     sm_measurement_add (sm_snapshot_measurement (snap, "valid_bpb", "bits/byte"),
                         json_object_get_double_member (run, "final_valid_bpb"));
   json = sm_snapshot_to_json (snap, &len);
-  if (!g_file_set_contents (t->snapshot, json, len, error))
+  if (!sm_atomic_file_set_contents (t->snapshot, json, (gssize) len, error))
     return FALSE;
   fprintf (stderr, "profile snapshot: %s\n", t->snapshot);
   return TRUE;

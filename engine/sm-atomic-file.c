@@ -3,16 +3,47 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
 struct _SmAtomicFile {
-  char  *path;
-  char  *tmp_path;
-  int    fd;
-  GQuark domain;
-  int    code;
+  char    *path;       /* as the caller named it: the one errors name */
+  char    *target;     /* the file it leads to, past any symbolic links */
+  char    *tmp_path;   /* NULL when writing straight into the target */
+  int      fd;
+  GQuark   domain;
+  int      code;
 };
+
+/* Where @path's symbolic links lead (a dangling one too): the file to replace, so a link
+ * keeps pointing where it did and its file gets the new data. */
+static char *
+resolve_links (const char *path)
+{
+  char *p = g_strdup (path);
+
+  for (int hops = 0; hops < 32; hops++)
+    {
+      struct stat st;
+      g_autofree char *link = NULL;
+      char *next;
+
+      if (lstat (p, &st) != 0 || !S_ISLNK (st.st_mode) || (link = g_file_read_link (p, NULL)) == NULL)
+        break;
+      if (g_path_is_absolute (link))
+        next = g_steal_pointer (&link);
+      else
+        {
+          g_autofree char *dir = g_path_get_dirname (p);
+          next = g_build_filename (dir, link, NULL);
+        }
+      g_free (p);
+      p = next;
+    }
+  return p;
+}
 
 static gboolean
 fail (SmAtomicFile *f, int err, const char *what, GError **error)
@@ -28,7 +59,8 @@ SmAtomicFile *
 sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
 {
   SmAtomicFile *f;
-  g_autofree char *dir = NULL, *base = NULL, *tmp_name = NULL;
+  g_autofree char *dir = NULL, *base = NULL, *tmp_name = NULL, *target = NULL;
+  struct stat st;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -36,9 +68,31 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
   f->path = g_strdup (path);
   f->domain = domain;
   f->code = code;
+  f->fd = -1;
+  target = resolve_links (path);
+  if (stat (target, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      fail (f, EISDIR, "a folder of that name is in the way", error);
+      sm_atomic_file_abort (f);
+      return NULL;
+    }
+  if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      /* A device, a FIFO (-o /dev/null, /dev/stdout): nothing to replace, written straight
+       * into.  Renaming over it would swap the device for a file. */
+      f->fd = open (target, O_WRONLY | O_CLOEXEC);
+      if (f->fd < 0)
+        {
+          fail (f, errno, NULL, error);
+          sm_atomic_file_abort (f);
+          return NULL;
+        }
+      f->target = g_steal_pointer (&target);
+      return f;
+    }
   /* Hidden, beside the target: the rename then never crosses file systems. */
-  dir = g_path_get_dirname (path);
-  base = g_path_get_basename (path);
+  dir = g_path_get_dirname (target);
+  base = g_path_get_basename (target);
   tmp_name = g_strdup_printf (".%s.XXXXXX", base);
   f->tmp_path = g_build_filename (dir, tmp_name, NULL);
   f->fd = g_mkstemp_full (f->tmp_path, O_WRONLY | O_CLOEXEC, 0644);
@@ -51,6 +105,7 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
       sm_atomic_file_abort (f);
       return NULL;
     }
+  f->target = g_steal_pointer (&target);
   return f;
 }
 
@@ -112,6 +167,18 @@ sm_atomic_file_commit (SmAtomicFile *f, GError **error)
   int fd = f->fd;
 
   f->fd = -1;
+  if (f->tmp_path == NULL)
+    {
+      /* written straight into a device or FIFO: nothing to sync or rename */
+      if (close (fd) != 0)
+        {
+          fail (f, errno, "closing failed", error);
+          sm_atomic_file_abort (f);
+          return FALSE;
+        }
+      sm_atomic_file_abort (f);
+      return TRUE;
+    }
   /* Sync before the rename, or a crash could leave the new name on empty data.  EINVAL: a
    * file system that cannot sync (some special ones) is no reason to fail. */
   if (fsync (fd) != 0 && errno != EINVAL)
@@ -128,7 +195,7 @@ sm_atomic_file_commit (SmAtomicFile *f, GError **error)
       sm_atomic_file_abort (f);
       return FALSE;
     }
-  if (g_rename (f->tmp_path, f->path) != 0)
+  if (g_rename (f->tmp_path, f->target) != 0)
     {
       fail (f, errno, NULL, error);
       sm_atomic_file_abort (f);
@@ -149,6 +216,69 @@ sm_atomic_file_abort (SmAtomicFile *f)
   if (f->tmp_path != NULL)
     g_unlink (f->tmp_path);
   g_free (f->tmp_path);
+  g_free (f->target);
   g_free (f->path);
   g_free (f);
+}
+
+/* ---- whole files ---------------------------------------------------------------------------- */
+
+gboolean
+sm_atomic_file_set_contents (const char *path, const char *data, gssize length, GError **error)
+{
+  SmAtomicFile *f;
+
+  g_return_val_if_fail (path != NULL && data != NULL, FALSE);
+
+  f = sm_atomic_file_new (path, G_FILE_ERROR, 0, error);
+  if (f == NULL)
+    return FALSE;
+  if (!sm_atomic_file_write (f, data, length < 0 ? strlen (data) : (gsize) length, error))
+    {
+      sm_atomic_file_abort (f);
+      return FALSE;
+    }
+  return sm_atomic_file_commit (f, error);
+}
+
+gboolean
+sm_atomic_file_check_writable (guint n, const char *const *paths, GError **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      /* a folder in the way fails here too, not at the rename */
+      SmAtomicFile *probe = sm_atomic_file_new (paths[i], G_FILE_ERROR, 0, error);
+      if (probe == NULL)
+        return FALSE;
+      sm_atomic_file_abort (probe);
+    }
+  return TRUE;
+}
+
+gboolean
+sm_atomic_files_set_contents (guint n, const char *const *paths, const char *const *texts,
+                            GError **error)
+{
+  g_autofree SmAtomicFile **files = g_new0 (SmAtomicFile *, MAX (n, 1));
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < n && ok; i++)
+    {
+      files[i] = sm_atomic_file_new (paths[i], G_FILE_ERROR, 0, error);
+      ok = files[i] != NULL && sm_atomic_file_write (files[i], texts[i], strlen (texts[i]), error);
+    }
+  /* every file written in full (a folder in the way found at its creation) before the first
+   * one replaces its target */
+  for (guint i = 0; i < n; i++)
+    {
+      if (!ok)
+        sm_atomic_file_abort (files[i]);
+      else if (!sm_atomic_file_commit (files[i], error))
+        {
+          /* a rename failed (rare once the writes went through): the rest stay unwritten */
+          ok = FALSE;
+        }
+      files[i] = NULL;
+    }
+  return ok;
 }

@@ -2,6 +2,9 @@
  *
  * Data goes to a temporary file beside the target (so the final rename stays on one file
  * system), which is synced and renamed over the target on commit; any failure removes it.
+ * A symbolic link is followed to the file it names, which is the one replaced.  A target that
+ * is no regular file (a device, a FIFO: -o /dev/null, /dev/stdout) is written straight into;
+ * a folder in its place fails at once.
  * Used by every writer of the project: GGUF, checkpoints, snapshots and reports.
  */
 #pragma once
@@ -26,6 +29,18 @@ gboolean      sm_atomic_file_pwrite      (SmAtomicFile *f, gconstpointer buf, gs
 gboolean      sm_atomic_file_commit      (SmAtomicFile *f, GError **error);
 /* Removes the temporary file and frees @f.  NULL is ignored. */
 void          sm_atomic_file_abort       (SmAtomicFile *f);
+
+/* A whole file at once (errors in G_FILE_ERROR); @length < 0: up to the NUL. */
+gboolean      sm_atomic_file_set_contents (const char *path, const char *data, gssize length,
+                                           GError **error);
+/* Whether @n files could be written where @paths say (their folders exist and take new
+ * files, no folder stands in their place), checked by creating and removing a temporary file
+ * beside each: for a long job to fail at its start rather than at its end. */
+gboolean      sm_atomic_file_check_writable (guint n, const char *const *paths, GError **error);
+/* Writes @n files or none of them: each goes to a temporary file beside its target first,
+ * and only when all are written are they renamed over their targets. */
+gboolean      sm_atomic_files_set_contents (guint n, const char *const *paths,
+                                            const char *const *texts, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmAtomicFile, sm_atomic_file_abort)
 

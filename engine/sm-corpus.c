@@ -8,6 +8,7 @@
  * "Name: line" scripts.
  */
 #include "sm-corpus.h"
+#include "sm-atomic-file.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -1160,6 +1161,10 @@ sm_corpus_write (const SmCorpusParams *p, const char *dir, GError **error)
       return FALSE;
     }
   sm_corpus_generate (p, train, valid);
-  return g_file_set_contents (tp, train->str, train->len, error) &&
-         g_file_set_contents (vp, valid->str, valid->len, error);
+  {
+    const char *paths[] = { tp, vp };
+    const char *texts[] = { train->str, valid->str };
+    /* both or neither: a new train.txt beside an old valid.txt would mislead every loss */
+    return sm_atomic_files_set_contents (2, paths, texts, error);
+  }
 }

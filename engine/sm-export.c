@@ -23,70 +23,7 @@
 gboolean
 sm_export_write_atomic (const char *path, const char *data, gssize length, GError **error)
 {
-  SmAtomicFile *f;
-
-  g_return_val_if_fail (path != NULL && data != NULL, FALSE);
-
-  f = sm_atomic_file_new (path, G_FILE_ERROR, 0, error);
-  if (f == NULL)
-    return FALSE;
-  if (!sm_atomic_file_write (f, data, length < 0 ? strlen (data) : (gsize) length, error))
-    {
-      sm_atomic_file_abort (f);
-      return FALSE;
-    }
-  return sm_atomic_file_commit (f, error);
-}
-
-gboolean
-sm_export_check_writable (guint n, const char *const *paths, GError **error)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      SmAtomicFile *probe;
-
-      /* the one failure a rename would meet only at the end */
-      if (g_file_test (paths[i], G_FILE_TEST_IS_DIR))
-        {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR, "Cannot write %s: a folder of "
-                       "that name is in the way", paths[i]);
-          return FALSE;
-        }
-      probe = sm_atomic_file_new (paths[i], G_FILE_ERROR, 0, error);
-      if (probe == NULL)
-        return FALSE;
-      sm_atomic_file_abort (probe);
-    }
-  return TRUE;
-}
-
-gboolean
-sm_export_write_all_atomic (guint n, const char *const *paths, const char *const *texts,
-                            GError **error)
-{
-  g_autofree SmAtomicFile **files = g_new0 (SmAtomicFile *, MAX (n, 1));
-  gboolean ok = TRUE;
-
-  for (guint i = 0; i < n && ok; i++)
-    {
-      files[i] = sm_atomic_file_new (paths[i], G_FILE_ERROR, 0, error);
-      ok = files[i] != NULL && sm_atomic_file_write (files[i], texts[i], strlen (texts[i]), error);
-    }
-  /* a folder in a target's place would stop the renames only after some had gone through */
-  ok = ok && sm_export_check_writable (n, paths, error);
-  /* every file written in full before the first one replaces its target */
-  for (guint i = 0; i < n; i++)
-    {
-      if (!ok)
-        sm_atomic_file_abort (files[i]);
-      else if (!sm_atomic_file_commit (files[i], error))
-        {
-          /* a rename failed (rare once the writes went through): the rest stay unwritten */
-          ok = FALSE;
-        }
-      files[i] = NULL;
-    }
-  return ok;
+  return sm_atomic_file_set_contents (path, data, length, error);
 }
 
 /* ---- helpers ----------------------------------------------------------------------------------------- */

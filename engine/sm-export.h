@@ -31,14 +31,6 @@ G_BEGIN_DECLS
 
 gboolean sm_export_write_atomic   (const char *path, const char *data, gssize length,
                                    GError **error);
-/* Whether @n files could be written where @paths say (their folders exist and take new
- * files, no folder stands in their place), checked by creating and removing a temporary file
- * beside each: for a long job to fail at its start rather than at its end. */
-gboolean sm_export_check_writable   (guint n, const char *const *paths, GError **error);
-/* Writes @n files or none of them: each goes to a temporary file beside its target first,
- * and only when all are written are they renamed over their targets. */
-gboolean sm_export_write_all_atomic (guint n, const char *const *paths, const char *const *texts,
-                                     GError **error);
 
 char    *sm_export_markdown_string (const SmSnapshot *snap);
 char    *sm_export_csv_string      (const SmSnapshot *snap);

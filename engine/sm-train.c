@@ -2,6 +2,7 @@
  * that keeps its activations, the backward through them, the optimizer step, data, and
  * checkpoints that resume exactly. */
 #include "sm-train.h"
+#include "sm-atomic-file.h"
 #include "sm-adamw.h"
 #include "sm-backward.h"
 #include "sm-checkpoint.h"
@@ -957,7 +958,7 @@ sm_train_tokenizer_save (SmTokenizer *tok, const char *path, GError **error)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
-  return g_file_set_contents (path, text, -1, error);
+  return sm_atomic_file_set_contents (path, text, -1, error);
 }
 
 SmTokenizer *

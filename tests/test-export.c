@@ -7,7 +7,10 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
+#include "sm-atomic-file.h"
 #include "sm-compare.h"
 #include "sm-export.h"
 #include "sm-session.h"
@@ -455,6 +458,61 @@ test_atomic (void)
   g_rmdir (dir);
 }
 
+/* A symbolic link keeps pointing where it did and its file gets the data (a dangling one
+ * too); a FIFO (as /dev/null or /dev/stdout would be) is written into, not replaced by a
+ * file. */
+static void
+test_atomic_links_and_fifos (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-export-XXXXXX", NULL);
+  g_autofree char *real = g_build_filename (dir, "real.md", NULL);
+  g_autofree char *link = g_build_filename (dir, "link.md", NULL);
+  g_autofree char *dangling = g_build_filename (dir, "dangling.md", NULL);
+  g_autofree char *later = g_build_filename (dir, "later.md", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
+  g_autofree char *content = NULL, *target = NULL;
+  char buf[64] = { 0 };
+  struct stat st;
+  int rd;
+
+  g_assert_true (g_file_set_contents (real, "old", -1, NULL));
+  g_assert_cmpint (symlink ("real.md", link), ==, 0);
+  g_assert_true (sm_export_write_atomic (link, "new", -1, NULL));
+  g_assert_cmpint (lstat (link, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+  target = g_file_read_link (link, NULL);
+  g_assert_cmpstr (target, ==, "real.md");
+  g_assert_true (g_file_get_contents (real, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "new");
+  g_clear_pointer (&content, g_free);
+
+  g_assert_cmpint (symlink (later, dangling), ==, 0);
+  g_assert_true (sm_export_write_atomic (dangling, "made", -1, NULL));
+  g_assert_cmpint (lstat (dangling, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+  g_assert_true (g_file_get_contents (later, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "made");
+
+  /* a reader that does not wait, so the writer's open finds one and nothing blocks */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  rd = open (fifo, O_RDONLY | O_NONBLOCK);
+  g_assert_cmpint (rd, >=, 0);
+  g_assert_true (sm_export_write_atomic (fifo, "through", -1, NULL));
+  g_assert_cmpint (read (rd, buf, sizeof buf - 1), ==, 7);
+  g_assert_cmpstr (buf, ==, "through");
+  close (rd);
+  g_assert_cmpint (lstat (fifo, &st), ==, 0);
+  g_assert_true (S_ISFIFO (st.st_mode));
+  g_assert_cmpuint (count_entries (dir), ==, 5);   /* no temporary file beside any of them */
+
+  g_unlink (fifo);
+  g_unlink (later);
+  g_unlink (dangling);
+  g_unlink (link);
+  g_unlink (real);
+  g_rmdir (dir);
+}
+
 /* A set of files is written whole or not at all: when one cannot be, the others keep their
  * old contents and no temporary file is left. */
 static void
@@ -474,7 +532,7 @@ test_atomic_set (void)
   g_assert_cmpint (g_mkdir (c, 0755), ==, 0);
   {
     g_autoptr (GError) error = NULL;
-    g_assert_false (sm_export_write_all_atomic (3, paths, texts, &error));
+    g_assert_false (sm_atomic_files_set_contents (3, paths, texts, &error));
     g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
     g_assert_nonnull (strstr (error->message, c));
   }
@@ -491,7 +549,7 @@ test_atomic_set (void)
     g_autoptr (GError) error = NULL;
     g_autofree char *missing = g_build_filename (dir, "missing", "b.md", NULL);
     const char *paths2[] = { a, missing };
-    g_assert_false (sm_export_write_all_atomic (2, paths2, texts, &error));
+    g_assert_false (sm_atomic_files_set_contents (2, paths2, texts, &error));
     g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   }
   g_assert_true (g_file_get_contents (a, &content, NULL, NULL));
@@ -501,7 +559,7 @@ test_atomic_set (void)
 
   /* with the way clear, all of them */
   g_assert_cmpint (g_rmdir (c), ==, 0);
-  g_assert_true (sm_export_write_all_atomic (3, paths, texts, NULL));
+  g_assert_true (sm_atomic_files_set_contents (3, paths, texts, NULL));
   for (guint i = 0; i < 3; i++)
     {
       g_assert_true (g_file_get_contents (paths[i], &content, NULL, NULL));
@@ -524,5 +582,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Export/scorecard", test_scorecard);
   g_test_add_func ("/Export/atomic", test_atomic);
   g_test_add_func ("/Export/atomic-set", test_atomic_set);
+  g_test_add_func ("/Export/atomic-links-and-fifos", test_atomic_links_and_fifos);
   return g_test_run ();
 }
