@@ -13,7 +13,17 @@ typedef struct {
   GError          *error;
   SmGenerateStats  stats;
   gboolean         ok;
+  const char      *echo;   /* the prompt, printed before the first text of the reply (not
+                            * before the prompt was accepted: a refused one prints nothing) */
 } Run;
+
+static void
+echo_prompt (Run *run)
+{
+  if (run->echo != NULL)
+    fputs (run->echo, stdout);
+  run->echo = NULL;
+}
 
 static void
 on_loaded (GObject *source, GAsyncResult *result, gpointer data)
@@ -26,6 +36,7 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
 static void
 on_text (SmEngine *engine, const char *text, gpointer data)
 {
+  echo_prompt (data);
   fputs (text, stdout);
   fflush (stdout);
 }
@@ -35,6 +46,8 @@ on_generated (GObject *source, GAsyncResult *result, gpointer data)
 {
   Run *run = data;
   run->ok = sm_engine_generate_finish (SM_ENGINE (source), result, &run->stats, &run->error);
+  if (run->ok)
+    echo_prompt (run);   /* a reply with no text at all */
   g_main_loop_quit (run->loop);
 }
 
@@ -90,11 +103,9 @@ sm_cli_generate (int argc, char **argv)
       fprintf (stderr, "smallmind-cli generate: unexpected argument '%s'\n", argv[1]);
       return 2;
     }
-  if (n_predict < 0 || temp < 0 || top_k < 0 || top_p <= 0 || top_p > 1 || min_p < 0 || min_p > 1 ||
-      repeat_penalty <= 0)
+  if (n_predict < 0)
     {
-      fprintf (stderr, "smallmind-cli generate: a sampling option is out of range "
-               "(n >= 0, temp >= 0, top-k >= 0, 0 < top-p <= 1, 0 <= min-p <= 1, penalty > 0)\n");
+      fprintf (stderr, "smallmind-cli generate: -n must be 0 (no limit) or more\n");
       return 2;
     }
 
@@ -116,7 +127,8 @@ sm_cli_generate (int argc, char **argv)
   params.stop = (const char *const *) stop;
   params.context_shift = !no_context_shift;
 
-  if (!sm_cli_apply_settings (&mopts, &error))
+  /* before the model's load, which may take a while */
+  if (!sm_sampler_params_check (&params.sampling, &error) || !sm_cli_apply_settings (&mopts, &error))
     return sm_cli_fail ("generate", g_steal_pointer (&error));
 
   engine = sm_engine_new ();
@@ -176,20 +188,16 @@ sm_cli_generate (int argc, char **argv)
       params.parse_special = TRUE;
     }
   else
-    {
-      fputs (prompt, stdout);
-      fflush (stdout);
-    }
+    run.echo = prompt;
 
   sig = g_unix_signal_add (SIGINT, on_sigint, &run);
-  sm_engine_generate_async (engine, prompt, &params, on_text, NULL, NULL, run.cancel, on_generated, &run);
+  sm_engine_generate_async (engine, prompt, &params, on_text, &run, NULL, run.cancel, on_generated, &run);
   g_main_loop_run (run.loop);
   g_source_remove (sig);
-  fputc ('\n', stdout);
-  fflush (stdout);
-
   if (!run.ok)
     return sm_cli_fail ("generate", run.error);
+  fputc ('\n', stdout);
+  fflush (stdout);
 
   SmGenerateStats *st = &run.stats;
   int evaluated = st->prompt_tokens - st->cached_tokens;

@@ -132,6 +132,8 @@ sm_generate (SmSession                 *session,
 
   memset (stats, 0, sizeof *stats);
   stats->context_size = n_ctx;
+  if (!sm_sampler_params_check (&params->sampling, error))
+    return FALSE;
   t_start = g_get_monotonic_time ();
 
   /* A BOS only opens a text: a continuation (position > 0 and a prompt that extends the
@@ -187,6 +189,16 @@ sm_generate (SmSession                 *session,
         }
 
       next = sm_sampler_sample (sampler, sm_session_get_logits (session));
+      if (sm_sampler_get_non_finite (sampler) > 0)
+        {
+          /* NaN spreads through every later position: no text can come of it */
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                       "The model computed %d of its %d logits as NaN or infinite at position "
+                       "%d: its weights are damaged or out of range",
+                       sm_sampler_get_non_finite (sampler), sm_model_get_config (model)->vocab_size,
+                       sm_session_get_pos (session));
+          return FALSE;
+        }
       if (stats->generated_tokens == 0)
         {
           t_first = g_get_monotonic_time ();

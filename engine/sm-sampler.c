@@ -1,6 +1,7 @@
 /* sm-sampler.c: sampling with preallocated candidate buffers. */
 #include "sm-sampler.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct _SmSampler {
   int             n_recent;
   int             recent_head;
   guint8         *penalised;    /* (n_vocab) scratch flags */
+  int             non_finite;   /* NaN or infinite logits in the last sample's input */
 };
 
 void
@@ -29,6 +31,31 @@ sm_sampler_params_init (SmSamplerParams *p)
     .temperature = 0.0f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
     .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 42,
   };
+}
+
+gboolean
+sm_sampler_params_check (const SmSamplerParams *p, GError **error)
+{
+  const char *bad = NULL;
+
+  g_return_val_if_fail (p != NULL, FALSE);
+  /* written so that a NaN fails every test */
+  if (!(isfinite (p->temperature) && p->temperature >= 0.0f))
+    bad = "the temperature must be 0 (greedy) or more";
+  else if (p->top_k < 0)
+    bad = "top-k must be 0 (off) or more";
+  else if (!(p->top_p > 0.0f && p->top_p <= 1.0f))
+    bad = "top-p must be above 0 and at most 1 (off)";
+  else if (!(p->min_p >= 0.0f && p->min_p <= 1.0f))
+    bad = "min-p must be between 0 (off) and 1";
+  else if (!(isfinite (p->repeat_penalty) && p->repeat_penalty > 0.0f))
+    bad = "the repetition penalty must be above 0 (1 is off)";
+  else if (p->repeat_last_n < 0)
+    bad = "the repetition window must be 0 tokens or more";
+  if (bad == NULL)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "Sampling: %s", bad);
+  return FALSE;
 }
 
 SmSampler *
@@ -141,8 +168,18 @@ sm_sampler_sample (SmSampler *s, const float *logits)
   int n = s->n_vocab;
   Candidate *c = s->cand;
 
+  s->non_finite = 0;
   for (int i = 0; i < n; i++)
-    c[i] = (Candidate) { i, logits[i], 0.0f };
+    {
+      float l = logits[i];
+      if (G_UNLIKELY (!isfinite (l)))
+        {
+          /* NaN compares false with everything and would break the sort's invariants */
+          l = isnan (l) || l < 0 ? -INFINITY : FLT_MAX;
+          s->non_finite++;
+        }
+      c[i] = (Candidate) { i, l, 0.0f };
+    }
 
   /* Repetition penalty over distinct recent tokens, as llama.cpp applies it. */
   if (p->repeat_penalty != 1.0f && s->n_recent > 0)
@@ -181,6 +218,9 @@ sm_sampler_sample (SmSampler *s, const float *logits)
    * top-p and min-p come before the temperature. */
   float max = c[0].logit;
   double sum = 0.0;
+  /* not one token has a chance: the sort's first, as greedy would */
+  if (max == -INFINITY)
+    return c[0].id;
   for (int i = 0; i < keep; i++)
     {
       c[i].p = expf (c[i].logit - max);
@@ -229,4 +269,11 @@ sm_sampler_sample (SmSampler *s, const float *logits)
         return c[i].id;
     }
   return c[keep - 1].id;
+}
+
+int
+sm_sampler_get_non_finite (SmSampler *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->non_finite;
 }

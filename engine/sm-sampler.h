@@ -22,6 +22,10 @@ typedef struct {
 
 /* Greedy defaults: temperature 0, top_k 40, top_p 0.95, min_p 0.05, penalty 1, last 64. */
 void       sm_sampler_params_init (SmSamplerParams *params);
+/* Whether every field is in its range (temperature finite and >= 0, top_k >= 0,
+ * 0 < top_p <= 1, 0 <= min_p <= 1, repeat_penalty finite and > 0, repeat_last_n >= 0); the
+ * error (G_OPTION_ERROR_BAD_VALUE) names the first one that is not. */
+gboolean   sm_sampler_params_check (const SmSamplerParams *params, GError **error);
 
 typedef struct _SmSampler SmSampler;
 
@@ -30,8 +34,12 @@ void       sm_sampler_free       (SmSampler *sampler);
 void       sm_sampler_reset      (SmSampler *sampler, guint64 seed);
 /* Remembers a token for the repetition penalty (prompt tokens too). */
 void       sm_sampler_accept     (SmSampler *sampler, gint32 token);
-/* Picks the next token from logits[n_vocab] (not modified). */
+/* Picks the next token from logits[n_vocab] (not modified).  A NaN logit counts as no
+ * chance at all and +inf as the largest float, so damaged logits never upset the sort; how
+ * many there were is sm_sampler_get_non_finite's. */
 gint32     sm_sampler_sample     (SmSampler *sampler, const float *logits);
+/* NaN or infinite logits in the last sm_sampler_sample's input. */
+int        sm_sampler_get_non_finite (SmSampler *sampler);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmSampler, sm_sampler_free)
 

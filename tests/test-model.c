@@ -329,6 +329,47 @@ test_context_limits (void)
   }
 }
 
+/* ---- damaged weights and bad settings ----------------------------------------------------------- */
+
+/* A NaN in the weights reaches the logits: generate stops with an error that says so (greedy
+ * or sampled; sampling used to crash on the NaN), and out-of-range sampling settings are
+ * refused before any work. */
+static void
+test_non_finite_logits (void)
+{
+  g_autoptr (SmModel) m = sm_model_new_preset (SM_PRESET_SMALL, 11);
+  const SmModelConfig *c = sm_model_get_config (m);
+
+  /* one weight of the output row of token 5: its logit is NaN at every position */
+  sm_tensor_f32 (m->w.output)[(gsize) 5 * c->dim + 3] = NAN;
+  for (int sampled = 0; sampled < 2; sampled++)
+    {
+      g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+      g_autoptr (GError) error = NULL;
+      SmGenerateParams params;
+      SmGenerateStats stats;
+
+      sm_generate_params_init (&params);
+      params.sampling.temperature = sampled ? 0.8f : 0.0f;
+      g_assert_false (sm_generate (s, "Once", &params, NULL, NULL, &stats, &error));
+      g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "NaN"));
+      g_assert_nonnull (strstr (error->message, "1 of its 256 logits"));
+    }
+  {
+    g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, NULL);
+    g_autoptr (GError) error = NULL;
+    SmGenerateParams params;
+    SmGenerateStats stats;
+
+    sm_generate_params_init (&params);
+    params.sampling.top_p = 0.0f;
+    g_assert_false (sm_generate (s, "Once", &params, NULL, NULL, &stats, &error));
+    g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+    g_assert_cmpint (sm_session_get_pos (s), ==, 0);   /* refused before the prompt ran */
+  }
+}
+
 /* ---- context shift -------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -620,5 +661,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Model/stories260K-gguf-greedy", test_stories_gguf);
   g_test_add_func ("/Model/decode-allocations", test_decode_allocations);
   g_test_add_func ("/Model/stop-strings", test_stop_strings);
+  g_test_add_func ("/Model/non-finite-logits", test_non_finite_logits);
   return g_test_run ();
 }

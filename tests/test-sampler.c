@@ -1,5 +1,6 @@
 /* test-sampler.c: each sampling rule on hand-made logits, and seeded reproducibility. */
 #include <math.h>
+#include <string.h>
 
 #include "sm-sampler.h"
 
@@ -133,6 +134,87 @@ test_seeded (void)
   g_assert_true (differs_from_other_seed);
 }
 
+/* Damaged logits (NaN, ±inf) never break the sort (a NaN pivot used to run the partition
+ * off the array's end) and are counted; the draw stays among the finite ones. */
+static void
+test_non_finite (void)
+{
+  const int n = 1000;
+  g_autofree float *logits = g_new (float, n);
+  SmSamplerParams p;
+
+  for (int i = 0; i < n; i++)
+    logits[i] = i % 3 == 0 ? NAN : (float) (i % 17) * 0.1f;
+  logits[500] = -INFINITY;
+  sm_sampler_params_init (&p);
+  for (int top_k = 0; top_k <= 40; top_k += 40)
+    for (int greedy = 0; greedy < 2; greedy++)
+      {
+        g_autoptr (SmSampler) s = NULL;
+        p.temperature = greedy ? 0.0f : 0.8f;
+        p.top_k = top_k;
+        s = sm_sampler_new (&p, n);
+        for (int draw = 0; draw < 50; draw++)
+          {
+            gint32 t = sm_sampler_sample (s, logits);
+            g_assert_cmpint (t, >=, 0);
+            g_assert_cmpint (t, <, n);
+            g_assert_false (isnan (logits[t]));
+            g_assert_cmpint (sm_sampler_get_non_finite (s), ==, (n + 2) / 3 + 1);
+          }
+      }
+
+  /* +inf is the one sure choice; all NaN leaves the first token, not a crash */
+  {
+    g_autoptr (SmSampler) s = NULL;
+    p.temperature = 0.8f;
+    p.top_k = 0;
+    s = sm_sampler_new (&p, n);
+    logits[7] = INFINITY;
+    g_assert_cmpint (sm_sampler_sample (s, logits), ==, 7);
+    for (int i = 0; i < n; i++)
+      logits[i] = NAN;
+    g_assert_cmpint (sm_sampler_sample (s, logits), ==, 0);
+    g_assert_cmpint (sm_sampler_get_non_finite (s), ==, n);
+    logits[3] = 1.0f;
+    g_assert_cmpint (sm_sampler_sample (s, logits), ==, 3);
+  }
+}
+
+/* Each out-of-range field is refused by name, NaN included. */
+static void
+test_params_check (void)
+{
+  SmSamplerParams p;
+  struct { const char *field; const char *word; } cases[] = {
+    { "temperature", "temperature" }, { "temperature-nan", "temperature" }, { "top_k", "top-k" },
+    { "top_p", "top-p" }, { "top_p-nan", "top-p" }, { "min_p", "min-p" },
+    { "repeat_penalty", "penalty" }, { "repeat_last_n", "window" },
+  };
+
+  sm_sampler_params_init (&p);
+  g_assert_true (sm_sampler_params_check (&p, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const char *f = cases[i].field;
+
+      sm_sampler_params_init (&p);
+      if (g_str_equal (f, "temperature")) p.temperature = -0.5f;
+      if (g_str_equal (f, "temperature-nan")) p.temperature = NAN;
+      if (g_str_equal (f, "top_k")) p.top_k = -1;
+      if (g_str_equal (f, "top_p")) p.top_p = 1.5f;
+      if (g_str_equal (f, "top_p-nan")) p.top_p = NAN;
+      if (g_str_equal (f, "min_p")) p.min_p = -0.1f;
+      if (g_str_equal (f, "repeat_penalty")) p.repeat_penalty = 0.0f;
+      if (g_str_equal (f, "repeat_last_n")) p.repeat_last_n = -1;
+      g_assert_false (sm_sampler_params_check (&p, &error));
+      g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      if (strstr (error->message, cases[i].word) == NULL)
+        g_error ("%s: the message \"%s\" does not name it", f, error->message);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -142,5 +224,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Sampler/filters", test_top_k_top_p_min_p);
   g_test_add_func ("/Sampler/temperature", test_temperature);
   g_test_add_func ("/Sampler/seeded", test_seeded);
+  g_test_add_func ("/Sampler/non-finite", test_non_finite);
+  g_test_add_func ("/Sampler/params-check", test_params_check);
   return g_test_run ();
 }
