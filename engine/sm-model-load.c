@@ -426,6 +426,11 @@ sm_model_load (const char *path, const char *tokenizer_path, GError **error)
       break;
     case FMT_LLAMA2C:
       model = sm_model_load_llama2c (path, tokenizer_path, &local);
+      /* llama2.c is only the guess for a file without a magic: a damaged GGUF or checkpoint
+       * lands here too, and should not read as a broken llama2.c file alone */
+      if (model == NULL && g_error_matches (local, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT))
+        g_prefix_error (&local, "no GGUF or SmallMind magic at its start, and as the remaining "
+                        "format, llama2.c (which has none): ");
       break;
     case FMT_UNKNOWN:
     default:

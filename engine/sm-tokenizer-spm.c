@@ -473,6 +473,24 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
                    "%s holds only %u tokens", path, pieces->len);
       return NULL;
     }
+  if (vocab_size > 0 && pos < size)
+    {
+      /* Its first tokens would read fine and the text come out as nonsense: another model's
+       * tokenizer (the 32000-token tokenizer.bin beside a 512-token model, say). */
+      guint more = 0;
+      for (gsize q = pos; size - q >= 8; more++)
+        {
+          gint32 len;
+          memcpy (&len, data + q + 4, 4);
+          if (len < 0 || (gsize) len > size - q - 8)
+            break;
+          q += 8 + (gsize) len;
+        }
+      g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
+                   "%s holds %u tokens but the model's vocabulary is %d: it belongs to another "
+                   "model", path, vocab_size + more, vocab_size);
+      return NULL;
+    }
 
   /* llama2.c's fixed ids: UNK 0, BOS 1, EOS 2; byte tokens are recognised by their spelling. */
   v.n_vocab = pieces->len;

@@ -797,6 +797,14 @@ test_llama2c_errors (void)
       all = sm_tokenizer_new_llama2c (src, 0, &error);
       g_assert_no_error (error);
       g_assert_cmpint (sm_tokenizer_n_vocab (all), ==, 512);
+
+      /* Another model's tokenizer: more tokens than the model's vocabulary is refused, with
+       * both counts, rather than read in part (its text would be nonsense). */
+      g_assert_null (sm_tokenizer_new_llama2c (src, 300, &error));
+      g_assert_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT);
+      g_assert_nonnull (strstr (error->message, "holds 512 tokens"));
+      g_assert_nonnull (strstr (error->message, "vocabulary is 300"));
+      g_clear_error (&error);
     }
   g_unlink (path);
   g_rmdir (dir);
