@@ -598,6 +598,13 @@ train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
     t->output = g_strdup ("model.smck");
   if (t->checkpoint == NULL)
     t->checkpoint = default_checkpoint (t->output);
+  if (!t->eval_only)
+    {
+      /* before the first step, not after the last: a run's hours are not lost to a typo */
+      const char *outs[] = { t->output, t->checkpoint, t->snapshot };
+      if (!sm_atomic_file_check_writable (t->snapshot ? 3 : 2, outs, &error))
+        return sm_cli_fail ("train", g_steal_pointer (&error));
+    }
   if (t->log_every < 1)
     t->log_every = 1;
 

@@ -1315,10 +1315,19 @@ sm_trainer_save (SmTrainer *t, const char *path, gboolean with_optimizer, GError
     return sm_model_save_checkpoint (t->model, path, extra, error);
 
   /* The model's own writer sets the format's metadata; its file is then re-written with the
-   * moments added, in one atomic write, so model and optimizer can never disagree. */
-  tmp = g_strdup_printf ("%s.model-tmp", path);
+   * moments added, in one atomic write, so model and optimizer can never disagree.  The
+   * intermediate goes to the temporary folder: a failure to write @path names @path. */
+  {
+    int fd = g_file_open_tmp ("smallmind-XXXXXX.smck", &tmp, error);
+    if (fd < 0)
+      return FALSE;
+    close (fd);
+  }
   if (!sm_model_save_checkpoint (t->model, tmp, extra, error))
-    return FALSE;
+    {
+      g_unlink (tmp);
+      return FALSE;
+    }
   ck = sm_checkpoint_open (tmp, error);
   if (ck == NULL)
     {

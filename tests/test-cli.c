@@ -1,0 +1,136 @@
+/* test-cli.c: smallmind-cli as a person meets it: bad input refused before any work, with a
+ * message that says what is wrong, nothing half-written on stdout or on disk. */
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+#include <string.h>
+
+#include "sm-test-util.h"
+
+/* Runs smallmind-cli with @args (NULL-terminated); its stdout and stderr into @out and @err.
+ * Returns the exit status, or -1 (after g_test_skip) when the binary is not at hand. */
+static int
+run_cli (const char *const *args, char **out, char **err)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  g_autofree char *cli = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (build == NULL)
+    {
+      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
+      return -1;
+    }
+  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
+  g_ptr_array_add (argv, cli);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+/* A prompt longer than the context, or a sampling setting out of range: an error on stderr
+ * naming the problem, and nothing at all on stdout (the prompt used to be echoed first). */
+static void
+test_generate_refusals (void)
+{
+  g_autofree char *long_prompt = g_strnfill (200, 'x');
+  struct {
+    const char *args[12];
+    const char *says;
+  } cases[] = {
+    { { "generate", "--preset", "small", "-p", long_prompt, "-n", "3", NULL }, "context holds 64" },
+    { { "generate", "--preset", "small", "--temp", "nan", NULL }, "temperature" },
+    { { "generate", "--preset", "small", "--top-p", "1.5", NULL }, "top-p" },
+    { { "generate", "--preset", "small", "-n", "-1", NULL }, "-n" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      int rc = run_cli (cases[i].args, &out, &err);
+      if (rc < 0)
+        return;
+      g_assert_cmpint (rc, !=, 0);
+      g_assert_cmpstr (out, ==, "");
+      if (strstr (err, cases[i].says) == NULL)
+        g_error ("case %u: stderr \"%s\" does not say \"%s\"", i, err, cases[i].says);
+      g_assert_null (strstr (err, "CRITICAL"));
+    }
+}
+
+/* An output that cannot be written stops train before its first step, not after its last. */
+static void
+test_train_checks_outputs_first (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-cli-XXXXXX", NULL);
+  g_autofree char *corpus = g_build_filename (dir, "text.txt", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no-such-folder", "model.smck", NULL);
+  g_autofree char *snapshot = g_build_filename (dir, "no-such-folder", "run.json", NULL);
+  g_autofree char *model = g_build_filename (dir, "model.smck", NULL);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (int i = 0; i < 400; i++)
+    g_string_append (text, "Once upon a time a small robot read a story to the cat. ");
+  g_assert_true (g_file_set_contents (corpus, text->str, (gssize) text->len, NULL));
+
+  {
+    const char *args[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
+                           "-b", "4", "-n", "100000", "-o", missing, corpus, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int rc = run_cli (args, &out, &err);
+    if (rc < 0)
+      return;
+    g_assert_cmpint (rc, !=, 0);
+    g_assert_nonnull (strstr (err, missing));
+    /* 100000 steps never started: no run line, no step */
+    g_assert_null (strstr (err, "run: steps"));
+  }
+  {
+    /* the model's folder is fine, the snapshot's is not */
+    const char *args[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
+                           "-b", "4", "-n", "100000", "-o", model, "--snapshot", snapshot, corpus, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (args, &out, &err), !=, 0);
+    g_assert_nonnull (strstr (err, snapshot));
+    g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  }
+  g_unlink (corpus);
+  g_rmdir (dir);
+}
+
+/* llama2.c's checkpoint without -z takes tokenizer.bin from beside it; when that one is another
+ * model's (the 32000-token llama tokenizer beside the 512-token stories260K), it is refused. */
+static void
+test_tokenizer_mismatch (void)
+{
+  g_autofree char *bin = sm_test_shared_model ("stories260K.bin");
+  g_autofree char *big = sm_test_shared_model ("tokenizer.bin");
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (bin == NULL || big == NULL)
+    return;
+  {
+    const char *args[] = { "generate", "-m", bin, "-n", "3", NULL };
+    int rc = run_cli (args, &out, &err);
+    if (rc < 0)
+      return;
+    g_assert_cmpint (rc, !=, 0);
+    g_assert_cmpstr (out, ==, "");
+    g_assert_nonnull (strstr (err, "holds 32000 tokens but the model's vocabulary is 512"));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/Cli/generate-refusals", test_generate_refusals);
+  g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
+  g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
+  return g_test_run ();
+}
