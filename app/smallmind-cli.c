@@ -1,4 +1,5 @@
 /* smallmind-cli: the command-line face of the engine. */
+#include <errno.h>
 #include <glib.h>
 #include <locale.h>
 #include <stdio.h>
@@ -67,7 +68,16 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
       {
-        return commands[i].run (argc - 1, argv + 1);
+        int rc = commands[i].run (argc - 1, argv + 1);
+        /* Text that never reached stdout (a full disk, a closed pipe) is a failure, not a
+         * success with nothing to show. */
+        if ((fflush (stdout) != 0 || ferror (stdout)) && rc == 0)
+          {
+            fprintf (stderr, "smallmind-cli %s: cannot write to standard output: %s\n",
+                     commands[i].name, g_strerror (errno));
+            return 1;
+          }
+        return rc;
       }
 
   fprintf (stderr, "smallmind-cli: unknown command '%s'\n\n", argv[1]);

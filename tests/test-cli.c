@@ -125,6 +125,28 @@ test_tokenizer_mismatch (void)
   }
 }
 
+/* Output that never reached stdout (here /dev/full) fails the command. */
+static void
+test_stdout_full (void)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  g_autofree char *cmd = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (build == NULL || !g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("needs SM_BUILD_ROOT and /dev/full");
+      return;
+    }
+  cmd = g_strdup_printf ("exec '%s/app/smallmind-cli' generate --preset small -n 3 >/dev/full", build);
+  g_assert_true (g_spawn_sync (NULL, (char *[]) { (char *) "/bin/sh", (char *) "-c", cmd, NULL }, NULL,
+                               G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "cannot write to standard output"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,5 +154,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/generate-refusals", test_generate_refusals);
   g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
+  g_test_add_func ("/Cli/stdout-full", test_stdout_full);
   return g_test_run ();
 }
