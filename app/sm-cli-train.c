@@ -475,6 +475,70 @@ default_checkpoint (const char *output)
   return g_strconcat (output, ".train.smck", NULL);
 }
 
+/* Whether the command line (before parsing) names option --@name (or -@short). */
+static gboolean
+given (char **args, const char *name, char short_name)
+{
+  g_autofree char *eq = g_strdup_printf ("--%s=", name);
+  g_autofree char *plain = g_strdup_printf ("--%s", name);
+
+  for (int i = 1; args[i] != NULL && strcmp (args[i], "--") != 0; i++)
+    if (strcmp (args[i], plain) == 0 || g_str_has_prefix (args[i], eq) ||
+        (short_name && args[i][0] == '-' && args[i][1] == short_name))
+      return TRUE;
+  return FALSE;
+}
+
+/* Refuses what cannot be meant: sizes below 1, a negative clip, and, with --resume, the
+ * settings the checkpoint fixes (they used to be dropped without a word). */
+static gboolean
+check_options (Train *t, SmCliModelOptions *mopts, char **args, GError **error)
+{
+  static const struct { const char *name; char short_name; } fixed[] = {
+    { "batch", 'b' }, { "context", 'c' }, { "accum", 0 }, { "lr", 0 }, { "min-lr", 0 },
+    { "warmup", 0 }, { "weight-decay", 0 }, { "clip", 0 }, { "dim", 0 }, { "layers", 0 },
+    { "heads", 0 }, { "hidden", 0 }, { "vocab", 0 }, { "bpe", 0 }, { "preset", 0 },
+    { "model", 'm' }, { "name", 0 },
+  };
+  const struct { const char *name; char short_name; int value; } sizes[] = {
+    { "steps", 'n', t->steps }, { "batch", 'b', t->batch }, { "context", 'c', t->context },
+    { "accum", 0, t->accum }, { "dim", 0, t->dim }, { "layers", 0, t->layers },
+    { "heads", 0, t->heads }, { "hidden", 0, t->hidden }, { "vocab", 0, t->vocab },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    if (given (args, sizes[i].name, sizes[i].short_name) && sizes[i].value < 1)
+      {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "--%s must be 1 or more (it is %d)", sizes[i].name, sizes[i].value);
+        return FALSE;
+      }
+  if (!(t->clip >= 0) || !(t->weight_decay >= 0) || !(t->lr > 0) ||
+      (given (args, "min-lr", 0) && !(t->min_lr >= 0)) || (given (args, "warmup", 0) && t->warmup < 0))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--clip, --weight-decay, --min-lr and --warmup must be 0 or more, --lr above 0");
+      return FALSE;
+    }
+  if (t->resume != NULL && !t->eval_only)
+    {
+      g_autoptr (GString) named = g_string_new (NULL);
+      for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+        if (given (args, fixed[i].name, fixed[i].short_name))
+          g_string_append_printf (named, "%s--%s", named->len ? ", " : "", fixed[i].name);
+      if (named->len > 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--resume continues the saved run with its own model and settings; %s "
+                       "would change them (start a new run with -m to train on from its weights)",
+                       named->str);
+          return FALSE;
+        }
+    }
+  (void) mopts;
+  return TRUE;
+}
+
 static int
 train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
 {
@@ -528,8 +592,12 @@ train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
     "  smallmind-cli make-corpus data/corpus\n"
     "  smallmind-cli train --preset small -n 4000 --valid data/corpus/valid.txt -o small.smck data/corpus/train.txt\n"
     "  smallmind-cli train --resume small.train.smck data/corpus/train.txt --valid data/corpus/valid.txt\n");
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return sm_cli_fail ("train", g_steal_pointer (&error));
+  {
+    /* the parse takes the options out of argv: what was given is read from a copy */
+    g_auto (GStrv) args = g_strdupv (argv);
+    if (!g_option_context_parse (ctx, &argc, &argv, &error) || !check_options (t, mopts, args, &error))
+      return sm_cli_fail ("train", g_steal_pointer (&error));
+  }
   if (argc < 2)
     {
       fprintf (stderr, "smallmind-cli train: give the corpus file(s) to train on "
@@ -548,6 +616,13 @@ train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
         return sm_cli_fail ("train", g_steal_pointer (&error));
       if (t->steps > 0 && !sm_trainer_set_max_steps (trainer, t->steps, &error))
         return sm_cli_fail ("train", g_steal_pointer (&error));
+      if (!t->eval_only && sm_trainer_get_step (trainer) >= sm_trainer_get_params (trainer)->max_steps)
+        {
+          fprintf (stderr, "smallmind-cli train: %s is at step %d of %d already: give -n above %d "
+                   "to train further\n", t->resume, sm_trainer_get_step (trainer),
+                   sm_trainer_get_params (trainer)->max_steps, sm_trainer_get_step (trainer));
+          return 2;
+        }
       tok = sm_tokenizer_ref (sm_model_get_tokenizer (sm_trainer_get_model (trainer)));
       JsonObject *run = sm_trainer_get_run_info (trainer);
       if (t->output == NULL && json_object_has_member (run, "output"))

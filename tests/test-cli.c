@@ -99,6 +99,37 @@ test_train_checks_outputs_first (void)
     g_assert_nonnull (strstr (err, snapshot));
     g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
   }
+  /* values that cannot be meant are refused, not replaced by defaults */
+  {
+    const char *bad[][2] = { { "-n", "0" }, { "--heads", "0" }, { "--layers", "-2" }, { "-b", "0" } };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        const char *args[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
+                               "-b", "4", "-n", "5", bad[i][0], bad[i][1], "-o", model, corpus, NULL };
+        g_autofree char *out = NULL, *err = NULL;
+        g_assert_cmpint (run_cli (args, &out, &err), !=, 0);
+        g_assert_nonnull (strstr (err, "must be 1 or more"));
+        g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+      }
+  }
+  /* --resume keeps the saved run's settings: changing them is refused, and a run already at
+   * its last step says so */
+  {
+    g_autofree char *ckpt = g_build_filename (dir, "model.train.smck", NULL);
+    const char *first[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
+                            "-b", "4", "-n", "5", "--eval-every", "0", "-o", model, corpus, NULL };
+    const char *change[] = { "train", "--resume", ckpt, "-b", "8", "--lr", "0.01", corpus, NULL };
+    const char *again[] = { "train", "--resume", ckpt, corpus, NULL };
+    g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+
+    g_assert_cmpint (run_cli (first, &out, &err), ==, 0);
+    g_assert_cmpint (run_cli (change, &out2, &err2), !=, 0);
+    g_assert_nonnull (strstr (err2, "--batch, --lr would change them"));
+    g_assert_cmpint (run_cli (again, &out3, &err3), !=, 0);
+    g_assert_nonnull (strstr (err3, "at step 5 of 5 already"));
+    g_unlink (ckpt);
+    g_unlink (model);
+  }
   g_unlink (corpus);
   g_rmdir (dir);
 }
