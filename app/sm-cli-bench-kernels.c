@@ -18,6 +18,7 @@
  * that shares the caller's core never gets to run.
  */
 #include "sm-cli.h"
+#include "sm-cli-common.h"
 #include "sm-kernels.h"
 #include "sm-threads.h"
 
@@ -651,29 +652,6 @@ print_json (const Options *o)
 
 /* ---- option parsing ------------------------------------------------------------------------- */
 
-static GArray *
-parse_ints (const char *text, const char *what, GError **error)
-{
-  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (int));
-
-  for (int i = 0; parts[i] != NULL; i++)
-    {
-      char *end = NULL;
-      gint64 v = g_ascii_strtoll (g_strstrip (parts[i]), &end, 10);
-      if (end == parts[i] || *end != '\0' || v < 1 || v > 1 << 16)
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "invalid %s '%s' (a comma-separated list of positive integers)", what, parts[i]);
-          g_array_unref (out);
-          return NULL;
-        }
-      int iv = (int) v;
-      g_array_append_val (out, iv);
-    }
-  return out;
-}
-
 static bool
 wants (const Options *o, const char *kernel)
 {
@@ -708,7 +686,10 @@ sm_cli_bench_kernels (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto fail;
   if (reps < 1)
-    reps = 1;
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reps must be 1 or more");
+      goto fail;
+    }
   o.reps = reps;
   if (format == NULL)
     format = g_strdup ("md");
@@ -738,6 +719,12 @@ sm_cli_bench_kernels (int argc, char **argv)
             }
           g_array_append_val (o.levels, l);
         }
+      if (o.levels->len == 0)
+        {
+          g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "none of the levels %s runs on this CPU", levels_s);
+          goto fail;
+        }
     }
   else
     {
@@ -751,7 +738,7 @@ sm_cli_bench_kernels (int argc, char **argv)
 
   if (threads_s != NULL)
     {
-      if ((o.threads = parse_ints (threads_s, "thread count", &error)) == NULL)
+      if ((o.threads = sm_cli_parse_int_list (threads_s, SM_MAX_THREADS, "thread count", &error)) == NULL)
         goto fail;
     }
   else
@@ -762,10 +749,28 @@ sm_cli_bench_kernels (int argc, char **argv)
       if (all > 1)
         g_array_append_val (o.threads, all);
     }
-  if ((o.sizes = parse_ints (sizes_s ? sizes_s : "64,128,256,512,1024", "size", &error)) == NULL)
+  if ((o.sizes = sm_cli_parse_int_list (sizes_s ? sizes_s : "64,128,256,512,1024", 1 << 16, "size", &error)) == NULL)
     goto fail;
   if (kernels_s != NULL)
-    o.kernels = g_strsplit (kernels_s, ",", -1);
+    {
+      static const char *const products[] = { "gemm", "xwt", "xwt-packed", "gemv", "threads", "split" };
+      o.kernels = g_strsplit (kernels_s, ",", -1);
+      for (int i = 0; o.kernels[i] != NULL; i++)
+        {
+          gboolean known = FALSE;
+          g_strstrip (o.kernels[i]);
+          for (gsize j = 0; j < G_N_ELEMENTS (products); j++)
+            known = known || strcmp (o.kernels[i], products[j]) == 0;
+          for (gsize j = 0; j < G_N_ELEMENTS (vec_kernels); j++)
+            known = known || strcmp (o.kernels[i], vec_kernels[j].name) == 0;
+          if (!known)
+            {
+              g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "no kernel is called '%s' (see --help for the names)", o.kernels[i]);
+              goto fail;
+            }
+        }
+    }
 
   rows = g_ptr_array_new_with_free_func (row_free);
 
@@ -882,13 +887,21 @@ sm_cli_bench_kernels (int argc, char **argv)
         bench_split (k, reps, rand);
     }
 
+  sm_threads_set_count (saved_threads);
+  sm_kernels_set_level (saved_level, NULL);
+  if (rows->len == 0)
+    {
+      /* an empty table is no measurement: a misspelt --kernels name, say */
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "nothing to time: no kernel "
+                   "is called '%s' (see --help for the names)", kernels_s ? kernels_s : "");
+      g_clear_pointer (&rows, g_ptr_array_unref);
+      goto fail;
+    }
   if (strcmp (format, "md") == 0)
     print_markdown (&o);
   else
     print_json (&o);
 
-  sm_threads_set_count (saved_threads);
-  sm_kernels_set_level (saved_level, NULL);
   g_ptr_array_unref (rows);
   g_array_unref (o.levels);
   g_array_unref (o.threads);

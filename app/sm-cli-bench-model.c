@@ -150,15 +150,18 @@ sm_cli_bench_model (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return sm_cli_fail ("bench", g_steal_pointer (&error));
   if (reps < 1)
-    reps = 1;
+    {
+      fprintf (stderr, "smallmind-cli bench: --repetitions must be 1 or more\n");
+      return 2;
+    }
   if (output && g_strcmp0 (output, "md") != 0 && g_strcmp0 (output, "json") != 0)
     {
       fprintf (stderr, "smallmind-cli bench: -o must be md or json\n");
       return 2;
     }
-  if (!(pps = sm_cli_parse_int_list (pp ? pp : "64,512", &error)) ||
-      !(tgs = sm_cli_parse_int_list (tg ? tg : "128", &error)) ||
-      !(ths = sm_cli_parse_int_list (threads_s ? threads_s : "1", &error)))
+  if (!(pps = sm_cli_parse_int_list (pp ? pp : "64,512", 1 << 20, "prompt length", &error)) ||
+      !(tgs = sm_cli_parse_int_list (tg ? tg : "128", 1 << 20, "decode length", &error)) ||
+      !(ths = sm_cli_parse_int_list (threads_s ? threads_s : "1", SM_MAX_THREADS, "thread count", &error)))
     return sm_cli_fail ("bench", g_steal_pointer (&error));
   if (!sm_cli_apply_settings (&mopts, &error))
     return sm_cli_fail ("bench", g_steal_pointer (&error));

@@ -103,7 +103,7 @@ sm_cli_load_model (SmCliModelOptions *opts, GError **error)
 }
 
 GArray *
-sm_cli_parse_int_list (const char *text, GError **error)
+sm_cli_parse_int_list (const char *text, int max, const char *what, GError **error)
 {
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
   GArray *out = g_array_new (FALSE, FALSE, sizeof (int));
@@ -111,8 +111,10 @@ sm_cli_parse_int_list (const char *text, GError **error)
   for (int i = 0; parts[i]; i++)
     {
       gint64 v;
-      if (!g_ascii_string_to_signed (g_strstrip (parts[i]), 10, 1, G_MAXINT, &v, error))
+      if (!g_ascii_string_to_signed (g_strstrip (parts[i]), 10, 1, max, &v, NULL))
         {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "invalid %s '%s': give "
+                       "whole numbers from 1 to %d, separated by commas", what, parts[i], max);
           g_array_unref (out);
           return NULL;
         }

@@ -27,8 +27,8 @@ void      sm_cli_model_options_clear (SmCliModelOptions *opts);
 gboolean  sm_cli_apply_settings      (SmCliModelOptions *opts, GError **error);
 /* Loads -m FILE or --preset NAME (default: the built-in Small model). */
 SmModel  *sm_cli_load_model          (SmCliModelOptions *opts, GError **error);
-/* Parses "1,2,4" into an array of ints. */
-GArray   *sm_cli_parse_int_list      (const char *text, GError **error);
+/* Parses "1,2,4" into an array of ints, each 1..@max; the error names @what ("thread count"). */
+GArray   *sm_cli_parse_int_list      (const char *text, int max, const char *what, GError **error);
 /* Prints "smallmind-cli CMD: message" to stderr and returns 1. */
 int       sm_cli_fail                (const char *cmd, GError *error);
 

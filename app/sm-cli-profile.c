@@ -563,7 +563,7 @@ sm_cli_profile (int argc, char **argv)
 {
   gboolean enhanced = FALSE, quick = FALSE, no_pool = FALSE, no_overhead = FALSE;
   g_autofree char *kernels = NULL, *out_dir = NULL;
-  int threads = 1, repeat = 0;
+  int threads = 1, repeat = G_MININT;   /* G_MININT: not given */
   g_autoptr (GOptionContext) ctx = g_option_context_new ("--enhanced - the profiling suite");
   GOptionGroup *group = g_option_group_new ("profile", "Profile", "Profile options", NULL, NULL);
   g_autoptr (GError) error = NULL;
@@ -606,9 +606,14 @@ sm_cli_profile (int argc, char **argv)
       fprintf (stderr, "smallmind-cli profile: unexpected argument '%s'\n", argv[1]);
       return 2;
     }
+  if (repeat != G_MININT && repeat < 1)
+    {
+      fprintf (stderr, "smallmind-cli profile: --repeat must be 1 or more\n");
+      return 2;
+    }
   if (quick)
     su = (Suite) { 0, 1, 1, 2, 10, 3, 1, 2 };
-  if (repeat > 0)
+  if (repeat != G_MININT)
     su.repeat = repeat;
   if (out_dir == NULL)
     out_dir = g_strdup (".");

@@ -63,6 +63,36 @@ test_generate_refusals (void)
     }
 }
 
+/* Benchmark settings that cannot be meant are refused before any timing: no empty table, no
+ * "1000 threads" in a report the engine ran on 64. */
+static void
+test_bench_refusals (void)
+{
+  struct {
+    const char *args[10];
+    const char *says;
+  } cases[] = {
+    { { "bench", "--preset", "small", "-r", "0", NULL }, "--repetitions" },
+    { { "bench", "--preset", "small", "-t", "1000", NULL }, "from 1 to 64" },
+    { { "bench", "kernels", "-k", "nosuch", NULL }, "no kernel is called 'nosuch'" },
+    { { "bench", "kernels", "-k", "dot", "-t", "0", NULL }, "thread count" },
+    { { "bench", "kernels", "-k", "dot", "-r", "-1", NULL }, "--reps" },
+    { { "profile", "--enhanced", "--repeat", "0", NULL }, "--repeat" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      int rc = run_cli (cases[i].args, &out, &err);
+      if (rc < 0)
+        return;
+      g_assert_cmpint (rc, !=, 0);
+      g_assert_cmpstr (out, ==, "");
+      if (strstr (err, cases[i].says) == NULL)
+        g_error ("case %u: stderr \"%s\" does not say \"%s\"", i, err, cases[i].says);
+    }
+}
+
 /* An output that cannot be written stops train before its first step, not after its last. */
 static void
 test_train_checks_outputs_first (void)
@@ -183,6 +213,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Cli/generate-refusals", test_generate_refusals);
+  g_test_add_func ("/Cli/bench-refusals", test_bench_refusals);
   g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
