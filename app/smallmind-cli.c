@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sm-atomic-file.h"
 #include "sm-cli.h"
 #include "sm-kernels.h"
 
@@ -53,6 +54,8 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* commands that handle Ctrl+C themselves (generate, train) install their own handlers */
+  sm_atomic_file_clean_up_on_signals ();
 
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {

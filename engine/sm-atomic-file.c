@@ -3,15 +3,78 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+/* Temporary files being written, for a fatal signal's handler to remove: fixed storage, so
+ * the handler reads no memory that may be freed under it.  A slot is claimed, filled, then
+ * marked ready; the handler only reads ready slots. */
+#define N_TEMP_SLOTS 16
+static _Atomic int temp_state[N_TEMP_SLOTS];    /* 0 free, 1 claimed, 2 ready */
+static char        temp_paths[N_TEMP_SLOTS][4096];
+
+static int
+temp_register (const char *path)
+{
+  if (strlen (path) >= sizeof temp_paths[0])
+    return -1;
+  for (int i = 0; i < N_TEMP_SLOTS; i++)
+    {
+      int expected = 0;
+      if (atomic_compare_exchange_strong (&temp_state[i], &expected, 1))
+        {
+          strcpy (temp_paths[i], path);
+          atomic_store (&temp_state[i], 2);
+          return i;
+        }
+    }
+  return -1;   /* more at once than slots: that one is not cleaned up on a signal */
+}
+
+static void
+temp_unregister (int slot)
+{
+  if (slot >= 0)
+    atomic_store (&temp_state[slot], 0);
+}
+
+static void
+on_fatal_signal (int sig)
+{
+  /* unlink is async-signal-safe; then die of the signal as if no handler were here */
+  for (int i = 0; i < N_TEMP_SLOTS; i++)
+    if (atomic_load (&temp_state[i]) == 2)
+      unlink (temp_paths[i]);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+void
+sm_atomic_file_clean_up_on_signals (void)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sigs); i++)
+    {
+      struct sigaction old, sa = { 0 };
+      /* a program that handles the signal itself keeps its handler */
+      if (sigaction (sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+        continue;
+      sa.sa_handler = on_fatal_signal;
+      sigemptyset (&sa.sa_mask);
+      sigaction (sigs[i], &sa, NULL);
+    }
+}
+
 struct _SmAtomicFile {
   char    *path;       /* as the caller named it: the one errors name */
   char    *target;     /* the file it leads to, past any symbolic links */
   char    *tmp_path;   /* NULL when writing straight into the target */
+  int      slot;       /* its temp_paths entry, -1 without one */
   int      fd;
   GQuark   domain;
   int      code;
@@ -69,6 +132,7 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
   f->domain = domain;
   f->code = code;
   f->fd = -1;
+  f->slot = -1;
   target = resolve_links (path);
   if (stat (target, &st) == 0 && S_ISDIR (st.st_mode))
     {
@@ -105,6 +169,7 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
       sm_atomic_file_abort (f);
       return NULL;
     }
+  f->slot = temp_register (f->tmp_path);
   f->target = g_steal_pointer (&target);
   return f;
 }
@@ -201,6 +266,8 @@ sm_atomic_file_commit (SmAtomicFile *f, GError **error)
       sm_atomic_file_abort (f);
       return FALSE;
     }
+  temp_unregister (f->slot);
+  f->slot = -1;
   g_clear_pointer (&f->tmp_path, g_free);
   sm_atomic_file_abort (f);
   return TRUE;
@@ -213,6 +280,7 @@ sm_atomic_file_abort (SmAtomicFile *f)
     return;
   if (f->fd >= 0)
     close (f->fd);
+  temp_unregister (f->slot);
   if (f->tmp_path != NULL)
     g_unlink (f->tmp_path);
   g_free (f->tmp_path);

@@ -42,6 +42,11 @@ gboolean      sm_atomic_file_check_writable (guint n, const char *const *paths, 
 gboolean      sm_atomic_files_set_contents (guint n, const char *const *paths,
                                             const char *const *texts, GError **error);
 
+/* For a program that lets SIGINT, SIGTERM and SIGHUP kill it (their handlers still the
+ * default): the temporary files being written are removed first, so Ctrl+C in the middle of a
+ * long write leaves no hidden half-file beside the target. */
+void          sm_atomic_file_clean_up_on_signals (void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmAtomicFile, sm_atomic_file_abort)
 
 G_END_DECLS

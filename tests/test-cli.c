@@ -1,6 +1,7 @@
 /* test-cli.c: smallmind-cli as a person meets it: bad input refused before any work, with a
  * message that says what is wrong, nothing half-written on stdout or on disk. */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <string.h>
 
@@ -208,6 +209,76 @@ test_stdout_full (void)
   g_assert_nonnull (strstr (err, "cannot write to standard output"));
 }
 
+/* Whether @dir holds a file whose name starts with @prefix. */
+static gboolean
+has_entry (const char *dir, const char *prefix)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      return TRUE;
+  return FALSE;
+}
+
+/* Killed while it writes (SIGTERM, as Ctrl+C's SIGINT), a command leaves no hidden half-file:
+ * init writes a few hundred MB through a temporary file beside the target. */
+static void
+test_signal_removes_temp (void)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  g_autofree char *dir = g_dir_make_tmp ("sm-cli-XXXXXX", NULL);
+  g_autofree char *cli = NULL, *target = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean seen = FALSE, exited = FALSE;
+  GPid pid;
+  int status = 0;
+
+  if (build == NULL)
+    {
+      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
+      return;
+    }
+  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
+  target = g_build_filename (dir, "m.gguf", NULL);
+  {
+    const char *argv[] = { cli, "init", target, "--dim", "384", "--hidden", "1536", "--layers", "12",
+                           "--heads", "6", "--vocab", "32000", NULL };
+    g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                  G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+  }
+  g_assert_no_error (error);
+  for (int i = 0; i < 60000 && !seen && !exited; i++)
+    {
+      seen = has_entry (dir, ".m.gguf.");
+      exited = !seen && waitpid (pid, &status, WNOHANG) == pid;
+      if (!seen && !exited)
+        g_usleep (1000);
+    }
+  if (seen)
+    {
+      kill (pid, SIGTERM);
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+    }
+  else if (!exited)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, &status, 0);
+    }
+  if (seen && WIFSIGNALED (status))
+    {
+      g_assert_cmpint (WTERMSIG (status), ==, SIGTERM);
+      g_assert_false (has_entry (dir, ".m.gguf."));
+      g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+    }
+  else
+    g_test_skip ("init finished before it could be interrupted mid-write");
+  g_unlink (target);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -217,5 +288,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
+  g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
   return g_test_run ();
 }
