@@ -7,7 +7,10 @@
 #include "sm-compare.h"
 #include "sm-export.h"
 
+#include <gio/gio.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 
 int
@@ -36,8 +39,28 @@ sm_cli_compare (int argc, char **argv)
       fprintf (stderr, "Usage: smallmind-cli compare PREV CURR [-o report.md]\n");
       return 2;
     }
+  if (output != NULL)
+    {
+      /* the report must not replace one of the runs it reads */
+      g_autoptr (GFile) out = g_file_new_for_path (output);
+      for (int i = 1; i <= 2; i++)
+        {
+          g_autoptr (GFile) in = g_file_new_for_path (argv[i]);
+          g_autofree char *a = realpath (output, NULL), *b = realpath (argv[i], NULL);
+          if (g_file_equal (out, in) || (a && b && strcmp (a, b) == 0))
+            {
+              fprintf (stderr, "smallmind-cli compare: -o %s would overwrite the run it compares\n", output);
+              return 2;
+            }
+        }
+    }
   if (!(prev = sm_profile_load (argv[1], &error)) || !(curr = sm_profile_load (argv[2], &error)))
     return sm_cli_fail ("compare", g_steal_pointer (&error));
+  {
+    g_autofree char *why = sm_profiles_kind_mismatch (prev, curr);
+    if (why != NULL)
+      fprintf (stderr, "smallmind-cli compare: warning: %s\n", why);
+  }
 
   cmp = sm_compare_profiles (prev, curr);
   md = sm_comparison_to_markdown (cmp, prev, curr);

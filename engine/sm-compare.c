@@ -805,6 +805,27 @@ report_top (GString *md, const SmComparison *c, SmRowStatus want, const char *ti
     g_string_append (md, "\n");
 }
 
+/* The first word of a snapshot's label: what ran ("profile", "train", "smallmind" for the
+ * window). */
+static char *
+label_kind (const SmProfile *p)
+{
+  const char *label = p->snap && p->snap->label ? p->snap->label : NULL;
+  return label ? g_strndup (label, strcspn (label, " ")) : NULL;
+}
+
+char *
+sm_profiles_kind_mismatch (const SmProfile *prev, const SmProfile *curr)
+{
+  g_autofree char *a = label_kind (prev), *b = label_kind (curr);
+
+  if (a == NULL || b == NULL || strcmp (a, b) == 0)
+    return NULL;
+  return g_strdup_printf ("The two runs measure different things (%s: \"%s\", %s: \"%s\"): their "
+                          "scopes and totals are not comparable", prev->source, prev->snap->label,
+                          curr->source, curr->snap->label);
+}
+
 char *
 sm_comparison_to_markdown (const SmComparison *c, const SmProfile *prev, const SmProfile *curr)
 {
@@ -814,6 +835,11 @@ sm_comparison_to_markdown (const SmComparison *c, const SmProfile *prev, const S
 
   g_string_append_printf (md, "**Previous Run:** %s (`%s`)\n", prev->timestamp, prev->source);
   g_string_append_printf (md, "**Current Run:** %s (`%s`)\n\n", curr->timestamp, curr->source);
+  {
+    g_autofree char *why = sm_profiles_kind_mismatch (prev, curr);
+    if (why != NULL)
+      g_string_append_printf (md, "> ⚠️ %s\n\n", why);
+  }
 
   for (guint i = 0; i < prev->rows->len; i++)
     {
@@ -836,10 +862,14 @@ sm_comparison_to_markdown (const SmComparison *c, const SmProfile *prev, const S
   g_string_append_printf (md, "| **Total Runtime** (top-level scopes) | %.2f ms | %.2f ms | %s%.2f ms | %s%.1f%% |\n",
                           c->prev_total_ms, c->curr_total_ms, sign (c->total_delta_ms),
                           c->total_delta_ms, sign (c->total_delta_pct), c->total_delta_pct);
-  g_string_append_printf (md, "| **%s** (top-level scopes) | %.2f | %.2f | %s%.2f | %s%.1f%% |\n",
-                          have_allocs ? "System Allocations" : "Allocations (mixed units: MB from reports)",
-                          pa, ca, sign (ca - pa), ca - pa, sign (ca - pa),
-                          pa > 0 ? 100 * (ca - pa) / pa : 0.0);
+  {
+    /* from none to some is no percentage */
+    g_autofree char *pct = pa > 0 ? g_strdup_printf ("%s%.1f%%", sign (ca - pa), 100 * (ca - pa) / pa)
+                                  : g_strdup (ca > 0 ? "new" : "-");
+    g_string_append_printf (md, "| **%s** (top-level scopes) | %.2f | %.2f | %s%.2f | %s |\n",
+                            have_allocs ? "System Allocations" : "Allocations (mixed units: MB from reports)",
+                            pa, ca, sign (ca - pa), ca - pa, pct);
+  }
   g_string_append_printf (md, "| **Methods Profiled** | %u | %u | %s%d | - |\n\n", prev->rows->len,
                           curr->rows->len, curr->rows->len >= prev->rows->len ? "+" : "",
                           (int) curr->rows->len - (int) prev->rows->len);

@@ -99,6 +99,10 @@ gboolean     sm_compare_ranges_overlap (double a_lo, double a_hi, double b_lo, d
 const char  *sm_verdict_to_string     (SmVerdict verdict);
 const char  *sm_row_status_to_string  (SmRowStatus status);
 
+/* Why two snapshots are of different kinds of run (a training run against the profiling
+ * suite, say), or NULL when they are alike or either is a Markdown report. */
+char        *sm_profiles_kind_mismatch  (const SmProfile *prev, const SmProfile *curr);
+
 SmComparison *sm_compare_profiles     (const SmProfile *prev, const SmProfile *curr);
 void          sm_comparison_free      (SmComparison *cmp);
 char         *sm_comparison_to_markdown (const SmComparison *cmp, const SmProfile *prev,

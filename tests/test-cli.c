@@ -209,6 +209,36 @@ test_stdout_full (void)
   g_assert_nonnull (strstr (err, "cannot write to standard output"));
 }
 
+/* compare -o naming one of its inputs is refused, and the input stays as it was. */
+static void
+test_compare_output_is_input (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-cli-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.md", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.md", NULL);
+  g_autofree char *content = NULL, *out = NULL, *err = NULL;
+  static const char report[] =
+    "**Generated:** 2026-12-04T10:00:00Z\n\n## 🔥 Hot Paths\n\n"
+    "| Rank | Method | Time (ms) | Calls |\n|------|--------|-----------|-------|\n"
+    "| 1 | `A` | 10.00 | 1 |\n";
+  const char *args[] = { "compare", a, b, "-o", a, NULL };
+  int rc;
+
+  g_assert_true (g_file_set_contents (a, report, -1, NULL));
+  g_assert_true (g_file_set_contents (b, report, -1, NULL));
+  rc = run_cli (args, &out, &err);
+  if (rc >= 0)
+    {
+      g_assert_cmpint (rc, !=, 0);
+      g_assert_nonnull (strstr (err, "would overwrite"));
+      g_assert_true (g_file_get_contents (a, &content, NULL, NULL));
+      g_assert_cmpstr (content, ==, report);
+    }
+  g_unlink (a);
+  g_unlink (b);
+  g_rmdir (dir);
+}
+
 /* Whether @dir holds a file whose name starts with @prefix. */
 static gboolean
 has_entry (const char *dir, const char *prefix)
@@ -288,6 +318,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
+  g_test_add_func ("/Cli/compare-output-is-input", test_compare_output_is_input);
   g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
   return g_test_run ();
 }

@@ -329,6 +329,36 @@ test_models_and_kernels (void)
   g_assert_nonnull (strstr (kernels, "| 2.68 | 100.00 |"));
 }
 
+/* Snapshots of different kinds of run (training against the profiling suite) are compared
+ * with a warning in the report; alike ones, and Markdown reports, without. */
+static void
+test_kind_mismatch (void)
+{
+  SmSnapshot *a = hand_made ("2026-01-01T00:00:00Z", 10, 1, 4, 3);
+  SmSnapshot *b = hand_made ("2026-01-02T00:00:00Z", 10, 1, 4, 3);
+  SmSnapshot *c = hand_made ("2026-01-03T00:00:00Z", 10, 1, 4, 3);
+  g_autoptr (SmProfile) pa = NULL, pb = NULL, pc = NULL;
+  g_autoptr (SmComparison) cmp = NULL;
+  g_autofree char *why = NULL, *md = NULL;
+
+  g_free (a->label);
+  a->label = g_strdup ("train");
+  g_free (b->label);
+  b->label = g_strdup ("profile --enhanced --threads 2");
+  g_free (c->label);
+  c->label = g_strdup ("profile --enhanced");
+  pa = sm_profile_from_snapshot (a, "a.json");
+  pb = sm_profile_from_snapshot (b, "b.json");
+  pc = sm_profile_from_snapshot (c, "c.json");
+  why = sm_profiles_kind_mismatch (pa, pb);
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, "\"train\""));
+  g_assert_null (sm_profiles_kind_mismatch (pb, pc));
+  cmp = sm_compare_profiles (pa, pb);
+  md = sm_comparison_to_markdown (cmp, pa, pb);
+  g_assert_nonnull (strstr (md, "measure different things"));
+}
+
 /* Our report's Parent column lists every parent a name runs under, "—" among them when it
  * also runs at the top: a name nested under several is nested, one also at the top is top. */
 static void
@@ -397,6 +427,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Compare/markdown-parents", test_markdown_parents);
+  g_test_add_func ("/Compare/kind-mismatch", test_kind_mismatch);
   g_test_add_func ("/Compare/models-and-kernels", test_models_and_kernels);
   g_test_add_func ("/Compare/rules", test_rules);
   g_test_add_func ("/Compare/snapshots", test_snapshots);
