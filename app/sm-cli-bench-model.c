@@ -149,6 +149,11 @@ sm_cli_bench_model (int argc, char **argv)
   g_option_context_set_main_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return sm_cli_fail ("bench", g_steal_pointer (&error));
+  if (argc > 1)
+    {
+      fprintf (stderr, "smallmind-cli bench: unexpected argument '%s' (the model goes with -m)\n", argv[1]);
+      return 2;
+    }
   if (reps < 1)
     {
       fprintf (stderr, "smallmind-cli bench: --repetitions must be 1 or more\n");

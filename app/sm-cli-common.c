@@ -56,6 +56,12 @@ sm_cli_model_options_clear (SmCliModelOptions *opts)
 gboolean
 sm_cli_apply_settings (SmCliModelOptions *opts, GError **error)
 {
+  if (opts->model_path && opts->preset)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Give either --model or --preset, not both");
+      return FALSE;
+    }
   if (opts->kernels)
     {
       SmKernelLevel level;

@@ -5,6 +5,7 @@
 #include "sm-cli-common.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 static gboolean
 parse_type (const char *name, SmDType *out, GError **error)
@@ -132,6 +133,35 @@ sm_cli_init (int argc, char **argv)
       fprintf (stderr, "smallmind-cli init: --arch must be llama or gpt\n");
       return 2;
     }
+  if (dim < 1 || hidden < 1 || layers < 1 || heads < 1 || vocab < 1 || ctx_len < 2 || kv_heads < 0)
+    {
+      fprintf (stderr, "smallmind-cli init: --dim, --hidden, --layers, --heads and --vocab must be 1 "
+               "or more, --context 2 or more\n");
+      return 2;
+    }
+  if (dim % heads != 0 || (kv_heads > 0 && heads % kv_heads != 0) ||
+      (c.arch == SM_ARCH_LLAMA && (dim / heads) % 2 != 0))
+    {
+      /* RoPE turns pairs of a head's dimensions: LLaMA's heads need an even size */
+      fprintf (stderr, "smallmind-cli init: --dim (%d) must be a multiple of --heads (%d)%s, and "
+               "--heads a multiple of --kv-heads (%d)\n", dim, heads,
+               c.arch == SM_ARCH_LLAMA ? " with an even head size" : "", kv_heads > 0 ? kv_heads : heads);
+      return 2;
+    }
+  {
+    /* the weights are made in f32 in memory before any conversion: refuse a shape that cannot
+     * fit rather than start and die of it */
+    double kvd = (double) dim / heads * (kv_heads > 0 ? kv_heads : heads);
+    double params = (double) vocab * dim * 2 + (double) layers * (2.0 * dim * dim + 2.0 * dim * kvd
+                                                                   + 3.0 * dim * hidden + 2.0 * dim);
+    double need = params * 4.0, have = (double) sysconf (_SC_PHYS_PAGES) * (double) sysconf (_SC_PAGESIZE);
+    if (have > 0 && need > 0.8 * have)
+      {
+        fprintf (stderr, "smallmind-cli init: that shape has about %.0f million parameters, %.1f GB in "
+                 "memory, and this machine has %.1f GB\n", params / 1e6, need / 1e9, have / 1e9);
+        return 2;
+      }
+  }
   c.vocab_size = vocab;
   c.dim = dim;
   c.n_layers = layers;

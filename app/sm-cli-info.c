@@ -37,6 +37,11 @@ sm_cli_info (int argc, char **argv)
       fprintf (stderr, "smallmind-cli info: give one model file\n");
       return 2;
     }
+  if (argc == 2 && mopts.model_path != NULL)
+    {
+      fprintf (stderr, "smallmind-cli info: give the model as FILE or as -m FILE, not both\n");
+      return 2;
+    }
   if (argc == 2)
     mopts.model_path = g_strdup (argv[1]);
 

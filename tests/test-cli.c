@@ -48,6 +48,9 @@ test_generate_refusals (void)
     { { "generate", "--preset", "small", "--temp", "nan", NULL }, "temperature" },
     { { "generate", "--preset", "small", "--top-p", "1.5", NULL }, "top-p" },
     { { "generate", "--preset", "small", "-n", "-1", NULL }, "-n" },
+    { { "generate", "--preset", "small", "-m", "x.gguf", NULL }, "not both" },
+    { { "init", "never-written.gguf", "--dim", "63", NULL }, "multiple of --heads" },
+    { { "init", "never-written.gguf", "--dim", "8192", "--heads", "64", "--hidden", "65536", "--layers", "64", NULL }, "GB in memory" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
