@@ -520,6 +520,13 @@ check_options (Train *t, SmCliModelOptions *mopts, char **args, GError **error)
                    "--clip, --weight-decay, --min-lr and --warmup must be 0 or more, --lr above 0");
       return FALSE;
     }
+  if (t->eval_only && t->resume == NULL && mopts->model_path == NULL)
+    {
+      /* a fresh model's loss is ln(vocab) and says nothing */
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--eval-only measures a trained model: give it with -m or --resume");
+      return FALSE;
+    }
   if (t->resume != NULL && !t->eval_only)
     {
       g_autoptr (GString) named = g_string_new (NULL);
@@ -535,7 +542,6 @@ check_options (Train *t, SmCliModelOptions *mopts, char **args, GError **error)
           return FALSE;
         }
     }
-  (void) mopts;
   return TRUE;
 }
 
@@ -915,6 +921,10 @@ sm_cli_make_corpus (int argc, char **argv)
     g_autoptr (GFileInfo) vi = g_file_query_info (vf, G_FILE_ATTRIBUTE_STANDARD_SIZE, 0, NULL, NULL);
     fprintf (stderr, "wrote %s (%" G_GOFFSET_FORMAT " bytes) and %s (%" G_GOFFSET_FORMAT " bytes)\n",
              tp, ti ? g_file_info_get_size (ti) : 0, vp, vi ? g_file_info_get_size (vi) : 0);
+    if (vi == NULL || g_file_info_get_size (vi) == 0)
+      fprintf (stderr, "smallmind-cli make-corpus: warning: %s is empty: %" G_GINT64_FORMAT " bytes "
+               "make fewer than %d documents, so none was held out (give more --bytes or a "
+               "smaller --valid-every)\n", vp, bytes, valid_every);
   }
   return 0;
 }

@@ -379,7 +379,13 @@ sm_profile_load (const char *path, GError **error)
     return NULL;
   for (p = data; *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'; p++)
     ;
-  if (*p == '{')
+  if (*p == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is empty: neither a snapshot "
+                   "(JSON) nor a report (Markdown)", path);
+      return NULL;
+    }
+  if (*p == '{' || g_str_has_suffix (path, ".json"))
     {
       GError *local = NULL;
       SmSnapshot *snap = sm_snapshot_from_json (data, (gssize) len, &local);
