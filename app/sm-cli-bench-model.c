@@ -174,6 +174,16 @@ sm_cli_bench_model (int argc, char **argv)
   if (model == NULL)
     return sm_cli_fail ("bench", g_steal_pointer (&error));
 
+  gboolean md = g_strcmp0 (output, "json") != 0;
+  g_autofree char *types = sm_model_describe_types (model);
+
+  /* Markdown rows go out as each test ends, llama-bench's way: a long run shows its progress */
+  if (md)
+    {
+      printf ("| model | params | type | kernels | pool | threads | test | t/s | sys allocs/token |\n");
+      printf ("| --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: |\n");
+      fflush (stdout);
+    }
   for (guint t = 0; t < ths->len; t++)
     {
       int th = g_array_index (ths, int, t);
@@ -185,13 +195,23 @@ sm_cli_bench_model (int argc, char **argv)
           g_autoptr (GError) err = NULL;
           Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, &err);
           if (r == NULL)
-            fprintf (stderr, "skipped %s with %d thread(s): %s\n", name, th, err->message);
-          else
-            g_ptr_array_add (results, r);
+            {
+              fprintf (stderr, "skipped %s with %d thread(s): %s\n", name, th, err->message);
+              continue;
+            }
+          g_ptr_array_add (results, r);
+          if (md)
+            {
+              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s | %.2f ± %.2f | %.3f |\n",
+                      sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
+                      r->pool ? "on" : "off", r->threads, r->test, r->mean_tps, r->std_tps,
+                      r->sys_allocs_per_token);
+              fflush (stdout);
+            }
         }
     }
 
-  if (g_strcmp0 (output, "json") == 0)
+  if (!md)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
@@ -228,21 +248,8 @@ sm_cli_bench_model (int argc, char **argv)
       printf ("%s\n", text);
     }
   else
-    {
-      g_autofree char *types = sm_model_describe_types (model);
-      printf ("| model | params | type | kernels | pool | threads | test | t/s | sys allocs/token |\n");
-      printf ("| --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: |\n");
-      for (guint i = 0; i < results->len; i++)
-        {
-          Result *r = g_ptr_array_index (results, i);
-          printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s | %.2f ± %.2f | %.3f |\n",
-                  sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
-                  r->pool ? "on" : "off", r->threads, r->test, r->mean_tps, r->std_tps,
-                  r->sys_allocs_per_token);
-        }
-      printf ("\nCPU: %s; %d repetitions after one warm-up run; mean ± sample stddev.\n",
-              sm_cpu_model_name (), reps);
-    }
+    printf ("\nCPU: %s; %d repetitions after one warm-up run; mean ± sample stddev.\n",
+            sm_cpu_model_name (), reps);
   sm_cli_model_options_clear (&mopts);
   return results->len > 0 ? 0 : 1;
 }
