@@ -958,11 +958,11 @@ test_op_cost (void)
   double tight = sm_profiler_measure_op_cost ();
   double between = sm_profiler_measure_op_cost_between_kernels ();
 
+  /* Figures only: no bound on their size, which is the machine's (a loaded CI host under
+   * ASan once read 16 µs between kernels); speed is for `profile`, not for tests. */
   g_assert_true (isfinite (tight) && isfinite (between));
   g_assert_cmpfloat (tight, >, 0.0);
-  g_assert_cmpfloat (tight, <, 5000.0);
   g_assert_cmpfloat (between, >=, 0.0);
-  g_assert_cmpfloat (between, <, 5000.0);
 }
 
 int
