@@ -314,8 +314,24 @@ sm_atomic_file_check_writable (guint n, const char *const *paths, GError **error
 {
   for (guint i = 0; i < n; i++)
     {
+      g_autofree char *target = resolve_links (paths[i]);
+      struct stat st;
+      SmAtomicFile *probe;
+
+      if (stat (target, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode))
+        {
+          /* a device or FIFO: opening a FIFO would wait for its reader, so ask instead */
+          if (access (target, W_OK) != 0)
+            {
+              int err = errno;
+              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "Cannot write %s: %s",
+                           paths[i], g_strerror (err));
+              return FALSE;
+            }
+          continue;
+        }
       /* a folder in the way fails here too, not at the rename */
-      SmAtomicFile *probe = sm_atomic_file_new (paths[i], G_FILE_ERROR, 0, error);
+      probe = sm_atomic_file_new (paths[i], G_FILE_ERROR, 0, error);
       if (probe == NULL)
         return FALSE;
       sm_atomic_file_abort (probe);
