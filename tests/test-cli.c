@@ -34,16 +34,37 @@ run_cli (const char *const *args, char **out, char **err)
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
+/* A command line and what its error must say. */
+typedef struct {
+  const char *args[14];
+  const char *says;
+} Refusal;
+
+/* Each case fails (non-zero exit), prints nothing on stdout and says what is wrong. */
+static void
+check_refusals (const Refusal *cases, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      int rc = run_cli (cases[i].args, &out, &err);
+      if (rc < 0)
+        return;
+      g_assert_cmpint (rc, !=, 0);
+      g_assert_cmpstr (out, ==, "");
+      if (strstr (err, cases[i].says) == NULL)
+        g_error ("%s case %u: stderr \"%s\" does not say \"%s\"", cases[i].args[0], i, err, cases[i].says);
+      g_assert_null (strstr (err, "CRITICAL"));
+    }
+}
+
 /* A prompt longer than the context, or a sampling setting out of range: an error on stderr
  * naming the problem, and nothing at all on stdout (the prompt used to be echoed first). */
 static void
 test_generate_refusals (void)
 {
   g_autofree char *long_prompt = g_strnfill (200, 'x');
-  struct {
-    const char *args[12];
-    const char *says;
-  } cases[] = {
+  const Refusal cases[] = {
     { { "generate", "--preset", "small", "-p", long_prompt, "-n", "3", NULL }, "context holds 64" },
     { { "generate", "--preset", "small", "--temp", "nan", NULL }, "temperature" },
     { { "generate", "--preset", "small", "--top-p", "1.5", NULL }, "top-p" },
@@ -53,18 +74,7 @@ test_generate_refusals (void)
     { { "init", "never-written.gguf", "--dim", "8192", "--heads", "64", "--hidden", "65536", "--layers", "64", NULL }, "GB in memory" },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autofree char *out = NULL, *err = NULL;
-      int rc = run_cli (cases[i].args, &out, &err);
-      if (rc < 0)
-        return;
-      g_assert_cmpint (rc, !=, 0);
-      g_assert_cmpstr (out, ==, "");
-      if (strstr (err, cases[i].says) == NULL)
-        g_error ("case %u: stderr \"%s\" does not say \"%s\"", i, err, cases[i].says);
-      g_assert_null (strstr (err, "CRITICAL"));
-    }
+  check_refusals (cases, G_N_ELEMENTS (cases));
 }
 
 /* Benchmark settings that cannot be meant are refused before any timing: no empty table, no
@@ -72,10 +82,7 @@ test_generate_refusals (void)
 static void
 test_bench_refusals (void)
 {
-  struct {
-    const char *args[10];
-    const char *says;
-  } cases[] = {
+  const Refusal cases[] = {
     { { "bench", "--preset", "small", "-r", "0", NULL }, "--repetitions" },
     { { "bench", "--preset", "small", "-t", "1000", NULL }, "from 1 to 64" },
     { { "bench", "kernels", "-k", "nosuch", NULL }, "no kernel is called 'nosuch'" },
@@ -84,17 +91,7 @@ test_bench_refusals (void)
     { { "profile", "--enhanced", "--repeat", "0", NULL }, "--repeat" },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autofree char *out = NULL, *err = NULL;
-      int rc = run_cli (cases[i].args, &out, &err);
-      if (rc < 0)
-        return;
-      g_assert_cmpint (rc, !=, 0);
-      g_assert_cmpstr (out, ==, "");
-      if (strstr (err, cases[i].says) == NULL)
-        g_error ("case %u: stderr \"%s\" does not say \"%s\"", i, err, cases[i].says);
-    }
+  check_refusals (cases, G_N_ELEMENTS (cases));
 }
 
 /* An output that cannot be written stops train before its first step, not after its last. */

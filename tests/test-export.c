@@ -493,10 +493,10 @@ test_atomic_links_and_fifos (void)
   g_assert_true (g_file_get_contents (later, &content, NULL, NULL));
   g_assert_cmpstr (content, ==, "made");
 
-  /* a reader that does not wait, so the writer's open finds one and nothing blocks */
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   /* checking it does not wait for a reader */
   g_assert_true (sm_atomic_file_check_writable (1, (const char *[]) { fifo }, NULL));
+  /* a reader that does not wait, so the writer's open finds one and nothing blocks */
   rd = open (fifo, O_RDONLY | O_NONBLOCK);
   g_assert_cmpint (rd, >=, 0);
   g_assert_true (sm_export_write_atomic (fifo, "through", -1, NULL));
