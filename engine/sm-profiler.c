@@ -549,12 +549,13 @@ wake_sampler (SmProfiler *prof)
 }
 
 /* Writer: publish unless a reader holds the lock, in which case the next op tries again.
- * @t is now.  The publication is the profiler's time, not the program's: the next op's time
- * and every open scope's leave it out. */
+ * @t is the time of the record that asked (a token's end may be a while ago).  The
+ * publication is the profiler's time, not the program's: the next op's time and every open
+ * scope's leave it out. */
 static void
 publish_try (SmProfiler *prof, gint64 t)
 {
-  gint64 done;
+  gint64 begun = clock_now (), done;
 
   apply_requests (prof);
   if (!g_mutex_trylock (&prof->lock))
@@ -567,8 +568,8 @@ publish_try (SmProfiler *prof, gint64 t)
   prof->w.next_publish = t + PUBLISH_NS;
   wake_sampler (prof);
   done = clock_now ();
-  prof->w.last += done - t;
-  prof->w.overhead += done - t;
+  prof->w.last += done - begun;
+  prof->w.overhead += done - begun;
 }
 
 void
