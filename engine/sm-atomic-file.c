@@ -124,6 +124,7 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
   SmAtomicFile *f;
   g_autofree char *dir = NULL, *base = NULL, *tmp_name = NULL, *target = NULL;
   struct stat st;
+  gboolean exists;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -134,13 +135,14 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
   f->fd = -1;
   f->slot = -1;
   target = resolve_links (path);
-  if (stat (target, &st) == 0 && S_ISDIR (st.st_mode))
+  exists = stat (target, &st) == 0;
+  if (exists && S_ISDIR (st.st_mode))
     {
       fail (f, EISDIR, "a folder of that name is in the way", error);
       sm_atomic_file_abort (f);
       return NULL;
     }
-  if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
+  if (exists && !S_ISREG (st.st_mode))
     {
       /* A device, a FIFO (-o /dev/null, /dev/stdout): nothing to replace, written straight
        * into.  Renaming over it would swap the device for a file. */
