@@ -17,22 +17,33 @@
 static _Atomic int temp_state[N_TEMP_SLOTS];    /* 0 free, 1 claimed, 2 ready */
 static char        temp_paths[N_TEMP_SLOTS][4096];
 
+/* Creates the temporary file from @tmpl (mkstemp's "...XXXXXX", filled in place) in a slot
+ * marked ready before the file exists: mkstemp writes each candidate name into the buffer
+ * before it creates that file, so a signal at any moment finds the name of whatever file
+ * there is (or of none).  *@slot is -1 when every slot is taken (that file is then not
+ * cleaned up on a signal). */
 static int
-temp_register (const char *path)
+temp_create (char *tmpl, int *slot)
 {
-  if (strlen (path) >= sizeof temp_paths[0])
-    return -1;
-  for (int i = 0; i < N_TEMP_SLOTS; i++)
-    {
-      int expected = 0;
-      if (atomic_compare_exchange_strong (&temp_state[i], &expected, 1))
-        {
-          strcpy (temp_paths[i], path);
-          atomic_store (&temp_state[i], 2);
-          return i;
-        }
-    }
-  return -1;   /* more at once than slots: that one is not cleaned up on a signal */
+  int fd;
+
+  *slot = -1;
+  if (strlen (tmpl) < sizeof temp_paths[0])
+    for (int i = 0; i < N_TEMP_SLOTS && *slot < 0; i++)
+      {
+        int expected = 0;
+        if (atomic_compare_exchange_strong (&temp_state[i], &expected, 1))
+          {
+            strcpy (temp_paths[i], tmpl);
+            atomic_store (&temp_state[i], 2);
+            *slot = i;
+          }
+      }
+  if (*slot < 0)
+    return g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
+  fd = g_mkstemp_full (temp_paths[*slot], O_WRONLY | O_CLOEXEC, 0644);
+  strcpy (tmpl, temp_paths[*slot]);
+  return fd;
 }
 
 static void
@@ -161,7 +172,7 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
   base = g_path_get_basename (target);
   tmp_name = g_strdup_printf (".%s.XXXXXX", base);
   f->tmp_path = g_build_filename (dir, tmp_name, NULL);
-  f->fd = g_mkstemp_full (f->tmp_path, O_WRONLY | O_CLOEXEC, 0644);
+  f->fd = temp_create (f->tmp_path, &f->slot);
   if (f->fd < 0)
     {
       int err = errno;
@@ -171,7 +182,6 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
       sm_atomic_file_abort (f);
       return NULL;
     }
-  f->slot = temp_register (f->tmp_path);
   f->target = g_steal_pointer (&target);
   return f;
 }
@@ -282,9 +292,10 @@ sm_atomic_file_abort (SmAtomicFile *f)
     return;
   if (f->fd >= 0)
     close (f->fd);
-  temp_unregister (f->slot);
+  /* removed before it leaves its slot: a signal in between finds it either way */
   if (f->tmp_path != NULL)
     g_unlink (f->tmp_path);
+  temp_unregister (f->slot);
   g_free (f->tmp_path);
   g_free (f->target);
   g_free (f->path);
