@@ -10,10 +10,11 @@
 static gboolean
 parse_type (const char *name, SmDType *out, GError **error)
 {
-  if (!sm_dtype_from_name (name, out) || *out == SM_DTYPE_BF16)
+  if (!sm_dtype_from_name (name, out) || !sm_dtype_traits (*out)->quantize_target)
     {
+      g_autofree char *targets = sm_dtype_quantize_targets ();
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "Unknown weight type '%s' (use q8_0, q4_0, f16 or f32)", name);
+                   "Unknown weight type '%s' (use %s)", name, targets);
       return FALSE;
     }
   return TRUE;

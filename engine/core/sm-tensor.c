@@ -1,4 +1,4 @@
-/* sm-tensor.c: dtypes, tensors over shared storage, and views.
+/* sm-tensor.c: tensors over shared storage, and views.
  *
  * Storage (a pool buffer or borrowed memory) is refcounted on its own; every tensor, view or
  * not, holds one reference to it, so a view outlives the tensor it was cut from and the
@@ -17,7 +17,6 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "sm-kernels.h"
 
 typedef struct {
   gint           ref_count;
@@ -26,65 +25,6 @@ typedef struct {
   GDestroyNotify destroy;        /* borrowed memory: run on destroy_data at the end */
   gpointer       destroy_data;
 } SmTensorStorage;
-
-static const struct {
-  const char *name;
-  gsize       block_elems;
-  gsize       block_bytes;
-} dtype_info[SM_N_DTYPES] = {
-  [SM_DTYPE_F32]  = { "f32", 1, 4 },
-  [SM_DTYPE_F16]  = { "f16", 1, 2 },
-  [SM_DTYPE_BF16] = { "bf16", 1, 2 },
-  [SM_DTYPE_Q8_0] = { "q8_0", SM_QK, sizeof (SmBlockQ8_0) },
-  [SM_DTYPE_Q4_0] = { "q4_0", SM_QK, sizeof (SmBlockQ4_0) },
-};
-
-/* ---- dtypes ---------------------------------------------------------------------------- */
-
-const char *
-sm_dtype_name (SmDType dtype)
-{
-  g_return_val_if_fail ((guint) dtype < SM_N_DTYPES, "invalid");
-  return dtype_info[dtype].name;
-}
-
-gboolean
-sm_dtype_from_name (const char *name, SmDType *dtype)
-{
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  /* Case-insensitive: GGUF and llama.cpp spell them "Q8_0", "F16". */
-  for (guint i = 0; i < SM_N_DTYPES; i++)
-    if (g_ascii_strcasecmp (name, dtype_info[i].name) == 0)
-      {
-        if (dtype != NULL)
-          *dtype = (SmDType) i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-gsize
-sm_dtype_block_elems (SmDType dtype)
-{
-  g_return_val_if_fail ((guint) dtype < SM_N_DTYPES, 0);
-  return dtype_info[dtype].block_elems;
-}
-
-gsize
-sm_dtype_block_bytes (SmDType dtype)
-{
-  g_return_val_if_fail ((guint) dtype < SM_N_DTYPES, 0);
-  return dtype_info[dtype].block_bytes;
-}
-
-gsize
-sm_dtype_row_bytes (SmDType dtype, gint64 n)
-{
-  g_return_val_if_fail ((guint) dtype < SM_N_DTYPES, 0);
-  g_return_val_if_fail (n >= 0 && n % (gint64) dtype_info[dtype].block_elems == 0, 0);
-  return (gsize) n / dtype_info[dtype].block_elems * dtype_info[dtype].block_bytes;
-}
 
 /* ---- storage --------------------------------------------------------------------------- */
 
@@ -138,12 +78,12 @@ check_shape (SmDType dtype, int n_dims, const gint64 *shape, gsize *n_bytes, GEr
           return FALSE;
         }
     }
-  if (shape[n_dims - 1] % (gint64) dtype_info[dtype].block_elems != 0)
+  if (shape[n_dims - 1] % (gint64) sm_dtype_block_elems (dtype) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "the last dimension of a %s tensor must be a multiple of %" G_GSIZE_FORMAT
-                   ", not %" G_GINT64_FORMAT, dtype_info[dtype].name,
-                   dtype_info[dtype].block_elems, shape[n_dims - 1]);
+                   ", not %" G_GINT64_FORMAT, sm_dtype_name (dtype),
+                   sm_dtype_block_elems (dtype), shape[n_dims - 1]);
       return FALSE;
     }
   /* elems / block_elems * block_bytes cannot overflow when elems * 4 does not. */
@@ -153,7 +93,7 @@ check_shape (SmDType dtype, int n_dims, const gint64 *shape, gsize *n_bytes, GEr
                    "shape too large for the address space");
       return FALSE;
     }
-  *n_bytes = elems / dtype_info[dtype].block_elems * dtype_info[dtype].block_bytes;
+  *n_bytes = elems / sm_dtype_block_elems (dtype) * sm_dtype_block_bytes (dtype);
   return TRUE;
 }
 
@@ -161,7 +101,7 @@ check_shape (SmDType dtype, int n_dims, const gint64 *shape, gsize *n_bytes, GEr
 static void
 set_contiguous (SmTensor *t, int n_dims, const gint64 *shape)
 {
-  gsize stride = dtype_info[t->dtype].block_bytes;
+  gsize stride = sm_dtype_block_bytes (t->dtype);
 
   t->n_dims = n_dims;
   for (int d = SM_TENSOR_MAX_DIMS - 1; d >= 0; d--)
@@ -174,7 +114,7 @@ set_contiguous (SmTensor *t, int n_dims, const gint64 *shape)
         }
       t->shape[d] = shape[d];
       t->strides[d] = stride;
-      stride *= d == n_dims - 1 ? (gsize) shape[d] / dtype_info[t->dtype].block_elems
+      stride *= d == n_dims - 1 ? (gsize) shape[d] / sm_dtype_block_elems (t->dtype)
                                 : (gsize) shape[d];
     }
 }
@@ -311,17 +251,17 @@ sm_tensor_unref (SmTensor *t)
 SmTensor *
 sm_tensor_view_rows (SmTensor *t, gint64 first, gint64 count)
 {
-  const gboolean blocks = t != NULL && t->n_dims == 1 && dtype_info[t->dtype].block_elems > 1;
+  const gint64 be = t != NULL && t->n_dims == 1 ? (gint64) sm_dtype_block_elems (t->dtype) : 1;
   SmTensor *v;
 
   g_return_val_if_fail (t != NULL, NULL);
   g_return_val_if_fail (first >= 0 && count >= 0 && first <= t->shape[0] - count, NULL);
   /* 1-D quantized: dim 0 is the packed one, so the slice must cut whole blocks. */
-  g_return_val_if_fail (!blocks || (first % SM_QK == 0 && count % SM_QK == 0), NULL);
+  g_return_val_if_fail (first % be == 0 && count % be == 0, NULL);
 
   v = tensor_view (t);
   v->shape[0] = count;
-  v->data = (char *) t->data + (gsize) (blocks ? first / SM_QK : first) * t->strides[0];
+  v->data = (char *) t->data + (gsize) (first / be) * t->strides[0];
   return v;
 }
 
@@ -373,7 +313,7 @@ sm_tensor_transpose (SmTensor *t, int dim_a, int dim_b)
   g_return_val_if_fail (dim_a >= 0 && dim_a < t->n_dims, NULL);
   g_return_val_if_fail (dim_b >= 0 && dim_b < t->n_dims, NULL);
   /* Quantized blocks run along the last dim: it cannot move. */
-  g_return_val_if_fail (dtype_info[t->dtype].block_elems == 1 || dim_a == dim_b ||
+  g_return_val_if_fail (sm_dtype_block_elems (t->dtype) == 1 || dim_a == dim_b ||
                         (dim_a != t->n_dims - 1 && dim_b != t->n_dims - 1), NULL);
 
   v = tensor_view (t);
@@ -408,10 +348,10 @@ sm_tensor_n_bytes (const SmTensor *t)
   if (sm_tensor_n_elements (t) == 0)
     return 0;
   /* From the first byte to the end of the last element (or block), whatever the strides. */
-  span = dtype_info[t->dtype].block_bytes;
+  span = sm_dtype_block_bytes (t->dtype);
   for (int d = 0; d < t->n_dims; d++)
     {
-      gint64 steps = d == t->n_dims - 1 ? t->shape[d] / (gint64) dtype_info[t->dtype].block_elems
+      gint64 steps = d == t->n_dims - 1 ? t->shape[d] / (gint64) sm_dtype_block_elems (t->dtype)
                                         : t->shape[d];
       span += (gsize) (steps - 1) * t->strides[d];
     }
@@ -426,10 +366,10 @@ sm_tensor_is_contiguous (const SmTensor *t)
   g_return_val_if_fail (t != NULL, FALSE);
   if (sm_tensor_n_elements (t) == 0)
     return TRUE;
-  want = dtype_info[t->dtype].block_bytes;
+  want = sm_dtype_block_bytes (t->dtype);
   for (int d = t->n_dims - 1; d >= 0; d--)
     {
-      gint64 steps = d == t->n_dims - 1 ? t->shape[d] / (gint64) dtype_info[t->dtype].block_elems
+      gint64 steps = d == t->n_dims - 1 ? t->shape[d] / (gint64) sm_dtype_block_elems (t->dtype)
                                         : t->shape[d];
       /* A dim of one step is never walked, so its stride does not matter. */
       if (steps != 1 && t->strides[d] != want)
@@ -442,14 +382,14 @@ sm_tensor_is_contiguous (const SmTensor *t)
 gpointer
 sm_tensor_row (const SmTensor *t, gint64 i)
 {
-  const gboolean blocks = t != NULL && t->n_dims == 1 && dtype_info[t->dtype].block_elems > 1;
+  const gint64 be = t != NULL && t->n_dims == 1 ? (gint64) sm_dtype_block_elems (t->dtype) : 1;
 
   g_return_val_if_fail (t != NULL, NULL);
   g_return_val_if_fail (i >= 0 && i < t->shape[0], NULL);
   /* 1-D quantized: only block starts have an address. */
-  g_return_val_if_fail (!blocks || i % SM_QK == 0, NULL);
+  g_return_val_if_fail (i % be == 0, NULL);
 
-  return (char *) t->data + (gsize) (blocks ? i / SM_QK : i) * t->strides[0];
+  return (char *) t->data + (gsize) (i / be) * t->strides[0];
 }
 
 char *

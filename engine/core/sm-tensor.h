@@ -1,9 +1,9 @@
 /* sm-tensor.h: a typed, strided view of up to 4 dimensions over a shared buffer.
  *
  * Shapes are written outermost first, as in numpy: a (rows, cols) matrix has shape {rows,
- * cols} and its rows are contiguous.  Strides are in bytes.  Quantized types (Q8_0, Q4_0)
- * pack SM_QK elements per block along the last dimension, which must then be a multiple of
- * SM_QK and contiguous.  A tensor either owns a pool buffer, borrows memory from elsewhere
+ * cols} and its rows are contiguous.  Strides are in bytes.  Quantized types (sm-dtype.h)
+ * pack a block of elements along the last dimension, which must then be a multiple of the
+ * block size and contiguous.  A tensor either owns a pool buffer, borrows memory from elsewhere
  * (an mmap'd model file) kept alive by a GDestroyNotify, or is a view of another tensor
  * (sharing its storage, no copy).  Reference counted.
  */
@@ -12,20 +12,13 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "sm-dtype.h"
 #include "sm-pool.h"
 
 G_BEGIN_DECLS
 
 #define SM_TENSOR_MAX_DIMS 4
 
-typedef enum {
-  SM_DTYPE_F32 = 0,
-  SM_DTYPE_F16,
-  SM_DTYPE_BF16,
-  SM_DTYPE_Q8_0,
-  SM_DTYPE_Q4_0,
-  SM_N_DTYPES
-} SmDType;
 
 typedef struct _SmTensor SmTensor;
 
@@ -33,9 +26,9 @@ struct _SmTensor {
   SmDType  dtype;
   int      n_dims;
   gint64   shape[SM_TENSOR_MAX_DIMS];    /* outermost first; unused dims are 1 */
-  gsize    strides[SM_TENSOR_MAX_DIMS];  /* bytes between neighbours along each dim; for Q8_0 /
-                                          * Q4_0 the last dim's stride is one block's bytes,
-                                          * per SM_QK elements */
+  gsize    strides[SM_TENSOR_MAX_DIMS];  /* bytes between neighbours along each dim; for a
+                                          * blocked type the last dim's stride is one block's
+                                          * bytes, per block of elements */
   gpointer data;                         /* first element */
 
   /*< private >*/
@@ -43,13 +36,6 @@ struct _SmTensor {
   gpointer storage;                      /* SmTensorStorage *, shared by views */
 };
 
-const char *sm_dtype_name        (SmDType dtype);
-gboolean    sm_dtype_from_name   (const char *name, SmDType *dtype);
-/* Elements per block (1, or SM_QK for the quantized types) and bytes per block. */
-gsize       sm_dtype_block_elems (SmDType dtype);
-gsize       sm_dtype_block_bytes (SmDType dtype);
-/* Bytes of a contiguous row of @n elements (n must be a multiple of the block size). */
-gsize       sm_dtype_row_bytes   (SmDType dtype, gint64 n);
 
 /* A new contiguous tensor whose buffer is rented from @pool (NULL: the default pool); the
  * contents are uninitialised (_new) or zero (_new0). */

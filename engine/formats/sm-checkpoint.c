@@ -9,7 +9,6 @@
 
 #include "sm-checkpoint.h"
 #include "sm-atomic-file.h"
-#include "sm-gguf.h"   /* SM_GGML_TYPE_*: the directory's stable type numbers */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,34 +30,16 @@ G_DEFINE_QUARK (sm-checkpoint-error-quark, sm_checkpoint_error)
 
 /* ---- types ----------------------------------------------------------------------------------- */
 
-static const struct {
-  SmDType dtype;
-  guint32 ggml_type;
-} dtype_codes[] = {
-  { SM_DTYPE_F32, SM_GGML_TYPE_F32 },   { SM_DTYPE_F16, SM_GGML_TYPE_F16 },
-  { SM_DTYPE_BF16, SM_GGML_TYPE_BF16 }, { SM_DTYPE_Q8_0, SM_GGML_TYPE_Q8_0 },
-  { SM_DTYPE_Q4_0, SM_GGML_TYPE_Q4_0 },
-};
-
 static gboolean
 dtype_from_code (guint32 code, SmDType *dtype)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (dtype_codes); i++)
-    if (dtype_codes[i].ggml_type == code)
-      {
-        *dtype = dtype_codes[i].dtype;
-        return TRUE;
-      }
-  return FALSE;
+  return sm_dtype_traits_from_ggml (code, dtype) != NULL;
 }
 
 static guint32
 code_of_dtype (SmDType dtype)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (dtype_codes); i++)
-    if (dtype_codes[i].dtype == dtype)
-      return dtype_codes[i].ggml_type;
-  g_assert_not_reached ();
+  return sm_dtype_traits (dtype)->ggml_type;
 }
 
 static guint32

@@ -269,24 +269,7 @@ sm_gguf_writer_add_tensor (SmGgufWriter *w, const char *name, SmTensor *t)
   g_hash_table_insert (w->tensor_by_name, wt->name, wt);
 }
 
-
 /* ---- writing --------------------------------------------------------------------------------- */
-
-static guint32
-ggml_type_of (SmDType dtype)
-{
-  switch (dtype)
-    {
-    case SM_DTYPE_F32:  return SM_GGML_TYPE_F32;
-    case SM_DTYPE_F16:  return SM_GGML_TYPE_F16;
-    case SM_DTYPE_BF16: return SM_GGML_TYPE_BF16;
-    case SM_DTYPE_Q8_0: return SM_GGML_TYPE_Q8_0;
-    case SM_DTYPE_Q4_0: return SM_GGML_TYPE_Q4_0;
-    case SM_N_DTYPES:
-    default:
-      g_assert_not_reached ();
-    }
-}
 
 static gsize
 pad_to (gsize n, gsize alignment)
@@ -359,7 +342,7 @@ sm_gguf_writer_write (SmGgufWriter *w, const char *path, GError **error)
       put_u32 (head, (guint32) t->n_dims);
       for (int d = t->n_dims - 1; d >= 0; d--)   /* ggml's ne: innermost first */
         put_u64 (head, (guint64) t->shape[d]);
-      put_u32 (head, ggml_type_of (t->dtype));
+      put_u32 (head, sm_dtype_traits (t->dtype)->ggml_type);
       put_u64 (head, offset);
       offset += sm_tensor_n_bytes (t);
       offset += pad_to (offset, alignment);

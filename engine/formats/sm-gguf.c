@@ -100,46 +100,19 @@ type_is_valid (guint32 type)
   return type <= SM_GGUF_TYPE_FLOAT64;
 }
 
-typedef struct {
-  guint32     ggml_type;
-  const char *name;
-  SmDType     dtype;
-  gsize       block_elems;
-  gsize       block_bytes;
-} GgmlTypeInfo;
-
-static const GgmlTypeInfo supported_types[] = {
-  { SM_GGML_TYPE_F32,  "F32",  SM_DTYPE_F32,  1,  4 },
-  { SM_GGML_TYPE_F16,  "F16",  SM_DTYPE_F16,  1,  2 },
-  { SM_GGML_TYPE_BF16, "BF16", SM_DTYPE_BF16, 1,  2 },
-  { SM_GGML_TYPE_Q8_0, "Q8_0", SM_DTYPE_Q8_0, 32, 34 },
-  { SM_GGML_TYPE_Q4_0, "Q4_0", SM_DTYPE_Q4_0, 32, 18 },
-};
-
-static const GgmlTypeInfo *
-ggml_type_info (guint32 ggml_type)
+/* "F32, F16, BF16, Q8_0 and Q4_0": what the table can read, for a refusal. */
+static char *
+readable_types (void)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (supported_types); i++)
-    if (supported_types[i].ggml_type == ggml_type)
-      return &supported_types[i];
-  return NULL;
-}
+  GString *s = g_string_new (NULL);
 
-/* Names of the ggml types this reader refuses, so that the error says what the file holds. */
-static const char *
-ggml_type_name (guint32 ggml_type)
-{
-  static const char *const names[] = {
-    [0] = "F32", [1] = "F16", [2] = "Q4_0", [3] = "Q4_1", [6] = "Q5_0", [7] = "Q5_1",
-    [8] = "Q8_0", [9] = "Q8_1", [10] = "Q2_K", [11] = "Q3_K", [12] = "Q4_K", [13] = "Q5_K",
-    [14] = "Q6_K", [15] = "Q8_K", [16] = "IQ2_XXS", [17] = "IQ2_XS", [18] = "IQ3_XXS",
-    [19] = "IQ1_S", [20] = "IQ4_NL", [21] = "IQ3_S", [22] = "IQ2_S", [23] = "IQ4_XS",
-    [24] = "I8", [25] = "I16", [26] = "I32", [27] = "I64", [28] = "F64", [29] = "IQ1_M",
-    [30] = "BF16", [34] = "TQ1_0", [35] = "TQ2_0",
-  };
-  if (ggml_type < G_N_ELEMENTS (names) && names[ggml_type] != NULL)
-    return names[ggml_type];
-  return "unknown";
+  for (guint i = 0; i < SM_N_DTYPES; i++)
+    {
+      if (i > 0)
+        g_string_append (s, i + 1 == SM_N_DTYPES ? " and " : ", ");
+      g_string_append (s, sm_dtype_traits ((SmDType) i)->ggml_name);
+    }
+  return g_string_free (s, FALSE);
 }
 
 /* ---- little-endian loads (the mapping need not align anything) ------------------------------- */
@@ -500,7 +473,8 @@ parse_tensor_info (SmGguf *g, Cursor *c, gsize i, GError **error)
   guint32 n_dims, ggml_type;
   guint64 ne[4];
   gint64 n_elems = 1;
-  const GgmlTypeInfo *ti;
+  const SmDTypeTraits *ti;
+  SmDType dtype;
 
   t->name = cursor_name (c, what, error);
   if (t->name == NULL)
@@ -546,19 +520,20 @@ parse_tensor_info (SmGguf *g, Cursor *c, gsize i, GError **error)
   if (!cursor_u32 (c, &ggml_type, what, error) || !cursor_u64 (c, &t->offset, what, error))
     return FALSE;
 
-  ti = ggml_type_info (ggml_type);
+  ti = sm_dtype_traits_from_ggml (ggml_type, &dtype);
   if (ti == NULL)
     {
+      g_autofree char *readable = readable_types ();
       g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_UNSUPPORTED,
-                   "%s has ggml type %u (%s), which is not supported (only F32, F16, BF16, "
-                   "Q8_0 and Q4_0)", what, ggml_type, ggml_type_name (ggml_type));
+                   "%s has ggml type %u (%s), which is not supported (only %s)", what,
+                   ggml_type, sm_dtype_ggml_type_name (ggml_type), readable);
       return FALSE;
     }
   if (ne[0] % ti->block_elems != 0)
     {
       g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_FORMAT,
                    "%s: a row of %" G_GUINT64_FORMAT " elements is not a multiple of the %s "
-                   "block size %" G_GSIZE_FORMAT, what, ne[0], ti->name, ti->block_elems);
+                   "block size %" G_GSIZE_FORMAT, what, ne[0], ti->ggml_name, ti->block_elems);
       return FALSE;
     }
   guint64 n_bytes;
@@ -567,7 +542,7 @@ parse_tensor_info (SmGguf *g, Cursor *c, gsize i, GError **error)
     {
       g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_FORMAT,
                    "%s: %" G_GINT64_FORMAT " elements of %s overflow the byte count",
-                   what, n_elems, ti->name);
+                   what, n_elems, ti->ggml_name);
       return FALSE;
     }
 
@@ -575,7 +550,7 @@ parse_tensor_info (SmGguf *g, Cursor *c, gsize i, GError **error)
   for (int d = 0; d < 4; d++)
     t->shape[d] = d < t->n_dims ? (gint64) ne[t->n_dims - 1 - d] : 1;
   t->ggml_type = ggml_type;
-  t->dtype = ti->dtype;
+  t->dtype = dtype;
   t->n_bytes = (gsize) n_bytes;
   return TRUE;
 }
@@ -1278,7 +1253,7 @@ sm_gguf_get_tensor (SmGguf *gguf, const char *name, GError **error)
     }
   /* Kernels load whole floats (and fp16 scales): a file aligned to less than that (a
    * general.alignment of 1 or 2, or bytes handed in at an odd address) cannot be borrowed. */
-  elem_align = t->dtype == SM_DTYPE_F32 ? 4 : 2;
+  elem_align = sm_dtype_traits (t->dtype)->data_align;
   if ((guintptr) t->data % elem_align != 0)
     {
       g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_FORMAT,

@@ -30,13 +30,6 @@ typedef enum {
   SM_GGUF_TYPE_FLOAT64 = 12,
 } SmGgufType;
 
-/* ggml tensor type numbers that this project handles. */
-#define SM_GGML_TYPE_F32  0
-#define SM_GGML_TYPE_F16  1
-#define SM_GGML_TYPE_Q4_0 2
-#define SM_GGML_TYPE_Q8_0 8
-#define SM_GGML_TYPE_BF16 30
-
 typedef struct {
   gsize       len;
   const char *str;   /* NOT nul-terminated: points into the mapping */

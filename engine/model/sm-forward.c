@@ -32,7 +32,8 @@ typedef struct {
   gsize        ldh;      /* hidden; 2 hidden when LLaMA's gate and up are one product,
                           * each row then gate | up */
   float       *att;      /* (n_threads, n, n_ctx) attention scores, a slab a thread */
-  SmBlockQ8_0 *xq;       /* (n, max_k / 32) activations quantized for Q8_0/Q4_0    */
+  void        *xq;       /* (n, act_row) activations in the weights' vec_dot_type,
+                          * rows act_row bytes (the most any type takes for max_k) */
 } Acts;
 
 typedef struct {
@@ -69,60 +70,33 @@ matmul (Fwd *f, const SmTensor *W, gint64 row0, gint64 rows, const float *x, gsi
   const gsize N = (gsize) rows;
   const int n = f->n;
   const char *w = (const char *) W->data + (gsize) row0 * W->strides[0];
+  const SmDTypeTraits *tt = sm_dtype_traits (W->dtype);
 
-  switch (W->dtype)
+  if (W->dtype == SM_DTYPE_F32)
     {
-    case SM_DTYPE_F32:
-      {
-        const float *P = row0 == 0 ? sm_session_packed (f->s, W) : NULL;
-        if (n == 1 && P)
-          sm_gemv_packed (N, K, P, x, y);
-        else if (n == 1)
-          sm_gemv (N, K, (const float *) w, K, x, y);
-        else if (P)
-          sm_gemm_packed (n, N, K, x, ldx, P, 0.0f, y, ldy);
-        else
-          sm_gemm (false, true, n, N, K, 1.0f, x, ldx, (const float *) w, K, 0.0f, y, ldy);
-      }
-      break;
-
-    case SM_DTYPE_Q8_0:
-    case SM_DTYPE_Q4_0:
-      {
-        const gsize nb = K / SM_QK;
-        for (int i = 0; i < n; i++)
-          f->k->quantize_row_q8_0 (x + i * ldx, f->a.xq + i * nb, K);
-        if (W->dtype == SM_DTYPE_Q8_0)
-          {
-            if (n == 1)
-              sm_gemv_q8_0 (N, K, (const SmBlockQ8_0 *) w, f->a.xq, y);
-            else
-              sm_gemm_q8_0 (n, N, K, (const SmBlockQ8_0 *) w, f->a.xq, y, ldy);
-          }
-        else
-          {
-            if (n == 1)
-              sm_gemv_q4_0 (N, K, (const SmBlockQ4_0 *) w, f->a.xq, y);
-            else
-              sm_gemm_q4_0 (n, N, K, (const SmBlockQ4_0 *) w, f->a.xq, y, ldy);
-          }
-      }
-      break;
-
-    case SM_DTYPE_F16:
-      for (int i = 0; i < n; i++)
-        sm_gemv_f16 (N, K, (const uint16_t *) w, K, x + i * ldx, y + i * ldy);
-      break;
-
-    case SM_DTYPE_BF16:
-      for (int i = 0; i < n; i++)
-        sm_gemv_bf16 (N, K, (const uint16_t *) w, K, x + i * ldx, y + i * ldy);
-      break;
-
-    case SM_N_DTYPES:
-    default:
-      g_assert_not_reached ();
+      /* f32 weights may have a packed copy (SmSession) that the GEMM micro-kernels read. */
+      const float *P = row0 == 0 ? sm_session_packed (f->s, W) : NULL;
+      if (n == 1 && P)
+        sm_gemv_packed (N, K, P, x, y);
+      else if (P)
+        sm_gemm_packed (n, N, K, x, ldx, P, 0.0f, y, ldy);
+      else
+        tt->matmul (n, N, K, w, W->strides[0], x, ldx * sizeof (float), y, ldy);
+      return;
     }
+
+  /* The other types take x in their activation type: quantized per block as ggml does. */
+  const void *act = x;
+  gsize ld_act = ldx * sizeof (float);
+  if (tt->vec_dot_type != SM_DTYPE_F32)
+    {
+      const SmDTypeTraits *at = sm_dtype_traits (tt->vec_dot_type);
+      ld_act = sm_dtype_row_bytes (tt->vec_dot_type, (gint64) K);
+      for (int i = 0; i < n; i++)
+        at->from_f32 (x + i * ldx, (char *) f->a.xq + i * ld_act, K);
+      act = f->a.xq;
+    }
+  tt->matmul (n, N, K, w, W->strides[0], act, ld_act, y, ldy);
 }
 
 static void
@@ -193,32 +167,12 @@ linear_residual (Fwd *f, const SmTensor *W, const float *bias, const float *in, 
 
 /* Row @row of an embedding table of any stored type, as f32. */
 static void
-embedding_row (const SmKernels *k, const SmTensor *E, gint64 row, float *out)
+embedding_row (const SmTensor *E, gint64 row, float *out)
 {
   const gsize dim = (gsize) E->shape[1];
   const void *src = sm_tensor_row (E, row);
 
-  switch (E->dtype)
-    {
-    case SM_DTYPE_F32:
-      memcpy (out, src, dim * sizeof (float));
-      break;
-    case SM_DTYPE_F16:
-      k->f16_to_f32 (out, src, dim);
-      break;
-    case SM_DTYPE_BF16:
-      k->bf16_to_f32 (out, src, dim);
-      break;
-    case SM_DTYPE_Q8_0:
-      sm_dequantize_row_q8_0 (src, out, dim);
-      break;
-    case SM_DTYPE_Q4_0:
-      sm_dequantize_row_q4_0 (src, out, dim);
-      break;
-    case SM_N_DTYPES:
-    default:
-      g_assert_not_reached ();
-    }
+  sm_dtype_traits (E->dtype)->to_f32 (src, out, dim);
 }
 
 /* x (n, dim) rows normed into out (n, dim): LayerNorm with bias for GPT, RMSNorm for LLaMA. */
@@ -427,6 +381,24 @@ llama_layer (Fwd *f, int l)
 
 /* ---- the pass ------------------------------------------------------------------------------------ */
 
+/* The bytes of the largest activation row any weight type quantizes x into, for @k elements
+ * (the types that take x as f32 read it where it is). */
+static gsize
+act_row_bytes (gsize k)
+{
+  gsize most = 0;
+
+  for (guint t = 0; t < SM_N_DTYPES; t++)
+    {
+      const SmDType at = sm_dtype_traits ((SmDType) t)->vec_dot_type;
+      if (at == SM_DTYPE_F32)
+        continue;
+      const gsize be = sm_dtype_block_elems (at);
+      most = MAX (most, sm_dtype_row_bytes (at, (gint64) ((k + be - 1) / be * be)));
+    }
+  return most;
+}
+
 static void
 acts_rent (Fwd *f)
 {
@@ -466,7 +438,7 @@ acts_rent (Fwd *f)
       f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
     }
   f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * n * f->s->n_ctx * sizeof (float));
-  f->a.xq = sm_pool_rent (pool, n * (max_k / SM_QK + 1) * sizeof (SmBlockQ8_0));
+  f->a.xq = sm_pool_rent (pool, n * act_row_bytes (max_k));
 }
 
 static void
@@ -517,7 +489,7 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
   /* token (and, for GPT, position) embeddings */
   for (int i = 0; i < n; i++)
     {
-      embedding_row (f.k, f.w->token_embd, tokens[i], f.a.x + i * dim);
+      embedding_row (f.w->token_embd, tokens[i], f.a.x + i * dim);
       if (c->arch == SM_ARCH_GPT)
         f.k->add (f.a.x + i * dim, f.a.x + i * dim, sm_tensor_row (f.w->pos_embd, f.p0 + i), dim);
     }

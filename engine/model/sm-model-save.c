@@ -6,43 +6,12 @@
 
 #include <string.h>
 
-/* ggml's general.file_type numbers for "mostly <type>". */
-static guint32
-file_type (SmDType t)
-{
-  switch (t)
-    {
-    case SM_DTYPE_F16: return 1;
-    case SM_DTYPE_Q4_0: return 2;
-    case SM_DTYPE_Q8_0: return 7;
-    case SM_DTYPE_BF16: return 32;
-    case SM_DTYPE_F32:
-    default: return 0;
-    }
-}
-
-/* Row @r of @t as f32 into @out (cols). */
-static void
-row_to_f32 (SmTensor *t, gint64 r, float *out)
-{
-  const gsize cols = (gsize) t->shape[t->n_dims - 1];
-  const void *src = sm_tensor_row (t, r);
-
-  switch (t->dtype)
-    {
-    case SM_DTYPE_F32: memcpy (out, src, cols * sizeof (float)); break;
-    case SM_DTYPE_F16: for (gsize i = 0; i < cols; i++) out[i] = sm_fp16_to_fp32 (((const guint16 *) src)[i]); break;
-    case SM_DTYPE_BF16: for (gsize i = 0; i < cols; i++) out[i] = sm_bf16_to_fp32 (((const guint16 *) src)[i]); break;
-    case SM_DTYPE_Q8_0: sm_dequantize_row_q8_0 (src, out, cols); break;
-    case SM_DTYPE_Q4_0: sm_dequantize_row_q4_0 (src, out, cols); break;
-    case SM_N_DTYPES: default: g_assert_not_reached ();
-    }
-}
-
-/* @t converted to @want (a new tensor), or a new reference to @t when nothing changes. */
+/* A copy of @t as @want (a new tensor) through f32, or a new reference to @t when nothing
+ * changes. */
 static SmTensor *
 convert (SmTensor *t, SmDType want)
 {
+  const SmDTypeTraits *from = sm_dtype_traits (t->dtype), *to = sm_dtype_traits (want);
   const gint64 rows = t->n_dims == 2 ? t->shape[0] : 1;
   const gint64 cols = t->shape[t->n_dims - 1];
   g_autofree float *row = NULL;
@@ -54,17 +23,8 @@ convert (SmTensor *t, SmDType want)
   row = g_new (float, cols);
   for (gint64 r = 0; r < rows; r++)
     {
-      gpointer dst = sm_tensor_row (out, r);
-      row_to_f32 (t, r, row);
-      switch (want)
-        {
-        case SM_DTYPE_F32: memcpy (dst, row, cols * sizeof (float)); break;
-        case SM_DTYPE_F16: for (gint64 i = 0; i < cols; i++) ((guint16 *) dst)[i] = sm_fp32_to_fp16 (row[i]); break;
-        case SM_DTYPE_BF16: for (gint64 i = 0; i < cols; i++) ((guint16 *) dst)[i] = sm_fp32_to_bf16 (row[i]); break;
-        case SM_DTYPE_Q8_0: sm_kernels ()->quantize_row_q8_0 (row, dst, cols); break;
-        case SM_DTYPE_Q4_0: sm_quantize_row_q4_0 (row, dst, cols); break;
-        case SM_N_DTYPES: default: g_assert_not_reached ();
-        }
+      from->to_f32 (sm_tensor_row (t, r), row, (gsize) cols);
+      to->from_f32 (row, sm_tensor_row (out, r), (gsize) cols);
     }
   return out;
 }
@@ -85,8 +45,8 @@ add_tensor (const char *name, SmTensor *t, gpointer data)
    * biases) and the position table stay f32, as the forward pass reads them directly. */
   if (t->n_dims == 2 && !g_str_has_prefix (name, "position_embd"))
     {
-      gboolean blocked = ctx->weight_type == SM_DTYPE_Q8_0 || ctx->weight_type == SM_DTYPE_Q4_0;
-      want = (!blocked || cols % SM_QK == 0) ? ctx->weight_type : SM_DTYPE_F32;
+      const gint64 block = (gint64) sm_dtype_block_elems (ctx->weight_type);
+      want = cols % block == 0 ? ctx->weight_type : SM_DTYPE_F32;
     }
   g_autoptr (SmTensor) c = convert (t, want);
   sm_gguf_writer_add_tensor (ctx->w, name, c);
@@ -152,7 +112,7 @@ sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GErro
 
   sm_gguf_writer_set_string (w, "general.architecture", arch);
   sm_gguf_writer_set_string (w, "general.name", model->name ? model->name : "model");
-  sm_gguf_writer_set_u32 (w, "general.file_type", file_type (weight_type));
+  sm_gguf_writer_set_u32 (w, "general.file_type", sm_dtype_traits (weight_type)->ggml_file_type);
   sm_gguf_writer_set_u32 (w, KEY ("context_length"), c->context_length);
   sm_gguf_writer_set_u32 (w, KEY ("embedding_length"), c->dim);
   sm_gguf_writer_set_u32 (w, KEY ("block_count"), c->n_layers);
