@@ -25,6 +25,16 @@ pair_key (gint32 a, gint32 b)
   return GUINT_TO_POINTER ((guint) a << 16 | (guint) b);
 }
 
+static void bpe_encode_bytes (SmTokenizer *tok, const guint8 *text, gsize len, GArray *out);
+
+static gboolean
+bpe_encode (SmTokenizer *tok, const char *text, gsize len, gboolean space_prefix, GArray *out,
+            GError **error)
+{
+  bpe_encode_bytes (tok, (const guint8 *) text, len, out);
+  return TRUE;
+}
+
 SmTokenizer *
 sm_tokenizer_new_bpe (const gint32 *merges, gsize n_merges, GError **error)
 {
@@ -42,7 +52,7 @@ sm_tokenizer_new_bpe (const gint32 *merges, gsize n_merges, GError **error)
       return NULL;
     }
 
-  tok = sm_tokenizer_alloc (SM_TOKENIZER_BPE, 256 + n_merges);
+  tok = sm_tokenizer_alloc (SM_TOKENIZER_BPE, 256 + n_merges, bpe_encode);
   tok->merge_rank = g_hash_table_new (g_direct_hash, g_direct_equal);
   for (int c = 0; c < 256; c++)
     {
@@ -122,8 +132,8 @@ bpe_try_add (SmTokenizer *tok, const BpeSymbol *sym, GArray *heap, gint32 left, 
   sm_bigram_heap_push (heap, &b);
 }
 
-void
-sm_tokenizer_bpe_encode (SmTokenizer *tok, const guint8 *text, gsize len, GArray *out)
+static void
+bpe_encode_bytes (SmTokenizer *tok, const guint8 *text, gsize len, GArray *out)
 {
   g_autofree BpeSymbol *sym = NULL;
   g_autoptr (GArray) heap = NULL;

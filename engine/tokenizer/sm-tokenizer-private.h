@@ -12,9 +12,16 @@ typedef struct {
   gsize       len;
 } SmPieceKey;
 
+/* Encodes raw text (no special tokens in it) into ids appended to @out.  @space_prefix: put
+ * SentencePiece's ▁ in front (the tokenizer's add_space_prefix, or not for a piece of text
+ * that follows another within one encoding); the other kinds ignore it. */
+typedef gboolean (*SmEncodeFunc) (SmTokenizer *tok, const char *text, gsize len,
+                                  gboolean space_prefix, GArray *out, GError **error);
+
 struct _SmTokenizer {
   gint            ref_count;
   SmTokenizerKind kind;
+  SmEncodeFunc    encode;       /* the kind's encoder, set by its constructor */
   gint32          n_vocab;
 
   /* Each token's piece and decoded bytes, nul-terminated, back to back: token i is
@@ -60,20 +67,16 @@ typedef struct {
 void         sm_bigram_heap_push    (GArray *heap, const SmBigram *b);
 gboolean     sm_bigram_heap_pop     (GArray *heap, SmBigram *out);
 
-/* A tokenizer with n_vocab empty slots; tokens are then appended in id order with
- * sm_tokenizer_append_token and the tables closed by sm_tokenizer_finish_tables. */
-SmTokenizer *sm_tokenizer_alloc         (SmTokenizerKind kind, gsize n_vocab);
+/* A tokenizer with n_vocab empty slots that encodes with @encode; tokens are then appended in
+ * id order with sm_tokenizer_append_token and the tables closed by
+ * sm_tokenizer_finish_tables.  Each kind's constructor calls this with its own encoder, so
+ * the common part never names a kind's file. */
+SmTokenizer *sm_tokenizer_alloc         (SmTokenizerKind kind, gsize n_vocab,
+                                         SmEncodeFunc encode);
 void         sm_tokenizer_append_token  (SmTokenizer *tok, gint32 id,
                                          const char *piece, gsize piece_len,
                                          const char *bytes, gsize bytes_len);
 void         sm_tokenizer_finish_tables (SmTokenizer *tok);
-
-/* @space_prefix: put SentencePiece's ▁ in front (the tokenizer's add_space_prefix, or not
- * for a piece of text that follows another within one encoding). */
-gboolean     sm_tokenizer_spm_encode    (SmTokenizer *tok, const char *text, gsize len,
-                                         gboolean space_prefix, GArray *out, GError **error);
-void         sm_tokenizer_bpe_encode    (SmTokenizer *tok, const guint8 *text, gsize len,
-                                         GArray *out);
 
 /* UTF-8 of U+2581 "▁", SentencePiece's space. */
 #define SM_SPM_SPACE     "\xe2\x96\x81"

@@ -142,6 +142,9 @@ check_special (gint32 id, gsize n_vocab, const char *what, GError **error)
   return TRUE;
 }
 
+static gboolean spm_encode (SmTokenizer *tok, const char *text, gsize len,
+                            gboolean space_prefix, GArray *out, GError **error);
+
 SmTokenizer *
 sm_tokenizer_new_spm (const SmSpmVocab *v, GError **error)
 {
@@ -163,7 +166,7 @@ sm_tokenizer_new_spm (const SmSpmVocab *v, GError **error)
       !check_special (v->unk_id, v->n_vocab, "unknown (UNK)", error))
     return NULL;
 
-  tok = sm_tokenizer_alloc (SM_TOKENIZER_SPM, v->n_vocab);
+  tok = sm_tokenizer_alloc (SM_TOKENIZER_SPM, v->n_vocab, spm_encode);
   tok->bos = v->bos_id;
   tok->eos = v->eos_id;
   tok->unk = v->unk_id;
@@ -540,9 +543,9 @@ try_add_bigram (SmTokenizer *tok, const char *text, const Symbol *sym, GArray *h
   sm_bigram_heap_push (heap, &b);
 }
 
-gboolean
-sm_tokenizer_spm_encode (SmTokenizer *tok, const char *text, gsize len, gboolean space_prefix,
-                         GArray *out, GError **error)
+static gboolean
+spm_encode (SmTokenizer *tok, const char *text, gsize len, gboolean space_prefix, GArray *out,
+            GError **error)
 {
   g_autoptr (GString) esc = NULL;
   g_autoptr (GArray) heap = NULL;

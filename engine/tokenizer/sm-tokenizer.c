@@ -1,5 +1,6 @@
 /* sm-tokenizer.c: the common part of the tokenizers: tables, accessors, dispatch, decode.
- * The SPM kind lives in sm-tokenizer-spm.c, BPE (and its training) in sm-tokenizer-bpe.c. */
+ * The SPM kind lives in sm-tokenizer-spm.c, BPE in sm-tokenizer-bpe.c; each constructor there
+ * hands its encoder to sm_tokenizer_alloc, so calls go from those files to this one only. */
 #define G_LOG_DOMAIN "sm-tokenizer"
 
 #include "sm-tokenizer-private.h"
@@ -70,13 +71,15 @@ sm_bigram_heap_pop (GArray *heap, SmBigram *out)
 /* ---- construction ---------------------------------------------------------------------------- */
 
 SmTokenizer *
-sm_tokenizer_alloc (SmTokenizerKind kind, gsize n_vocab)
+sm_tokenizer_alloc (SmTokenizerKind kind, gsize n_vocab, SmEncodeFunc encode)
 {
   SmTokenizer *tok = g_new0 (SmTokenizer, 1);
 
   g_assert (n_vocab > 0 && n_vocab <= G_MAXINT32);
+  g_assert (encode != NULL);
   tok->ref_count = 1;
   tok->kind = kind;
+  tok->encode = encode;
   tok->n_vocab = (gint32) n_vocab;
   tok->piece_blob = g_byte_array_new ();
   tok->bytes_blob = g_byte_array_new ();
@@ -117,10 +120,21 @@ sm_tokenizer_finish_tables (SmTokenizer *tok)
   tok->bytes_off[tok->n_vocab] = tok->bytes_blob->len;
 }
 
+/* Bytes: each byte is its token. */
+static gboolean
+bytes_encode (SmTokenizer *tok, const char *text, gsize n, gboolean space_prefix, GArray *out,
+              GError **error)
+{
+  g_array_set_size (out, out->len + n);
+  for (gsize i = 0; i < n; i++)
+    g_array_index (out, gint32, out->len - n + i) = (guint8) text[i];
+  return TRUE;
+}
+
 SmTokenizer *
 sm_tokenizer_new_bytes (void)
 {
-  SmTokenizer *tok = sm_tokenizer_alloc (SM_TOKENIZER_BYTES, 256);
+  SmTokenizer *tok = sm_tokenizer_alloc (SM_TOKENIZER_BYTES, 256, bytes_encode);
 
   for (int b = 0; b < 256; b++)
     {
@@ -298,27 +312,6 @@ typedef struct {
 } Fragment;
 
 static gboolean
-encode_raw (SmTokenizer *tok, const char *text, gsize n, gboolean space_prefix, GArray *out,
-            GError **error)
-{
-  switch (tok->kind)
-    {
-    case SM_TOKENIZER_BYTES:
-      g_array_set_size (out, out->len + n);
-      for (gsize i = 0; i < n; i++)
-        g_array_index (out, gint32, out->len - n + i) = (guint8) text[i];
-      return TRUE;
-    case SM_TOKENIZER_BPE:
-      sm_tokenizer_bpe_encode (tok, (const guint8 *) text, n, out);
-      return TRUE;
-    case SM_TOKENIZER_SPM:
-      return sm_tokenizer_spm_encode (tok, text, n, space_prefix, out, error);
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-static gboolean
 encode (SmTokenizer *tok, const char *text, gssize len, gboolean add_bos, gboolean special,
         GArray *out, GError **error)
 {
@@ -335,7 +328,7 @@ encode (SmTokenizer *tok, const char *text, gssize len, gboolean add_bos, gboole
   if (add_bos && tok->bos >= 0)
     g_array_append_val (out, tok->bos);
   if (!special || tok->n_special == 0)
-    return encode_raw (tok, text, n, tok->add_space_prefix, out, error);
+    return tok->encode (tok, text, n, tok->add_space_prefix, out, error);
 
   /* llama.cpp's tokenizer_st_partition: each special token, longest first, claims its
    * occurrences in what is still raw text; the raw pieces between are encoded alone. */
@@ -385,7 +378,7 @@ encode (SmTokenizer *tok, const char *text, gssize len, gboolean add_bos, gboole
           prev_special = TRUE;
           continue;
         }
-      if (!encode_raw (tok, text + fr->off, fr->len, tok->add_space_prefix && prev_special,
+      if (!tok->encode (tok, text + fr->off, fr->len, tok->add_space_prefix && prev_special,
                        out, error))
         return FALSE;
       prev_special = FALSE;
