@@ -194,34 +194,6 @@ norm_rows (Fwd *f, const SmTensor *w, const SmTensor *b, const float *x, float *
 
 /* ---- attention ---------------------------------------------------------------------------------- */
 
-/* The KV cache is stored transposed, (n_layers, n_kv_heads, head_dim, kv_stride): one head's
- * keys over all positions are head_dim contiguous rows, so decode attention runs along the
- * positions with full-width vectors whatever the head size (stories260K's heads are 8 wide,
- * too narrow to vectorise along), and prefill reads K and V as plain GEMM operands. */
-static inline float *
-cache_head (float *cache, const SmSession *s, int layer, int kv_head)
-{
-  const SmModelConfig *c = &s->model->config;
-  return cache + (((gsize) layer * c->n_kv_heads + kv_head) * c->head_dim) * s->kv_stride;
-}
-
-/* Writes key/value head g of the chunk (n rows of the kv_dim-wide k and v) into the
- * transposed cache at p0.. */
-static void
-cache_store (const Fwd *f, int layer, int g)
-{
-  const gsize hd = f->c->head_dim, ldkv = f->a.ldkv, ld = f->s->kv_stride;
-  float *Kt = cache_head (f->s->key_cache, f->s, layer, g) + f->p0;
-  float *Vt = cache_head (f->s->value_cache, f->s, layer, g) + f->p0;
-
-  for (gsize d = 0; d < hd; d++)
-    for (int i = 0; i < f->n; i++)
-      {
-        Kt[d * ld + i] = f->a.k[i * ldkv + g * hd + d];
-        Vt[d * ld + i] = f->a.v[i * ldkv + g * hd + d];
-      }
-}
-
 /* Query rows per block of prefill attention: big enough for the GEMM micro-kernels, small
  * enough that the skipped triangle is most of the masked half. */
 #define ATTN_QUERY_BLOCK 64
@@ -243,7 +215,8 @@ attention_heads (void *user, int ith, int nth)
   const SmKernels *k = f->k;
   const SmModelConfig *c = f->c;
   const gsize hd = (gsize) c->head_dim, ldq = f->a.ldq, n_ctx = f->s->n_ctx;
-  const gsize qd = q_dim (c), ld = f->s->kv_stride;
+  const SmKvCache *kv = f->s->kv;
+  const gsize qd = q_dim (c), ld = (gsize) kv->stride;
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
   const float scale = 1.0f / sqrtf ((float) hd);
@@ -252,12 +225,12 @@ attention_heads (void *user, int ith, int nth)
 
   sm_threads_range ((gsize) c->n_kv_heads, ith, nth, 1, &first, &last);
   for (gsize g = first; g < last; g++)
-    cache_store (f, j->layer, (int) g);
+    sm_kv_cache_store (f->s->kv, j->layer, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
   for (gsize h = first * kv_mul; h < last * kv_mul; h++)
     {
       const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride ldq */
-      const float *Kt = cache_head (f->s->key_cache, f->s, j->layer, h / kv_mul);   /* (hd, T), stride ld */
-      const float *Vt = cache_head (f->s->value_cache, f->s, j->layer, h / kv_mul); /* (hd, T), stride ld */
+      const float *Kt = sm_kv_cache_head (kv, kv->k, j->layer, (int) (h / kv_mul)); /* (hd, T), stride ld */
+      const float *Vt = sm_kv_cache_head (kv, kv->v, j->layer, (int) (h / kv_mul)); /* (hd, T), stride ld */
       float *out = f->a.att_out + h * hd;                                         /* (n, hd), stride qd */
 
       if (n == 1)

@@ -2,6 +2,7 @@
  * forward pass (sm-forward.c). */
 #pragma once
 
+#include "sm-kv-cache.h"
 #include "sm-model-private.h"
 #include "sm-session.h"
 
@@ -14,11 +15,8 @@ struct _SmSession {
   int         n_ctx;        /* positions the cache holds */
   int         pos;          /* tokens in the cache */
   int         n_batch;      /* tokens per forward chunk during prefill */
-  int         kv_stride;    /* floats from one row of the transposed cache to the next (>= n_ctx) */
 
-  /* KV cache, held for the session's life */
-  float      *key_cache;    /* (n_layers, n_kv_heads, head_dim, kv_stride): transposed, see sm-forward.c */
-  float      *value_cache;  /* (n_layers, n_kv_heads, head_dim, kv_stride) */
+  SmKvCache  *kv;           /* held for the session's life (sm-kv-cache.h) */
   float      *logits;       /* (vocab) of the last evaluated token */
   gint32     *history;      /* (n_ctx) the tokens in the cache, in order */
 

@@ -1,4 +1,5 @@
-/* sm-session.c: a conversation's KV cache and position. */
+/* sm-session.c: a conversation: its KV cache (sm-kv-cache.c), position, logits and the
+ * packed weights its forward passes read. */
 #include "sm-session-private.h"
 
 #include <string.h>
@@ -6,18 +7,6 @@
 /* Prefill runs in chunks of this many tokens: enough rows for GEMM to reach full speed, few
  * enough that the chunk's activations (a few MB for a 15M model) stay modest. */
 #define PREFILL_CHUNK 512
-
-/* Row stride of the transposed KV cache for @n_ctx positions: whole cache lines, and never a
- * multiple of 512 bytes.  Decode reads the first pos floats of head_dim rows per head; with a
- * power-of-two stride (n_ctx = 512: 2 KB) those short runs all fall in the same quarter of the
- * cache sets, and the cache evicts itself from L2 between tokens.  A line of padding spreads
- * them over every set (stories260K decode on a Sapphire Rapids core: 36,000 -> 43,000 tok/s). */
-static int
-kv_row_stride (int n_ctx)
-{
-  int stride = (n_ctx + 15) & ~15;
-  return stride % 128 == 0 ? stride + 16 : stride;
-}
 
 /* Packed copies cost as much memory as the weights, so only models whose f32 layer weights
  * fit in this are packed; larger ones keep packing B on every prefill GEMM. */
@@ -136,7 +125,6 @@ sm_session_new (SmModel *model, SmPool *pool, int n_ctx, GError **error)
 {
   const SmModelConfig *c;
   SmSession *s;
-  gsize kv_floats;
 
   g_return_val_if_fail (model != NULL, NULL);
   c = sm_model_get_config (model);
@@ -147,12 +135,8 @@ sm_session_new (SmModel *model, SmPool *pool, int n_ctx, GError **error)
   s->model = sm_model_ref (model);
   s->pool = pool ? pool : sm_pool_default ();
   s->n_ctx = n_ctx;
-  s->kv_stride = kv_row_stride (n_ctx);
-  kv_floats = (gsize) c->n_layers * c->n_kv_heads * c->head_dim * s->kv_stride;
   s->n_batch = MIN (PREFILL_CHUNK, n_ctx);
-  /* Zeroed so that nothing, even a bug, can read stale keys of another conversation. */
-  s->key_cache = sm_pool_rent0 (s->pool, kv_floats * sizeof (float));
-  s->value_cache = sm_pool_rent0 (s->pool, kv_floats * sizeof (float));
+  s->kv = sm_kv_cache_new (s->pool, c, n_ctx);
   s->logits = sm_pool_rent0 (s->pool, (gsize) c->vocab_size * sizeof (float));
   s->history = g_new0 (gint32, n_ctx);
   pack_weights (s);
@@ -183,8 +167,7 @@ sm_session_free (SmSession *s)
   if (s == NULL)
     return;
   sm_session_drop_packed (s);
-  sm_pool_return (s->pool, s->key_cache);
-  sm_pool_return (s->pool, s->value_cache);
+  sm_kv_cache_free (s->kv, s->pool);
   sm_pool_return (s->pool, s->logits);
   g_free (s->history);
   sm_model_unref (s->model);

@@ -1,0 +1,40 @@
+/* sm-kv-cache.h: a session's keys and values for every position it holds.
+ *
+ * Stored transposed, (n_layers, n_kv_heads, head_dim, stride): one head's keys over all
+ * positions are head_dim contiguous rows, so decode attention runs along the positions with
+ * full-width vectors whatever the head size (stories260K's heads are 8 wide, too narrow to
+ * vectorise along), and prefill reads K and V as plain GEMM operands.  Internal to model/.
+ */
+#pragma once
+
+#include "sm-model.h"
+#include "sm-pool.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int    n_layers, n_kv_heads, head_dim;
+  int    n_ctx;       /* positions it holds */
+  int    stride;      /* floats from one row to the next (>= n_ctx) */
+  float *k;           /* (n_layers, n_kv_heads, head_dim, stride) */
+  float *v;           /* (n_layers, n_kv_heads, head_dim, stride) */
+} SmKvCache;
+
+/* Zeroed, so that nothing, even a bug, can read stale keys of another conversation. */
+SmKvCache *sm_kv_cache_new   (SmPool *pool, const SmModelConfig *c, int n_ctx);
+void       sm_kv_cache_free  (SmKvCache *kv, SmPool *pool);
+gsize      sm_kv_cache_bytes (const SmKvCache *kv);
+
+/* Head @kv_head of @layer: (head_dim, stride), keys or values at every position. */
+static inline float *
+sm_kv_cache_head (const SmKvCache *kv, float *cache, int layer, int kv_head)
+{
+  return cache + (((gsize) layer * kv->n_kv_heads + kv_head) * kv->head_dim) * kv->stride;
+}
+
+/* Stores head @g of @n new positions from p0 on: k and v are (n, n_kv_heads * head_dim) rows,
+ * @ld floats apart. */
+void       sm_kv_cache_store (SmKvCache *kv, int layer, int g, int p0, int n,
+                              const float *k, const float *v, gsize ld);
+
+G_END_DECLS
