@@ -178,6 +178,13 @@ void sm_gemm_q8_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ8_0 *W,
 void sm_gemm_q4_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ4_0 *W,
                    const SmBlockQ8_0 *Xq, float *Y, size_t ldy);
 
+/* Y (n, M) = X (n, K) · Wᵀ by one @dot per output, for weight types that have a dot kernel
+ * but no GEMV / GEMM of their own yet: W rows @ldw bytes apart, X rows (in the type's
+ * activation type) @ldx bytes apart. */
+typedef float (*SmVecDotFunc) (size_t k, const void *w, const void *x);
+void sm_matmul_dot (size_t n, size_t M, size_t K, const void *W, size_t ldw, const void *X,
+                    size_t ldx, float *Y, size_t ldy, SmVecDotFunc dot);
+
 /* ---- scalar helpers (not dispatched: used off the hot path) -------------------------------- */
 float    sm_fp16_to_fp32 (uint16_t h);
 uint16_t sm_fp32_to_fp16 (float f);           /* round to nearest even */
