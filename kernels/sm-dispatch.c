@@ -144,6 +144,29 @@ sm_kernels_best_level (void)
   return SM_KERNEL_LEVEL_SCALAR;
 }
 
+/* The tables, built once: each level is a copy of the one below with its own kernels laid
+ * over it (sm-kernels-private.h), so a kernel a level lacks runs the lower level's.  Filling a
+ * table calls nothing of its ISA, so all are built whatever the CPU. */
+static const SmKernels *
+kernel_tables (void)
+{
+  static SmKernels tables[SM_KERNEL_N_LEVELS];
+  static gsize done;
+
+  if (g_once_init_enter (&done))
+    {
+      sm_kernels_fill_scalar (&tables[SM_KERNEL_LEVEL_SCALAR]);
+#if defined(SM_HAVE_X86_KERNELS)
+      tables[SM_KERNEL_LEVEL_AVX2] = tables[SM_KERNEL_LEVEL_SCALAR];
+      sm_kernels_fill_avx2 (&tables[SM_KERNEL_LEVEL_AVX2]);
+      tables[SM_KERNEL_LEVEL_AVX512] = tables[SM_KERNEL_LEVEL_AVX2];
+      sm_kernels_fill_avx512 (&tables[SM_KERNEL_LEVEL_AVX512]);
+#endif
+      g_once_init_leave (&done, 1);
+    }
+  return tables;
+}
+
 const SmKernels *
 sm_kernels_for_level (SmKernelLevel level)
 {
@@ -156,12 +179,10 @@ sm_kernels_for_level (SmKernelLevel level)
     {
 #if defined(SM_HAVE_X86_KERNELS)
     case SM_KERNEL_LEVEL_AVX512:
-      return &sm_kernels_table_avx512;
     case SM_KERNEL_LEVEL_AVX2:
-      return &sm_kernels_table_avx2;
 #endif
     case SM_KERNEL_LEVEL_SCALAR:
-      return &sm_kernels_table_scalar;
+      return &kernel_tables ()[level];
     default:
       return NULL;
     }

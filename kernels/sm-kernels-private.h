@@ -1,8 +1,10 @@
 /* sm-kernels-private.h: what each ISA folder must provide.
  *
- * Every ISA implements every kernel under the name sm_<isa>_<kernel>, with the signature of the
- * matching SmKernels member, and exports its table as sm_kernels_table_<isa>.  The dispatcher
- * (sm-dispatch.c) only picks a table; it never calls an ISA function by name.
+ * An ISA implements a kernel under the name sm_<isa>_<kernel>, with the signature of the
+ * matching SmKernels member (SM_DECLARE_ISA declares every name a level may define), and
+ * sm_kernels_fill_<isa> puts the ones it has in its table.  The scalar level has them all; a
+ * SIMD level only those it does better, the rest coming from the level below.  The dispatcher
+ * (sm-dispatch.c) builds and picks the tables; it never calls an ISA function by name.
  */
 #pragma once
 
@@ -65,28 +67,27 @@ sm_gemv_prefetch_rows (size_t lda)
   void   sm_##isa##_gemv_f16 (size_t M, size_t k, const uint16_t *W, size_t ldw,                  \
                               const float *x, float *y);                                          \
   void   sm_##isa##_gemv_bf16 (size_t M, size_t k, const uint16_t *W, size_t ldw,                 \
-                               const float *x, float *y);                                         \
-  extern const SmKernels sm_kernels_table_##isa
+                               const float *x, float *y)
 
-/* Fills an SmKernels initialiser from the sm_<isa>_* functions. */
-#define SM_KERNELS_TABLE(isa, lvl, label)                                                       \
-  {                                                                                               \
-    .level = (lvl), .name = (label),                                                              \
-    .sgemm = sm_##isa##_sgemm, .sgemv = sm_##isa##_sgemv,                                         \
-    .sgemm_packed = sm_##isa##_sgemm_packed, .sgemv_packed = sm_##isa##_sgemv_packed,             \
-    .dot = sm_##isa##_dot, .add = sm_##isa##_add, .mul = sm_##isa##_mul,                          \
-    .scale = sm_##isa##_scale, .axpy = sm_##isa##_axpy,                                           \
-    .broadcast_add = sm_##isa##_broadcast_add, .argmax = sm_##isa##_argmax,                       \
-    .softmax = sm_##isa##_softmax, .softmax_causal = sm_##isa##_softmax_causal,                   \
-    .gelu = sm_##isa##_gelu, .silu = sm_##isa##_silu, .swiglu = sm_##isa##_swiglu,                \
-    .layernorm = sm_##isa##_layernorm, .rmsnorm = sm_##isa##_rmsnorm, .rope = sm_##isa##_rope,    \
-    .f16_to_f32 = sm_##isa##_f16_to_f32, .bf16_to_f32 = sm_##isa##_bf16_to_f32,                   \
-    .quantize_row_q8_0 = sm_##isa##_quantize_row_q8_0,                                            \
-    .vec_dot_q8_0_q8_0 = sm_##isa##_vec_dot_q8_0_q8_0,                                            \
-    .vec_dot_q4_0_q8_0 = sm_##isa##_vec_dot_q4_0_q8_0,                                            \
-    .gemv_q8_0 = sm_##isa##_gemv_q8_0, .gemv_q4_0 = sm_##isa##_gemv_q4_0,                         \
-    .gemv_f16 = sm_##isa##_gemv_f16, .gemv_bf16 = sm_##isa##_gemv_bf16,                           \
-  }
+/* Every kernel of the table, for X-macros: X (name) per SmKernels member. */
+#define SM_KERNELS_F32(X)                                                                       \
+  X (dot) X (add) X (mul) X (scale) X (axpy) X (broadcast_add) X (argmax)                         \
+  X (softmax) X (softmax_causal) X (gelu) X (silu) X (swiglu)                                     \
+  X (layernorm) X (rmsnorm) X (rope) X (f16_to_f32) X (bf16_to_f32)
+#define SM_KERNELS_ALL(X)                                                                       \
+  X (sgemm) X (sgemv) X (sgemm_packed) X (sgemv_packed) SM_KERNELS_F32 (X)                        \
+  X (quantize_row_q8_0) X (vec_dot_q8_0_q8_0) X (vec_dot_q4_0_q8_0)                               \
+  X (gemv_q8_0) X (gemv_q4_0) X (gemv_f16) X (gemv_bf16)
+
+/* Overrides in @k the kernels this level has.  The dispatcher calls it on a copy of the level
+ * below's table (scalar's for avx2, avx2's for avx512; scalar's own is all NULL and it sets
+ * every entry), so a level lacks a kernel simply by not setting it: the lower level's runs,
+ * with no forwarding function.  In a fill function, SM_KERNEL_SET (k, avx2, dot) is
+ * k->dot = sm_avx2_dot. */
+#define SM_KERNEL_SET(k, isa, name) ((k)->name = sm_##isa##_##name);
+void sm_kernels_fill_scalar (SmKernels *k);
+void sm_kernels_fill_avx2   (SmKernels *k);
+void sm_kernels_fill_avx512 (SmKernels *k);
 
 SM_DECLARE_ISA (scalar);
 SM_DECLARE_ISA (avx2);

@@ -156,6 +156,20 @@ test_table (gconstpointer data)
   g_assert_nonnull (k->rope);
   g_assert_nonnull (k->f16_to_f32);
   g_assert_nonnull (k->bf16_to_f32);
+  /* A level that lacks a kernel gets the level below's (sm-dispatch.c): no entry of any table
+   * is ever empty, the GEMM and quantized ones included. */
+  g_assert_nonnull (k->sgemm);
+  g_assert_nonnull (k->sgemv);
+  g_assert_nonnull (k->sgemm_packed);
+  g_assert_nonnull (k->sgemv_packed);
+  g_assert_nonnull (k->quantize_row_q8_0);
+  g_assert_nonnull (k->vec_dot_q8_0_q8_0);
+  g_assert_nonnull (k->vec_dot_q4_0_q8_0);
+  g_assert_nonnull (k->gemv_q8_0);
+  g_assert_nonnull (k->gemv_q4_0);
+  g_assert_nonnull (k->gemv_f16);
+  g_assert_nonnull (k->gemv_bf16);
+  g_assert_cmpstr (k->name, ==, sm_kernel_level_to_string (k->level));
 }
 
 /* ---- vectors ---------------------------------------------------------------------------- */

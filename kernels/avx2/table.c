@@ -1,4 +1,12 @@
-/* The avx2 kernel table: every entry is this folder's own implementation. */
+/* The avx2 kernel table, over a copy of the scalar one: every kernel has an AVX2 version. */
 #include "sm-kernels-private.h"
 
-const SmKernels sm_kernels_table_avx2 = SM_KERNELS_TABLE (avx2, SM_KERNEL_LEVEL_AVX2, "avx2");
+void
+sm_kernels_fill_avx2 (SmKernels *k)
+{
+  k->level = SM_KERNEL_LEVEL_AVX2;
+  k->name = "avx2";
+#define SET(name) SM_KERNEL_SET (k, avx2, name)
+  SM_KERNELS_ALL (SET)
+#undef SET
+}

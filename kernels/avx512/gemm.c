@@ -1,4 +1,4 @@
-/* avx512/gemm.c: SGEMM on zmm registers (SGEMV forwards to the AVX2 one, see below).
+/* avx512/gemm.c: SGEMM on zmm registers (the SGEMV is the AVX2 one, see below).
  *
  * SGEMM follows the GotoBLAS/BLIS layering.  op(B) is packed a (kc × nc) block at a time into
  * NR-wide column panels (k-major), op(A) one (mr × kc) micro-panel at a time (k-major, scaled
@@ -474,20 +474,16 @@ direct_tile (const int mr, size_t K, const float *A, size_t a_rs, size_t a_cs,
 #define NN_TILE_N 64
 #define SM_GEMM_ISA_SGEMM sm_avx512_sgemm
 #define SM_GEMM_ISA_SGEMM_PACKED sm_avx512_sgemm_packed
-#define SM_GEMM_ISA_SGEMV sm_avx512_sgemv
+#define SM_GEMM_ISA_SGEMV sm_avx2_sgemv   /* this level has no SGEMV of its own: see below */
 #include "gemm-driver.inc"
 
 /* ---- SGEMV ------------------------------------------------------------------------------ */
 
-/* The AVX2 SGEMV: a GEMV streams its matrix once and waits on memory, and 512-bit loads buy
+/* No SGEMV here: the table keeps the AVX2 one (avx512/table.c), which the driver's one-row
+ * A·Bᵀ calls too.  A GEMV streams its matrix once and waits on memory, and 512-bit loads buy
  * nothing there on Zen 4 (its 512-bit units are two 256-bit halves).  Measured in the
  * stories15M-shape decode, ten interleaved runs each: the 512-bit version's median 305 tok/s
- * against 358 for this one; in cache (768×288) 42 against 44 GFLOP/s. */
-void
-sm_avx512_sgemv (size_t M, size_t K, const float *A, size_t lda, const float *x, float *y)
-{
-  sm_avx2_sgemv (M, K, A, lda, x, y);
-}
+ * against 358 for the AVX2 one; in cache (768×288) 42 against 44 GFLOP/s. */
 
 /* ---- SGEMV on packed weights -------------------------------------------------------------- */
 

@@ -1,8 +1,9 @@
 /* avx512/quant.c: quantized and half-precision kernels for the AVX-512 level (F/BW/DQ/VL, no
  * VNNI).
  *
- * Three kernels forward to avx2/quant.c because 512-bit versions measured slower on the
- * reference machine (AMD EPYC, Zen 4, one thread, W in L2):
+ * This level has no int8 dots nor gemv_f16: its table keeps avx2/quant.c's (avx512/table.c),
+ * because 512-bit versions measured slower on the reference machine (AMD EPYC, Zen 4, one
+ * thread, W in L2):
  * - the int8 dots (vec_dot_*, gemv_q8_0, gemv_q4_0): without VNNI a 512-bit block dot takes
  *   more instructions than the 256-bit one (AVX-512BW has no vpsignb, so moving w's sign onto x
  *   costs three ops instead of two, and two 34-byte blocks must be spliced into one register),
@@ -10,7 +11,7 @@
  *   (Q4_0) against 37.4 and 20.0 for the 256-bit code of the time;
  * - gemv_f16: vcvtph2ps with a zmm destination converts half as many halves per cycle as two
  *   ymm ones: 57 GB/s against 75-82.
- * Each level keeps its own names in its table, so a VNNI or wider path can slot in here alone.
+ * A VNNI or wider path slots in here alone: define it and set it in avx512/table.c.
  *
  * quantize_row_q8_0 (a block is two registers) and gemv_bf16 (plain shifts widen bf16, and
  * masked loads take the ragged end of a row) are 512-bit.
@@ -48,37 +49,7 @@ sm_avx512_quantize_row_q8_0 (const float *x, SmBlockQ8_0 *y, size_t k)
     }
 }
 
-float
-sm_avx512_vec_dot_q8_0_q8_0 (size_t k, const SmBlockQ8_0 *w, const SmBlockQ8_0 *x)
-{
-  return sm_avx2_vec_dot_q8_0_q8_0 (k, w, x);
-}
-
-float
-sm_avx512_vec_dot_q4_0_q8_0 (size_t k, const SmBlockQ4_0 *w, const SmBlockQ8_0 *x)
-{
-  return sm_avx2_vec_dot_q4_0_q8_0 (k, w, x);
-}
-
-void
-sm_avx512_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y)
-{
-  sm_avx2_gemv_q8_0 (M, k, W, xq, y);
-}
-
-void
-sm_avx512_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y)
-{
-  sm_avx2_gemv_q4_0 (M, k, W, xq, y);
-}
-
 /* ---- half precision ---------------------------------------------------------------------------- */
-
-void
-sm_avx512_gemv_f16 (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y)
-{
-  sm_avx2_gemv_f16 (M, k, W, ldw, x, y);
-}
 
 /* 16 bf16 to float; lanes outside @m read nothing and come out 0. */
 static inline __m512

@@ -1,4 +1,20 @@
-/* The avx512 kernel table: every entry is this folder's own implementation. */
+/* The avx512 kernel table, over a copy of the avx2 one.  What is left out runs the AVX2 code,
+ * because the 512-bit version measured slower on Zen 4 (see avx512/gemm.c and avx512/quant.c
+ * for the figures): the SGEMV, the int8 dots and their GEMVs (no VNNI at this level), and
+ * gemv_f16.  A kernel added here replaces the AVX2 one with no other change. */
 #include "sm-kernels-private.h"
 
-const SmKernels sm_kernels_table_avx512 = SM_KERNELS_TABLE (avx512, SM_KERNEL_LEVEL_AVX512, "avx512");
+void
+sm_kernels_fill_avx512 (SmKernels *k)
+{
+  k->level = SM_KERNEL_LEVEL_AVX512;
+  k->name = "avx512";
+#define SET(name) SM_KERNEL_SET (k, avx512, name)
+  SET (sgemm)
+  SET (sgemm_packed)
+  SET (sgemv_packed)
+  SM_KERNELS_F32 (SET)
+  SET (quantize_row_q8_0)
+  SET (gemv_bf16)
+#undef SET
+}
