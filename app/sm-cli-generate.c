@@ -146,7 +146,7 @@ sm_cli_generate (int argc, char **argv)
           fprintf (stderr, "smallmind-cli generate: unknown preset '%s' (use small or medium)\n", mopts.preset);
           return 2;
         }
-      g_autofree char *builtin = sm_preset_find_checkpoint (preset);
+      g_autofree char *builtin = sm_engine_find_builtin_model (preset);
       /* The trained checkpoint when it ships; random weights otherwise. */
       if (builtin)
         sm_engine_load_async (engine, builtin, NULL, NULL, on_loaded, &run);

@@ -257,6 +257,7 @@ sm_engine_get_stats (SmEngine *self, SmEngineStats *out)
 
   /* the profiler's counters read the pool and /proc once for both */
   sm_profiler_get_counters (self->prof, &out->counters);
+  sm_profiler_get_ops (self->prof, out->ops);
   out->pool = out->counters.pool;
   out->resident_bytes = out->counters.resident_bytes;
   out->serial = feed_serial (self);
@@ -277,7 +278,61 @@ sm_engine_dup_model (SmEngine *self)
 SmProfiler *
 sm_engine_get_profiler (SmEngine *self)
 {
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
   return self->prof;
+}
+
+void
+sm_engine_set_trace_capacity (SmEngine *self, gsize n_events)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  sm_profiler_set_trace_capacity (self->prof, n_events);
+}
+
+char *
+sm_engine_find_builtin_model (SmPreset preset)
+{
+  g_return_val_if_fail (preset < SM_N_PRESETS, NULL);
+  return sm_preset_find_checkpoint (preset);
+}
+
+/* ---- the machine ----------------------------------------------------------------------------- */
+
+SmKernelLevel
+sm_engine_get_best_kernel_level (void)
+{
+  return sm_kernels_best_level ();
+}
+
+gboolean
+sm_engine_kernel_level_supported (SmKernelLevel level, const char **why_not)
+{
+  return sm_kernels_level_supported (level, why_not);
+}
+
+const char *
+sm_engine_kernel_level_name (SmKernelLevel level)
+{
+  return sm_kernel_level_to_string (level);
+}
+
+gboolean
+sm_engine_kernel_level_from_name (const char *name, SmKernelLevel *level)
+{
+  g_return_val_if_fail (name != NULL && level != NULL, FALSE);
+  return sm_kernel_level_from_string (name, level);
+}
+
+int
+sm_engine_get_max_threads (void)
+{
+  return SM_MAX_THREADS;
+}
+
+gint64
+sm_engine_now_ns (void)
+{
+  return sm_profiler_now_ns ();
 }
 
 /* ---- settings -------------------------------------------------------------------------------- */

@@ -60,6 +60,9 @@ typedef struct {
   guint64      resident_bytes;      /* of the process, from /proc/self/statm */
   /* the profiler's read-out: tokens, tok/s, TTFT, allocations per token, op totals */
   SmProfilerCounters counters;
+  /* per-op totals so far (time, flops, bytes), read with the counters: a reader takes the
+   * difference between two read-outs for the figures of what ran in between */
+  SmOpStats    ops[SM_N_OPS];
   guint64      serial;              /* changes whenever anything here may have */
 } SmEngineStats;
 
@@ -89,6 +92,13 @@ gboolean    sm_engine_load_preset_finish  (SmEngine            *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 
+/* The built-in model of @preset: the trained checkpoint shipped for it (small.smck,
+ * medium.smck) when there is one, else NULL, and the preset's seeded random weights stand in
+ * (sm_engine_load_preset_async ()).  The one search, for the window and the command line
+ * alike: $SM_MODELS_DIR when set, then the source tree's data/models (an uninstalled build),
+ * then the installed data directory (sm_preset_find_checkpoint ()). */
+char       *sm_engine_find_builtin_model  (SmPreset preset);
+
 /* Continues @prompt (see sm_generate ()).  @text_func gets the text as it comes; it is not
  * called after the finish callback. */
 void        sm_engine_generate_async      (SmEngine               *self,
@@ -112,7 +122,23 @@ gboolean    sm_engine_set_kernel_level    (SmEngine *self, SmKernelLevel level, 
 void        sm_engine_set_threads         (SmEngine *self, int n_threads);
 void        sm_engine_set_profiling       (SmEngine *self, gboolean enabled);
 
+/* The engine's profiler, for the command line and the engine's tests; the window reads it only
+ * through the stats read-out (sm_engine_get_stats (), the sm_engine_copy_* () calls). */
 SmProfiler *sm_engine_get_profiler        (SmEngine *self);
+/* Keeps the latest @n_events op, scope and token intervals for the Chrome trace export
+ * (sm_profiler_set_trace_capacity ()); 0: none (the default). */
+void        sm_engine_set_trace_capacity  (SmEngine *self, gsize n_events);
+
+/* The kernels of this machine, for showing and offering choices: the level Auto picks, and
+ * whether @level can run here (when not, *@why_not says why, a static string). */
+SmKernelLevel sm_engine_get_best_kernel_level (void);
+gboolean    sm_engine_kernel_level_supported (SmKernelLevel level, const char **why_not);
+const char *sm_engine_kernel_level_name   (SmKernelLevel level);
+gboolean    sm_engine_kernel_level_from_name (const char *name, SmKernelLevel *level);
+/* The most threads sm_engine_set_threads () takes. */
+int         sm_engine_get_max_threads     (void);
+/* Now on the clock of the series, token records and markers (nanoseconds). */
+gint64      sm_engine_now_ns              (void);
 
 /* The live feed.  "stats-updated" (no arguments) is emitted on the main context at most every
  * @interval_ms while stats change (default 100; 0 stops it). */

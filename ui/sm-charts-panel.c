@@ -200,13 +200,11 @@ choose_top_ops (SmChartsPanel *self)
 static void
 feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
 {
-  SmOpStats ops[SM_N_OPS];
+  const SmOpStats *ops = st->ops;
   guint64 tokens = st->counters.prefill_tokens + st->counters.decode_tokens;
   guint ns;
   g_autofree double *t = NULL;
   g_autofree double *v = NULL;
-
-  sm_profiler_get_ops (sm_engine_get_profiler (self->engine), ops);
 
   if (self->op_prev_valid && tokens > self->op_prev_tokens)
     {
@@ -227,7 +225,7 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
       if (any)
         g_array_append_val (self->op_ring, pt);
     }
-  memcpy (self->op_prev, ops, sizeof ops);
+  memcpy (self->op_prev, st->ops, sizeof st->ops);
   self->op_prev_tokens = tokens;
   self->op_prev_valid = TRUE;
 
@@ -361,7 +359,7 @@ sm_charts_panel_refresh (SmChartsPanel *self)
 
   if (self->engine == NULL)
     return;
-  now = sm_profiler_now_ns ();
+  now = sm_engine_now_ns ();
   series = sm_engine_copy_series (self->engine, now - window_ns (self));
   markers = sm_engine_copy_markers (self->engine);
   sm_engine_get_stats (self->engine, &st);
@@ -379,7 +377,7 @@ scroll_cb (gpointer data)
 {
   SmChartsPanel *self = data;
 
-  if (sm_profiler_now_ns () - self->last_feed_ns > window_ns (self))
+  if (sm_engine_now_ns () - self->last_feed_ns > window_ns (self))
     {
       self->scroll_id = 0;
       return G_SOURCE_REMOVE;
@@ -391,7 +389,7 @@ scroll_cb (gpointer data)
 static void
 on_stats_updated (SmEngine *engine, SmChartsPanel *self)
 {
-  self->last_feed_ns = sm_profiler_now_ns ();
+  self->last_feed_ns = sm_engine_now_ns ();
   if (self->scroll_id == 0)
     self->scroll_id = g_timeout_add_seconds (SCROLL_S, scroll_cb, self);
   sm_charts_panel_refresh (self);

@@ -553,7 +553,7 @@ on_generated (GObject *source, GAsyncResult *result, gpointer data)
 
       sm_engine_get_stats (run->engine, &es);
       sm_message_figures_from_stats (&figures, &stats, es.pool_enabled,
-                                     sm_kernel_level_to_string (es.kernel_level), es.threads);
+                                     sm_engine_kernel_level_name (es.kernel_level), es.threads);
       sm_message_set_figures (run->message, &figures);
       sm_message_figures_clear (&figures);
       sm_engine_stats_clear (&es);

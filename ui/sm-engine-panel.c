@@ -5,7 +5,6 @@
 #include <glib/gi18n.h>
 
 #include "sm-engine-panel.h"
-#include "sm-threads.h"
 
 struct _SmEnginePanel {
   GtkWidget       parent_instance;
@@ -96,7 +95,7 @@ apply_level (SmEnginePanel *self)
   g_autoptr (GError) error = NULL;
   SmKernelLevel level = SM_KERNEL_LEVEL_AUTO;
 
-  if (!sm_kernel_level_from_string (key, &level))
+  if (!sm_engine_kernel_level_from_name (key, &level))
     level = SM_KERNEL_LEVEL_AUTO;
   if (!sm_engine_set_kernel_level (self->engine, level, &error))
     {
@@ -176,7 +175,7 @@ sm_engine_panel_class_init (SmEnginePanelClass *klass)
 static void
 sm_engine_panel_init (SmEnginePanel *self)
 {
-  const char *best = sm_kernel_level_to_string (sm_kernels_best_level ());
+  const char *best = sm_engine_kernel_level_name (sm_engine_get_best_kernel_level ());
   g_autoptr (GString) subtitle = g_string_new (NULL);
   GtkLayoutManager *layout;
 
@@ -195,7 +194,7 @@ sm_engine_panel_init (SmEnginePanel *self)
       GtkWidget *button = GTK_WIDGET (level_button (self, i));
 
       g_signal_connect (button, "toggled", G_CALLBACK (on_level_toggled), self);
-      if (!sm_kernels_level_supported (levels[i].level, &why_not))
+      if (!sm_engine_kernel_level_supported (levels[i].level, &why_not))
         {
           /* shown, so the user knows the path exists, but not selectable: the reason says why */
           g_autofree char *reason = g_strdup_printf (_("Not available: %s"), why_not ? why_not : "");
@@ -203,12 +202,12 @@ sm_engine_panel_init (SmEnginePanel *self)
           gtk_widget_set_tooltip_text (button, reason);
           gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                           reason, -1);
-          g_string_append_printf (subtitle, " %s: %s.", sm_kernel_level_to_string (levels[i].level),
+          g_string_append_printf (subtitle, " %s: %s.", sm_engine_kernel_level_name (levels[i].level),
                                   why_not ? why_not : "");
         }
     }
   gtk_label_set_text (self->kernel_subtitle, subtitle->str);
-  gtk_adjustment_set_upper (self->threads_adjustment, MIN (SM_MAX_THREADS, MAX (g_get_num_processors () * 2, 2)));
+  gtk_adjustment_set_upper (self->threads_adjustment, MIN ((guint) sm_engine_get_max_threads (), MAX (g_get_num_processors () * 2, 2)));
 }
 
 void

@@ -296,28 +296,11 @@ load_file (SmWindow *self, const char *path, const char *tokenizer_path)
   sm_engine_load_async (self->engine, path, tokenizer_path, self->cancellable, on_loaded, req);
 }
 
-/* The built-in model: the trained Small checkpoint when it is there, else the Small preset. */
-static char *
-find_builtin_checkpoint (void)
-{
-  const char *dirs[] = { g_getenv ("SMALLMIND_MODELS_DIR"), SM_PKGDATADIR "/models", SM_SOURCE_DATADIR "/models" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      g_autofree char *path = NULL;
-      if (dirs[i] == NULL)
-        continue;
-      path = g_build_filename (dirs[i], "small.smck", NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&path);
-    }
-  return NULL;
-}
-
 static void
 load_builtin (SmWindow *self)
 {
-  g_autofree char *checkpoint = find_builtin_checkpoint ();
+  /* the trained Small checkpoint when it is there, else the Small preset */
+  g_autofree char *checkpoint = sm_engine_find_builtin_model (SM_PRESET_SMALL);
 
   if (checkpoint != NULL)
     {
@@ -1032,7 +1015,7 @@ sm_window_init (SmWindow *self)
   self->settings = g_settings_new (SM_APP_ID);
   self->cancellable = g_cancellable_new ();
   self->engine = sm_engine_new ();
-  sm_profiler_set_trace_capacity (sm_engine_get_profiler (self->engine), TRACE_EVENTS);
+  sm_engine_set_trace_capacity (self->engine, TRACE_EVENTS);
 
   g_settings_get (self->settings, "window-size", "(ii)", &width, &height);
   if (width > 0 && height > 0)

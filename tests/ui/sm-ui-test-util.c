@@ -47,8 +47,8 @@ sm_ui_test_init (int *argc, char ***argv)
   g_assert_nonnull (test_dir);
   conversations = g_build_filename (test_dir, "conversations", NULL);
   g_setenv ("SMALLMIND_CONVERSATIONS_DIR", conversations, TRUE);
-  /* the built-in model: the trained checkpoint if the tree has one, else the Small preset */
-  g_setenv ("SMALLMIND_MODELS_DIR", g_getenv ("SM_MODELS_DIR") ? g_getenv ("SM_MODELS_DIR") : "/nonexistent", TRUE);
+  /* the built-in model: the trained checkpoint if the tree has one (SM_MODELS_DIR, set by
+   * meson, or the source tree: sm_engine_find_builtin_model ()), else the Small preset */
   sm_ui_init ();
 }
 
