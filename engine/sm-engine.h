@@ -153,6 +153,27 @@ GArray     *sm_engine_copy_tokens         (SmEngine *self, gint64 since_ns);   /
 GArray     *sm_engine_copy_markers        (SmEngine *self);                    /* SmProfMarker */
 /* Everything above plus the machine, build, model and configuration, for the exports. */
 SmSnapshot *sm_engine_dup_snapshot        (SmEngine *self, const char *label);
+/* Writes sm_engine_dup_snapshot (@label) to @path in @format ("json", "markdown", "csv",
+ * "trace"; see sm-export-format.h) on a worker thread.  Anything else, "png" included (the
+ * window draws its charts itself), is G_IO_ERROR_INVALID_ARGUMENT. */
+void        sm_engine_export_snapshot_async  (SmEngine            *self,
+                                              const char          *format,
+                                              const char          *path,
+                                              const char          *label,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean    sm_engine_export_snapshot_finish (SmEngine            *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+/* The export format a file name asks for by its extension ("json" when none other), and the
+ * glob patterns of a format for a file chooser (NULL-terminated; NULL when unknown). */
+const char *sm_engine_export_format_for_path (const char *path);
+const char *const *sm_engine_export_format_patterns (const char *format);
+/* Writes @data whole or not at all (a temporary file renamed over @path), as every export
+ * does; @length -1 for a string. */
+gboolean    sm_engine_write_file          (const char *path, const char *data, gssize length,
+                                           GError **error);
 /* A consistent copy; free with sm_engine_stats_clear (). */
 void        sm_engine_get_stats           (SmEngine *self, SmEngineStats *stats);
 /* The loaded model (a new reference), or NULL. */

@@ -15,7 +15,6 @@
 
 #include "sm-chart.h"
 #include "sm-charts-panel.h"
-#include "sm-export.h"
 
 #define N_TOP_OPS  5
 #define N_CHARTS   4
@@ -474,7 +473,7 @@ sm_charts_panel_write_png (SmChartsPanel *self, const char *path, GError **error
                    cairo_status_to_string (status));
       return FALSE;
     }
-  return sm_export_write_atomic (path, (const char *) png->data, png->len, error);
+  return sm_engine_write_file (path, (const char *) png->data, png->len, error);
 }
 
 /* ---- object -------------------------------------------------------------------------------------------- */

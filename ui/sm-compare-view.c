@@ -7,7 +7,6 @@
 
 #include "sm-compare-view.h"
 #include "sm-compare.h"
-#include "sm-export.h"
 
 #define MAX_ROWS 10
 
@@ -264,7 +263,7 @@ on_chooser_response (GtkNativeDialog *dialog, int response, SmCompareView *self)
       if (what == CHOOSE_EXPORT)
         {
           g_autoptr (GError) error = NULL;
-          if (sm_export_write_atomic (path, self->report, -1, &error))
+          if (sm_engine_write_file (path, self->report, -1, &error))
             {
               g_autofree char *msg = g_strdup_printf (_("Report saved to %s"), path);
               gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", msg);

@@ -10,7 +10,6 @@
 #include "sm-chat-view.h"
 #include "sm-compare-view.h"
 #include "sm-engine-panel.h"
-#include "sm-export.h"
 #include "sm-sampling-panel.h"
 #include "sm-window.h"
 
@@ -404,6 +403,13 @@ add_filter (GtkFileChooser *chooser, const char *name, const char *const *patter
   return filter;
 }
 
+/* A filter for an export format, with the patterns the engine knows it by. */
+static GtkFileFilter *
+add_export_filter (GtkFileChooser *chooser, const char *name, const char *format)
+{
+  return add_filter (chooser, name, sm_engine_export_format_patterns (format), format);
+}
+
 static void
 tokenizer_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
 {
@@ -451,69 +457,32 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
 /* ---- snapshots --------------------------------------------------------------------------------------- */
 
 typedef struct {
-  SmEngine *engine;
-  char     *format;
+  SmWindow *self;      /* a reference: the toast or the error goes to it */
   char     *path;
-} ExportJob;
-
-static void
-export_job_free (ExportJob *job)
-{
-  g_object_unref (job->engine);
-  g_free (job->format);
-  g_free (job->path);
-  g_free (job);
-}
-
-/* Worker thread: copying the profiler's records and writing a trace can take a while. */
-static void
-export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  ExportJob *job = data;
-  g_autoptr (SmSnapshot) snap = sm_engine_dup_snapshot (job->engine, "smallmind window");
-  GError *error = NULL;
-  gboolean ok;
-
-  if (g_str_equal (job->format, "json"))
-    ok = sm_export_json (snap, job->path, &error);
-  else if (g_str_equal (job->format, "markdown"))
-    ok = sm_export_markdown (snap, job->path, &error);
-  else if (g_str_equal (job->format, "csv"))
-    ok = sm_export_csv (snap, job->path, &error);
-  else if (g_str_equal (job->format, "trace"))
-    ok = sm_export_chrome_trace (snap, job->path, &error);
-  else
-    {
-      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Unknown export format “%s”"), job->format);
-      ok = FALSE;
-    }
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
+} ExportRequest;
 
 static void
 on_exported (GObject *source, GAsyncResult *result, gpointer data)
 {
-  SmWindow *self = SM_WINDOW (source);
-  ExportJob *job = g_task_get_task_data (G_TASK (result));
+  ExportRequest *req = data;
   g_autoptr (GError) error = NULL;
 
-  if (g_task_propagate_boolean (G_TASK (result), &error))
+  if (sm_engine_export_snapshot_finish (SM_ENGINE (source), result, &error))
     {
-      g_autofree char *msg = g_strdup_printf (_("Snapshot saved to %s"), job->path);
-      toast (self, msg);
+      g_autofree char *msg = g_strdup_printf (_("Snapshot saved to %s"), req->path);
+      toast (req->self, msg);
     }
   else
-    show_error (self, _("Could not export the snapshot"), error->message);
+    show_error (req->self, _("Could not export the snapshot"), error->message);
+  g_object_unref (req->self);
+  g_free (req->path);
+  g_free (req);
 }
 
 static void
 export_snapshot_to (SmWindow *self, const char *format, const char *path)
 {
-  g_autoptr (GTask) task = NULL;
-  ExportJob *job;
+  ExportRequest *req;
 
   if (g_str_equal (format, "png"))
     {
@@ -528,13 +497,10 @@ export_snapshot_to (SmWindow *self, const char *format, const char *path)
       return;
     }
 
-  job = g_new0 (ExportJob, 1);
-  job->engine = g_object_ref (self->engine);
-  job->format = g_strdup (format);
-  job->path = g_strdup (path);
-  task = g_task_new (self, NULL, on_exported, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
-  g_task_run_in_thread (task, export_thread);
+  req = g_new0 (ExportRequest, 1);
+  req->self = g_object_ref (self);
+  req->path = g_strdup (path);
+  sm_engine_export_snapshot_async (self->engine, format, path, "smallmind window", NULL, on_exported, req);
 }
 
 static void
@@ -546,47 +512,28 @@ export_snapshot_to_action (GtkWidget *widget, const char *name, GVariant *param)
   export_snapshot_to (SM_WINDOW (widget), format, path);
 }
 
-static const char *
-format_for_path (const char *path)
-{
-  if (g_str_has_suffix (path, ".md"))
-    return "markdown";
-  if (g_str_has_suffix (path, ".csv"))
-    return "csv";
-  if (g_str_has_suffix (path, ".png"))
-    return "png";
-  if (g_str_has_suffix (path, ".trace.json") || g_str_has_suffix (path, ".trace"))
-    return "trace";
-  return "json";
-}
-
 static void
 snapshot_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
 {
   const char *format = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
-  export_snapshot_to (self, format ? format : format_for_path (path), path);
+  export_snapshot_to (self, format ? format : sm_engine_export_format_for_path (path), path);
 }
 
 static void
 export_snapshot_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   SmWindow *self = SM_WINDOW (widget);
-  static const char *const json[] = { "*.json", NULL };
-  static const char *const md[] = { "*.md", NULL };
-  static const char *const csv[] = { "*.csv", NULL };
-  static const char *const trace[] = { "*.trace.json", "*.json", NULL };
-  static const char *const png[] = { "*.png", NULL };
   GtkFileChooser *chooser = new_chooser (self, _("Export a Snapshot"), GTK_FILE_CHOOSER_ACTION_SAVE,
                                          _("_Export"), snapshot_chosen, NULL);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
   g_autofree char *file = g_strdup_printf ("smallmind-%s.json", stamp);
 
-  add_filter (chooser, _("Snapshot (JSON)"), json, "json");
-  add_filter (chooser, _("Report (Markdown)"), md, "markdown");
-  add_filter (chooser, _("Table (CSV)"), csv, "csv");
-  add_filter (chooser, _("Chrome trace (Perfetto)"), trace, "trace");
-  add_filter (chooser, _("Charts (PNG)"), png, "png");
+  add_export_filter (chooser, _("Snapshot (JSON)"), "json");
+  add_export_filter (chooser, _("Report (Markdown)"), "markdown");
+  add_export_filter (chooser, _("Table (CSV)"), "csv");
+  add_export_filter (chooser, _("Chrome trace (Perfetto)"), "trace");
+  add_export_filter (chooser, _("Charts (PNG)"), "png");
   gtk_file_chooser_set_current_name (chooser, file);
   gtk_native_dialog_show (self->chooser);
 }
@@ -608,7 +555,7 @@ export_conversation_to (SmWindow *self, const char *format, const char *path)
   else
     text = sm_conversation_to_markdown (conversation);
 
-  if (sm_export_write_atomic (path, text, -1, &error))
+  if (sm_engine_write_file (path, text, -1, &error))
     {
       g_autofree char *msg = g_strdup_printf (_("Conversation saved to %s"), path);
       toast (self, msg);
