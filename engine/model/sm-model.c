@@ -374,36 +374,6 @@ sm_model_new_preset (SmPreset preset, guint64 seed)
   return model;
 }
 
-char *
-sm_preset_find_checkpoint (SmPreset preset)
-{
-  const char *dirs[] = { g_getenv ("SM_MODELS_DIR"), SM_SOURCE_MODELS_DIR, SM_INSTALLED_MODELS_DIR };
-  g_autofree char *file = NULL;
-
-  g_return_val_if_fail (preset < SM_N_PRESETS, NULL);
-  file = g_strconcat (presets[preset].name, ".smck", NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      g_autofree char *path = NULL;
-      if (dirs[i] == NULL || dirs[i][0] == '\0')
-        continue;
-      path = g_build_filename (dirs[i], file, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&path);
-    }
-  return NULL;
-}
-
-SmModel *
-sm_model_load_builtin (SmPreset preset, guint64 seed, GError **error)
-{
-  g_autofree char *path = sm_preset_find_checkpoint (preset);
-
-  if (path == NULL)
-    return sm_model_new_preset (preset, seed);
-  return sm_model_load (path, NULL, error);
-}
-
 /* ---- object ------------------------------------------------------------------------------------ */
 
 SmModel *
