@@ -1,11 +1,16 @@
-/* sm-engine-tasks.c: SmEngine's calls that do not need the engine thread: exporting a snapshot
- * and fitting a prompt into the context.  Both run on a worker thread of GIO's pool, on copies
- * (a snapshot, a reference to the model), so they never wait for a generation. */
+/* sm-engine-tasks.c: SmEngine's calls that do not need the engine thread: exporting a snapshot,
+ * fitting a prompt into the context and comparing runs.  They work on copies (a snapshot, a
+ * reference to the model), so they never wait for a generation; the first two run on a worker
+ * thread of GIO's pool. */
 #define G_LOG_DOMAIN "SmEngine"
 
 #include "sm-engine.h"
+
+#include <math.h>
+
 #include "sm-export.h"
 #include "sm-export-format.h"
+#include "sm-prompt-fit.h"
 
 /* ---- exports --------------------------------------------------------------------------------- */
 
@@ -96,4 +101,189 @@ sm_engine_write_file (const char *path, const char *data, gssize length, GError 
 {
   g_return_val_if_fail (path != NULL, FALSE);
   return sm_export_write_atomic (path, data, length, error);
+}
+
+/* ---- prompt fitting ---------------------------------------------------------------------------- */
+
+typedef struct {
+  SmModel    *model;
+  char       *plain_prompt;
+  char       *system_prompt;
+  SmChatTurn *turns;          /* [n_turns], their texts in @texts */
+  char      **texts;
+  gsize       n_turns;
+  int         max_tokens;
+  /* the result */
+  int         n_tokens;
+  gboolean    chat;
+} FitData;
+
+static void
+fit_data_free (gpointer p)
+{
+  FitData *d = p;
+
+  g_clear_pointer (&d->model, sm_model_unref);
+  g_free (d->plain_prompt);
+  g_free (d->system_prompt);
+  g_free (d->turns);
+  g_strfreev (d->texts);
+  g_free (d);
+}
+
+/* Worker thread: a long conversation takes long enough to tokenize to stall a main loop. */
+static void
+fit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  FitData *d = data;
+  GError *error = NULL;
+  char *fitted = sm_prompt_fit (d->model, d->plain_prompt, d->system_prompt, d->turns, d->n_turns,
+                                d->max_tokens, &d->n_tokens, &d->chat, &error);
+
+  if (fitted != NULL)
+    g_task_return_pointer (task, fitted, g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+sm_engine_fit_prompt_async (SmEngine            *self,
+                            const char          *plain_prompt,
+                            const char          *system_prompt,
+                            const SmChatTurn    *turns,
+                            gsize                n_turns,
+                            int                  max_tokens,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  SmModel *model;
+  FitData *d;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail (plain_prompt != NULL);
+  g_return_if_fail (turns != NULL || n_turns == 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_fit_prompt_async);
+  /* the model of now: one loaded later fits its own prompt at its own turn */
+  if ((model = sm_engine_dup_model (self)) == NULL)
+    {
+      g_task_return_new_error (task, SM_ENGINE_ERROR, SM_ENGINE_ERROR_NO_MODEL, "No model is loaded");
+      return;
+    }
+  d = g_new0 (FitData, 1);
+  d->model = model;
+  d->plain_prompt = g_strdup (plain_prompt);
+  d->system_prompt = g_strdup (system_prompt);
+  d->turns = g_new0 (SmChatTurn, MAX (n_turns, 1));
+  d->texts = g_new0 (char *, 2 * n_turns + 1);
+  for (gsize i = 0; i < n_turns; i++)
+    {
+      d->texts[2 * i] = g_strdup (turns[i].role);
+      d->texts[2 * i + 1] = g_strdup (turns[i].content);
+      d->turns[i].role = d->texts[2 * i];
+      d->turns[i].content = d->texts[2 * i + 1];
+    }
+  d->n_turns = n_turns;
+  d->max_tokens = max_tokens;
+  g_task_set_task_data (task, d, fit_data_free);
+  g_task_run_in_thread (task, fit_thread);
+}
+
+char *
+sm_engine_fit_prompt_finish (SmEngine      *self,
+                             GAsyncResult  *result,
+                             int           *n_tokens,
+                             gboolean      *chat,
+                             GError       **error)
+{
+  FitData *d;
+  char *fitted;
+
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  fitted = g_task_propagate_pointer (G_TASK (result), error);
+  d = g_task_get_task_data (G_TASK (result));
+  if (n_tokens != NULL)
+    *n_tokens = fitted != NULL && d != NULL ? d->n_tokens : 0;
+  if (chat != NULL)
+    *chat = fitted != NULL && d != NULL && d->chat;
+  return fitted;
+}
+
+/* ---- comparing runs -------------------------------------------------------------------------- */
+
+/* A run from the window has no scope tree (that is the profiling suite's): compare its ops
+ * instead, per thousand tokens so runs of different lengths compare. */
+static void
+add_op_rows (SmProfile *p)
+{
+  const SmSnapshot *snap = p->snap;
+  guint64 tokens, ns[SM_N_OPS] = { 0 }, calls[SM_N_OPS] = { 0 };
+
+  if (snap == NULL || p->rows->len > 0 || snap->ops == NULL)
+    return;
+  tokens = snap->counters.prefill_tokens + snap->counters.decode_tokens;
+  if (tokens == 0)
+    return;
+  for (guint i = 0; i < snap->ops->len; i++)
+    {
+      const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
+      ns[r->op] += r->ns;
+      calls[r->op] += r->count;
+    }
+  for (int op = 0; op < SM_N_OPS; op++)
+    {
+      SmProfileRow *row;
+
+      if (ns[op] == 0)
+        continue;
+      row = g_new0 (SmProfileRow, 1);
+      /* allocated as sm-compare.c allocates its rows: its free function releases them */
+      row->name = g_strdup_printf ("%s per 1k tokens", sm_op_kind_name (op));
+      row->top = TRUE;
+      row->total_ms = ns[op] / 1e6 * 1000.0 / (double) tokens;
+      row->self_ms = row->total_ms;
+      row->calls = calls[op];
+      row->sys_allocs = NAN;
+      row->alloc_mb = NAN;
+      g_ptr_array_add (p->rows, row);
+    }
+}
+
+SmComparison *
+sm_engine_compare_runs (SmEngine    *self,
+                        const char  *baseline_path,
+                        const char  *current_path,
+                        const char  *current_label,
+                        char       **report,
+                        GError     **error)
+{
+  g_autoptr (SmProfile) prev = NULL;
+  g_autoptr (SmProfile) curr = NULL;
+  SmComparison *c;
+
+  g_return_val_if_fail (self == NULL || SM_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (self != NULL || current_path != NULL, NULL);
+  g_return_val_if_fail (baseline_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((prev = sm_profile_load (baseline_path, error)) == NULL)
+    return NULL;
+  if (current_path != NULL)
+    curr = sm_profile_load (current_path, error);
+  else
+    curr = sm_profile_from_snapshot (sm_engine_dup_snapshot (self, "smallmind window"),
+                                     current_label != NULL ? current_label : "current run");
+  if (curr == NULL)
+    return NULL;
+  add_op_rows (prev);
+  add_op_rows (curr);
+  c = sm_compare_profiles (prev, curr);
+  if (report != NULL)
+    *report = sm_comparison_to_markdown (c, prev, curr);
+  return c;
 }

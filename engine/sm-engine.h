@@ -19,6 +19,7 @@
 
 #include <gio/gio.h>
 
+#include "sm-compare.h"
 #include "sm-generate.h"
 #include "sm-kernels.h"
 #include "sm-model.h"
@@ -99,6 +100,27 @@ gboolean    sm_engine_load_preset_finish  (SmEngine            *self,
  * then the installed data directory (sm_preset_find_checkpoint ()). */
 char       *sm_engine_find_builtin_model  (SmPreset preset);
 
+/* The prompt for the loaded model's next reply, fitted into its context on a worker thread
+ * (sm_prompt_fit ()): @turns (roles "user" and "assistant", oldest first) in the model's chat
+ * template after @system_prompt, or @plain_prompt for a model without one, leaving room for
+ * @max_tokens of reply (0: as much as the context allows).  The finish gives the prompt for
+ * sm_engine_generate_async (), its length in tokens and whether it is in a chat template (then
+ * set parse_special); NULL with SM_ENGINE_ERROR_NO_MODEL or the tokenizer's error. */
+void        sm_engine_fit_prompt_async    (SmEngine            *self,
+                                           const char          *plain_prompt,
+                                           const char          *system_prompt,
+                                           const SmChatTurn    *turns,
+                                           gsize                n_turns,
+                                           int                  max_tokens,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+char       *sm_engine_fit_prompt_finish   (SmEngine            *self,
+                                           GAsyncResult        *result,
+                                           int                 *n_tokens,
+                                           gboolean            *chat,
+                                           GError             **error);
+
 /* Continues @prompt (see sm_generate ()).  @text_func gets the text as it comes; it is not
  * called after the finish callback. */
 void        sm_engine_generate_async      (SmEngine               *self,
@@ -168,6 +190,19 @@ gboolean    sm_engine_export_snapshot_finish (SmEngine            *self,
                                               GError             **error);
 /* The export format a file name asks for by its extension ("json" when none other), and the
  * glob patterns of a format for a file chooser (NULL-terminated; NULL when unknown). */
+/* Compares the run in @baseline_path (a snapshot or a Markdown report) with the one in
+ * @current_path, or with @self's run so far (called @current_label) when that is NULL (@self
+ * may be NULL when it is not).
+ * A run without a scope tree (the window's) is compared by its ops per thousand tokens.
+ * *@report (may be NULL) gets the comparison in Markdown.  Reads the files on the calling
+ * thread (they are small); NULL with the reader's error. */
+SmComparison *sm_engine_compare_runs      (SmEngine            *self,
+                                           const char          *baseline_path,
+                                           const char          *current_path,
+                                           const char          *current_label,
+                                           char               **report,
+                                           GError             **error);
+
 const char *sm_engine_export_format_for_path (const char *path);
 const char *const *sm_engine_export_format_patterns (const char *format);
 /* Writes @data whole or not at all (a temporary file renamed over @path), as every export

@@ -329,110 +329,6 @@ read_params (SmChatView *self, SmGenerateParams *params)
   params->sampling.seed = seed >= 0 ? (guint64) seed : g_random_int ();
 }
 
-/* Fitting a prompt into the context means tokenizing it: a long conversation takes long
- * enough to stall the main loop, so it happens on a worker thread. */
-typedef struct {
-  SmModel     *model;
-  char        *prompt;
-  int          max_tokens;
-  char        *fitted;
-  int          n_tokens;
-  /* a model with a chat template: the turns, so whole turns can be left out */
-  SmChatFormat format;
-  char        *system_prompt;
-  SmChatTurn  *turns;          /* [n_turns], their texts in @texts */
-  char       **texts;
-  gsize        n_turns;
-} FitData;
-
-static void
-fit_data_free (gpointer p)
-{
-  FitData *d = p;
-
-  g_clear_pointer (&d->model, sm_model_unref);
-  g_free (d->prompt);
-  g_free (d->fitted);
-  g_free (d->system_prompt);
-  g_free (d->turns);
-  g_strfreev (d->texts);
-  g_free (d);
-}
-
-/* Worker thread: keeps room for the reply (what was asked for, at most half the context); the
- * oldest text goes first when the prompt is too long. */
-/* Worker thread, for a chat template: its markers are control tokens that decoding drops, so
- * the prompt cannot be cut inside; the oldest turns go instead, whole, from a user's turn on,
- * and the system prompt stays. */
-static void
-fit_chat (FitData *d, int budget)
-{
-  SmTokenizer *tok = sm_model_get_tokenizer (d->model);
-  gboolean bos = sm_tokenizer_get_add_bos (tok);
-
-  for (gsize first = 0; first < d->n_turns || first == 0; first++)
-    {
-      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-      g_autofree char *prompt = NULL;
-      gboolean last_try = TRUE;
-
-      if (first > 0 && strcmp (d->turns[first].role, "user") != 0)
-        continue;
-      for (gsize k = first + 1; k < d->n_turns; k++)
-        if (strcmp (d->turns[k].role, "user") == 0)
-          last_try = FALSE;
-      prompt = sm_chat_prompt_build (d->format, d->system_prompt, d->turns + first,
-                                     d->n_turns - first);
-      if (!sm_tokenizer_encode_special (tok, prompt, -1, bos, ids, NULL))
-        break;   /* the engine will report the tokenizer's error */
-      g_free (d->fitted);
-      d->fitted = g_steal_pointer (&prompt);
-      d->n_tokens = (int) ids->len;
-      if ((int) ids->len <= budget || last_try)
-        return;
-    }
-  if (d->fitted == NULL)
-    d->fitted = g_strdup (d->prompt);
-}
-
-static void
-fit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  FitData *d = data;
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  SmTokenizer *tok = sm_model_get_tokenizer (d->model);
-  gboolean bos = sm_tokenizer_get_add_bos (tok);
-  int n_ctx = sm_model_get_config (d->model)->context_length;
-  int reserve = d->max_tokens > 0 ? MIN (d->max_tokens, n_ctx / 2) : n_ctx / 2;
-  int budget = MAX (n_ctx - reserve, 1);
-
-  if (d->format != SM_CHAT_FORMAT_NONE)
-    {
-      fit_chat (d, budget);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  if (!sm_tokenizer_encode (tok, d->prompt, -1, bos, ids, NULL))
-    {
-      d->fitted = g_strdup (d->prompt);   /* the engine will report the tokenizer's error */
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  d->n_tokens = (int) ids->len;
-  if ((int) ids->len <= budget)
-    d->fitted = g_strdup (d->prompt);
-  else
-    {
-      /* the newest tokens (BOS aside: the engine adds it again) */
-      int skip = (int) ids->len - budget + (bos ? 1 : 0);
-      gsize len = 0;
-
-      d->fitted = sm_tokenizer_decode (tok, (const gint32 *) ids->data + skip, ids->len - skip, &len);
-      d->n_tokens = budget;
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
 static void
 set_prefill_visible (SmChatView *self, gboolean visible)
 {
@@ -532,17 +428,17 @@ on_text (SmEngine *engine, const char *text, gpointer data)
     }
 }
 
+/* The run's end: a reply that came (@error NULL) or failed.  Drops the run's own reference. */
 static void
-on_generated (GObject *source, GAsyncResult *result, gpointer data)
+run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
 {
-  Run *run = data;
   SmChatView *self = run->view;
-  g_autoptr (GError) error = NULL;
   SmGenerateStats stats = { 0 };
   SmEngineStats es = { 0 };
-  gboolean ok;
+  gboolean ok = error == NULL;
 
-  ok = sm_engine_generate_finish (SM_ENGINE (source), result, &stats, &error);
+  if (stats_or_null != NULL)
+    stats = *stats_or_null;
   flush_text (run);   /* the finish delivered the rest */
 
   sm_message_set_generating (run->message, FALSE);
@@ -593,6 +489,18 @@ on_generated (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+on_generated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  SmGenerateStats stats = { 0 };
+
+  if (sm_engine_generate_finish (SM_ENGINE (source), result, &stats, &error))
+    run_end (data, &stats, NULL);
+  else
+    run_end (data, &stats, error);
+}
+
+static void
 start_engine (Run *run)
 {
   sm_engine_generate_async (run->engine, run->prompt, &run->params,
@@ -619,15 +527,27 @@ static void
 on_prompt_fitted (GObject *source, GAsyncResult *result, gpointer data)
 {
   Run *run = data;
-  FitData *d = g_task_get_task_data (G_TASK (result));
   SmChatView *self = run->view;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fitted = NULL;
+  gboolean chat = FALSE;
+  int n_tokens = 0;
 
+  fitted = sm_engine_fit_prompt_finish (SM_ENGINE (source), result, &n_tokens, &chat, &error);
+  if (fitted == NULL)
+    {
+      /* no model, or a prompt the tokenizer cannot read: the reply fails as a generation would */
+      run_end (run, NULL, error);
+      return;
+    }
   g_free (run->prompt);
-  run->prompt = g_steal_pointer (&d->fitted);
+  run->prompt = g_steal_pointer (&fitted);
+  /* The template's markers become control tokens; the engine stops at its end marker. */
+  run->params.parse_special = chat;
   /* what the engine's cache does not hold yet (a guess: it holds the last prompt and reply) */
-  run->new_tokens = d->n_tokens;
-  if (self != NULL && self->cached_tokens > 0 && d->n_tokens > self->cached_tokens)
-    run->new_tokens = d->n_tokens - self->cached_tokens;
+  run->new_tokens = n_tokens;
+  if (self != NULL && self->cached_tokens > 0 && n_tokens > self->cached_tokens)
+    run->new_tokens = n_tokens - self->cached_tokens;
   /* A Stop before this point still goes through the engine, which ends at once as cancelled.
    * The engine starts once the window has drawn the new message: laying out the rows would
    * otherwise compete with the reply for the CPU, which on a busy machine shows in its tok/s. */
@@ -642,11 +562,12 @@ on_prompt_fitted (GObject *source, GAsyncResult *result, gpointer data)
 static void
 start_generation (SmChatView *self, SmMessage *message, guint n_messages)
 {
-  g_autoptr (SmModel) model = sm_engine_dup_model (self->engine);
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GApplication *app = NULL;
-  SmChatFormat format = SM_CHAT_FORMAT_NONE;
   g_autofree char *system_prompt = NULL;
+  g_auto (GStrv) texts = NULL;
+  g_autofree SmChatTurn *turns = NULL;
+  gsize n_turns = 0;
   Run *run;
 
   g_assert (self->run == NULL);
@@ -662,14 +583,12 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
   run->start_us = g_get_monotonic_time ();
   run->pending = g_string_new (NULL);
   read_params (self, &run->params);
-  if (model != NULL)
-    format = sm_model_get_chat_format (model);
-  if (format != SM_CHAT_FORMAT_NONE && self->settings != NULL)
+  /* the engine fits the conversation into the model's context, in its chat template if it has
+   * one (the system prompt goes only there) */
+  run->prompt = sm_conversation_build_prompt (self->conversation, n_messages);
+  if (self->settings != NULL)
     system_prompt = g_settings_get_string (self->settings, "system-prompt");
-  run->prompt = sm_conversation_build_chat_prompt (self->conversation, n_messages, format,
-                                                   system_prompt);
-  /* The template's markers become control tokens; the engine stops at its end marker. */
-  run->params.parse_special = format != SM_CHAT_FORMAT_NONE;
+  turns = sm_conversation_dup_turns (self->conversation, n_messages, &texts, &n_turns);
   if (GTK_IS_WINDOW (root))
     app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (root)));
   if (app != NULL)
@@ -686,27 +605,9 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
                                             run_ref (run), run_unref);
   self->stick_to_bottom = TRUE;
 
-  if (model != NULL)
-    {
-      /* the run's own reference lasts until on_generated (), which only the engine can call */
-      g_autoptr (GTask) task = g_task_new (NULL, NULL, on_prompt_fitted, run);
-      FitData *d = g_new0 (FitData, 1);
-
-      d->model = g_steal_pointer (&model);
-      d->prompt = g_strdup (run->prompt);
-      d->max_tokens = run->params.max_tokens;
-      d->format = format;
-      if (format != SM_CHAT_FORMAT_NONE)
-        {
-          d->system_prompt = g_strdup (system_prompt);
-          d->turns = sm_conversation_dup_turns (self->conversation, n_messages, &d->texts,
-                                                &d->n_turns);
-        }
-      g_task_set_task_data (task, d, fit_data_free);
-      g_task_run_in_thread (task, fit_thread);
-    }
-  else
-    start_engine (run);   /* the engine says there is no model */
+  /* the run's own reference lasts until run_end (), which only the engine's callbacks call */
+  sm_engine_fit_prompt_async (self->engine, run->prompt, system_prompt, turns, n_turns,
+                              run->params.max_tokens, NULL, on_prompt_fitted, run);
 
   update_rows (self);
   update_actions (self);

@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "sm-compare-view.h"
-#include "sm-compare.h"
+#include "sm-engine.h"
 
 #define MAX_ROWS 10
 
@@ -53,44 +53,6 @@ update_rows (SmCompareView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.run",
                                  self->baseline_path != NULL && (self->current_path || self->engine));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.export", self->report != NULL);
-}
-
-/* A run from the window has no scope tree (that is the profiling suite's): compare its ops
- * instead, per thousand tokens so runs of different lengths compare. */
-static void
-add_op_rows (SmProfile *p)
-{
-  const SmSnapshot *snap = p->snap;
-  guint64 tokens, ns[SM_N_OPS] = { 0 }, calls[SM_N_OPS] = { 0 };
-
-  if (snap == NULL || p->rows->len > 0 || snap->ops == NULL)
-    return;
-  tokens = snap->counters.prefill_tokens + snap->counters.decode_tokens;
-  if (tokens == 0)
-    return;
-  for (guint i = 0; i < snap->ops->len; i++)
-    {
-      const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
-      ns[r->op] += r->ns;
-      calls[r->op] += r->count;
-    }
-  for (int op = 0; op < SM_N_OPS; op++)
-    {
-      SmProfileRow *row;
-
-      if (ns[op] == 0)
-        continue;
-      row = g_new0 (SmProfileRow, 1);
-      /* allocated as sm-compare.c allocates its rows: its free function releases them */
-      row->name = g_strdup_printf ("%s per 1k tokens", sm_op_kind_name (op));
-      row->top = TRUE;
-      row->total_ms = ns[op] / 1e6 * 1000.0 / (double) tokens;
-      row->self_ms = row->total_ms;
-      row->calls = calls[op];
-      row->sys_allocs = NAN;
-      row->alloc_mb = NAN;
-      g_ptr_array_add (p->rows, row);
-    }
 }
 
 static void
@@ -178,8 +140,6 @@ gboolean
 sm_compare_view_compare_files (SmCompareView *self, const char *baseline_path,
                                const char *current_path, GError **error)
 {
-  g_autoptr (SmProfile) prev = NULL;
-  g_autoptr (SmProfile) curr = NULL;
   g_autoptr (SmComparison) c = NULL;
 
   g_return_val_if_fail (SM_IS_COMPARE_VIEW (self), FALSE);
@@ -197,24 +157,16 @@ sm_compare_view_compare_files (SmCompareView *self, const char *baseline_path,
     }
   update_rows (self);
 
-  if ((prev = sm_profile_load (baseline_path, error)) == NULL)
-    return FALSE;
-  if (current_path != NULL)
-    curr = sm_profile_load (current_path, error);
-  else if (self->engine != NULL)
-    curr = sm_profile_from_snapshot (sm_engine_dup_snapshot (self->engine, "smallmind window"), _("current run"));
-  if (curr == NULL)
+  if (current_path == NULL && self->engine == NULL)
     {
-      if (error && *error == NULL)
-        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no run to compare with"));
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no run to compare with"));
       return FALSE;
     }
-  add_op_rows (prev);
-  add_op_rows (curr);
-
-  c = sm_compare_profiles (prev, curr);
-  g_free (self->report);
-  self->report = sm_comparison_to_markdown (c, prev, curr);
+  g_clear_pointer (&self->report, g_free);
+  c = sm_engine_compare_runs (self->engine, baseline_path, current_path, _("current run"),
+                              &self->report, error);
+  if (c == NULL)
+    return FALSE;
   show_comparison (self, c);
   update_rows (self);
   return TRUE;

@@ -267,56 +267,6 @@ sm_conversation_dup_turns (SmConversation *self, guint n_messages, char ***texts
   return turns;
 }
 
-char *
-sm_chat_prompt_build (SmChatFormat format, const char *system_prompt,
-                      const SmChatTurn *turns, gsize n_turns)
-{
-  g_autofree SmChatTurn *all = NULL;
-  gboolean open_reply;
-  gsize n = 0;
-  char *head;
-
-  g_return_val_if_fail (turns != NULL || n_turns == 0, NULL);
-
-  if (format == SM_CHAT_FORMAT_NONE)
-    return NULL;
-  all = g_new (SmChatTurn, n_turns + 1);
-  if (system_prompt != NULL && *system_prompt != '\0')
-    all[n++] = (SmChatTurn) { "system", system_prompt };
-  memcpy (all + n, turns, n_turns * sizeof *turns);
-  n += n_turns;
-
-  /* A reply being continued: the turns before it, the assistant's opening, and its text so far
-   * left open.  Every earlier turn is written the same way whatever follows it, so a prompt
-   * stays a prefix of the next one (the engine's cache reuses it) except where the template
-   * trims a reply (Llama 3, Gemma, Mistral v3) that ended in white space. */
-  open_reply = n_turns > 0 && strcmp (turns[n_turns - 1].role, "assistant") == 0;
-  head = sm_chat_format_apply (format, all, open_reply ? n - 1 : n, TRUE);
-  if (open_reply)
-    {
-      char *joined = g_strconcat (head, turns[n_turns - 1].content, NULL);
-      g_free (head);
-      head = joined;
-    }
-  return head;
-}
-
-char *
-sm_conversation_build_chat_prompt (SmConversation *self, guint n_messages,
-                                   SmChatFormat format, const char *system_prompt)
-{
-  g_auto (GStrv) texts = NULL;
-  g_autofree SmChatTurn *turns = NULL;
-  gsize n_turns = 0;
-
-  g_return_val_if_fail (SM_IS_CONVERSATION (self), NULL);
-
-  if (format == SM_CHAT_FORMAT_NONE)
-    return sm_conversation_build_prompt (self, n_messages);
-  turns = sm_conversation_dup_turns (self, n_messages, &texts, &n_turns);
-  return sm_chat_prompt_build (format, system_prompt, turns, n_turns);
-}
-
 /* ---- JSON and Markdown ----------------------------------------------------------------------- */
 
 JsonNode *

@@ -2,8 +2,10 @@
  *
  * A model without a chat template sees a conversation as one text that grows turn after turn:
  * the prompt for the next reply is the messages joined by newlines, and the reply continues it.
- * A model with a template of a known family (sm-chat-template.h) gets the messages as turns in
- * that template, after the system prompt, and the reply is the assistant's turn.  "changed" is emitted whenever something worth saving changed (not for every
+ * A model with a chat template gets the messages as turns (sm_conversation_dup_turns ()), which
+ * the engine writes in that template after the system prompt (sm_engine_fit_prompt_async ()),
+ * and the reply is the assistant's turn.  "changed" is emitted whenever something worth saving
+ * changed (not for every
  * streamed piece of a reply: the store saves a reply when it ends).
  */
 #pragma once
@@ -11,7 +13,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#include "sm-chat-template.h"
+#include "sm-engine.h"
 #include "sm-message.h"
 
 G_BEGIN_DECLS
@@ -43,15 +45,6 @@ char           *sm_conversation_build_prompt   (SmConversation *self, guint n_me
  * into *@texts, which must outlive the turns (g_strfreev); g_free the turns. */
 SmChatTurn     *sm_conversation_dup_turns      (SmConversation *self, guint n_messages,
                                                 char ***texts, gsize *n_turns);
-/* The prompt for @turns in @format: the system turn first when @system_prompt is not empty,
- * then the turns, then the opening of the assistant's turn; when the last turn is the
- * assistant's (a reply being continued) its text is left open instead.  NULL for NONE. */
-char           *sm_chat_prompt_build           (SmChatFormat format, const char *system_prompt,
-                                                const SmChatTurn *turns, gsize n_turns);
-/* sm_chat_prompt_build () on messages 0 .. @n_messages - 1; for SM_CHAT_FORMAT_NONE the
- * plain prompt of sm_conversation_build_prompt (), without the system prompt. */
-char           *sm_conversation_build_chat_prompt (SmConversation *self, guint n_messages,
-                                                   SmChatFormat format, const char *system_prompt);
 
 JsonNode       *sm_conversation_to_json        (SmConversation *self);
 SmConversation *sm_conversation_new_from_json  (JsonNode *node, GError **error);

@@ -8,7 +8,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "sm-generate.h"
+#include "sm-engine.h"
 
 G_BEGIN_DECLS
 
