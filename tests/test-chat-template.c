@@ -10,6 +10,8 @@
 #include "sm-chat-template.h"
 #include "sm-gguf.h"
 #include "sm-model.h"
+#include "sm-prompt-fit.h"
+#include "sm-engine.h"
 #include "sm-tokenizer.h"
 
 static const SmChatTurn conversation[] = {
@@ -260,6 +262,8 @@ add_tensor (const char *name, SmTensor *t, gpointer data)
   sm_gguf_writer_add_tensor (data, name, t);
 }
 
+static void check_prompt_fit (SmModel *plain, SmModel *chat);
+
 static void
 test_gguf_template (void)
 {
@@ -309,9 +313,101 @@ test_gguf_template (void)
   /* the vocabulary came through the file with its control tokens */
   check_special_encoding (sm_model_get_tokenizer (chat));
 
+  check_prompt_fit (plain, chat);
+
   g_unlink (plain_path);
   g_unlink (chat_path);
   g_rmdir (dir);
+}
+
+static int
+count_tokens (SmModel *model, const char *text, gboolean special)
+{
+  SmTokenizer *tok = sm_model_get_tokenizer (model);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  gboolean bos = sm_tokenizer_get_add_bos (tok);
+
+  g_assert_true (special ? sm_tokenizer_encode_special (tok, text, -1, bos, ids, NULL)
+                         : sm_tokenizer_encode (tok, text, -1, bos, ids, NULL));
+  return (int) ids->len;
+}
+
+/* The prompt for the next reply, fitted into a 32-token context: a conversation in the
+ * template loses its oldest turns whole (never the system prompt); a plain text its oldest
+ * tokens. */
+static void
+check_prompt_fit (SmModel *plain, SmModel *chat)
+{
+  static const SmChatTurn turns[] = {
+    { "user", "Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi" },
+    { "assistant", "Hi Hi" },
+    { "user", "Hi" },
+  };
+  g_autofree char *full = sm_prompt_build_chat (SM_CHAT_FORMAT_CHATML, "S", turns, 3);
+  g_autofree char *last = sm_prompt_build_chat (SM_CHAT_FORMAT_CHATML, "S", turns + 2, 1);
+  g_autofree char *fitted = NULL;
+  g_autofree char *open = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) long_text = g_string_new (NULL);
+  gboolean is_chat = FALSE;
+  int n = -1, budget = 32 - 4;
+
+  /* the template: the whole conversation does not fit, its last exchange does */
+  g_assert_cmpint (count_tokens (chat, full, TRUE), >, budget);
+  fitted = sm_prompt_fit (chat, "ignored", "S", turns, 3, 4, &n, &is_chat, &error);
+  g_assert_no_error (error);
+  g_assert_true (is_chat);
+  g_assert_cmpstr (fitted, ==, last);
+  g_assert_true (g_str_has_prefix (fitted, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>"));
+  g_assert_cmpint (n, ==, count_tokens (chat, last, TRUE));
+  g_clear_pointer (&fitted, g_free);
+
+  /* a reply being continued is left open, after the assistant's opening */
+  open = sm_prompt_build_chat (SM_CHAT_FORMAT_CHATML, NULL, turns, 2);
+  g_assert_cmpstr (open, ==, "<|im_start|>user\nHi Hi Hi Hi Hi Hi Hi Hi Hi Hi<|im_end|>\n<|im_start|>assistant\nHi Hi");
+  g_assert_null (sm_prompt_build_chat (SM_CHAT_FORMAT_NONE, NULL, turns, 2));
+
+  /* a plain text keeps its newest tokens, half the context when no reply length is asked */
+  for (int i = 0; i < 40; i++)
+    g_string_append (long_text, i % 2 ? "Hi " : "user ");
+  g_string_append (long_text, "end");
+  fitted = sm_prompt_fit (plain, long_text->str, "S", turns, 3, 0, &n, &is_chat, &error);
+  g_assert_no_error (error);
+  g_assert_false (is_chat);
+  g_assert_cmpint (n, ==, 16);
+  g_assert_true (g_str_has_suffix (fitted, "Hi end"));
+  g_assert_cmpuint (strlen (fitted), <, long_text->len);
+  g_assert_cmpint (count_tokens (plain, fitted, FALSE), <=, 16 + 1);
+  g_clear_pointer (&fitted, g_free);
+
+  /* short enough: unchanged */
+  fitted = sm_prompt_fit (plain, "Hi user", NULL, NULL, 0, 0, &n, &is_chat, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (fitted, ==, "Hi user");
+  g_assert_cmpint (n, ==, count_tokens (plain, "Hi user", FALSE));
+}
+
+static void
+on_fitted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GError **error = data;
+  char *fitted = sm_engine_fit_prompt_finish (SM_ENGINE (source), result, NULL, NULL, error);
+
+  g_assert_null (fitted);
+}
+
+/* The engine's call reports what stops it instead of handing back a prompt anyway. */
+static void
+test_fit_no_model (void)
+{
+  g_autoptr (SmEngine) engine = sm_engine_new ();
+  GError *error = NULL;
+
+  sm_engine_fit_prompt_async (engine, "Hi", NULL, NULL, 0, 0, NULL, on_fitted, &error);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (error, SM_ENGINE_ERROR, SM_ENGINE_ERROR_NO_MODEL);
+  g_error_free (error);
 }
 
 int
@@ -327,6 +423,7 @@ main (int argc, char **argv)
       g_test_add_data_func (detect, &families[i], test_detect);
     }
   g_test_add_func ("/ChatTemplate/unknown", test_unknown);
+  g_test_add_func ("/ChatTemplate/fit-no-model", test_fit_no_model);
   g_test_add_func ("/ChatTemplate/no-generation-prompt", test_no_generation_prompt);
   g_test_add_func ("/ChatTemplate/special-tokens", test_special_tokens);
   g_test_add_func ("/ChatTemplate/gguf", test_gguf_template);
