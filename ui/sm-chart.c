@@ -375,201 +375,242 @@ plot_to_px (double x0, double y0, double pw, double ph, double xn, double yn, do
   *py = y0 + ph - yn * ph;
 }
 
+/* The plot's rectangle in pixels, below the header and right of the value axis. */
+typedef struct {
+  double x0, y0, w, h;
+} Plot;
+
+static void
+to_px (const Plot *p, double xn, double yn, double *px, double *py)
+{
+  plot_to_px (p->x0, p->y0, p->w, p->h, xn, yn, px, py);
+}
+
+/* Grid lines at quarters of the range, every other one labelled, and the time axis. */
+static void
+draw_grid (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
+{
+  g_autofree char *left = g_strdup_printf (_("−%.0f s"), self->window_s);
+
+  cairo_set_line_width (cr, 1.0);
+  for (int i = 0; i <= 4; i++)
+    {
+      double gy = floor (p->y0 + p->h - i * p->h / 4) + 0.5;
+      g_autofree char *label = axis_label (self, self->y_max * i / 4);
+
+      set_color (cr, fg, i == 0 ? 0.25 : 0.08);
+      cairo_move_to (cr, p->x0, gy);
+      cairo_line_to (cr, p->x0 + p->w, gy);
+      cairo_stroke (cr);
+      if (i % 2 == 0)
+        {
+          set_color (cr, fg, 0.55);
+          show_text (self, cr, label, p->x0 - 6, gy - 8, 1.0, FALSE, 0.75, NULL);
+        }
+    }
+  set_color (cr, fg, 0.55);
+  show_text (self, cr, left, p->x0, p->y0 + p->h + 2, 0.0, FALSE, 0.75, NULL);
+  show_text (self, cr, _("now"), p->x0 + p->w, p->y0 + p->h + 2, 1.0, FALSE, 0.75, NULL);
+}
+
+/* Each band between its cumulative line and the one below. */
+static void
+draw_stacked (SmChart *self, cairo_t *cr, const Plot *p)
+{
+  guint ns = self->n_series, np = self->n_points;
+
+  for (guint s = 0; s < ns; s++)
+    {
+      double px, py;
+
+      for (guint i = 0; i < np; i++)
+        {
+          to_px (p, self->xn[i], self->yn[i * ns + s], &px, &py);
+          if (i == 0)
+            cairo_move_to (cr, px, py);
+          else
+            cairo_line_to (cr, px, py);
+        }
+      for (guint i = np; i-- > 0;)
+        {
+          to_px (p, self->xn[i], s ? self->yn[i * ns + s - 1] : 0.0, &px, &py);
+          cairo_line_to (cr, px, py);
+        }
+      cairo_close_path (cr);
+      set_color (cr, &self->series[s].color, 0.75);
+      cairo_fill (cr);
+    }
+}
+
+/* A line per series, broken where a value is missing (NaN). */
+static void
+draw_lines (SmChart *self, cairo_t *cr, const Plot *p)
+{
+  guint ns = self->n_series, np = self->n_points;
+
+  cairo_set_line_width (cr, 2.0);
+  for (guint s = 0; s < ns; s++)
+    {
+      gboolean pen = FALSE;
+
+      for (guint i = 0; i < np; i++)
+        {
+          double px, py, y = self->yn[i * ns + s];
+
+          if (isnan (y))
+            {
+              pen = FALSE;
+              continue;
+            }
+          to_px (p, self->xn[i], y, &px, &py);
+          if (!pen)
+            {
+              cairo_move_to (cr, px, py);
+              pen = TRUE;
+            }
+          else
+            cairo_line_to (cr, px, py);
+        }
+      set_color (cr, &self->series[s].color, 1.0);
+      cairo_stroke (cr);
+
+      /* A lone point (a reply shorter than one sample interval: a small model writes
+       * hundreds of tokens in milliseconds) gets a dot, or it would not show at all. */
+      for (guint i = 0; i < np; i++)
+        {
+          double px, py, y = self->yn[i * ns + s];
+          gboolean before = i > 0 && !isnan (self->yn[(i - 1) * ns + s]);
+          gboolean after = i + 1 < np && !isnan (self->yn[(i + 1) * ns + s]);
+
+          if (isnan (y) || before || after)
+            continue;
+          to_px (p, self->xn[i], y, &px, &py);
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, px, py, 2.5, 0, 2 * G_PI);
+        }
+      cairo_fill (cr);
+    }
+}
+
+/* The series, clipped to the plot; or the message (none yet, or why there is nothing). */
+static void
+draw_series (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
+{
+  if (self->message != NULL || self->n_points == 0)
+    {
+      set_color (cr, fg, 0.55);
+      show_text (self, cr, self->message ? self->message : _("No data yet"), p->x0 + p->w / 2,
+                 p->y0 + p->h / 2 - 9, 0.5, FALSE, 0.9, NULL);
+      return;
+    }
+  cairo_save (cr);
+  cairo_rectangle (cr, p->x0, p->y0 - 1, p->w, p->h + 2);
+  cairo_clip (cr);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  if (self->kind == SM_CHART_STACKED)
+    draw_stacked (self, cr, p);
+  else
+    draw_lines (self, cr, p);
+  cairo_restore (cr);
+}
+
+/* Markers: a dashed line where a setting changed, its label on the side with room for it. */
+static void
+draw_markers (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
+{
+  static const double dash[] = { 3.0, 3.0 };
+
+  for (guint m = 0; self->markers && m < self->markers->len; m++)
+    {
+      const Marker *mk = &g_array_index (self->markers, Marker, m);
+      double mx = floor (p->x0 + mk->x * p->w) + 0.5;
+
+      cairo_save (cr);
+      set_color (cr, fg, 0.45);
+      cairo_set_dash (cr, dash, 2, 0);
+      cairo_move_to (cr, mx, p->y0);
+      cairo_line_to (cr, mx, p->y0 + p->h);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      set_color (cr, fg, 0.7);
+      if (mx + 3 + text_width (self, mk->label, 0.7) > p->x0 + p->w)
+        show_text (self, cr, mk->label, mx - 3, p->y0 + 2 + (m % 3) * 12, 1.0, FALSE, 0.7, NULL);
+      else
+        show_text (self, cr, mk->label, mx + 3, p->y0 + 2 + (m % 3) * 12, 0.0, FALSE, 0.7, NULL);
+    }
+}
+
+/* Hover: a line at the nearest point, a dot on each line there and a box with its values. */
+static void
+draw_hover (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
+{
+  guint ns = self->n_series;
+  g_autoptr (GPtrArray) lines = NULL;
+  double hx, box_w = 0, box_h, bx, by;
+  int i, w;
+
+  if (self->hover_x < p->x0 || self->hover_x > p->x0 + p->w || self->n_points == 0 ||
+      self->message != NULL)
+    return;
+  if ((i = sm_chart_hover_index (self, (self->hover_x - p->x0) / p->w)) < 0)
+    return;
+  hx = floor (p->x0 + self->xn[i] * p->w) + 0.5;
+  set_color (cr, fg, 0.6);
+  cairo_move_to (cr, hx, p->y0);
+  cairo_line_to (cr, hx, p->y0 + p->h);
+  cairo_stroke (cr);
+
+  lines = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (lines, g_strdup_printf (_("%.1f s ago"), -self->times[i]));
+  for (guint s = 0; s < ns; s++)
+    {
+      g_autofree char *v = sm_chart_format_value (self, self->values[i * ns + s]);
+      g_ptr_array_add (lines, g_strdup_printf ("%s: %s", self->series[s].name, v));
+      if (self->kind == SM_CHART_LINES && !isnan (self->yn[i * ns + s]))
+        {
+          double px, py;
+          to_px (p, self->xn[i], self->yn[i * ns + s], &px, &py);
+          set_color (cr, &self->series[s].color, 1.0);
+          cairo_arc (cr, px, py, 3.5, 0, 2 * G_PI);
+          cairo_fill (cr);
+        }
+    }
+  for (guint l = 0; l < lines->len; l++)
+    box_w = MAX (box_w, text_width (self, lines->pdata[l], l == 0 ? 0.9 : 0.85));
+  box_w += 16;
+  box_h = lines->len * 14 + 10;
+  bx = hx + 8 + box_w > p->x0 + p->w ? hx - 8 - box_w : hx + 8;
+  by = p->y0 + 4;
+  cairo_rectangle (cr, bx, by, box_w, box_h);
+  cairo_set_source_rgba (cr, 0.12, 0.12, 0.14, 0.88);
+  cairo_fill (cr);
+  cairo_set_source_rgba (cr, 1, 1, 1, 0.95);
+  for (guint l = 0; l < lines->len; l++)
+    show_text (self, cr, lines->pdata[l], bx + 8, by + 5 + l * 14, 0.0, l == 0, 0.85, &w);
+}
+
 void
 sm_chart_draw (SmChart *self, cairo_t *cr, int width, int height)
 {
   GdkRGBA fg;
-  double top, x0, y0, pw, ph;
-  guint ns = self->n_series, np = self->n_points;
+  double top;
+  Plot p;
 
   g_return_if_fail (SM_IS_CHART (self));
 
   get_fg (self, &fg);
   top = draw_header (self, cr, &fg, width);
-  x0 = axis_width (self);
-  y0 = top;
-  pw = width - x0 - PAD;
-  ph = height - top - TIME_HEIGHT;
-  if (pw < 20 || ph < 20)
+  p.x0 = axis_width (self);
+  p.y0 = top;
+  p.w = width - p.x0 - PAD;
+  p.h = height - top - TIME_HEIGHT;
+  if (p.w < 20 || p.h < 20)
     return;
 
-  /* grid and axis labels */
-  cairo_set_line_width (cr, 1.0);
-  for (int i = 0; i <= 4; i++)
-    {
-      double gy = floor (y0 + ph - i * ph / 4) + 0.5;
-      g_autofree char *label = axis_label (self, self->y_max * i / 4);
-
-      set_color (cr, &fg, i == 0 ? 0.25 : 0.08);
-      cairo_move_to (cr, x0, gy);
-      cairo_line_to (cr, x0 + pw, gy);
-      cairo_stroke (cr);
-      if (i % 2 == 0)
-        {
-          set_color (cr, &fg, 0.55);
-          show_text (self, cr, label, x0 - 6, gy - 8, 1.0, FALSE, 0.75, NULL);
-        }
-    }
-  set_color (cr, &fg, 0.55);
-  {
-    g_autofree char *left = g_strdup_printf (_("−%.0f s"), self->window_s);
-    show_text (self, cr, left, x0, y0 + ph + 2, 0.0, FALSE, 0.75, NULL);
-    show_text (self, cr, _("now"), x0 + pw, y0 + ph + 2, 1.0, FALSE, 0.75, NULL);
-  }
-
-  if (self->message != NULL || np == 0)
-    {
-      set_color (cr, &fg, 0.55);
-      show_text (self, cr, self->message ? self->message : _("No data yet"), x0 + pw / 2, y0 + ph / 2 - 9,
-                 0.5, FALSE, 0.9, NULL);
-    }
-  else if (np > 0)
-    {
-      cairo_save (cr);
-      cairo_rectangle (cr, x0, y0 - 1, pw, ph + 2);
-      cairo_clip (cr);
-      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-
-      if (self->kind == SM_CHART_STACKED)
-        {
-          /* each band between its cumulative line and the one below */
-          for (guint s = 0; s < ns; s++)
-            {
-              double px, py;
-
-              for (guint i = 0; i < np; i++)
-                {
-                  plot_to_px (x0, y0, pw, ph, self->xn[i], self->yn[i * ns + s], &px, &py);
-                  if (i == 0)
-                    cairo_move_to (cr, px, py);
-                  else
-                    cairo_line_to (cr, px, py);
-                }
-              for (guint i = np; i-- > 0;)
-                {
-                  plot_to_px (x0, y0, pw, ph, self->xn[i], s ? self->yn[i * ns + s - 1] : 0.0, &px, &py);
-                  cairo_line_to (cr, px, py);
-                }
-              cairo_close_path (cr);
-              set_color (cr, &self->series[s].color, 0.75);
-              cairo_fill (cr);
-            }
-        }
-      else
-        {
-          cairo_set_line_width (cr, 2.0);
-          for (guint s = 0; s < ns; s++)
-            {
-              gboolean pen = FALSE;
-
-              for (guint i = 0; i < np; i++)
-                {
-                  double px, py, y = self->yn[i * ns + s];
-
-                  if (isnan (y))
-                    {
-                      pen = FALSE;
-                      continue;
-                    }
-                  plot_to_px (x0, y0, pw, ph, self->xn[i], y, &px, &py);
-                  if (!pen)
-                    {
-                      cairo_move_to (cr, px, py);
-                      pen = TRUE;
-                    }
-                  else
-                    cairo_line_to (cr, px, py);
-                }
-              set_color (cr, &self->series[s].color, 1.0);
-              cairo_stroke (cr);
-
-              /* A lone point (a reply shorter than one sample interval: a small model writes
-               * hundreds of tokens in milliseconds) gets a dot, or it would not show at all. */
-              for (guint i = 0; i < np; i++)
-                {
-                  double px, py, y = self->yn[i * ns + s];
-                  gboolean before = i > 0 && !isnan (self->yn[(i - 1) * ns + s]);
-                  gboolean after = i + 1 < np && !isnan (self->yn[(i + 1) * ns + s]);
-
-                  if (isnan (y) || before || after)
-                    continue;
-                  plot_to_px (x0, y0, pw, ph, self->xn[i], y, &px, &py);
-                  cairo_new_sub_path (cr);
-                  cairo_arc (cr, px, py, 2.5, 0, 2 * G_PI);
-                }
-              cairo_fill (cr);
-            }
-        }
-      cairo_restore (cr);
-    }
-
-  /* markers: toggle changes */
-  for (guint m = 0; self->markers && m < self->markers->len; m++)
-    {
-      const Marker *mk = &g_array_index (self->markers, Marker, m);
-      double mx = floor (x0 + mk->x * pw) + 0.5;
-      static const double dash[] = { 3.0, 3.0 };
-
-      cairo_save (cr);
-      set_color (cr, &fg, 0.45);
-      cairo_set_dash (cr, dash, 2, 0);
-      cairo_move_to (cr, mx, y0);
-      cairo_line_to (cr, mx, y0 + ph);
-      cairo_stroke (cr);
-      cairo_restore (cr);
-      set_color (cr, &fg, 0.7);
-      /* the label on the side with room for it */
-      if (mx + 3 + text_width (self, mk->label, 0.7) > x0 + pw)
-        show_text (self, cr, mk->label, mx - 3, y0 + 2 + (m % 3) * 12, 1.0, FALSE, 0.7, NULL);
-      else
-        show_text (self, cr, mk->label, mx + 3, y0 + 2 + (m % 3) * 12, 0.0, FALSE, 0.7, NULL);
-    }
-
-  /* hover: a line at the nearest point and its values */
-  if (self->hover_x >= x0 && self->hover_x <= x0 + pw && np > 0 && self->message == NULL)
-    {
-      int i = sm_chart_hover_index (self, (self->hover_x - x0) / pw);
-      double hx, box_w = 0, box_h, bx, by;
-      g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-      int w;
-
-      if (i < 0)
-        return;
-      hx = floor (x0 + self->xn[i] * pw) + 0.5;
-      set_color (cr, &fg, 0.6);
-      cairo_move_to (cr, hx, y0);
-      cairo_line_to (cr, hx, y0 + ph);
-      cairo_stroke (cr);
-
-      g_ptr_array_add (lines, g_strdup_printf (_("%.1f s ago"), -self->times[i]));
-      for (guint s = 0; s < ns; s++)
-        {
-          g_autofree char *v = sm_chart_format_value (self, self->values[i * ns + s]);
-          g_ptr_array_add (lines, g_strdup_printf ("%s: %s", self->series[s].name, v));
-          if (self->kind == SM_CHART_LINES && !isnan (self->yn[i * ns + s]))
-            {
-              double px, py;
-              plot_to_px (x0, y0, pw, ph, self->xn[i], self->yn[i * ns + s], &px, &py);
-              set_color (cr, &self->series[s].color, 1.0);
-              cairo_arc (cr, px, py, 3.5, 0, 2 * G_PI);
-              cairo_fill (cr);
-            }
-        }
-      for (guint l = 0; l < lines->len; l++)
-        {
-          box_w = MAX (box_w, text_width (self, lines->pdata[l], l == 0 ? 0.9 : 0.85));
-        }
-      box_w += 16;
-      box_h = lines->len * 14 + 10;
-      bx = hx + 8 + box_w > x0 + pw ? hx - 8 - box_w : hx + 8;
-      by = y0 + 4;
-      cairo_rectangle (cr, bx, by, box_w, box_h);
-      cairo_set_source_rgba (cr, 0.12, 0.12, 0.14, 0.88);
-      cairo_fill (cr);
-      cairo_set_source_rgba (cr, 1, 1, 1, 0.95);
-      for (guint l = 0; l < lines->len; l++)
-        show_text (self, cr, lines->pdata[l], bx + 8, by + 5 + l * 14, 0.0, l == 0, 0.85, &w);
-    }
+  draw_grid (self, cr, &fg, &p);
+  draw_series (self, cr, &fg, &p);
+  draw_markers (self, cr, &fg, &p);
+  draw_hover (self, cr, &fg, &p);
 }
 
 static void

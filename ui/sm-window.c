@@ -1,54 +1,12 @@
-/* sm-window.c: the playground window. */
+/* sm-window.c: the playground window: its parts, the model it loads, its conversations and
+ * the side panel.  What the user asks of it (open, export, new conversation, show a page) is
+ * in sm-window-actions.c; what the two share is in sm-window-private.h. */
 #define G_LOG_DOMAIN "SmWindow"
 
 #include <glib/gi18n.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "sm-charts-panel.h"
-#include "sm-chat-view.h"
-#include "sm-compare-view.h"
-#include "sm-engine-panel.h"
-#include "sm-sampling-panel.h"
-#include "sm-window.h"
-
-/* Op, scope and token intervals kept for the Chrome trace (32 bytes each): the profiler keeps
- * the first ones, and recording them costs a tiny model a few per cent while it lasts. */
-#define TRACE_EVENTS  (64 * 1024)
-#define LOAD_PULSE_MS 120
-
-struct _SmWindow {
-  AdwApplicationWindow  parent_instance;
-
-  /* template children */
-  AdwToastOverlay      *toast_overlay;
-  AdwWindowTitle       *window_title;
-  GtkProgressBar       *load_bar;
-  AdwFlap              *flap;
-  GtkToggleButton      *sidebar_button;
-  GtkWidget            *open_button;
-  GtkWidget            *export_button;
-  SmChatView           *chat_view;
-  SmEnginePanel        *engine_panel;
-  SmChartsPanel        *charts_panel;
-  SmSamplingPanel      *sampling_panel;
-  SmCompareView        *compare_view;
-  AdwViewStack         *side_stack;
-  GtkListBox           *history_list;
-  GtkPopover           *history_popover;
-
-  SmEngine             *engine;
-  GSettings            *settings;
-  SmConversationStore  *store;
-  GCancellable         *cancellable;     /* cancelled when the window goes */
-  guint                 loading;         /* model loads under way */
-  guint                 load_pulse;
-  GtkNativeDialog      *chooser;
-  GQueue                startup_prompts; /* char *: sent once the first model is in, in turn */
-  gboolean              quiet_load;
-  guint                 pause_chars;     /* SMALLMIND_SCREENSHOT_PAUSE: see tools/screenshot */
-};
+#include "sm-window-private.h"
 
 G_DEFINE_FINAL_TYPE (SmWindow, sm_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -64,8 +22,8 @@ static GParamSpec *properties[N_PROPS];
 
 /* ---- messages ----------------------------------------------------------------------------------- */
 
-static void
-toast (SmWindow *self, const char *text)
+void
+sm_window_toast (SmWindow *self, const char *text)
 {
   AdwToast *t = adw_toast_new (text);
 
@@ -73,29 +31,14 @@ toast (SmWindow *self, const char *text)
   adw_toast_overlay_add_toast (self->toast_overlay, t);
 }
 
-static void
-show_error (SmWindow *self, const char *title, const char *text)
+void
+sm_window_show_error (SmWindow *self, const char *title, const char *text)
 {
   GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), title, text);
 
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
   gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-toast_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  toast (SM_WINDOW (widget), g_variant_get_string (param, NULL));
-}
-
-static void
-show_error_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  const char *title, *text;
-
-  g_variant_get (param, "(&s&s)", &title, &text);
-  show_error (SM_WINDOW (widget), title, text);
 }
 
 /* ---- the model ------------------------------------------------------------------------------------ */
@@ -239,7 +182,7 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
     {
       /* The previous model stays loaded; the message is the engine's. */
       g_autofree char *title = g_strdup_printf (_("Could not load “%s”"), req->what);
-      show_error (self, title, error->message);
+      sm_window_show_error (self, title, error->message);
     }
   else
     {
@@ -255,7 +198,7 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
                                            st.chat_format != SM_CHAT_FORMAT_NONE);
       msg = g_strdup_printf (_("Loaded %s"), st.model_name ? st.model_name : req->what);
       if (!req->quiet)
-        toast (self, msg);
+        sm_window_toast (self, msg);
       sm_engine_stats_clear (&st);
       send_startup_prompt (self);
     }
@@ -277,8 +220,8 @@ load_request_new (SmWindow *self, const char *what, const char *setting)
   return req;
 }
 
-static void
-load_preset (SmWindow *self, SmPreset preset)
+void
+sm_window_load_preset (SmWindow *self, SmPreset preset)
 {
   g_autofree char *setting = g_strconcat ("preset:", sm_preset_name (preset), NULL);
   LoadRequest *req = load_request_new (self, sm_preset_name (preset), setting);
@@ -286,8 +229,8 @@ load_preset (SmWindow *self, SmPreset preset)
   sm_engine_load_preset_async (self->engine, preset, 42, self->cancellable, on_loaded, req);
 }
 
-static void
-load_file (SmWindow *self, const char *path, const char *tokenizer_path)
+void
+sm_window_load_file (SmWindow *self, const char *path, const char *tokenizer_path)
 {
   g_autofree char *name = g_filename_display_basename (path);
   LoadRequest *req = load_request_new (self, name, path);
@@ -307,7 +250,7 @@ load_builtin (SmWindow *self)
       sm_engine_load_async (self->engine, checkpoint, NULL, self->cancellable, on_loaded, req);
     }
   else
-    load_preset (self, SM_PRESET_SMALL);
+    sm_window_load_preset (self, SM_PRESET_SMALL);
 }
 
 static void
@@ -317,290 +260,17 @@ load_last_model (SmWindow *self)
   SmPreset preset;
 
   if (g_str_has_prefix (last, "preset:") && sm_preset_from_name (last + 7, &preset))
-    load_preset (self, preset);
+    sm_window_load_preset (self, preset);
   else if (*last != '\0' && g_file_test (last, G_FILE_TEST_IS_REGULAR))
-    load_file (self, last, NULL);
+    sm_window_load_file (self, last, NULL);
   else
     load_builtin (self);
 }
 
-static void
-load_preset_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-  SmPreset preset;
-
-  if (sm_preset_from_name (g_variant_get_string (param, NULL), &preset))
-    load_preset (self, preset);
-  else
-    show_error (self, _("Unknown model"), g_variant_get_string (param, NULL));
-}
-
-static void
-load_model_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  load_file (SM_WINDOW (widget), g_variant_get_string (param, NULL), NULL);
-}
-
-static void
-load_model_with_tokenizer_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  const char *path, *tokenizer;
-
-  g_variant_get (param, "(&s&s)", &path, &tokenizer);
-  load_file (SM_WINDOW (widget), path, *tokenizer ? tokenizer : NULL);
-}
-
-/* ---- file choosers ----------------------------------------------------------------------------------- */
-
-typedef void (*ChosenFunc) (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data);
-
-static void
-on_chooser_response (GtkNativeDialog *dialog, int response, SmWindow *self)
-{
-  ChosenFunc func = g_object_get_data (G_OBJECT (dialog), "sm-func");
-  gpointer data = g_object_get_data (G_OBJECT (dialog), "sm-data");
-  g_autoptr (GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT &&
-      (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL &&
-      (path = g_file_get_path (file)) != NULL)
-    func (self, path, gtk_file_chooser_get_filter (GTK_FILE_CHOOSER (dialog)), data);
-  if (self->chooser == dialog)
-    g_clear_object (&self->chooser);
-}
-
-static GtkFileChooser *
-new_chooser (SmWindow *self, const char *title, GtkFileChooserAction action, const char *accept,
-             ChosenFunc func, gpointer data)
-{
-  if (self->chooser)
-    {
-      gtk_native_dialog_destroy (self->chooser);
-      g_clear_object (&self->chooser);
-    }
-  self->chooser = GTK_NATIVE_DIALOG (gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, accept, NULL));
-  gtk_native_dialog_set_modal (self->chooser, TRUE);
-  g_object_set_data (G_OBJECT (self->chooser), "sm-func", func);
-  g_object_set_data (G_OBJECT (self->chooser), "sm-data", data);
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
-  return GTK_FILE_CHOOSER (self->chooser);
-}
-
-static GtkFileFilter *
-add_filter (GtkFileChooser *chooser, const char *name, const char *const *patterns, const char *format)
-{
-  GtkFileFilter *filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, name);
-  for (guint i = 0; patterns[i]; i++)
-    gtk_file_filter_add_pattern (filter, patterns[i]);
-  if (format)
-    g_object_set_data_full (G_OBJECT (filter), "sm-format", g_strdup (format), g_free);
-  gtk_file_chooser_add_filter (chooser, filter);
-  g_object_unref (filter);
-  return filter;
-}
-
-/* A filter for an export format, with the patterns the engine knows it by. */
-static GtkFileFilter *
-add_export_filter (GtkFileChooser *chooser, const char *name, const char *format)
-{
-  return add_filter (chooser, name, sm_engine_export_format_patterns (format), format);
-}
-
-static void
-tokenizer_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
-{
-  g_autofree char *model = data;
-  load_file (self, model, path);
-}
-
-static void
-model_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *beside = g_build_filename (dir, "tokenizer.bin", NULL);
-
-  /* a llama2.c checkpoint needs its tokenizer: ask when none is beside it */
-  if (g_str_has_suffix (path, ".bin") && !g_file_test (beside, G_FILE_TEST_IS_REGULAR))
-    {
-      static const char *const bins[] = { "*.bin", NULL };
-      GtkFileChooser *chooser = new_chooser (self, _("Choose the Tokenizer"), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                             _("_Open"), tokenizer_chosen, g_strdup (path));
-      add_filter (chooser, _("llama2.c tokenizer"), bins, NULL);
-      gtk_native_dialog_show (self->chooser);
-      return;
-    }
-  load_file (self, path, NULL);
-}
-
-static void
-open_model_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-  static const char *const all[] = { "*.gguf", "*.bin", "*.smck", NULL };
-  static const char *const gguf[] = { "*.gguf", NULL };
-  static const char *const bin[] = { "*.bin", NULL };
-  static const char *const smck[] = { "*.smck", NULL };
-  GtkFileChooser *chooser = new_chooser (self, _("Open a Model"), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Open"), model_chosen, NULL);
-
-  add_filter (chooser, _("All models"), all, NULL);
-  add_filter (chooser, _("GGUF"), gguf, NULL);
-  add_filter (chooser, _("llama2.c checkpoint"), bin, NULL);
-  add_filter (chooser, _("SmallMind checkpoint"), smck, NULL);
-  gtk_native_dialog_show (self->chooser);
-}
-
-/* ---- snapshots --------------------------------------------------------------------------------------- */
-
-typedef struct {
-  SmWindow *self;      /* a reference: the toast or the error goes to it */
-  char     *path;
-} ExportRequest;
-
-static void
-on_exported (GObject *source, GAsyncResult *result, gpointer data)
-{
-  ExportRequest *req = data;
-  g_autoptr (GError) error = NULL;
-
-  if (sm_engine_export_snapshot_finish (SM_ENGINE (source), result, &error))
-    {
-      g_autofree char *msg = g_strdup_printf (_("Snapshot saved to %s"), req->path);
-      toast (req->self, msg);
-    }
-  else
-    show_error (req->self, _("Could not export the snapshot"), error->message);
-  g_object_unref (req->self);
-  g_free (req->path);
-  g_free (req);
-}
-
-static void
-export_snapshot_to (SmWindow *self, const char *format, const char *path)
-{
-  ExportRequest *req;
-
-  if (g_str_equal (format, "png"))
-    {
-      g_autoptr (GError) error = NULL;
-      if (sm_charts_panel_write_png (self->charts_panel, path, &error))
-        {
-          g_autofree char *msg = g_strdup_printf (_("Charts saved to %s"), path);
-          toast (self, msg);
-        }
-      else
-        show_error (self, _("Could not export the charts"), error->message);
-      return;
-    }
-
-  req = g_new0 (ExportRequest, 1);
-  req->self = g_object_ref (self);
-  req->path = g_strdup (path);
-  sm_engine_export_snapshot_async (self->engine, format, path, "smallmind window", NULL, on_exported, req);
-}
-
-static void
-export_snapshot_to_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  const char *format, *path;
-
-  g_variant_get (param, "(&s&s)", &format, &path);
-  export_snapshot_to (SM_WINDOW (widget), format, path);
-}
-
-static void
-snapshot_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
-{
-  const char *format = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
-  export_snapshot_to (self, format ? format : sm_engine_export_format_for_path (path), path);
-}
-
-static void
-export_snapshot_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-  GtkFileChooser *chooser = new_chooser (self, _("Export a Snapshot"), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                         _("_Export"), snapshot_chosen, NULL);
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  g_autofree char *file = g_strdup_printf ("smallmind-%s.json", stamp);
-
-  add_export_filter (chooser, _("Snapshot (JSON)"), "json");
-  add_export_filter (chooser, _("Report (Markdown)"), "markdown");
-  add_export_filter (chooser, _("Table (CSV)"), "csv");
-  add_export_filter (chooser, _("Chrome trace (Perfetto)"), "trace");
-  add_export_filter (chooser, _("Charts (PNG)"), "png");
-  gtk_file_chooser_set_current_name (chooser, file);
-  gtk_native_dialog_show (self->chooser);
-}
-
-/* ---- conversations ------------------------------------------------------------------------------------- */
-
-static void
-export_conversation_to (SmWindow *self, const char *format, const char *path)
-{
-  SmConversation *conversation = sm_chat_view_get_conversation (self->chat_view);
-  g_autofree char *text = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (g_str_equal (format, "json"))
-    {
-      g_autoptr (JsonNode) root = sm_conversation_to_json (conversation);
-      text = json_to_string (root, TRUE);
-    }
-  else
-    text = sm_conversation_to_markdown (conversation);
-
-  if (sm_engine_write_file (path, text, -1, &error))
-    {
-      g_autofree char *msg = g_strdup_printf (_("Conversation saved to %s"), path);
-      toast (self, msg);
-    }
-  else
-    show_error (self, _("Could not export the conversation"), error->message);
-}
-
-static void
-export_conversation_to_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  const char *format, *path;
-
-  g_variant_get (param, "(&s&s)", &format, &path);
-  export_conversation_to (SM_WINDOW (widget), format, path);
-}
-
-static void
-conversation_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
-{
-  const char *format = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
-  if (format == NULL)
-    format = g_str_has_suffix (path, ".json") ? "json" : "markdown";
-  export_conversation_to (self, format, path);
-}
-
-static void
-export_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-  static const char *const md[] = { "*.md", NULL };
-  static const char *const json[] = { "*.json", NULL };
-  GtkFileChooser *chooser = new_chooser (self, _("Export the Conversation"), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                         _("_Export"), conversation_chosen, NULL);
-
-  add_filter (chooser, _("Markdown"), md, "markdown");
-  add_filter (chooser, _("JSON"), json, "json");
-  gtk_file_chooser_set_current_name (chooser, "conversation.md");
-  gtk_native_dialog_show (self->chooser);
-}
-
 static void on_conversation_title (SmConversation *conversation, GParamSpec *pspec, SmWindow *self);
 
-static void
-show_conversation (SmWindow *self, SmConversation *conversation)
+void
+sm_window_show_conversation (SmWindow *self, SmConversation *conversation)
 {
   SmConversation *old = sm_chat_view_get_conversation (self->chat_view);
 
@@ -610,41 +280,6 @@ show_conversation (SmWindow *self, SmConversation *conversation)
   sm_conversation_store_add (self->store, conversation);
   sm_chat_view_set_conversation (self->chat_view, conversation);
   gtk_window_set_title (GTK_WINDOW (self), sm_conversation_get_title (conversation));
-}
-
-static void
-new_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-  SmConversation *current = sm_chat_view_get_conversation (self->chat_view);
-  g_autoptr (SmConversation) conversation = NULL;
-
-  /* an empty conversation is already a new one */
-  if (current != NULL && sm_conversation_get_n_messages (current) == 0)
-    return;
-  conversation = sm_conversation_new ();
-  show_conversation (self, conversation);
-  gtk_popover_popdown (self->history_popover);
-  gtk_widget_grab_focus (GTK_WIDGET (sm_chat_view_get_prompt_view (self->chat_view)));
-}
-
-static void
-open_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-  GListModel *list = sm_conversation_store_get_list (self->store);
-  const char *id = g_variant_get_string (param, NULL);
-
-  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
-    {
-      g_autoptr (SmConversation) c = g_list_model_get_item (list, i);
-      if (g_str_equal (sm_conversation_get_id (c), id))
-        {
-          show_conversation (self, c);
-          break;
-        }
-    }
-  gtk_popover_popdown (self->history_popover);
 }
 
 static void
@@ -662,7 +297,7 @@ on_delete_conversation (GtkButton *button, SmWindow *self)
   if (c == sm_chat_view_get_conversation (self->chat_view))
     {
       g_autoptr (SmConversation) fresh = sm_conversation_new ();
-      show_conversation (self, fresh);
+      sm_window_show_conversation (self, fresh);
     }
   sm_conversation_store_remove (self->store, c);
 }
@@ -705,19 +340,10 @@ on_conversation_title (SmConversation *conversation, GParamSpec *pspec, SmWindow
 static void
 on_store_error (SmConversationStore *store, const char *message, SmWindow *self)
 {
-  toast (self, message);
+  sm_window_toast (self, message);
 }
 
 /* ---- side panel ------------------------------------------------------------------------------------------- */
-
-static void
-show_page_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  SmWindow *self = SM_WINDOW (widget);
-
-  adw_flap_set_reveal_flap (self->flap, TRUE);
-  adw_view_stack_set_visible_child_name (self->side_stack, g_variant_get_string (param, NULL));
-}
 
 static void
 on_stats_updated (SmEngine *engine, SmWindow *self)
@@ -737,35 +363,6 @@ static void
 on_reveal_flap (SmWindow *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIDEBAR_VISIBLE]);
-}
-
-/* For tools/screenshot: after the first frame painted while the last command-line prompt's reply
- * streams with at least pause_chars characters, the process stops itself (SIGSTOP) so that a capture of the screen
- * shows the window mid-generation; the tool continues it (SIGCONT) afterwards.  Small models
- * finish a reply in milliseconds, faster than any outside capture could catch. */
-static void
-on_after_paint (GdkFrameClock *clock, SmWindow *self)
-{
-  SmConversation *c = sm_chat_view_get_conversation (self->chat_view);
-  SmMessage *last = c ? sm_conversation_get_last (c) : NULL;
-
-  if (self->pause_chars == 0 || !g_queue_is_empty (&self->startup_prompts) || last == NULL ||
-      !sm_message_get_generating (last) || strlen (sm_message_get_text (last)) < self->pause_chars)
-    return;
-  self->pause_chars = 0;
-  g_signal_handlers_disconnect_by_func (clock, on_after_paint, self);
-  /* what was just painted must have reached the display server before stopping */
-  gdk_display_sync (gtk_widget_get_display (GTK_WIDGET (self)));
-  kill (getpid (), SIGSTOP);
-}
-
-static void
-on_realize (SmWindow *self)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
-
-  if (self->pause_chars > 0 && clock != NULL)
-    g_signal_connect_object (clock, "after-paint", G_CALLBACK (on_after_paint), self, 0);
 }
 
 /* ---- object ------------------------------------------------------------------------------------------------- */
@@ -877,7 +474,7 @@ sm_window_constructed (GObject *object)
     first = g_list_model_get_item (list, 0);
   else
     first = sm_conversation_new ();
-  show_conversation (self, first);
+  sm_window_show_conversation (self, first);
 }
 
 static void
@@ -929,27 +526,7 @@ sm_window_class_init (SmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmWindow, history_popover);
   gtk_widget_class_bind_template_callback (widget_class, on_history_row_activated);
 
-  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
-  gtk_widget_class_install_action (widget_class, "win.load-model", "s", load_model_action);
-  gtk_widget_class_install_action (widget_class, "win.load-model-with-tokenizer", "(ss)",
-                                   load_model_with_tokenizer_action);
-  gtk_widget_class_install_action (widget_class, "win.load-preset", "s", load_preset_action);
-  gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, new_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.open-conversation", "s", open_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.export-snapshot", NULL, export_snapshot_action);
-  gtk_widget_class_install_action (widget_class, "win.export-snapshot-to", "(ss)", export_snapshot_to_action);
-  gtk_widget_class_install_action (widget_class, "win.export-conversation", NULL, export_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.export-conversation-to", "(ss)",
-                                   export_conversation_to_action);
-  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
-  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
-  gtk_widget_class_install_action (widget_class, "win.show-error", "(ss)", show_error_action);
-  gtk_widget_class_install_property_action (widget_class, "win.toggle-sidebar", "sidebar-visible");
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-snapshot", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.toggle-sidebar", NULL);
+  sm_window_class_add_actions (widget_class);
 }
 
 static void
@@ -982,11 +559,9 @@ sm_window_init (SmWindow *self)
   g_signal_connect (self->engine, "stats-updated", G_CALLBACK (on_stats_updated), self);
   g_signal_connect_swapped (self->chat_view, "notify::generating", G_CALLBACK (on_generating_changed), self);
 
-  if (g_getenv ("SMALLMIND_SCREENSHOT_PAUSE") != NULL)
-    {
-      self->pause_chars = (guint) g_ascii_strtoull (g_getenv ("SMALLMIND_SCREENSHOT_PAUSE"), NULL, 10);
-      g_signal_connect (self, "realize", G_CALLBACK (on_realize), NULL);
-    }
+#ifdef SM_SCREENSHOT_HOOK
+  sm_window_screenshot_hook_init (self);
+#endif
 
   update_title (self);
 }
@@ -1011,9 +586,9 @@ sm_window_start (SmWindow *self, const char *model_path, const char *const *prom
     {
       SmPreset preset;
       if (g_str_has_prefix (model_path, "preset:") && sm_preset_from_name (model_path + 7, &preset))
-        load_preset (self, preset);
+        sm_window_load_preset (self, preset);
       else
-        load_file (self, model_path, NULL);
+        sm_window_load_file (self, model_path, NULL);
     }
   else
     load_last_model (self);

@@ -1,0 +1,367 @@
+/* sm-window-actions.c: the window's actions (win.*): loading a model, the file choosers,
+ * exporting a snapshot or a conversation, new and open conversations, the side panel's pages.
+ * They act through the window's own calls (sm-window-private.h) and SmEngine. */
+#define G_LOG_DOMAIN "SmWindow"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "sm-window-private.h"
+
+static void
+toast_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  sm_window_toast (SM_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+show_error_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  const char *title, *text;
+
+  g_variant_get (param, "(&s&s)", &title, &text);
+  sm_window_show_error (SM_WINDOW (widget), title, text);
+}
+
+static void
+load_preset_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  SmPreset preset;
+
+  if (sm_preset_from_name (g_variant_get_string (param, NULL), &preset))
+    sm_window_load_preset (self, preset);
+  else
+    sm_window_show_error (self, _("Unknown model"), g_variant_get_string (param, NULL));
+}
+
+static void
+load_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  sm_window_load_file (SM_WINDOW (widget), g_variant_get_string (param, NULL), NULL);
+}
+
+static void
+load_model_with_tokenizer_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  const char *path, *tokenizer;
+
+  g_variant_get (param, "(&s&s)", &path, &tokenizer);
+  sm_window_load_file (SM_WINDOW (widget), path, *tokenizer ? tokenizer : NULL);
+}
+
+/* ---- file choosers ----------------------------------------------------------------------------------- */
+
+typedef void (*ChosenFunc) (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data);
+
+static void
+on_chooser_response (GtkNativeDialog *dialog, int response, SmWindow *self)
+{
+  ChosenFunc func = g_object_get_data (G_OBJECT (dialog), "sm-func");
+  gpointer data = g_object_get_data (G_OBJECT (dialog), "sm-data");
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT &&
+      (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL &&
+      (path = g_file_get_path (file)) != NULL)
+    func (self, path, gtk_file_chooser_get_filter (GTK_FILE_CHOOSER (dialog)), data);
+  if (self->chooser == dialog)
+    g_clear_object (&self->chooser);
+}
+
+static GtkFileChooser *
+new_chooser (SmWindow *self, const char *title, GtkFileChooserAction action, const char *accept,
+             ChosenFunc func, gpointer data)
+{
+  if (self->chooser)
+    {
+      gtk_native_dialog_destroy (self->chooser);
+      g_clear_object (&self->chooser);
+    }
+  self->chooser = GTK_NATIVE_DIALOG (gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, accept, NULL));
+  gtk_native_dialog_set_modal (self->chooser, TRUE);
+  g_object_set_data (G_OBJECT (self->chooser), "sm-func", func);
+  g_object_set_data (G_OBJECT (self->chooser), "sm-data", data);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  return GTK_FILE_CHOOSER (self->chooser);
+}
+
+static GtkFileFilter *
+add_filter (GtkFileChooser *chooser, const char *name, const char *const *patterns, const char *format)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, name);
+  for (guint i = 0; patterns[i]; i++)
+    gtk_file_filter_add_pattern (filter, patterns[i]);
+  if (format)
+    g_object_set_data_full (G_OBJECT (filter), "sm-format", g_strdup (format), g_free);
+  gtk_file_chooser_add_filter (chooser, filter);
+  g_object_unref (filter);
+  return filter;
+}
+
+/* A filter for an export format, with the patterns the engine knows it by. */
+static GtkFileFilter *
+add_export_filter (GtkFileChooser *chooser, const char *name, const char *format)
+{
+  return add_filter (chooser, name, sm_engine_export_format_patterns (format), format);
+}
+
+static void
+tokenizer_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
+{
+  g_autofree char *model = data;
+  sm_window_load_file (self, model, path);
+}
+
+static void
+model_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *beside = g_build_filename (dir, "tokenizer.bin", NULL);
+
+  /* a llama2.c checkpoint needs its tokenizer: ask when none is beside it */
+  if (g_str_has_suffix (path, ".bin") && !g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+    {
+      static const char *const bins[] = { "*.bin", NULL };
+      GtkFileChooser *chooser = new_chooser (self, _("Choose the Tokenizer"), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                             _("_Open"), tokenizer_chosen, g_strdup (path));
+      add_filter (chooser, _("llama2.c tokenizer"), bins, NULL);
+      gtk_native_dialog_show (self->chooser);
+      return;
+    }
+  sm_window_load_file (self, path, NULL);
+}
+
+static void
+open_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  static const char *const all[] = { "*.gguf", "*.bin", "*.smck", NULL };
+  static const char *const gguf[] = { "*.gguf", NULL };
+  static const char *const bin[] = { "*.bin", NULL };
+  static const char *const smck[] = { "*.smck", NULL };
+  GtkFileChooser *chooser = new_chooser (self, _("Open a Model"), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         _("_Open"), model_chosen, NULL);
+
+  add_filter (chooser, _("All models"), all, NULL);
+  add_filter (chooser, _("GGUF"), gguf, NULL);
+  add_filter (chooser, _("llama2.c checkpoint"), bin, NULL);
+  add_filter (chooser, _("SmallMind checkpoint"), smck, NULL);
+  gtk_native_dialog_show (self->chooser);
+}
+
+/* ---- snapshots --------------------------------------------------------------------------------------- */
+
+typedef struct {
+  SmWindow *self;      /* a reference: the toast or the error goes to it */
+  char     *path;
+} ExportRequest;
+
+static void
+on_exported (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ExportRequest *req = data;
+  g_autoptr (GError) error = NULL;
+
+  if (sm_engine_export_snapshot_finish (SM_ENGINE (source), result, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Snapshot saved to %s"), req->path);
+      sm_window_toast (req->self, msg);
+    }
+  else
+    sm_window_show_error (req->self, _("Could not export the snapshot"), error->message);
+  g_object_unref (req->self);
+  g_free (req->path);
+  g_free (req);
+}
+
+static void
+export_snapshot_to (SmWindow *self, const char *format, const char *path)
+{
+  ExportRequest *req;
+
+  if (g_str_equal (format, "png"))
+    {
+      g_autoptr (GError) error = NULL;
+      if (sm_charts_panel_write_png (self->charts_panel, path, &error))
+        {
+          g_autofree char *msg = g_strdup_printf (_("Charts saved to %s"), path);
+          sm_window_toast (self, msg);
+        }
+      else
+        sm_window_show_error (self, _("Could not export the charts"), error->message);
+      return;
+    }
+
+  req = g_new0 (ExportRequest, 1);
+  req->self = g_object_ref (self);
+  req->path = g_strdup (path);
+  sm_engine_export_snapshot_async (self->engine, format, path, "smallmind window", NULL, on_exported, req);
+}
+
+static void
+export_snapshot_to_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  const char *format, *path;
+
+  g_variant_get (param, "(&s&s)", &format, &path);
+  export_snapshot_to (SM_WINDOW (widget), format, path);
+}
+
+static void
+snapshot_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
+{
+  const char *format = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
+  export_snapshot_to (self, format ? format : sm_engine_export_format_for_path (path), path);
+}
+
+static void
+export_snapshot_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  GtkFileChooser *chooser = new_chooser (self, _("Export a Snapshot"), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         _("_Export"), snapshot_chosen, NULL);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *file = g_strdup_printf ("smallmind-%s.json", stamp);
+
+  add_export_filter (chooser, _("Snapshot (JSON)"), "json");
+  add_export_filter (chooser, _("Report (Markdown)"), "markdown");
+  add_export_filter (chooser, _("Table (CSV)"), "csv");
+  add_export_filter (chooser, _("Chrome trace (Perfetto)"), "trace");
+  add_export_filter (chooser, _("Charts (PNG)"), "png");
+  gtk_file_chooser_set_current_name (chooser, file);
+  gtk_native_dialog_show (self->chooser);
+}
+
+/* ---- conversations ------------------------------------------------------------------------------------- */
+
+static void
+export_conversation_to (SmWindow *self, const char *format, const char *path)
+{
+  SmConversation *conversation = sm_chat_view_get_conversation (self->chat_view);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (g_str_equal (format, "json"))
+    {
+      g_autoptr (JsonNode) root = sm_conversation_to_json (conversation);
+      text = json_to_string (root, TRUE);
+    }
+  else
+    text = sm_conversation_to_markdown (conversation);
+
+  if (sm_engine_write_file (path, text, -1, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Conversation saved to %s"), path);
+      sm_window_toast (self, msg);
+    }
+  else
+    sm_window_show_error (self, _("Could not export the conversation"), error->message);
+}
+
+static void
+export_conversation_to_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  const char *format, *path;
+
+  g_variant_get (param, "(&s&s)", &format, &path);
+  export_conversation_to (SM_WINDOW (widget), format, path);
+}
+
+static void
+conversation_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
+{
+  const char *format = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
+  if (format == NULL)
+    format = g_str_has_suffix (path, ".json") ? "json" : "markdown";
+  export_conversation_to (self, format, path);
+}
+
+static void
+export_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  static const char *const md[] = { "*.md", NULL };
+  static const char *const json[] = { "*.json", NULL };
+  GtkFileChooser *chooser = new_chooser (self, _("Export the Conversation"), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         _("_Export"), conversation_chosen, NULL);
+
+  add_filter (chooser, _("Markdown"), md, "markdown");
+  add_filter (chooser, _("JSON"), json, "json");
+  gtk_file_chooser_set_current_name (chooser, "conversation.md");
+  gtk_native_dialog_show (self->chooser);
+}
+
+static void
+new_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  SmConversation *current = sm_chat_view_get_conversation (self->chat_view);
+  g_autoptr (SmConversation) conversation = NULL;
+
+  /* an empty conversation is already a new one */
+  if (current != NULL && sm_conversation_get_n_messages (current) == 0)
+    return;
+  conversation = sm_conversation_new ();
+  sm_window_show_conversation (self, conversation);
+  gtk_popover_popdown (self->history_popover);
+  gtk_widget_grab_focus (GTK_WIDGET (sm_chat_view_get_prompt_view (self->chat_view)));
+}
+
+static void
+open_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  GListModel *list = sm_conversation_store_get_list (self->store);
+  const char *id = g_variant_get_string (param, NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (SmConversation) c = g_list_model_get_item (list, i);
+      if (g_str_equal (sm_conversation_get_id (c), id))
+        {
+          sm_window_show_conversation (self, c);
+          break;
+        }
+    }
+  gtk_popover_popdown (self->history_popover);
+}
+
+static void
+show_page_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+
+  adw_flap_set_reveal_flap (self->flap, TRUE);
+  adw_view_stack_set_visible_child_name (self->side_stack, g_variant_get_string (param, NULL));
+}
+
+void
+sm_window_class_add_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.load-model", "s", load_model_action);
+  gtk_widget_class_install_action (widget_class, "win.load-model-with-tokenizer", "(ss)",
+                                   load_model_with_tokenizer_action);
+  gtk_widget_class_install_action (widget_class, "win.load-preset", "s", load_preset_action);
+  gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, new_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.open-conversation", "s", open_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.export-snapshot", NULL, export_snapshot_action);
+  gtk_widget_class_install_action (widget_class, "win.export-snapshot-to", "(ss)", export_snapshot_to_action);
+  gtk_widget_class_install_action (widget_class, "win.export-conversation", NULL, export_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.export-conversation-to", "(ss)",
+                                   export_conversation_to_action);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
+  gtk_widget_class_install_action (widget_class, "win.show-error", "(ss)", show_error_action);
+  gtk_widget_class_install_property_action (widget_class, "win.toggle-sidebar", "sidebar-visible");
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-snapshot", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.toggle-sidebar", NULL);
+}
