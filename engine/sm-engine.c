@@ -488,6 +488,7 @@ typedef struct {
   char    *path;
   char    *tokenizer_path;
   gboolean preset;
+  gboolean builtin;    /* the trained checkpoint when there is one (sm_model_load_builtin ()) */
   SmPreset which;
   guint64  seed;
 } LoadData;
@@ -543,7 +544,9 @@ job_load (SmEngine *self, GTask *task)
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (d->preset)
+  if (d->builtin)
+    model = sm_model_load_builtin (d->which, d->seed, &error);
+  else if (d->preset)
     model = sm_model_new_preset (d->which, d->seed);
   else
     model = sm_model_load (d->path, d->tokenizer_path, &error);
@@ -614,6 +617,36 @@ sm_engine_load_preset_async (SmEngine            *self,
 
 gboolean
 sm_engine_load_preset_finish (SmEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+sm_engine_load_builtin_async (SmEngine            *self,
+                              SmPreset             preset,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  GTask *task;
+  LoadData *d;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail (preset < SM_N_PRESETS);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_load_builtin_async);
+  d = g_new0 (LoadData, 1);
+  d->builtin = TRUE;
+  d->which = preset;
+  d->seed = 42;
+  g_task_set_task_data (task, d, load_data_free);
+  push_job (self, task, job_load);
+}
+
+gboolean
+sm_engine_load_builtin_finish (SmEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -93,6 +93,19 @@ gboolean    sm_engine_load_preset_finish  (SmEngine            *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 
+/* The built-in model of @preset as a person means it: the trained checkpoint when there is
+ * one (sm_engine_find_builtin_model ()), else the preset's random weights with seed 42, which
+ * SmModel's format then says ("preset": untrained).  sm_engine_load_preset_async () is always
+ * the random one (for tests and benchmarks of a shape). */
+void        sm_engine_load_builtin_async  (SmEngine            *self,
+                                           SmPreset             preset,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean    sm_engine_load_builtin_finish (SmEngine            *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
+
 /* The built-in model of @preset: the trained checkpoint shipped for it (small.smck,
  * medium.smck) when there is one, else NULL, and the preset's seeded random weights stand in
  * (sm_engine_load_preset_async ()).  The one search, for the window and the command line

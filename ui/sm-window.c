@@ -57,11 +57,13 @@ format_params (guint64 n)
 
 /* The model's own name, unless it is only its architecture ("llama"): then the file's. */
 static char *
-display_name_dup (SmWindow *self, const SmEngineStats *st)
+display_name_dup (SmWindow *self, SmModel *model, const SmEngineStats *st)
 {
-  g_autoptr (SmModel) model = sm_engine_dup_model (self->engine);
   const char *path = model ? sm_model_get_path (model) : NULL;
 
+  /* random weights in a preset's shape read nothing like the trained model of that name */
+  if (model != NULL && g_strcmp0 (sm_model_get_format (model), "preset") == 0)
+    return g_strdup_printf (_("%s (untrained)"), st->model_name);
   if (path != NULL && st->model_arch != NULL && g_ascii_strcasecmp (st->model_name, st->model_arch) == 0)
     {
       g_autofree char *base = g_filename_display_basename (path);
@@ -83,11 +85,16 @@ update_title (SmWindow *self)
     adw_window_title_set_subtitle (self->window_title, _("Loading the model…"));
   if (st.model_name != NULL)
     {
+      g_autoptr (SmModel) model = sm_engine_dup_model (self->engine);
+      const char *path = model ? sm_model_get_path (model) : NULL;
+      g_autofree char *file = path ? g_filename_display_basename (path) : NULL;
       g_autofree char *params = format_params (st.model_params);
       g_autofree char *arch = g_ascii_strup (st.model_arch ? st.model_arch : "", -1);
-      g_autofree char *subtitle = g_strdup_printf ("%s · %s · %s", arch, params,
+      /* the file it came from first: two models of one name differ by it */
+      g_autofree char *subtitle = g_strdup_printf ("%s%s%s · %s · %s", file ? file : "",
+                                                   file ? " · " : "", arch, params,
                                                    st.model_types ? st.model_types : "");
-      g_autofree char *name = display_name_dup (self, &st);
+      g_autofree char *name = display_name_dup (self, model, &st);
 
       adw_window_title_set_title (self->window_title, name);
       if (self->loading == 0)
@@ -170,8 +177,8 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   gboolean ok;
 
-  if (g_async_result_is_tagged (result, sm_engine_load_preset_async))
-    ok = sm_engine_load_preset_finish (SM_ENGINE (source), result, &error);
+  if (g_async_result_is_tagged (result, sm_engine_load_builtin_async))
+    ok = sm_engine_load_builtin_finish (SM_ENGINE (source), result, &error);
   else
     ok = sm_engine_load_finish (SM_ENGINE (source), result, &error);
 
@@ -226,7 +233,8 @@ sm_window_load_preset (SmWindow *self, SmPreset preset)
   g_autofree char *setting = g_strconcat ("preset:", sm_preset_name (preset), NULL);
   LoadRequest *req = load_request_new (self, sm_preset_name (preset), setting);
 
-  sm_engine_load_preset_async (self->engine, preset, 42, self->cancellable, on_loaded, req);
+  /* the trained model when it is there; the title says when it is not */
+  sm_engine_load_builtin_async (self->engine, preset, self->cancellable, on_loaded, req);
 }
 
 void
@@ -241,16 +249,9 @@ sm_window_load_file (SmWindow *self, const char *path, const char *tokenizer_pat
 static void
 load_builtin (SmWindow *self)
 {
-  /* the trained Small checkpoint when it is there, else the Small preset */
-  g_autofree char *checkpoint = sm_engine_find_builtin_model (SM_PRESET_SMALL);
+  LoadRequest *req = load_request_new (self, _("the built-in model"), "");
 
-  if (checkpoint != NULL)
-    {
-      LoadRequest *req = load_request_new (self, _("the built-in model"), "");
-      sm_engine_load_async (self->engine, checkpoint, NULL, self->cancellable, on_loaded, req);
-    }
-  else
-    sm_window_load_preset (self, SM_PRESET_SMALL);
+  sm_engine_load_builtin_async (self->engine, SM_PRESET_SMALL, self->cancellable, on_loaded, req);
 }
 
 static void

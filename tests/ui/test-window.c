@@ -568,6 +568,46 @@ test_load_error (void)
   close_window (window);
 }
 
+/* ---- the Built-in Models menu ------------------------------------------------------------------------ */
+
+static const char *
+window_subtitle (SmWindow *window)
+{
+  return adw_window_title_get_subtitle (ADW_WINDOW_TITLE (sm_ui_test_child (window, SM_TYPE_WINDOW, "window_title")));
+}
+
+/* menu › Built-in Models › SmallMind Medium, then Small: each the trained checkpoint the tree
+ * ships, the header naming its file (it used to be the random-weight preset under the trained
+ * model's name). */
+static void
+test_builtin_menu (void)
+{
+  static const struct { const char *target, *title, *file; } items[] = {
+    { "medium", "SmallMind Medium", "medium.smck" },
+    { "small", "SmallMind Small", "small.smck" },
+  };
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      g_autoptr (SmModel) model = NULL;
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", items[i].target));
+      sm_ui_test_wait (loaded, window, 60, "the built-in model");
+      model = sm_engine_dup_model (sm_window_get_engine (window));
+      g_assert_nonnull (model);
+      g_assert_cmpstr (sm_model_get_format (model), !=, "preset");
+      g_assert_nonnull (sm_model_get_path (model));
+      g_assert_true (g_str_has_suffix (sm_model_get_path (model), items[i].file));
+      g_assert_cmpstr (window_title (window), ==, items[i].title);
+      g_test_message ("%s: %s", window_title (window), window_subtitle (window));
+      g_assert_true (g_str_has_prefix (window_subtitle (window), items[i].file));
+    }
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -681,6 +721,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/close-during-generation", test_close_during_generation);
   g_test_add_func ("/Window/load-error", test_load_error);
   g_test_add_func ("/Window/accessibility", test_accessibility);
+  g_test_add_func ("/Window/builtin-menu", test_builtin_menu);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
