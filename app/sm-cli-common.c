@@ -137,3 +137,16 @@ sm_cli_fail (const char *cmd, GError *error)
   g_clear_error (&error);
   return 1;
 }
+
+gboolean
+sm_cli_parse_dtype (const char *name, SmDType *out, GError **error)
+{
+  if (!sm_dtype_from_name (name, out) || !sm_dtype_traits (*out)->quantize_target)
+    {
+      g_autofree char *targets = sm_dtype_quantize_targets ();
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown weight type '%s' (use %s)", name, targets);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -32,4 +32,8 @@ GArray   *sm_cli_parse_int_list      (const char *text, int max, const char *wha
 /* Prints "smallmind-cli CMD: message" to stderr and returns 1. */
 int       sm_cli_fail                (const char *cmd, GError *error);
 
+/* A weight type `quantize` and `init` can write, by name; a G_OPTION_ERROR naming them all
+ * otherwise. */
+gboolean     sm_cli_parse_dtype (const char *name, SmDType *out, GError **error);
+
 G_END_DECLS
