@@ -66,7 +66,7 @@ sm_cli_train_tokenizer (int argc, char **argv)
 
   t0 = g_get_monotonic_time ();
   if (!(across ? sm_bpe_train (text->data, text->len, merges, learned, &error)
-              : sm_train_bpe_words (text->data, text->len, merges, learned, &error)))
+              : sm_bpe_train_words (text->data, text->len, merges, learned, &error)))
     return sm_cli_fail ("train-tokenizer", g_steal_pointer (&error));
   tok = sm_tokenizer_new_bpe ((const gint32 *) learned->data, learned->len / 2, &error);
   if (tok == NULL || !sm_train_tokenizer_save (tok, output, &error))

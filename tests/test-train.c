@@ -1017,7 +1017,7 @@ test_bpe_words (void)
   for (int run = 0; run < 2; run++)
     {
       g_autoptr (GArray) part = g_array_new (FALSE, FALSE, sizeof (gint32));
-      g_assert_true (sm_train_bpe_words ((const guint8 *) text->str, text->len, 200, part, &error));
+      g_assert_true (sm_bpe_train_words ((const guint8 *) text->str, text->len, 200, part, &error));
       g_assert_no_error (error);
       if (run == 0)
         g_array_append_vals (merges, part->data, part->len);
@@ -1062,7 +1062,7 @@ test_bpe_words (void)
 
   /* a text with no repeated pair learns nothing, without error */
   g_array_set_size (merges, 0);
-  g_assert_true (sm_train_bpe_words ((const guint8 *) "abc", 3, 10, merges, &error));
+  g_assert_true (sm_bpe_train_words ((const guint8 *) "abc", 3, 10, merges, &error));
   g_assert_cmpuint (merges->len, ==, 0);
 }
 

@@ -3,7 +3,7 @@
  * Three kinds behind one type:
  *   BYTES  256 tokens, id = byte.  SmallMind's Small model and untrained presets.
  *   BPE    byte-level BPE: the 256 byte tokens plus merges (pair of ids -> 256 + i), applied by
- *          rank.  SmallMind's Medium model; the merges live in its checkpoint (sm_bpe_train).
+ *          rank.  SmallMind's Medium model; the merges live in its checkpoint (sm_bpe_train, sm_bpe_train_words).
  *   SPM    SentencePiece-style BPE as llama.cpp and llama2.c run it: pieces with scores and
  *          types, the bigram whose merged piece scores highest merges first, `<0xNN>` byte
  *          fallback, a leading space added, spaces written as U+2581 "▁" in the pieces.
@@ -137,6 +137,16 @@ char        *sm_tokenizer_decode        (SmTokenizer *tok, const gint32 *ids, gs
  * when no pair occurs twice.  Appends [2] gint32 per merge to @merges_out (a GArray of
  * gint32), ready for sm_tokenizer_new_bpe. */
 gboolean     sm_bpe_train               (const guint8 *text, gsize len, guint n_merges,
+                                         GArray *merges_out, GError **error);
+
+/* Learns @n_merges byte-level BPE merges from @text (@len bytes) the way GPT-2 does: the text
+ * is first cut into words (an optional space then a run of letters, digits or other symbols;
+ * runs of white space), and merges never cross a cut.  So a prompt that ends at the end of a
+ * word ends at the end of a token, as it did in training ("time" + "," stay apart), and
+ * sm_tokenizer_encode over the whole text splits exactly as the words were split.  Merges
+ * are chosen by count, ties to the lowest pair of ids; stops early when no pair occurs twice.
+ * Appends [2] gint32 per merge to @merges_out. */
+gboolean     sm_bpe_train_words         (const guint8 *text, gsize len, guint n_merges,
                                          GArray *merges_out, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmTokenizer, sm_tokenizer_unref)

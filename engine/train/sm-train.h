@@ -70,16 +70,6 @@ const char  *sm_train_data_get_name      (SmTrainData *data);
 
 /* ---- tokenizer files ----------------------------------------------------------------------------- */
 
-/* Learns @n_merges byte-level BPE merges from @text (@len bytes) the way GPT-2 does: the text
- * is first cut into words (an optional space then a run of letters, digits or other symbols;
- * runs of white space), and merges never cross a cut.  So a prompt that ends at the end of a
- * word ends at the end of a token, as it did in training ("time" + "," stay apart), and
- * sm_tokenizer_encode over the whole text splits exactly as the words were split.  Merges
- * are chosen by count, ties to the lowest pair of ids; stops early when no pair occurs twice.
- * Appends [2] gint32 per merge to @merges_out. */
-gboolean     sm_train_bpe_words          (const guint8 *text, gsize len, guint n_merges,
-                                          GArray *merges_out, GError **error);
-
 /* A tokenizer as a small JSON file, the object a checkpoint stores under "tokenizer":
  * {"kind": "bytes"} or {"kind": "bpe", "merges": [a0, b0, a1, b1, ...]}.  Written atomically. */
 gboolean     sm_train_tokenizer_save     (SmTokenizer *tok, const char *path, GError **error);
