@@ -546,19 +546,13 @@ check_options (Train *t, SmCliModelOptions *mopts, char **args, GError **error)
   return TRUE;
 }
 
+/* Step 1: the options.  -1 to go on, else the exit status. */
 static int
-train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
+parse_options (Train *t, SmCliModelOptions *mopts, int *argc, char ***argv)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new ("CORPUS.txt ... - train a GPT-style model from scratch");
   GOptionGroup *group = g_option_group_new ("train", "Training", "Training options", NULL, NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SmTokenizer) tok = NULL;
-  g_autoptr (SmModel) init = NULL;
-  g_autoptr (SmTrainer) trainer = NULL;
-  g_autoptr (SmTrainData) train = NULL, valid = NULL;
-  const SmTrainParams *tp;
-  guint sig_int, sig_term;
-
   GOptionEntry entries[] = {
     { "steps", 'n', 0, G_OPTION_ARG_INT, &t->steps, "Optimizer steps in the run (default 1000; with --resume: the same)", "N" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &t->batch, "Sequences per micro-batch (default 16)", "B" },
@@ -601,11 +595,11 @@ train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
     "  smallmind-cli train --resume small.train.smck data/corpus/train.txt --valid data/corpus/valid.txt\n");
   {
     /* the parse takes the options out of argv: what was given is read from a copy */
-    g_auto (GStrv) args = g_strdupv (argv);
-    if (!g_option_context_parse (ctx, &argc, &argv, &error) || !check_options (t, mopts, args, &error))
+    g_auto (GStrv) args = g_strdupv (*argv);
+    if (!g_option_context_parse (ctx, argc, argv, &error) || !check_options (t, mopts, args, &error))
       return sm_cli_fail ("train", g_steal_pointer (&error));
   }
-  if (argc < 2)
+  if (*argc < 2)
     {
       fprintf (stderr, "smallmind-cli train: give the corpus file(s) to train on "
                "(`smallmind-cli make-corpus data/corpus` writes SmallMind's own)\n");
@@ -615,67 +609,172 @@ train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
     return sm_cli_fail ("train", g_steal_pointer (&error));
   if (t->prompt == NULL)
     t->prompt = g_strdup ("Once upon a time");
+  return -1;
+}
 
-  if (t->resume)
-    {
-      trainer = sm_trainer_resume (t->resume, &error);
-      if (trainer == NULL)
-        return sm_cli_fail ("train", g_steal_pointer (&error));
-      if (t->steps > 0 && !sm_trainer_set_max_steps (trainer, t->steps, &error))
-        return sm_cli_fail ("train", g_steal_pointer (&error));
-      if (!t->eval_only && sm_trainer_get_step (trainer) >= sm_trainer_get_params (trainer)->max_steps)
-        {
-          fprintf (stderr, "smallmind-cli train: %s is at step %d of %d already: give -n above %d "
-                   "to train further\n", t->resume, sm_trainer_get_step (trainer),
-                   sm_trainer_get_params (trainer)->max_steps, sm_trainer_get_step (trainer));
-          return 2;
-        }
-      tok = sm_tokenizer_ref (sm_model_get_tokenizer (sm_trainer_get_model (trainer)));
-      JsonObject *run = sm_trainer_get_run_info (trainer);
-      if (t->output == NULL && json_object_has_member (run, "output"))
-        t->output = g_strdup (json_object_get_string_member (run, "output"));
-      if (t->checkpoint == NULL)
-        t->checkpoint = g_strdup (t->resume);
-      if (json_object_has_member (run, "train_seconds"))
-        t->time_before = (gint64) (json_object_get_double_member (run, "train_seconds") * 1e6);
-    }
-  else
-    {
-      SmTrainParams p;
+/* Step 2a: the trainer of a saved run, with its tokenizer.  -1 to go on. */
+static int
+resume_trainer (Train *t, SmTrainer **trainer_out, SmTokenizer **tok_out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmTrainer) trainer = NULL;
+  JsonObject *run;
 
-      tok = t->bpe ? sm_train_tokenizer_load (t->bpe, &error) : sm_tokenizer_new_bytes ();
-      if (tok == NULL)
-        return sm_cli_fail ("train", g_steal_pointer (&error));
-      init = initial_model (t, mopts, tok, &error);
-      if (init == NULL)
-        return sm_cli_fail ("train", g_steal_pointer (&error));
-      if (sm_tokenizer_n_vocab (tok) > sm_model_get_config (init)->vocab_size)
-        {
-          fprintf (stderr, "smallmind-cli train: the tokenizer has %d tokens but the model's vocabulary only %d\n",
-                   sm_tokenizer_n_vocab (tok), sm_model_get_config (init)->vocab_size);
-          return 1;
-        }
-      if (mopts->model_path)
-        {
-          /* starting from a model: its own tokenizer (a --bpe file must agree with it) */
-          g_clear_pointer (&tok, sm_tokenizer_unref);
-          tok = sm_tokenizer_ref (sm_model_get_tokenizer (init));
-        }
-      sm_train_params_init (&p);
-      p.batch_size = t->batch;
-      p.seq_len = t->context > 0 ? t->context : sm_model_get_config (init)->context_length;
-      p.grad_accum = t->accum;
-      p.max_steps = t->steps > 0 ? t->steps : 1000;
-      p.warmup_steps = t->warmup >= 0 ? t->warmup : p.max_steps / 20;
-      p.lr = (float) t->lr;
-      p.min_lr = (float) (t->min_lr >= 0 ? t->min_lr : t->lr / 10);
-      p.weight_decay = (float) t->weight_decay;
-      p.grad_clip = (float) t->clip;
-      p.seed = (guint64) mopts->seed;
-      trainer = sm_trainer_new (init, &p, &error);
-      if (trainer == NULL)
-        return sm_cli_fail ("train", g_steal_pointer (&error));
+  trainer = sm_trainer_resume (t->resume, &error);
+  if (trainer == NULL)
+    return sm_cli_fail ("train", g_steal_pointer (&error));
+  if (t->steps > 0 && !sm_trainer_set_max_steps (trainer, t->steps, &error))
+    return sm_cli_fail ("train", g_steal_pointer (&error));
+  if (!t->eval_only && sm_trainer_get_step (trainer) >= sm_trainer_get_params (trainer)->max_steps)
+    {
+      fprintf (stderr, "smallmind-cli train: %s is at step %d of %d already: give -n above %d "
+               "to train further\n", t->resume, sm_trainer_get_step (trainer),
+               sm_trainer_get_params (trainer)->max_steps, sm_trainer_get_step (trainer));
+      return 2;
     }
+  run = sm_trainer_get_run_info (trainer);
+  if (t->output == NULL && json_object_has_member (run, "output"))
+    t->output = g_strdup (json_object_get_string_member (run, "output"));
+  if (t->checkpoint == NULL)
+    t->checkpoint = g_strdup (t->resume);
+  if (json_object_has_member (run, "train_seconds"))
+    t->time_before = (gint64) (json_object_get_double_member (run, "train_seconds") * 1e6);
+  *tok_out = sm_tokenizer_ref (sm_model_get_tokenizer (sm_trainer_get_model (trainer)));
+  *trainer_out = g_steal_pointer (&trainer);
+  return -1;
+}
+
+/* Step 2b: a new trainer for a new model (a preset, a custom shape or a model to start from),
+ * with its tokenizer.  -1 to go on. */
+static int
+new_trainer (Train *t, SmCliModelOptions *mopts, SmTrainer **trainer_out, SmTokenizer **tok_out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmTokenizer) tok = NULL;
+  g_autoptr (SmModel) init = NULL;
+  g_autoptr (SmTrainer) trainer = NULL;
+  SmTrainParams p;
+
+  tok = t->bpe ? sm_train_tokenizer_load (t->bpe, &error) : sm_tokenizer_new_bytes ();
+  if (tok == NULL)
+    return sm_cli_fail ("train", g_steal_pointer (&error));
+  init = initial_model (t, mopts, tok, &error);
+  if (init == NULL)
+    return sm_cli_fail ("train", g_steal_pointer (&error));
+  if (sm_tokenizer_n_vocab (tok) > sm_model_get_config (init)->vocab_size)
+    {
+      fprintf (stderr, "smallmind-cli train: the tokenizer has %d tokens but the model's vocabulary only %d\n",
+               sm_tokenizer_n_vocab (tok), sm_model_get_config (init)->vocab_size);
+      return 1;
+    }
+  if (mopts->model_path)
+    {
+      /* starting from a model: its own tokenizer (a --bpe file must agree with it) */
+      g_clear_pointer (&tok, sm_tokenizer_unref);
+      tok = sm_tokenizer_ref (sm_model_get_tokenizer (init));
+    }
+  sm_train_params_init (&p);
+  p.batch_size = t->batch;
+  p.seq_len = t->context > 0 ? t->context : sm_model_get_config (init)->context_length;
+  p.grad_accum = t->accum;
+  p.max_steps = t->steps > 0 ? t->steps : 1000;
+  p.warmup_steps = t->warmup >= 0 ? t->warmup : p.max_steps / 20;
+  p.lr = (float) t->lr;
+  p.min_lr = (float) (t->min_lr >= 0 ? t->min_lr : t->lr / 10);
+  p.weight_decay = (float) t->weight_decay;
+  p.grad_clip = (float) t->clip;
+  p.seed = (guint64) mopts->seed;
+  trainer = sm_trainer_new (init, &p, &error);
+  if (trainer == NULL)
+    return sm_cli_fail ("train", g_steal_pointer (&error));
+  *tok_out = g_steal_pointer (&tok);
+  *trainer_out = g_steal_pointer (&trainer);
+  return -1;
+}
+
+/* Step 3: what the run will be, on stderr. */
+static void
+print_plan (Train *t, SmTrainer *trainer, SmTokenizer *tok, SmTrainData *train, SmTrainData *valid)
+{
+  const SmTrainParams *tp = sm_trainer_get_params (trainer);
+  const SmModelConfig *c = sm_model_get_config (sm_trainer_get_model (trainer));
+  gsize nt, nv;
+
+  sm_train_data_get_tokens (train, &nt);
+  sm_train_data_get_tokens (valid, &nv);
+  t->bytes_per_token = (double) sm_train_data_n_bytes (train) / MAX (nt, 1);
+  fprintf (stderr, "model: %s, %" G_GUINT64_FORMAT " parameters (vocab %d, dim %d, %d layers, %d heads, context %d), %s tokenizer\n",
+           sm_model_get_name (sm_trainer_get_model (trainer)), sm_model_n_params (sm_trainer_get_model (trainer)),
+           c->vocab_size, c->dim, c->n_layers, c->n_heads, c->context_length, sm_tokenizer_kind_name (tok));
+  fprintf (stderr, "data: %s, %" G_GSIZE_FORMAT " tokens (%.2f bytes/token); held out: %s, %" G_GSIZE_FORMAT " tokens\n",
+           sm_train_data_get_name (train), nt, t->bytes_per_token, sm_train_data_get_name (valid), nv);
+  if (!t->eval_only)
+    fprintf (stderr, "run: steps %d..%d of %d × %d × %d tokens, lr %g -> %g (warm-up %d), weight decay %g, clip %g, seed %" G_GUINT64_FORMAT ", %d thread(s), %s kernels\n",
+           sm_trainer_get_step (trainer) + 1, tp->max_steps, tp->grad_accum, tp->batch_size, tp->seq_len,
+           tp->lr, tp->min_lr, tp->warmup_steps, tp->weight_decay, tp->grad_clip, tp->seed,
+           sm_threads_get_count (), sm_kernels ()->name);
+}
+
+/* Step 4: the record kept in every checkpoint. */
+static void
+record_run (Train *t, SmTrainer *trainer, int argc, char **argv)
+{
+  JsonObject *run = sm_trainer_get_run_info (trainer);
+  JsonArray *files = json_array_new ();
+
+  for (int i = 1; i < argc; i++)
+    json_array_add_string_element (files, argv[i]);
+  json_object_set_array_member (run, "corpus", files);
+  if (t->valid_path)
+    json_object_set_string_member (run, "valid", t->valid_path);
+  json_object_set_string_member (run, "output", t->output);
+  if (!json_object_has_member (run, "history"))
+    json_object_set_array_member (run, "history", json_array_new ());
+  t->history = json_object_get_array_member (run, "history");
+}
+
+/* Step 5: one optimizer step per main-loop iteration until done or interrupted. */
+static int
+run (Train *t, SmTrainer *trainer, SmTrainData *train, SmTrainData *valid)
+{
+  guint sig_int, sig_term;
+
+  for (int p = 0; p < 3; p++)
+    t->prof[p] = p == 0 || t->snapshot == NULL ? sm_profiler_new () : t->prof[0];
+  sm_trainer_set_profilers (trainer, t->prof[0], t->prof[1], t->prof[2]);
+  t->trainer = trainer;
+  t->train = train;
+  t->valid = valid;
+  t->tty = isatty (STDERR_FILENO);
+  t->loop = g_main_loop_new (NULL, FALSE);
+  t->step0 = sm_trainer_get_step (trainer);
+  t->t0 = g_get_monotonic_time ();
+
+  sig_int = g_unix_signal_add (SIGINT, on_signal, t);
+  sig_term = g_unix_signal_add (SIGTERM, on_signal, t);
+  g_idle_add (train_one, t);
+  g_main_loop_run (t->loop);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+
+  g_main_loop_unref (t->loop);
+  return t->status;
+}
+
+static int
+train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmTokenizer) tok = NULL;
+  g_autoptr (SmTrainer) trainer = NULL;
+  g_autoptr (SmTrainData) train = NULL, valid = NULL;
+  int status;
+
+  if ((status = parse_options (t, mopts, &argc, &argv)) >= 0)
+    return status;
+  status = t->resume ? resume_trainer (t, &trainer, &tok) : new_trainer (t, mopts, &trainer, &tok);
+  if (status >= 0)
+    return status;
   if (t->output == NULL)
     t->output = g_strdup ("model.smck");
   if (t->checkpoint == NULL)
@@ -703,63 +802,11 @@ train_main (Train *t, SmCliModelOptions *mopts, int argc, char **argv)
   if (!sm_trainer_check_data (trainer, train, &error) || !sm_trainer_check_data (trainer, valid, &error))
     return sm_cli_fail ("train", g_steal_pointer (&error));
 
-  {
-    gsize nt, nv;
-    sm_train_data_get_tokens (train, &nt);
-    sm_train_data_get_tokens (valid, &nv);
-    t->bytes_per_token = (double) sm_train_data_n_bytes (train) / MAX (nt, 1);
-    tp = sm_trainer_get_params (trainer);
-    const SmModelConfig *c = sm_model_get_config (sm_trainer_get_model (trainer));
-    fprintf (stderr, "model: %s, %" G_GUINT64_FORMAT " parameters (vocab %d, dim %d, %d layers, %d heads, context %d), %s tokenizer\n",
-             sm_model_get_name (sm_trainer_get_model (trainer)), sm_model_n_params (sm_trainer_get_model (trainer)),
-             c->vocab_size, c->dim, c->n_layers, c->n_heads, c->context_length, sm_tokenizer_kind_name (tok));
-    fprintf (stderr, "data: %s, %" G_GSIZE_FORMAT " tokens (%.2f bytes/token); held out: %s, %" G_GSIZE_FORMAT " tokens\n",
-             sm_train_data_get_name (train), nt, t->bytes_per_token, sm_train_data_get_name (valid), nv);
-    if (!t->eval_only)
-      fprintf (stderr, "run: steps %d..%d of %d × %d × %d tokens, lr %g -> %g (warm-up %d), weight decay %g, clip %g, seed %" G_GUINT64_FORMAT ", %d thread(s), %s kernels\n",
-             sm_trainer_get_step (trainer) + 1, tp->max_steps, tp->grad_accum, tp->batch_size, tp->seq_len,
-             tp->lr, tp->min_lr, tp->warmup_steps, tp->weight_decay, tp->grad_clip, tp->seed,
-             sm_threads_get_count (), sm_kernels ()->name);
-  }
-
+  print_plan (t, trainer, tok, train, valid);
   if (t->eval_only)
     return evaluate_only (t, trainer, train, valid);
-
-  /* the record kept in every checkpoint */
-  {
-    JsonObject *run = sm_trainer_get_run_info (trainer);
-    JsonArray *files = json_array_new ();
-    for (int i = 1; i < argc; i++)
-      json_array_add_string_element (files, argv[i]);
-    json_object_set_array_member (run, "corpus", files);
-    if (t->valid_path)
-      json_object_set_string_member (run, "valid", t->valid_path);
-    json_object_set_string_member (run, "output", t->output);
-    if (!json_object_has_member (run, "history"))
-      json_object_set_array_member (run, "history", json_array_new ());
-    t->history = json_object_get_array_member (run, "history");
-  }
-
-  for (int p = 0; p < 3; p++)
-    t->prof[p] = p == 0 || t->snapshot == NULL ? sm_profiler_new () : t->prof[0];
-  sm_trainer_set_profilers (trainer, t->prof[0], t->prof[1], t->prof[2]);
-  t->trainer = trainer;
-  t->train = train;
-  t->valid = valid;
-  t->tty = isatty (STDERR_FILENO);
-  t->loop = g_main_loop_new (NULL, FALSE);
-  t->step0 = sm_trainer_get_step (trainer);
-  t->t0 = g_get_monotonic_time ();
-
-  sig_int = g_unix_signal_add (SIGINT, on_signal, t);
-  sig_term = g_unix_signal_add (SIGTERM, on_signal, t);
-  g_idle_add (train_one, t);
-  g_main_loop_run (t->loop);
-  g_source_remove (sig_int);
-  g_source_remove (sig_term);
-
-  g_main_loop_unref (t->loop);
-  return t->status;
+  record_run (t, trainer, argc, argv);
+  return run (t, trainer, train, valid);
 }
 
 int
