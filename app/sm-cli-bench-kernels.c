@@ -658,6 +658,214 @@ wants (const Options *o, const char *kernel)
   return o->kernels == NULL || g_strv_contains ((const char *const *) o->kernels, kernel);
 }
 
+/* --levels, or every level this CPU runs. */
+static gboolean
+parse_levels (Options *o, const char *levels_s, GError **error)
+{
+  o->levels = g_array_new (FALSE, FALSE, sizeof (SmKernelLevel));
+  if (levels_s != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit (levels_s, ",", -1);
+      for (int i = 0; parts[i] != NULL; i++)
+        {
+          SmKernelLevel l;
+          const char *why = NULL;
+          if (!sm_kernel_level_from_string (g_strstrip (parts[i]), &l) || l == SM_KERNEL_LEVEL_AUTO)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown level '%s'", parts[i]);
+              return FALSE;
+            }
+          if (!sm_kernels_level_supported (l, &why))
+            {
+              g_printerr ("skipping level %s: %s\n", parts[i], why);
+              continue;
+            }
+          g_array_append_val (o->levels, l);
+        }
+      if (o->levels->len == 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "none of the levels %s runs on this CPU", levels_s);
+          return FALSE;
+        }
+    }
+  else
+    {
+      for (int l = SM_KERNEL_LEVEL_SCALAR; l < SM_KERNEL_N_LEVELS; l++)
+        if (sm_kernels_level_supported ((SmKernelLevel) l, NULL))
+          {
+            SmKernelLevel lv = (SmKernelLevel) l;
+            g_array_append_val (o->levels, lv);
+          }
+    }
+  return TRUE;
+}
+
+/* --threads, or one thread and all of them. */
+static gboolean
+parse_threads (Options *o, const char *threads_s, GError **error)
+{
+  if (threads_s != NULL)
+    {
+      if ((o->threads = sm_cli_parse_int_list (threads_s, SM_MAX_THREADS, "thread count", error)) == NULL)
+        return FALSE;
+    }
+  else
+    {
+      int one = 1, all = MIN (g_get_num_processors (), SM_MAX_THREADS);
+      o->threads = g_array_new (FALSE, FALSE, sizeof (int));
+      g_array_append_val (o->threads, one);
+      if (all > 1)
+        g_array_append_val (o->threads, all);
+    }
+  return TRUE;
+}
+
+/* --kernels: each name a product or a table entry. */
+static gboolean
+parse_kernel_names (Options *o, const char *kernels_s, GError **error)
+{
+  if (kernels_s != NULL)
+    {
+      static const char *const products[] = { "gemm", "xwt", "xwt-packed", "gemv", "threads", "split" };
+      o->kernels = g_strsplit (kernels_s, ",", -1);
+      for (int i = 0; o->kernels[i] != NULL; i++)
+        {
+          gboolean known = FALSE;
+          g_strstrip (o->kernels[i]);
+          for (gsize j = 0; j < G_N_ELEMENTS (products); j++)
+            known = known || strcmp (o->kernels[i], products[j]) == 0;
+          for (gsize j = 0; j < G_N_ELEMENTS (vec_kernels); j++)
+            known = known || strcmp (o->kernels[i], vec_kernels[j].name) == 0;
+          if (!known)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "no kernel is called '%s' (see --help for the names)", o->kernels[i]);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* The Markdown report's head: the machine and how it is measured. */
+static void
+print_header (const Options *o)
+{
+  GString *thr = g_string_new (NULL);
+
+  for (guint t = 0; t < o->threads->len; t++)
+    g_string_append_printf (thr, "%s%d", t ? "," : "", g_array_index (o->threads, int, t));
+  printf ("# smallmind-cli bench kernels\n\n");
+  printf ("- CPU: %s (%d logical processors)\n", sm_cpu_model_name (), g_get_num_processors ());
+  printf ("- SIMD: %s\n", sm_cpu_features ());
+  printf ("- threads: %s; repetitions: %d (median, min..max of batches >= 2 ms)\n", thr->str, o->reps);
+#ifdef SM_HAVE_OPENBLAS
+  if (blas_load ())
+    printf ("- OpenBLAS: %s\n\n", blas.get_config ());
+  else
+    printf ("- OpenBLAS: libopenblas.so.0 not found at run time\n\n");
+#else
+  printf ("- OpenBLAS: not built in\n\n");
+#endif
+  fflush (stdout);
+  g_string_free (thr, TRUE);
+}
+
+/* Every wanted kernel of table @k at @t threads (the @ti-th count: single-threaded entries
+ * run at the first only). */
+static void
+bench_level (const Options *o, const SmKernels *k, guint li, guint ti, int t, GRand *rand)
+{
+  if (wants (o, "gemm"))
+    {
+      if (k->sgemm == NULL)
+        add_skip ("gemm", k->name, "sgemm is NULL in this table");
+      else
+        for (guint si = 0; si < o->sizes->len; si++)
+          {
+            size_t n = (size_t) g_array_index (o->sizes, int, si);
+            bench_product ("gemm", false, false, n, n, n, k, t, o->reps, rand);
+          }
+    }
+  /* The model's x · Wᵀ: decode (M = 1), a short and a long prompt, Medium's 22-token
+   * context; xwt-packed the same on weights packed once, as sessions run them. */
+  static const size_t xwt[][3] = {
+    { 1, 768, 288 }, { 22, 1024, 256 }, { 22, 256, 1024 }, { 64, 768, 288 },
+    { 512, 768, 288 }, { 512, 288, 768 }, { 1, 4096, 4096 }, { 16, 4096, 4096 },
+    { 128, 4096, 4096 }, { 64, 32000, 288 },
+  };
+  if (wants (o, "xwt") && k->sgemm != NULL)
+    for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
+      bench_product ("xwt", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, o->reps, rand);
+  if (wants (o, "xwt-packed") && k->sgemm_packed != NULL)
+    for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
+      bench_product ("xwt-packed", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, o->reps, rand);
+  if (wants (o, "gemv"))
+    {
+      static const size_t gv[][2] = { { 4096, 4096 }, { 768, 288 }, { 32000, 288 }, { 4096, 1024 } };
+      if (k->sgemv == NULL)
+        add_skip ("gemv", k->name, "sgemv is NULL in this table");
+      else
+        for (gsize s = 0; s < G_N_ELEMENTS (gv); s++)
+          bench_product ("gemv", true, false, gv[s][0], 0, gv[s][1], k, t, o->reps, rand);
+    }
+  if (wants (o, "threads") && li == 0)
+    {
+      double med, fast, slow;
+      sm_threads_set_count (t);
+      measure (run_region, NULL, o->reps, &med, &fast, &slow);
+      Row *r = add_row ("threads", "2 us of work in nth shares", "-", t, "us");
+      r->median = med * 1e6;
+      r->min = fast * 1e6;
+      r->max = slow * 1e6;
+      r->note = g_strdup ("ideal: 2 us on 1 thread, 1 us on 2");
+    }
+
+  VecCtx vc = { .k = k };
+  bool vc_ready = false;
+  for (gsize v = 0; v < G_N_ELEMENTS (vec_kernels); v++)
+    {
+      const VecKernel *vk = &vec_kernels[v];
+      double med, fast, slow;
+      if (!wants (o, vk->name))
+        continue;
+      if (!vk->threaded && ti > 0)
+        continue;   /* single-threaded table entries: once per level */
+      if (!table_has (k, vk->offset))
+        {
+          if (ti == 0)
+            add_skip (vk->name, k->name, "not in this table yet (NULL entry)");
+          continue;
+        }
+      if (!vc_ready)
+        {
+          vec_ctx_init (&vc, rand);
+          vc_ready = true;
+        }
+      sm_kernels_set_level (k->level, NULL);
+      sm_threads_set_count (vk->threaded ? t : 1);
+      g_autofree char *shape = vk->threaded ? g_strdup_printf ("%dx%d", QGEMV_M, QGEMV_K)
+                                            : g_strdup_printf ("%d", VEC_N);
+      Row *r = add_row (vk->name, shape, k->name, vk->threaded ? t : 1, vk->unit);
+      measure (vk->run, &vc, o->reps, &med, &fast, &slow);
+      row_set_rate (r, med, fast, slow, vk->work);
+      if (vk->threaded)
+        r->gbps = weight_bytes (vk) / med * 1e-9;
+    }
+  if (vc_ready)
+    vec_ctx_clear (&vc);
+}
+
+static void
+options_clear (Options *o)
+{
+  g_clear_pointer (&o->levels, g_array_unref);
+  g_clear_pointer (&o->threads, g_array_unref);
+  g_clear_pointer (&o->sizes, g_array_unref);
+  g_clear_pointer (&o->kernels, g_strfreev);
+}
+
 int
 sm_cli_bench_kernels (int argc, char **argv)
 {
@@ -698,197 +906,28 @@ sm_cli_bench_kernels (int argc, char **argv)
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown output format '%s'", format);
       goto fail;
     }
-
-  o.levels = g_array_new (FALSE, FALSE, sizeof (SmKernelLevel));
-  if (levels_s != NULL)
-    {
-      g_auto (GStrv) parts = g_strsplit (levels_s, ",", -1);
-      for (int i = 0; parts[i] != NULL; i++)
-        {
-          SmKernelLevel l;
-          const char *why = NULL;
-          if (!sm_kernel_level_from_string (g_strstrip (parts[i]), &l) || l == SM_KERNEL_LEVEL_AUTO)
-            {
-              g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown level '%s'", parts[i]);
-              goto fail;
-            }
-          if (!sm_kernels_level_supported (l, &why))
-            {
-              g_printerr ("skipping level %s: %s\n", parts[i], why);
-              continue;
-            }
-          g_array_append_val (o.levels, l);
-        }
-      if (o.levels->len == 0)
-        {
-          g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "none of the levels %s runs on this CPU", levels_s);
-          goto fail;
-        }
-    }
-  else
-    {
-      for (int l = SM_KERNEL_LEVEL_SCALAR; l < SM_KERNEL_N_LEVELS; l++)
-        if (sm_kernels_level_supported ((SmKernelLevel) l, NULL))
-          {
-            SmKernelLevel lv = (SmKernelLevel) l;
-            g_array_append_val (o.levels, lv);
-          }
-    }
-
-  if (threads_s != NULL)
-    {
-      if ((o.threads = sm_cli_parse_int_list (threads_s, SM_MAX_THREADS, "thread count", &error)) == NULL)
-        goto fail;
-    }
-  else
-    {
-      int one = 1, all = MIN (g_get_num_processors (), SM_MAX_THREADS);
-      o.threads = g_array_new (FALSE, FALSE, sizeof (int));
-      g_array_append_val (o.threads, one);
-      if (all > 1)
-        g_array_append_val (o.threads, all);
-    }
+  if (!parse_levels (&o, levels_s, &error) || !parse_threads (&o, threads_s, &error))
+    goto fail;
   if ((o.sizes = sm_cli_parse_int_list (sizes_s ? sizes_s : "64,128,256,512,1024", 1 << 16, "size", &error)) == NULL)
     goto fail;
-  if (kernels_s != NULL)
-    {
-      static const char *const products[] = { "gemm", "xwt", "xwt-packed", "gemv", "threads", "split" };
-      o.kernels = g_strsplit (kernels_s, ",", -1);
-      for (int i = 0; o.kernels[i] != NULL; i++)
-        {
-          gboolean known = FALSE;
-          g_strstrip (o.kernels[i]);
-          for (gsize j = 0; j < G_N_ELEMENTS (products); j++)
-            known = known || strcmp (o.kernels[i], products[j]) == 0;
-          for (gsize j = 0; j < G_N_ELEMENTS (vec_kernels); j++)
-            known = known || strcmp (o.kernels[i], vec_kernels[j].name) == 0;
-          if (!known)
-            {
-              g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           "no kernel is called '%s' (see --help for the names)", o.kernels[i]);
-              goto fail;
-            }
-        }
-    }
+  if (!parse_kernel_names (&o, kernels_s, &error))
+    goto fail;
 
   rows = g_ptr_array_new_with_free_func (row_free);
-
-  GString *thr = g_string_new (NULL);
-  for (guint t = 0; t < o.threads->len; t++)
-    g_string_append_printf (thr, "%s%d", t ? "," : "", g_array_index (o.threads, int, t));
   if (strcmp (format, "md") == 0)
-    {
-      printf ("# smallmind-cli bench kernels\n\n");
-      printf ("- CPU: %s (%d logical processors)\n", sm_cpu_model_name (), g_get_num_processors ());
-      printf ("- SIMD: %s\n", sm_cpu_features ());
-      printf ("- threads: %s; repetitions: %d (median, min..max of batches >= 2 ms)\n", thr->str, reps);
-#ifdef SM_HAVE_OPENBLAS
-      if (blas_load ())
-        printf ("- OpenBLAS: %s\n\n", blas.get_config ());
-      else
-        printf ("- OpenBLAS: libopenblas.so.0 not found at run time\n\n");
-#else
-      printf ("- OpenBLAS: not built in\n\n");
-#endif
-      fflush (stdout);
-    }
-  g_string_free (thr, TRUE);
-
+    print_header (&o);
   for (guint li = 0; li < o.levels->len; li++)
     {
       const SmKernels *k = sm_kernels_for_level (g_array_index (o.levels, SmKernelLevel, li));
 
       for (guint ti = 0; ti < o.threads->len; ti++)
-        {
-          int t = g_array_index (o.threads, int, ti);
-
-          if (wants (&o, "gemm"))
-            {
-              if (k->sgemm == NULL)
-                add_skip ("gemm", k->name, "sgemm is NULL in this table");
-              else
-                for (guint si = 0; si < o.sizes->len; si++)
-                  {
-                    size_t n = (size_t) g_array_index (o.sizes, int, si);
-                    bench_product ("gemm", false, false, n, n, n, k, t, reps, rand);
-                  }
-            }
-          /* The model's x · Wᵀ: decode (M = 1), a short and a long prompt, Medium's 22-token
-           * context; xwt-packed the same on weights packed once, as sessions run them. */
-          static const size_t xwt[][3] = {
-            { 1, 768, 288 }, { 22, 1024, 256 }, { 22, 256, 1024 }, { 64, 768, 288 },
-            { 512, 768, 288 }, { 512, 288, 768 }, { 1, 4096, 4096 }, { 16, 4096, 4096 },
-            { 128, 4096, 4096 }, { 64, 32000, 288 },
-          };
-          if (wants (&o, "xwt") && k->sgemm != NULL)
-            for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
-              bench_product ("xwt", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, reps, rand);
-          if (wants (&o, "xwt-packed") && k->sgemm_packed != NULL)
-            for (gsize s = 0; s < G_N_ELEMENTS (xwt); s++)
-              bench_product ("xwt-packed", false, true, xwt[s][0], xwt[s][1], xwt[s][2], k, t, reps, rand);
-          if (wants (&o, "gemv"))
-            {
-              static const size_t gv[][2] = { { 4096, 4096 }, { 768, 288 }, { 32000, 288 }, { 4096, 1024 } };
-              if (k->sgemv == NULL)
-                add_skip ("gemv", k->name, "sgemv is NULL in this table");
-              else
-                for (gsize s = 0; s < G_N_ELEMENTS (gv); s++)
-                  bench_product ("gemv", true, false, gv[s][0], 0, gv[s][1], k, t, reps, rand);
-            }
-          if (wants (&o, "threads") && li == 0)
-            {
-              double med, fast, slow;
-              sm_threads_set_count (t);
-              measure (run_region, NULL, reps, &med, &fast, &slow);
-              Row *r = add_row ("threads", "2 us of work in nth shares", "-", t, "us");
-              r->median = med * 1e6;
-              r->min = fast * 1e6;
-              r->max = slow * 1e6;
-              r->note = g_strdup ("ideal: 2 us on 1 thread, 1 us on 2");
-            }
-
-          VecCtx vc = { .k = k };
-          bool vc_ready = false;
-          for (gsize v = 0; v < G_N_ELEMENTS (vec_kernels); v++)
-            {
-              const VecKernel *vk = &vec_kernels[v];
-              double med, fast, slow;
-              if (!wants (&o, vk->name))
-                continue;
-              if (!vk->threaded && ti > 0)
-                continue;   /* single-threaded table entries: once per level */
-              if (!table_has (k, vk->offset))
-                {
-                  if (ti == 0)
-                    add_skip (vk->name, k->name, "not in this table yet (NULL entry)");
-                  continue;
-                }
-              if (!vc_ready)
-                {
-                  vec_ctx_init (&vc, rand);
-                  vc_ready = true;
-                }
-              sm_kernels_set_level (k->level, NULL);
-              sm_threads_set_count (vk->threaded ? t : 1);
-              g_autofree char *shape = vk->threaded ? g_strdup_printf ("%dx%d", QGEMV_M, QGEMV_K)
-                                                    : g_strdup_printf ("%d", VEC_N);
-              Row *r = add_row (vk->name, shape, k->name, vk->threaded ? t : 1, vk->unit);
-              measure (vk->run, &vc, reps, &med, &fast, &slow);
-              row_set_rate (r, med, fast, slow, vk->work);
-              if (vk->threaded)
-                r->gbps = weight_bytes (vk) / med * 1e-9;
-            }
-          if (vc_ready)
-            vec_ctx_clear (&vc);
-        }
-
+        bench_level (&o, k, li, ti, g_array_index (o.threads, int, ti), rand);
       if (wants (&o, "split") && k->sgemm != NULL)
         bench_split (k, reps, rand);
     }
-
   sm_threads_set_count (saved_threads);
   sm_kernels_set_level (saved_level, NULL);
+
   if (rows->len == 0)
     {
       /* an empty table is no measurement: a misspelt --kernels name, say */
@@ -901,22 +940,12 @@ sm_cli_bench_kernels (int argc, char **argv)
     print_markdown (&o);
   else
     print_json (&o);
-
-  g_ptr_array_unref (rows);
-  g_array_unref (o.levels);
-  g_array_unref (o.threads);
-  g_array_unref (o.sizes);
-  g_strfreev (o.kernels);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  options_clear (&o);
   return 0;
 
 fail:
   g_printerr ("smallmind-cli bench kernels: %s\n", error->message);
-  if (o.levels)
-    g_array_unref (o.levels);
-  if (o.threads)
-    g_array_unref (o.threads);
-  if (o.sizes)
-    g_array_unref (o.sizes);
-  g_strfreev (o.kernels);
+  options_clear (&o);
   return 2;
 }
