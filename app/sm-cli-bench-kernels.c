@@ -17,6 +17,7 @@
  * it on an otherwise idle machine, and not under a real-time policy (chrt), where a worker
  * that shares the caller's core never gets to run.
  */
+#include "sm-json.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-kernels.h"
@@ -646,7 +647,7 @@ print_json (const Options *o)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
+  text = sm_json_generate (gen, NULL);
   printf ("%s\n", text);
 }
 

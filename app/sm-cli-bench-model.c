@@ -1,6 +1,7 @@
 /* sm-cli-bench-model.c: `smallmind-cli bench -m FILE -p 64,512 -n 128 -t 1,2 -o md|json`,
  * prefill (ppN) and decode (tgN) throughput like llama-bench: repeated runs, mean ± stddev,
  * plus the pool's system allocations per decoded token. */
+#include "sm-json.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-session.h"
@@ -244,7 +245,7 @@ sm_cli_bench_model (int argc, char **argv)
       g_autoptr (JsonNode) root = json_builder_get_root (b);
       json_generator_set_root (gen, root);
       json_generator_set_pretty (gen, TRUE);
-      g_autofree char *text = json_generator_to_data (gen, NULL);
+      g_autofree char *text = sm_json_generate (gen, NULL);
       printf ("%s\n", text);
     }
   else

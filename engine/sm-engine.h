@@ -21,6 +21,7 @@
 
 #include "sm-compare.h"
 #include "sm-generate.h"
+#include "sm-json.h"        /* the window writes its JSON files as the engine does */
 #include "sm-kernels.h"
 #include "sm-model.h"
 #include "sm-pool.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sm-export.h"
+#include "sm-json.h"
 #include "sm-session.h"
 #include "sm-snapshot.h"
 #include "sm-test-util.h"
@@ -322,6 +323,73 @@ test_round_trip_file (void)
   g_rmdir (dir);
 }
 
+/* Is @text JSON a strict parser takes?  Python's json (strict by default) when there is a
+ * python3, which refuses a raw control character in a string; json-glib's own parser does not. */
+static void
+assert_strict_json (const char *path, const char *text)
+{
+  g_autofree char *python = g_find_program_in_path ("python3");
+  const char *argv[] = { NULL, "-c", "import json, sys; json.load(open(sys.argv[1], encoding='utf-8'))",
+                         path, NULL };
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  for (const char *p = text; *p; p++)
+    if ((guchar) *p < 0x20 && *p != '\n')
+      g_error ("a raw control character 0x%02x at byte %d of %s", (guchar) *p, (int) (p - text), path);
+  if (python == NULL)
+    {
+      g_test_message ("no python3: checked for raw control characters only");
+      return;
+    }
+  argv[0] = python;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+/* Every control character in a string is escaped (json-glib 1.6 leaves U+001F raw), so the
+ * file opens in the tools people use, and reads back the same. */
+static void
+test_control_characters (void)
+{
+  g_autoptr (SmSnapshot) snap = make_snapshot ();
+  g_autoptr (SmSnapshot) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sm-snapshot-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_VALUE);
+  g_autofree char *plain = NULL;
+  char label[40];
+  int n = 0;
+
+  for (int c = 1; c < 0x20; c++)
+    label[n++] = (char) c;
+  label[n++] = 'x';
+  label[n] = '\0';
+  g_free (snap->label);
+  snap->label = g_strdup (label);
+
+  g_assert_true (sm_export_json (snap, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  assert_strict_json (path, text);
+  back = sm_snapshot_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->label, ==, label);
+
+  /* the same for any node (the window's conversation files go through this) */
+  json_node_set_string (node, label);
+  plain = sm_json_to_string (node, TRUE);
+  g_assert_true (g_file_set_contents (path, plain, -1, NULL));
+  assert_strict_json (path, plain);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_from_profiler (void)
 {
@@ -460,6 +528,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Snapshot/round-trip", test_round_trip);
   g_test_add_func ("/Snapshot/round-trip-file", test_round_trip_file);
+  g_test_add_func ("/Snapshot/control-characters", test_control_characters);
   g_test_add_func ("/Snapshot/from-profiler", test_from_profiler);
   g_test_add_func ("/Snapshot/errors", test_errors);
   g_test_add_func ("/Snapshot/measurements", test_measurements);

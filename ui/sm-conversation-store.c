@@ -101,7 +101,7 @@ queue_write (SmConversationStore *self, SmConversation *conversation)
   if (sm_conversation_get_n_messages (conversation) > 0)
     {
       g_autoptr (JsonNode) root = sm_conversation_to_json (conversation);
-      job->contents = json_to_string (root, TRUE);
+      job->contents = sm_json_to_string (root, TRUE);
       job->length = strlen (job->contents);
     }
   g_thread_pool_push (self->writer, job, NULL);

@@ -249,7 +249,7 @@ export_conversation_to (SmWindow *self, const char *format, const char *path)
   if (g_str_equal (format, "json"))
     {
       g_autoptr (JsonNode) root = sm_conversation_to_json (conversation);
-      text = json_to_string (root, TRUE);
+      text = sm_json_to_string (root, TRUE);
     }
   else
     text = sm_conversation_to_markdown (conversation);

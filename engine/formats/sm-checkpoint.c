@@ -7,6 +7,7 @@
  */
 #define G_LOG_DOMAIN "sm-checkpoint"
 
+#include "sm-json.h"
 #include "sm-checkpoint.h"
 #include "sm-atomic-file.h"
 
@@ -656,7 +657,7 @@ sm_checkpoint_writer_write (SmCheckpointWriter *w, const char *path, GError **er
 
   json_node_set_object (root, w->metadata);
   json_generator_set_root (gen, root);
-  meta = json_generator_to_data (gen, &meta_len);
+  meta = sm_json_generate (gen, &meta_len);
 
   for (guint i = 0; i < w->tensors->len; i++)
     {

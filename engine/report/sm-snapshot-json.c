@@ -6,6 +6,7 @@
  */
 #define G_LOG_DOMAIN "SmSnapshot"
 
+#include "sm-json.h"
 #include "sm-snapshot-private.h"
 
 #include <json-glib/json-glib.h>
@@ -391,7 +392,7 @@ sm_snapshot_to_json (const SmSnapshot *snap, gsize *length)
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_indent (gen, 1);
-  return json_generator_to_data (gen, length);
+  return sm_json_generate (gen, length);
 }
 
 /* ---- reading ------------------------------------------------------------------------------------------ */

@@ -1,5 +1,6 @@
 /* sm-train-checkpoint.c: a training run saved and resumed: the model, the step, the
  * parameters and (optionally) the optimizer's moments, in a SmallMind checkpoint. */
+#include "sm-json.h"
 #include "sm-train-private.h"
 
 /* ---- checkpoints --------------------------------------------------------------------------------- */
@@ -280,7 +281,7 @@ sm_trainer_resume (const char *path, GError **error)
     {
       /* A deep copy through text: the checkpoint's metadata is not ours to change. */
       g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), run);
-      g_autofree char *text = json_to_string (node, FALSE);
+      g_autofree char *text = sm_json_to_string (node, FALSE);
       g_autoptr (JsonNode) copy = json_from_string (text, NULL);
       if (copy && JSON_NODE_HOLDS_OBJECT (copy))
         {

@@ -1,5 +1,6 @@
 /* sm-train-tokenizer.c: a tokenizer as a small JSON file, the object a checkpoint stores
  * under "tokenizer" (what train-tokenizer writes and train reads). */
+#include "sm-json.h"
 #include "sm-train-private.h"
 
 /* ---- tokenizer files ----------------------------------------------------------------------------- */
@@ -40,7 +41,7 @@ sm_train_tokenizer_save (SmTokenizer *tok, const char *path, GError **error)
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
+  text = sm_json_generate (gen, NULL);
   return sm_atomic_file_set_contents (path, text, -1, error);
 }
 
