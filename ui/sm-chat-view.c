@@ -184,12 +184,17 @@ update_actions (SmChatView *self)
   g_autofree char *text = prompt_text (self);
   gboolean generating = self->run != NULL;
   gboolean has_text = *g_strstrip (text) != '\0';
+  g_autoptr (SmModel) model = self->engine ? sm_engine_dup_model (self->engine) : NULL;
   SmMessage *last = self->conversation ? sm_conversation_get_last (self->conversation) : NULL;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.send", !generating && has_text && self->engine);
+  /* without a model a message would only sit there unanswered: say what to do instead */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.send", !generating && has_text && model != NULL);
+  gtk_widget_set_tooltip_text (self->send_button,
+                               model != NULL ? _("Send (Ctrl+Enter)")
+                                             : _("No model is loaded: open one from the main menu first"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", generating);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.regenerate",
-                                 !generating && last && sm_message_get_role (last) == SM_ROLE_ASSISTANT);
+                                 !generating && model != NULL && last && sm_message_get_role (last) == SM_ROLE_ASSISTANT);
   gtk_stack_set_visible_child_name (self->send_stack, generating ? "stop" : "send");
 }
 
@@ -443,6 +448,8 @@ run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
 
   sm_message_set_generating (run->message, FALSE);
   sm_message_set_status (run->message, NULL);
+  /* the progress ends with the run, whether or not a token came */
+  g_clear_handle_id (&run->prefill_source, g_source_remove);
   if (ok)
     {
       SmMessageFigures figures;

@@ -608,6 +608,66 @@ test_builtin_menu (void)
   close_window (window);
 }
 
+/* ---- no model ---------------------------------------------------------------------------------------- */
+
+static gboolean
+prefill_hidden (gpointer data)
+{
+  GtkWidget *revealer = sm_ui_test_child (data, SM_TYPE_CHAT_VIEW, "prefill_revealer");
+  return !gtk_revealer_get_reveal_child (GTK_REVEALER (revealer));
+}
+
+/* A first start whose last model no longer loads: Send stays off, saying why, instead of taking
+ * a message nobody answers (it used to add an orphan message and leave "Reading the prompt…"
+ * for good); once a model is in, Send works and the progress ends with the reply. */
+static void
+test_no_model (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  g_autofree char *bad = g_build_filename (sm_ui_test_dir (), "gone.gguf", NULL);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  SmChatView *chat;
+  GtkWidget *send;
+  GtkWindow *dialog;
+  g_autoptr (SmModel) none = NULL;
+
+  g_assert_true (g_file_set_contents (bad, "GGUF but not really", -1, NULL));
+  g_settings_set_string (settings, "last-model", bad);
+  g_settings_set_int (settings, "max-tokens", 32);   /* earlier tests may have left it unlimited */
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  send = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button");
+  sm_ui_test_wait (loaded, window, 60, "the last model to fail");
+  while ((dialog = find_dialog ()) != NULL)
+    gtk_window_destroy (dialog);
+  none = sm_engine_dup_model (sm_window_get_engine (window));
+  g_assert_null (none);
+  /* earlier tests' conversations come back: start a fresh one */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  g_assert_cmpuint (sm_conversation_get_n_messages (sm_chat_view_get_conversation (chat)), ==, 0);
+
+  sm_ui_test_type (sm_chat_view_get_prompt_view (chat), "Hello");
+  g_assert_false (gtk_widget_is_sensitive (send));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (send), "No model"));
+  /* Ctrl+Enter goes through the same action */
+  gtk_widget_activate_action (GTK_WIDGET (chat), "chat.send", NULL);
+  g_assert_cmpuint (sm_conversation_get_n_messages (sm_chat_view_get_conversation (chat)), ==, 0);
+
+  /* a model in: Send is on, and the reply's progress does not outlive it */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
+  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  g_assert_true (gtk_widget_is_sensitive (send));
+  sm_ui_test_click (send);
+  sm_ui_test_wait (not_generating, chat, 60, "the reply to end");
+  sm_ui_test_wait (prefill_hidden, chat, 10, "the progress to go");
+  g_assert_cmpuint (sm_conversation_get_n_messages (sm_chat_view_get_conversation (chat)), ==, 2);
+
+  g_settings_reset (settings, "last-model");
+  g_settings_reset (settings, "max-tokens");
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -722,6 +782,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/load-error", test_load_error);
   g_test_add_func ("/Window/accessibility", test_accessibility);
   g_test_add_func ("/Window/builtin-menu", test_builtin_menu);
+  g_test_add_func ("/Window/no-model", test_no_model);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
