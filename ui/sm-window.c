@@ -582,6 +582,9 @@ sm_window_start (SmWindow *self, const char *model_path, const char *const *prom
   for (guint i = 0; prompts != NULL && prompts[i] != NULL; i++)
     if (*prompts[i] != '\0')
       g_queue_push_tail (&self->startup_prompts, g_strdup (prompts[i]));
+  /* prompts from the command line are a new conversation, not more of the last one */
+  if (!g_queue_is_empty (&self->startup_prompts))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.new-conversation", NULL);
   self->quiet_load = TRUE;
   if (model_path != NULL)
     {

@@ -668,6 +668,46 @@ test_no_model (void)
   close_window (window);
 }
 
+/* ---- prompts from the command line ----------------------------------------------------------------- */
+
+/* `smallmind --prompt TEXT` starts a new conversation (it used to append to the last one). */
+static void
+test_startup_prompt_new_conversation (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  const char *prompts[] = { "Tell me a story", NULL };
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  SmChatView *chat;
+  g_autoptr (SmConversation) before = NULL;
+  SmConversation *now;
+  g_autoptr (SmMessage) first = NULL;
+  guint n_before;
+
+  g_settings_set_int (settings, "max-tokens", 16);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  send_prompt (window, "Hello there");
+  sm_ui_test_wait (not_generating, chat, 60, "the first reply");
+  before = g_object_ref (sm_chat_view_get_conversation (chat));
+  n_before = sm_conversation_get_n_messages (before);
+  g_assert_cmpuint (n_before, >=, 2);
+
+  sm_window_start (window, "preset:small", prompts);
+  sm_ui_test_wait (loaded, window, 60, "the model");
+  sm_ui_test_wait (not_generating, chat, 60, "the prompt's reply");
+  now = sm_chat_view_get_conversation (chat);
+  g_assert_true (now != before);
+  g_assert_cmpuint (sm_conversation_get_n_messages (before), ==, n_before);
+  g_assert_cmpuint (sm_conversation_get_n_messages (now), >=, 1);
+  first = g_list_model_get_item (sm_conversation_get_messages (now), 0);
+  g_assert_cmpstr (sm_message_get_text (first), ==, "Tell me a story");
+
+  g_settings_reset (settings, "max-tokens");
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -783,6 +823,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/accessibility", test_accessibility);
   g_test_add_func ("/Window/builtin-menu", test_builtin_menu);
   g_test_add_func ("/Window/no-model", test_no_model);
+  g_test_add_func ("/Window/startup-prompt", test_startup_prompt_new_conversation);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
