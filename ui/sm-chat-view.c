@@ -312,6 +312,66 @@ sm_chat_view_update_context (SmChatView *self, int used, int size)
   gtk_label_set_text (self->context_label, text ? text : "");
 }
 
+/* What the shown conversation fills of the context, counted by the engine's tokenizer as its
+ * next prompt would be: a conversation opened, or a model loaded, shows its own fill, not the
+ * previous one's. */
+typedef struct {
+  SmChatView     *view;           /* a reference */
+  SmConversation *conversation;   /* the one counted; a reference */
+  int             size;
+} Recount;
+
+static void
+on_recounted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Recount *rc = data;
+  g_autofree char *fitted = NULL;
+  int n_tokens = 0;
+
+  fitted = sm_engine_fit_prompt_finish (SM_ENGINE (source), result, &n_tokens, NULL, NULL);
+  /* only if nothing newer says more: a reply since, or another conversation */
+  if (fitted != NULL && rc->view->conversation == rc->conversation && rc->view->run == NULL)
+    sm_chat_view_update_context (rc->view, n_tokens, rc->size);
+  g_object_unref (rc->view);
+  g_object_unref (rc->conversation);
+  g_free (rc);
+}
+
+static void
+recount_context (SmChatView *self)
+{
+  g_autoptr (SmModel) model = self->engine ? sm_engine_dup_model (self->engine) : NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *system_prompt = NULL;
+  g_auto (GStrv) texts = NULL;
+  g_autofree SmChatTurn *turns = NULL;
+  gsize n_turns = 0;
+  guint n;
+  Recount *rc;
+  int size;
+
+  if (model == NULL || self->conversation == NULL)
+    {
+      sm_chat_view_update_context (self, 0, 0);
+      return;
+    }
+  size = sm_model_get_config (model)->context_length;
+  n = sm_conversation_get_n_messages (self->conversation);
+  sm_chat_view_update_context (self, 0, size);
+  if (n == 0)
+    return;
+  plain = sm_conversation_build_prompt (self->conversation, n);
+  if (self->settings != NULL)
+    system_prompt = g_settings_get_string (self->settings, "system-prompt");
+  turns = sm_conversation_dup_turns (self->conversation, n, &texts, &n_turns);
+  rc = g_new0 (Recount, 1);
+  rc->view = g_object_ref (self);
+  rc->conversation = g_object_ref (self->conversation);
+  rc->size = size;
+  sm_engine_fit_prompt_async (self->engine, plain, system_prompt, turns, n_turns, 0, NULL,
+                              on_recounted, rc);
+}
+
 /* ---- generation --------------------------------------------------------------------------------- */
 
 static void
@@ -890,6 +950,7 @@ sm_chat_view_set_conversation (SmChatView *self, SmConversation *conversation)
                           G_CALLBACK (on_items_changed), self);
   /* the engine's cache holds another conversation's text */
   self->cached_tokens = -1;
+  recount_context (self);
   update_rows (self);
   update_actions (self);
 }
@@ -904,14 +965,11 @@ sm_chat_view_get_generating (SmChatView *self)
 void
 sm_chat_view_model_changed (SmChatView *self)
 {
-  g_autoptr (SmModel) model = NULL;
-
   g_return_if_fail (SM_IS_CHAT_VIEW (self));
 
   self->cached_tokens = -1;
   self->prefill_tps = 0;
-  model = self->engine ? sm_engine_dup_model (self->engine) : NULL;
-  sm_chat_view_update_context (self, 0, model ? sm_model_get_config (model)->context_length : 0);
+  recount_context (self);
   update_actions (self);
 }
 

@@ -4,6 +4,7 @@
  * Also: closing mid-reply, a model that fails to load, conversations coming back, and the
  * accessible roles and labels.  Run under Xvfb (see meson.build for the environment). */
 #include <json-glib/json-glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sm-chart.h"
@@ -708,6 +709,54 @@ test_startup_prompt_new_conversation (void)
   close_window (window);
 }
 
+/* ---- the context bar follows the conversation shown -------------------------------------------------- */
+
+static const char *
+context_text (SmChatView *chat)
+{
+  return gtk_label_get_text (GTK_LABEL (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "context_label")));
+}
+
+static gboolean
+context_used (gpointer data)
+{
+  return atoi (context_text (data)) > 0;
+}
+
+/* A new conversation shows an empty context and an old one its own fill (the bar used to keep
+ * the previous conversation's, 53/64 on an empty chat). */
+static void
+test_context_follows_conversation (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  SmChatView *chat;
+  g_autofree char *id = NULL;
+  g_autofree char *filled = NULL;
+
+  g_settings_set_int (settings, "max-tokens", 16);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (context_used, chat, 10, "the context to fill");
+  filled = g_strdup (context_text (chat));
+  id = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  g_assert_cmpint (atoi (context_text (chat)), ==, 0);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-conversation", "s", id));
+  sm_ui_test_wait (context_used, chat, 10, "the old conversation's fill");
+  g_test_message ("after the reply: %s; opened again: %s", filled, context_text (chat));
+
+  g_settings_reset (settings, "max-tokens");
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -824,6 +873,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/builtin-menu", test_builtin_menu);
   g_test_add_func ("/Window/no-model", test_no_model);
   g_test_add_func ("/Window/startup-prompt", test_startup_prompt_new_conversation);
+  g_test_add_func ("/Window/context-follows-conversation", test_context_follows_conversation);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
