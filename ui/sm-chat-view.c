@@ -19,6 +19,7 @@
 /* How often the prompt-reading progress is refreshed, and after how long it appears. */
 #define PREFILL_TICK_MS   100
 #define PREFILL_SHOW_US   (250 * 1000)
+#define SAVE_EVERY_MS     1000
 
 struct _SmChatView {
   GtkWidget       parent_instance;
@@ -80,6 +81,8 @@ typedef struct _Run {
   int             new_tokens;      /* tokens the engine will have to read, estimated */
   gboolean        got_text;
   guint           prefill_source;
+  guint           save_source;     /* saves the reply in flight every SAVE_EVERY_MS */
+  gsize           saved_len;
   GString        *pending;         /* text from the engine not yet in the message */
   guint           text_source;
 } Run;
@@ -99,6 +102,7 @@ run_unref (gpointer data)
   if (--run->ref_count > 0)
     return;
   g_clear_handle_id (&run->prefill_source, g_source_remove);
+  g_clear_handle_id (&run->save_source, g_source_remove);
   g_clear_handle_id (&run->text_source, g_source_remove);
   g_string_free (run->pending, TRUE);
   if (run->view)
@@ -510,6 +514,7 @@ run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
   sm_message_set_status (run->message, NULL);
   /* the progress ends with the run, whether or not a token came */
   g_clear_handle_id (&run->prefill_source, g_source_remove);
+  g_clear_handle_id (&run->save_source, g_source_remove);
   if (ok)
     {
       SmMessageFigures figures;
@@ -624,6 +629,22 @@ on_prompt_fitted (GObject *source, GAsyncResult *result, gpointer data)
     start_engine (run);
 }
 
+/* A crash or a kill loses at most a second of a reply: the store writes the conversation,
+ * reply so far included, off the main loop and atomically whenever it changed. */
+static gboolean
+save_tick (gpointer data)
+{
+  Run *run = data;
+  gsize len = strlen (sm_message_get_text (run->message));
+
+  if (len != run->saved_len)
+    {
+      run->saved_len = len;
+      sm_conversation_changed (run->conversation);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 /* Generates into @message from the first @n_messages messages (which include @message itself when
  * it is a reply being continued). */
 static void
@@ -670,6 +691,8 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
   gtk_progress_bar_set_fraction (self->prefill_bar, 0);
   run->prefill_source = g_timeout_add_full (G_PRIORITY_DEFAULT, PREFILL_TICK_MS, prefill_tick,
                                             run_ref (run), run_unref);
+  run->save_source = g_timeout_add_full (G_PRIORITY_DEFAULT, SAVE_EVERY_MS, save_tick,
+                                         run_ref (run), run_unref);
   self->stick_to_bottom = TRUE;
 
   /* the run's own reference lasts until run_end (), which only the engine's callbacks call */

@@ -342,6 +342,12 @@ sm_message_to_json (SmMessage *self)
   json_builder_add_string_value (b, self->role == SM_ROLE_USER ? "user" : "assistant");
   json_builder_set_member_name (b, "text");
   json_builder_add_string_value (b, self->text->str);
+  if (self->generating)
+    {
+      /* saved in flight: read back after a crash, it says it was cut short */
+      json_builder_set_member_name (b, "in_progress");
+      json_builder_add_boolean_value (b, TRUE);
+    }
   if (self->has_figures)
     {
       const SmMessageFigures *f = &self->figures;
@@ -411,6 +417,8 @@ sm_message_new_from_json (JsonNode *node, GError **error)
       f.kernel_level = (char *) json_object_get_string_member_with_default (fo, "kernels", NULL);
       sm_message_set_figures (self, &f);   /* copies the strings */
     }
+  if (json_object_get_boolean_member_with_default (o, "in_progress", FALSE))
+    sm_message_set_status (self, _("Interrupted: SmallMind stopped while this reply was being written"));
   return self;
 
 bad:

@@ -757,6 +757,83 @@ test_context_follows_conversation (void)
   close_window (window);
 }
 
+/* ---- a reply saved while it streams --------------------------------------------------------------------- */
+
+typedef struct {
+  char  *path;
+  gsize  min_len;
+} SavedCheck;
+
+/* Does the conversation file on disk hold at least min_len characters of a reply in flight? */
+static gboolean
+saved_in_flight (gpointer data)
+{
+  SavedCheck *c = data;
+  g_autofree char *text = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *messages;
+  JsonObject *last;
+
+  if (!g_file_get_contents (c->path, &text, NULL, NULL) ||
+      !json_parser_load_from_data (parser, text, -1, NULL))
+    return FALSE;
+  messages = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "messages");
+  if (messages == NULL || json_array_get_length (messages) < 2)
+    return FALSE;
+  last = json_array_get_object_element (messages, json_array_get_length (messages) - 1);
+  return json_object_get_boolean_member_with_default (last, "in_progress", FALSE) &&
+         strlen (json_object_get_string_member_with_default (last, "text", "")) >= c->min_len;
+}
+
+/* The file is what a kill -9 would leave: read now, mid-reply, it holds the reply so far (it
+ * used to hold only the empty reply written when it started) and comes back marked as cut
+ * short. */
+static void
+test_reply_saved_in_flight (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  SmChatView *chat;
+  SmConversation *c;
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (SmConversation) back = NULL;
+  g_autoptr (GError) error = NULL;
+  SavedCheck check = { NULL, 200 };
+
+  /* a reply that runs until stopped, on the slowest path so that it lasts */
+  g_settings_set_int (settings, "max-tokens", 0);
+  g_settings_set_boolean (settings, "context-shift", TRUE);
+  g_settings_set_string (settings, "kernel-level", "scalar");
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  send_prompt (window, "Once upon a time");
+  c = sm_chat_view_get_conversation (chat);
+  name = g_strconcat (sm_conversation_get_id (c), ".json", NULL);
+  check.path = g_build_filename (sm_ui_test_dir (), "conversations", name, NULL);
+  sm_ui_test_wait (saved_in_flight, &check, 30, "the reply in flight on disk");
+  g_assert_true (sm_chat_view_get_generating (chat));
+
+  g_assert_true (g_file_get_contents (check.path, &text, NULL, NULL));
+  root = json_from_string (text, &error);
+  g_assert_no_error (error);
+  back = sm_conversation_new_from_json (root, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (sm_message_get_status (sm_conversation_get_last (back)), "Interrupted"));
+
+  gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL);
+  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  g_settings_reset (settings, "max-tokens");
+  g_settings_reset (settings, "context-shift");
+  g_settings_reset (settings, "kernel-level");
+  g_free (check.path);
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -874,6 +951,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/no-model", test_no_model);
   g_test_add_func ("/Window/startup-prompt", test_startup_prompt_new_conversation);
   g_test_add_func ("/Window/context-follows-conversation", test_context_follows_conversation);
+  g_test_add_func ("/Window/reply-saved-in-flight", test_reply_saved_in_flight);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
