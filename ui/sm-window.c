@@ -59,19 +59,9 @@ format_params (guint64 n)
 static char *
 display_name_dup (SmWindow *self, SmModel *model, const SmEngineStats *st)
 {
-  const char *path = model ? sm_model_get_path (model) : NULL;
-
   /* random weights in a preset's shape read nothing like the trained model of that name */
   if (model != NULL && g_strcmp0 (sm_model_get_format (model), "preset") == 0)
     return g_strdup_printf (_("%s (untrained)"), st->model_name);
-  if (path != NULL && st->model_arch != NULL && g_ascii_strcasecmp (st->model_name, st->model_arch) == 0)
-    {
-      g_autofree char *base = g_filename_display_basename (path);
-      char *dot = strrchr (base, '.');
-      if (dot != NULL && dot != base)
-        *dot = '\0';
-      return g_steal_pointer (&base);
-    }
   return g_strdup (st->model_name);
 }
 

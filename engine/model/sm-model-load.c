@@ -166,8 +166,21 @@ load_gguf (const char *path, GError **error)
 
   model->name = sm_gguf_find_key (g, "general.name") >= 0
     ? sm_gguf_get_string (g, "general.name", NULL) : NULL;
+  /* llama.cpp's converters write the architecture ("llama") when they know no name: the file's
+   * own name then says more, and the title, toasts, markers and snapshots all use it. */
+  if (model->name != NULL && sm_gguf_find_key (g, "general.architecture") >= 0)
+    {
+      g_autofree char *arch_name = sm_gguf_get_string (g, "general.architecture", NULL);
+      if (arch_name != NULL && g_ascii_strcasecmp (arch_name, model->name) == 0)
+        g_clear_pointer (&model->name, g_free);
+    }
   if (model->name == NULL)
-    model->name = g_path_get_basename (path);
+    {
+      char *dot;
+      model->name = g_path_get_basename (path);
+      if ((dot = strrchr (model->name, '.')) != NULL && dot != model->name)
+        *dot = '\0';
+    }
   model->format = g_strdup ("gguf");
   /* A template that is not a string is no template: the model still runs as plain text. */
   if (sm_gguf_find_key (g, "tokenizer.chat_template") >= 0)

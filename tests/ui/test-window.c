@@ -834,6 +834,41 @@ test_reply_saved_in_flight (void)
   close_window (window);
 }
 
+/* ---- one name for a model ------------------------------------------------------------------------- */
+
+/* stories260K.gguf says general.name = "llama" (its architecture): the header, the engine's
+ * figures and the chart marker all call it by its file's name (the marker and the toast used
+ * to say "llama" under a header saying "stories260K"). */
+static void
+test_model_name (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("SM_SHARED_MODELS"), "stories260K.gguf", NULL);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  g_autoptr (GArray) markers = NULL;
+  SmEngineStats st = { 0 };
+  SmEngine *engine;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("stories260K.gguf is not in ../shared/models");
+      return;
+    }
+  app = sm_ui_test_start_app (&window);
+  engine = sm_window_get_engine (window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", path));
+  sm_ui_test_wait (loaded, window, 60, "stories260K");
+  g_assert_cmpstr (window_title (window), ==, "stories260K");
+  sm_engine_get_stats (engine, &st);
+  g_assert_cmpstr (st.model_name, ==, "stories260K");
+  sm_engine_stats_clear (&st);
+  markers = sm_engine_copy_markers (engine);
+  g_assert_cmpuint (markers->len, >, 0);
+  g_assert_cmpstr (g_array_index (markers, SmProfMarker, markers->len - 1).text, ==, "model stories260K");
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -952,6 +987,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/startup-prompt", test_startup_prompt_new_conversation);
   g_test_add_func ("/Window/context-follows-conversation", test_context_follows_conversation);
   g_test_add_func ("/Window/reply-saved-in-flight", test_reply_saved_in_flight);
+  g_test_add_func ("/Window/model-name", test_model_name);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
