@@ -85,6 +85,12 @@ sm_engine_export_snapshot_finish (SmEngine *self, GAsyncResult *result, GError *
 }
 
 const char *
+sm_engine_export_resolve (const char *path, const char *chosen, char **path_out)
+{
+  return sm_export_format_resolve (path, chosen, path_out);
+}
+
+const char *
 sm_engine_export_format_for_path (const char *path)
 {
   return sm_export_format_for_path (path);

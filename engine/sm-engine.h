@@ -218,6 +218,9 @@ SmComparison *sm_engine_compare_runs      (SmEngine            *self,
                                            GError             **error);
 
 const char *sm_engine_export_format_for_path (const char *path);
+/* The format and name of an export named @path under the chooser's @chosen format, so that
+ * they agree (sm_export_format_resolve ()); *@path_out (g_free) is the name to write. */
+const char *sm_engine_export_resolve     (const char *path, const char *chosen, char **path_out);
 const char *const *sm_engine_export_format_patterns (const char *format);
 /* Writes @data whole or not at all (a temporary file renamed over @path), as every export
  * does; @length -1 for a string. */

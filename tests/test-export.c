@@ -13,6 +13,7 @@
 #include "sm-atomic-file.h"
 #include "sm-compare.h"
 #include "sm-export.h"
+#include "sm-export-format.h"
 #include "sm-session.h"
 #include "sm-snapshot.h"
 #include "sm-test-trace.h"
@@ -573,11 +574,41 @@ test_atomic_set (void)
   g_rmdir (dir);
 }
 
+/* The format and the name of an export agree, whatever filter was chosen and name typed
+ * (Markdown used to go into a .json file under the Markdown filter). */
+static void
+test_format_resolve (void)
+{
+  static const struct { const char *path, *chosen, *format, *out; } cases[] = {
+    { "run.json", "json", "json", "run.json" },
+    { "run.json", "markdown", "json", "run.json" },          /* the name says JSON */
+    { "run.md", "json", "markdown", "run.md" },              /* the name says Markdown */
+    { "report", "markdown", "markdown", "report.md" },       /* no extension: the filter's */
+    { "table", "csv", "csv", "table.csv" },
+    { "run", NULL, "json", "run.json" },
+    { "run.trace.json", "json", "trace", "run.trace.json" }, /* the longer extension */
+    { "run.json", "trace", "trace", "run.json" },            /* a trace may be .json */
+    { "charts.png", "json", "png", "charts.png" },
+    { "dir.d/run", "csv", "csv", "dir.d/run.csv" },          /* a dot in a folder is no extension */
+    { "run.txt", "markdown", "markdown", "run.txt.md" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = NULL;
+      const char *format = sm_export_format_resolve (cases[i].path, cases[i].chosen, &out);
+
+      g_assert_cmpstr (format, ==, cases[i].format);
+      g_assert_cmpstr (out, ==, cases[i].out);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Export/csv", test_csv);
+  g_test_add_func ("/Export/format-resolve", test_format_resolve);
   g_test_add_func ("/Export/trace", test_trace);
   g_test_add_func ("/Export/markdown", test_markdown);
   g_test_add_func ("/Export/markdown-op-breakdown", test_markdown_op_breakdown);

@@ -156,8 +156,9 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
 /* ---- snapshots --------------------------------------------------------------------------------------- */
 
 typedef struct {
-  SmWindow *self;      /* a reference: the toast or the error goes to it */
-  char     *path;
+  SmWindow   *self;      /* a reference: the toast or the error goes to it */
+  char       *path;
+  const char *format;    /* static */
 } ExportRequest;
 
 static void
@@ -168,7 +169,14 @@ on_exported (GObject *source, GAsyncResult *result, gpointer data)
 
   if (sm_engine_export_snapshot_finish (SM_ENGINE (source), result, &error))
     {
-      g_autofree char *msg = g_strdup_printf (_("Snapshot saved to %s"), req->path);
+      /* the toast says what was written, not only where */
+      g_autofree char *msg = g_str_equal (req->format, "markdown")
+                               ? g_strdup_printf (_("Report (Markdown) saved to %s"), req->path)
+                             : g_str_equal (req->format, "csv")
+                               ? g_strdup_printf (_("Table (CSV) saved to %s"), req->path)
+                             : g_str_equal (req->format, "trace")
+                               ? g_strdup_printf (_("Chrome trace saved to %s"), req->path)
+                               : g_strdup_printf (_("Snapshot saved to %s"), req->path);
       sm_window_toast (req->self, msg);
     }
   else
@@ -199,23 +207,31 @@ export_snapshot_to (SmWindow *self, const char *format, const char *path)
   req = g_new0 (ExportRequest, 1);
   req->self = g_object_ref (self);
   req->path = g_strdup (path);
+  req->format = format;
   sm_engine_export_snapshot_async (self->engine, format, path, "smallmind window", NULL, on_exported, req);
 }
 
 static void
 export_snapshot_to_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  const char *format, *path;
+  const char *chosen, *path;
+  g_autofree char *target = NULL;
+  const char *format;
 
-  g_variant_get (param, "(&s&s)", &format, &path);
-  export_snapshot_to (SM_WINDOW (widget), format, path);
+  /* as from the chooser: the format chosen and the name typed, made to agree */
+  g_variant_get (param, "(&s&s)", &chosen, &path);
+  format = sm_engine_export_resolve (path, chosen, &target);
+  export_snapshot_to (SM_WINDOW (widget), format, target);
 }
 
 static void
 snapshot_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
 {
-  const char *format = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
-  export_snapshot_to (self, format ? format : sm_engine_export_format_for_path (path), path);
+  const char *chosen = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
+  g_autofree char *target = NULL;
+  const char *format = sm_engine_export_resolve (path, chosen, &target);
+
+  export_snapshot_to (self, format, target);
 }
 
 static void

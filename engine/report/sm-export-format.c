@@ -1,6 +1,8 @@
 /* sm-export-format.c: file extensions <-> export formats, and the writer of each. */
 #include "sm-export-format.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 #include "sm-export.h"
@@ -51,6 +53,43 @@ sm_export_format_for_path (const char *path)
   if (g_str_has_suffix (path, ".trace.json") || g_str_has_suffix (path, ".trace"))
     return "trace";
   return "json";
+}
+
+/* The longest of @f's extensions ("*.ext") that @path ends in; 0 for none. */
+static gsize
+match_len (const Format *f, const char *path)
+{
+  gsize best = 0;
+
+  for (const char *const *p = f ? f->patterns : NULL; p != NULL && *p != NULL; p++)
+    if (g_str_has_suffix (path, *p + 1))
+      best = MAX (best, strlen (*p + 1));
+  return best;
+}
+
+const char *
+sm_export_format_resolve (const char *path, const char *chosen, char **path_out)
+{
+  const Format *f = lookup (chosen);
+  const Format *named;
+  gsize by_choice, by_name;
+
+  g_return_val_if_fail (path != NULL && path_out != NULL, NULL);
+
+  named = lookup (sm_export_format_for_path (path));
+  by_choice = match_len (f, path);
+  by_name = match_len (named, path);
+  if (by_choice == 0 && by_name == 0)
+    {
+      /* no extension of ours: the chosen format (a snapshot by default), and its extension */
+      if (f == NULL)
+        f = lookup ("json");
+      *path_out = g_strconcat (path, f->patterns[0] + 1, NULL);
+      return f->name;
+    }
+  *path_out = g_strdup (path);
+  /* the more specific of the two (".trace.json" over ".json"), the choice when they tie */
+  return (by_choice >= by_name ? f : named)->name;
 }
 
 const char *const *

@@ -15,6 +15,13 @@ G_BEGIN_DECLS
 /* The format a file name asks for by its extension: ".md" markdown, ".csv" csv, ".png" png,
  * ".trace.json" or ".trace" trace; anything else json. */
 const char         *sm_export_format_for_path (const char *path);
+/* The format and file name of an export the user named @path with @chosen (a file chooser's
+ * filter, or NULL) selected, so that the two always agree: when @path ends in an extension of
+ * ours, the format it names (".md" under the JSON filter is Markdown; ".json" under the trace
+ * filter stays a trace, whose patterns have it; the longer extension wins, ".trace.json" over
+ * ".json"); else @chosen (json when NULL), its extension appended to the name.  *@path_out
+ * (g_free) gets the name to write. */
+const char         *sm_export_format_resolve  (const char *path, const char *chosen, char **path_out);
 /* Glob patterns for a file chooser's filter of @format (NULL-terminated, static), or NULL
  * for an unknown format. */
 const char *const  *sm_export_format_patterns (const char *format);

@@ -3,6 +3,7 @@
  * pool while a reply runs, stop it, export a snapshot and a Chrome trace and check them, close.
  * Also: closing mid-reply, a model that fails to load, conversations coming back, and the
  * accessible roles and labels.  Run under Xvfb (see meson.build for the environment). */
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -869,6 +870,42 @@ test_model_name (void)
   close_window (window);
 }
 
+/* ---- exports: the format follows the name ------------------------------------------------------------ */
+
+/* As from the chooser: the Markdown filter with a name ending in .json writes JSON (it used to
+ * write Markdown into the .json file and say "Snapshot saved"); with no extension the filter's
+ * format and its extension. */
+static void
+test_export_format_follows_name (void)
+{
+  g_autofree char *json_path = g_build_filename (sm_ui_test_dir (), "named.json", NULL);
+  g_autofree char *bare = g_build_filename (sm_ui_test_dir (), "report", NULL);
+  g_autofree char *md_path = g_build_filename (sm_ui_test_dir (), "report.md", NULL);
+  g_autofree char *text = NULL;
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+
+  g_unlink (json_path);
+  g_unlink (md_path);
+  app = sm_ui_test_start_app (&window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)",
+                                             "markdown", json_path));
+  sm_ui_test_wait (file_exists, json_path, 30, "named.json");
+  g_assert_true (g_file_get_contents (json_path, &text, NULL, NULL));
+  g_assert_true (text[0] == '{');
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)",
+                                             "markdown", bare));
+  sm_ui_test_wait (file_exists, md_path, 30, "report.md");
+  g_assert_false (g_file_test (bare, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (md_path, &text, NULL, NULL));
+  g_assert_true (text[0] == '#');
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -988,6 +1025,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/context-follows-conversation", test_context_follows_conversation);
   g_test_add_func ("/Window/reply-saved-in-flight", test_reply_saved_in_flight);
   g_test_add_func ("/Window/model-name", test_model_name);
+  g_test_add_func ("/Window/export-format", test_export_format_follows_name);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
