@@ -591,6 +591,23 @@ sm_engine_load_finish (SmEngine *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* A preset's load job: its random weights, or (@builtin) the trained checkpoint when found. */
+static void
+push_preset_load (SmEngine *self, gpointer tag, SmPreset preset, gboolean builtin, guint64 seed,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  LoadData *d = g_new0 (LoadData, 1);
+
+  g_task_set_source_tag (task, tag);
+  d->preset = !builtin;
+  d->builtin = builtin;
+  d->which = preset;
+  d->seed = seed;
+  g_task_set_task_data (task, d, load_data_free);
+  push_job (self, task, job_load);
+}
+
 void
 sm_engine_load_preset_async (SmEngine            *self,
                              SmPreset             preset,
@@ -599,20 +616,10 @@ sm_engine_load_preset_async (SmEngine            *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  GTask *task;
-  LoadData *d;
-
   g_return_if_fail (SM_IS_ENGINE (self));
   g_return_if_fail (preset < SM_N_PRESETS);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sm_engine_load_preset_async);
-  d = g_new0 (LoadData, 1);
-  d->preset = TRUE;
-  d->which = preset;
-  d->seed = seed;
-  g_task_set_task_data (task, d, load_data_free);
-  push_job (self, task, job_load);
+  push_preset_load (self, sm_engine_load_preset_async, preset, FALSE, seed, cancellable,
+                    callback, user_data);
 }
 
 gboolean
@@ -629,20 +636,10 @@ sm_engine_load_builtin_async (SmEngine            *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  GTask *task;
-  LoadData *d;
-
   g_return_if_fail (SM_IS_ENGINE (self));
   g_return_if_fail (preset < SM_N_PRESETS);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sm_engine_load_builtin_async);
-  d = g_new0 (LoadData, 1);
-  d->builtin = TRUE;
-  d->which = preset;
-  d->seed = 42;
-  g_task_set_task_data (task, d, load_data_free);
-  push_job (self, task, job_load);
+  push_preset_load (self, sm_engine_load_builtin_async, preset, TRUE, 42, cancellable,
+                    callback, user_data);
 }
 
 gboolean

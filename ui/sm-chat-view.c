@@ -316,6 +316,27 @@ sm_chat_view_update_context (SmChatView *self, int used, int size)
   gtk_label_set_text (self->context_label, text ? text : "");
 }
 
+/* The engine fits messages 0 .. @n_messages - 1 into the model's context, in its chat template
+ * if it has one (the system prompt goes only there), for a reply of @max_tokens.  Returns the
+ * plain prompt, for a model without a template (g_free). */
+static char *
+fit_messages_async (SmChatView *self, guint n_messages, int max_tokens,
+                    GAsyncReadyCallback callback, gpointer data)
+{
+  g_autofree char *system_prompt = NULL;
+  g_auto (GStrv) texts = NULL;
+  g_autofree SmChatTurn *turns = NULL;
+  gsize n_turns = 0;
+  char *plain = sm_conversation_build_prompt (self->conversation, n_messages);
+
+  if (self->settings != NULL)
+    system_prompt = g_settings_get_string (self->settings, "system-prompt");
+  turns = sm_conversation_dup_turns (self->conversation, n_messages, &texts, &n_turns);
+  sm_engine_fit_prompt_async (self->engine, plain, system_prompt, turns, n_turns, max_tokens,
+                              NULL, callback, data);
+  return plain;
+}
+
 /* What the shown conversation fills of the context, counted by the engine's tokenizer as its
  * next prompt would be: a conversation opened, or a model loaded, shows its own fill, not the
  * previous one's. */
@@ -345,11 +366,6 @@ static void
 recount_context (SmChatView *self)
 {
   g_autoptr (SmModel) model = self->engine ? sm_engine_dup_model (self->engine) : NULL;
-  g_autofree char *plain = NULL;
-  g_autofree char *system_prompt = NULL;
-  g_auto (GStrv) texts = NULL;
-  g_autofree SmChatTurn *turns = NULL;
-  gsize n_turns = 0;
   guint n;
   Recount *rc;
   int size;
@@ -364,16 +380,11 @@ recount_context (SmChatView *self)
   sm_chat_view_update_context (self, 0, size);
   if (n == 0)
     return;
-  plain = sm_conversation_build_prompt (self->conversation, n);
-  if (self->settings != NULL)
-    system_prompt = g_settings_get_string (self->settings, "system-prompt");
-  turns = sm_conversation_dup_turns (self->conversation, n, &texts, &n_turns);
   rc = g_new0 (Recount, 1);
   rc->view = g_object_ref (self);
   rc->conversation = g_object_ref (self->conversation);
   rc->size = size;
-  sm_engine_fit_prompt_async (self->engine, plain, system_prompt, turns, n_turns, 0, NULL,
-                              on_recounted, rc);
+  g_free (fit_messages_async (self, n, 0, on_recounted, rc));
 }
 
 /* ---- generation --------------------------------------------------------------------------------- */
@@ -652,10 +663,6 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GApplication *app = NULL;
-  g_autofree char *system_prompt = NULL;
-  g_auto (GStrv) texts = NULL;
-  g_autofree SmChatTurn *turns = NULL;
-  gsize n_turns = 0;
   Run *run;
 
   g_assert (self->run == NULL);
@@ -671,12 +678,6 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
   run->start_us = g_get_monotonic_time ();
   run->pending = g_string_new (NULL);
   read_params (self, &run->params);
-  /* the engine fits the conversation into the model's context, in its chat template if it has
-   * one (the system prompt goes only there) */
-  run->prompt = sm_conversation_build_prompt (self->conversation, n_messages);
-  if (self->settings != NULL)
-    system_prompt = g_settings_get_string (self->settings, "system-prompt");
-  turns = sm_conversation_dup_turns (self->conversation, n_messages, &texts, &n_turns);
   if (GTK_IS_WINDOW (root))
     app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (root)));
   if (app != NULL)
@@ -696,8 +697,7 @@ start_generation (SmChatView *self, SmMessage *message, guint n_messages)
   self->stick_to_bottom = TRUE;
 
   /* the run's own reference lasts until run_end (), which only the engine's callbacks call */
-  sm_engine_fit_prompt_async (self->engine, run->prompt, system_prompt, turns, n_turns,
-                              run->params.max_tokens, NULL, on_prompt_fitted, run);
+  run->prompt = fit_messages_async (self, n_messages, run->params.max_tokens, on_prompt_fitted, run);
 
   update_rows (self);
   update_actions (self);
