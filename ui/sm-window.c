@@ -466,6 +466,9 @@ sm_window_constructed (GObject *object)
   else
     first = sm_conversation_new ();
   sm_window_show_conversation (self, first);
+  /* what a person types first goes into the prompt (GTK would focus the header bar's first
+   * button, and a space would open the file chooser) */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (sm_chat_view_get_prompt_view (self->chat_view)));
 }
 
 static void

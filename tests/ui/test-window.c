@@ -906,6 +906,29 @@ test_export_format_follows_name (void)
   close_window (window);
 }
 
+/* ---- typing right away --------------------------------------------------------------------------------- */
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+/* A person types as soon as the window is up, without clicking: the keys go to the prompt (the
+ * header bar's Open button had the focus, and the first space opened the file chooser). */
+static void
+test_focus_at_start (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  GtkWidget *prompt = GTK_WIDGET (sm_chat_view_get_prompt_view (sm_window_get_chat_view (window)));
+
+  sm_ui_test_wait (is_mapped, window, 30, "the window");
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (window)) == prompt);
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -1026,6 +1049,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/reply-saved-in-flight", test_reply_saved_in_flight);
   g_test_add_func ("/Window/model-name", test_model_name);
   g_test_add_func ("/Window/export-format", test_export_format_follows_name);
+  g_test_add_func ("/Window/focus-at-start", test_focus_at_start);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
