@@ -18,6 +18,7 @@ typedef struct {
   char *format;
   char *path;
   char *label;
+  SmSnapshotRange range;
 } ExportData;
 
 static void
@@ -36,7 +37,7 @@ static void
 export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   ExportData *d = data;
-  g_autoptr (SmSnapshot) snap = sm_engine_dup_snapshot (SM_ENGINE (source), d->label);
+  g_autoptr (SmSnapshot) snap = sm_engine_dup_snapshot (SM_ENGINE (source), d->range, d->label);
   GError *error = NULL;
 
   if (sm_export_snapshot_as (snap, d->format, d->path, &error))
@@ -47,6 +48,7 @@ export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
 
 void
 sm_engine_export_snapshot_async (SmEngine            *self,
+                                 SmSnapshotRange      range,
                                  const char          *format,
                                  const char          *path,
                                  const char          *label,
@@ -72,6 +74,7 @@ sm_engine_export_snapshot_async (SmEngine            *self,
   d->format = g_strdup (format);
   d->path = g_strdup (path);
   d->label = g_strdup (label);
+  d->range = range;
   g_task_set_task_data (task, d, export_data_free);
   g_task_run_in_thread (task, export_thread);
 }
@@ -222,48 +225,11 @@ sm_engine_fit_prompt_finish (SmEngine      *self,
 
 /* ---- comparing runs -------------------------------------------------------------------------- */
 
-/* A run from the window has no scope tree (that is the profiling suite's): compare its ops
- * instead, per thousand tokens so runs of different lengths compare. */
-static void
-add_op_rows (SmProfile *p)
-{
-  const SmSnapshot *snap = p->snap;
-  guint64 tokens, ns[SM_N_OPS] = { 0 }, calls[SM_N_OPS] = { 0 };
-
-  if (snap == NULL || p->rows->len > 0 || snap->ops == NULL)
-    return;
-  tokens = snap->counters.prefill_tokens + snap->counters.decode_tokens;
-  if (tokens == 0)
-    return;
-  for (guint i = 0; i < snap->ops->len; i++)
-    {
-      const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
-      ns[r->op] += r->ns;
-      calls[r->op] += r->count;
-    }
-  for (int op = 0; op < SM_N_OPS; op++)
-    {
-      SmProfileRow *row;
-
-      if (ns[op] == 0)
-        continue;
-      row = g_new0 (SmProfileRow, 1);
-      /* allocated as sm-compare.c allocates its rows: its free function releases them */
-      row->name = g_strdup_printf ("%s per 1k tokens", sm_op_kind_name (op));
-      row->top = TRUE;
-      row->total_ms = ns[op] / 1e6 * 1000.0 / (double) tokens;
-      row->self_ms = row->total_ms;
-      row->calls = calls[op];
-      row->sys_allocs = NAN;
-      row->alloc_mb = NAN;
-      g_ptr_array_add (p->rows, row);
-    }
-}
-
 SmComparison *
 sm_engine_compare_runs (SmEngine    *self,
                         const char  *baseline_path,
                         const char  *current_path,
+                        SmSnapshotRange range,
                         const char  *current_label,
                         char       **report,
                         GError     **error)
@@ -282,12 +248,10 @@ sm_engine_compare_runs (SmEngine    *self,
   if (current_path != NULL)
     curr = sm_profile_load (current_path, error);
   else
-    curr = sm_profile_from_snapshot (sm_engine_dup_snapshot (self, "smallmind window"),
+    curr = sm_profile_from_snapshot (sm_engine_dup_snapshot (self, range, "smallmind window"),
                                      current_label != NULL ? current_label : "current run");
   if (curr == NULL)
     return NULL;
-  add_op_rows (prev);
-  add_op_rows (curr);
   c = sm_compare_profiles (prev, curr);
   if (report != NULL)
     *report = sm_comparison_to_markdown (c, prev, curr);

@@ -50,6 +50,12 @@ struct _SmEngine {
   SmModel     *model_for_readers;
   gint         stats_serial;  /* atomic: bumped when stats change */
 
+  /* Where the snapshot ranges start (sm_engine_dup_snapshot ()): the profiler as it stood at
+   * the last reset (or start), model load and reply, each a capture of its ops and counters;
+   * and the models loaded since the reset.  Guarded by lock. */
+  SmSnapshot  *range_base[SM_N_SNAPSHOT_RANGES];
+  SmSnapshot  *session_models;
+
   /* the live feed */
   GMainContext *main_context;
   GMutex       feed_lock;     /* guards the fields below */
@@ -502,6 +508,19 @@ load_data_free (gpointer p)
   g_free (d);
 }
 
+/* A range starts now: what the profiler has published so far is its base. */
+static void
+range_start (SmEngine *self, SmSnapshotRange range)
+{
+  SmSnapshot *base = sm_snapshot_new_bare ();
+
+  sm_snapshot_capture_base (base, self->prof);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->range_base[range], sm_snapshot_free);
+  self->range_base[range] = base;
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 install_model (SmEngine *self, SmModel *model)
 {
@@ -532,6 +551,11 @@ install_model (SmEngine *self, SmModel *model)
   sm_profiler_add_marker (self->prof, "model %s", sm_model_get_name (model));
   sm_profiler_set_context (self->prof, 0, sm_session_get_n_ctx (session));
   sm_profiler_flush (self->prof);
+  range_start (self, SM_SNAPSHOT_RANGE_MODEL);
+  range_start (self, SM_SNAPSHOT_RANGE_REPLY);
+  g_mutex_lock (&self->lock);
+  sm_snapshot_add_model (self->session_models, model);
+  g_mutex_unlock (&self->lock);
   stats_changed (self);
 }
 
@@ -863,6 +887,8 @@ job_generate (SmEngine *self, GTask *task)
   stats_changed (self);
 
   add_template_stops (g, sm_model_get_chat_format (self->model));
+  sm_profiler_flush (self->prof);
+  range_start (self, SM_SNAPSHOT_RANGE_REPLY);
   g->t_job = sm_profiler_now_ns ();
   g->allocs_counted = sm_pool_count_system_allocs (sm_pool_default ());
   ok = sm_generate (self->session, g->prompt, &g->params, &cb,
@@ -995,6 +1021,9 @@ sm_engine_finalize (GObject *object)
   SmEngine *self = SM_ENGINE (object);
 
   g_async_queue_unref (self->jobs);
+  for (int r = 0; r < SM_N_SNAPSHOT_RANGES; r++)
+    g_clear_pointer (&self->range_base[r], sm_snapshot_free);
+  g_clear_pointer (&self->session_models, sm_snapshot_free);
   g_clear_pointer (&self->model_for_readers, sm_model_unref);
   sm_engine_stats_clear (&self->stats);
   sm_profiler_free (self->prof);
@@ -1035,6 +1064,9 @@ sm_engine_init (SmEngine *self)
   self->pending_threads = 0;
   self->pending_prof = -1;
   self->prof = sm_profiler_new ();
+  self->session_models = sm_snapshot_new_bare ();
+  for (int r = 0; r < SM_N_SNAPSHOT_RANGES; r++)
+    range_start (self, r);
   sm_profiler_start_sampler (self->prof, DEFAULT_SAMPLE_MS, 0);
   self->jobs = g_async_queue_new ();
   stats_update_config (self);
@@ -1047,14 +1079,51 @@ sm_engine_new (void)
   return g_object_new (SM_TYPE_ENGINE, NULL);
 }
 
+static const char *const range_names[SM_N_SNAPSHOT_RANGES] = { "reply", "model", "session" };
+
+const char *
+sm_snapshot_range_name (SmSnapshotRange range)
+{
+  g_return_val_if_fail (range < SM_N_SNAPSHOT_RANGES, NULL);
+  return range_names[range];
+}
+
+gboolean
+sm_snapshot_range_from_name (const char *name, SmSnapshotRange *range)
+{
+  for (int r = 0; r < SM_N_SNAPSHOT_RANGES; r++)
+    if (g_strcmp0 (name, range_names[r]) == 0)
+      {
+        *range = r;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+sm_engine_reset_stats (SmEngine *self)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+
+  range_start (self, SM_SNAPSHOT_RANGE_SESSION);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->session_models, sm_snapshot_free);
+  self->session_models = sm_snapshot_new_bare ();
+  if (self->model_for_readers != NULL)
+    sm_snapshot_add_model (self->session_models, self->model_for_readers);
+  g_mutex_unlock (&self->lock);
+  sm_profiler_add_marker (self->prof, "statistics reset");
+}
+
 SmSnapshot *
-sm_engine_dup_snapshot (SmEngine *self, const char *label)
+sm_engine_dup_snapshot (SmEngine *self, SmSnapshotRange range, const char *label)
 {
   SmSnapshot *snap;
   SmEngineStats st;
   g_autoptr (SmModel) model = NULL;
 
   g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (range < SM_N_SNAPSHOT_RANGES, NULL);
 
   snap = sm_snapshot_new (label ? label : "engine");
   sm_snapshot_capture (snap, self->prof);
@@ -1065,7 +1134,16 @@ sm_engine_dup_snapshot (SmEngine *self, const char *label)
   snap->threads = st.threads;
   snap->profiling = st.profiling;
   sm_engine_stats_clear (&st);
-  model = sm_engine_dup_model (self);
+
+  g_mutex_lock (&self->lock);
+  sm_snapshot_restrict (snap, self->range_base[range], range_names[range]);
+  /* a reply and a model's range ran on the model in force; the session's, on every model
+   * loaded since the reset */
+  if (range == SM_SNAPSHOT_RANGE_SESSION)
+    sm_snapshot_copy_models (snap, self->session_models);
+  else
+    model = self->model_for_readers ? sm_model_ref (self->model_for_readers) : NULL;
+  g_mutex_unlock (&self->lock);
   if (model)
     sm_snapshot_add_model (snap, model);
   return snap;

@@ -187,12 +187,28 @@ void        sm_engine_set_sample_interval (SmEngine *self, guint interval_ms, gu
 GArray     *sm_engine_copy_series         (SmEngine *self, gint64 since_ns);   /* SmProfSample */
 GArray     *sm_engine_copy_tokens         (SmEngine *self, gint64 since_ns);   /* SmTokenRecord */
 GArray     *sm_engine_copy_markers        (SmEngine *self);                    /* SmProfMarker */
-/* Everything above plus the machine, build, model and configuration, for the exports. */
-SmSnapshot *sm_engine_dup_snapshot        (SmEngine *self, const char *label);
-/* Writes sm_engine_dup_snapshot (@label) to @path in @format ("json", "markdown", "csv",
- * "trace"; see sm-export-format.h) on a worker thread.  Anything else, "png" included (the
- * window draws its charts itself), is G_IO_ERROR_INVALID_ARGUMENT. */
+/* What a snapshot of the engine holds: one reply (the last, or the one under way), what ran
+ * since the model was loaded, or since the engine started or sm_engine_reset_stats (). */
+typedef enum {
+  SM_SNAPSHOT_RANGE_REPLY = 0,
+  SM_SNAPSHOT_RANGE_MODEL,
+  SM_SNAPSHOT_RANGE_SESSION,
+  SM_N_SNAPSHOT_RANGES
+} SmSnapshotRange;
+/* "reply", "model", "session": the snapshot's "range" and the window's setting. */
+const char *sm_snapshot_range_name        (SmSnapshotRange range);
+gboolean    sm_snapshot_range_from_name   (const char *name, SmSnapshotRange *range);
+/* The session range starts again now, with the model in force as its one model. */
+void        sm_engine_reset_stats         (SmEngine *self);
+/* @range of what the profiler recorded, plus the machine, build, models and configuration,
+ * for the exports: the snapshot names its range and the models that ran in it. */
+SmSnapshot *sm_engine_dup_snapshot        (SmEngine *self, SmSnapshotRange range,
+                                           const char *label);
+/* Writes sm_engine_dup_snapshot (@range, @label) to @path in @format ("json", "markdown",
+ * "csv", "trace"; see sm-export-format.h) on a worker thread.  Anything else, "png" included
+ * (the window draws its charts itself), is G_IO_ERROR_INVALID_ARGUMENT. */
 void        sm_engine_export_snapshot_async  (SmEngine            *self,
+                                              SmSnapshotRange      range,
                                               const char          *format,
                                               const char          *path,
                                               const char          *label,
@@ -205,14 +221,15 @@ gboolean    sm_engine_export_snapshot_finish (SmEngine            *self,
 /* The export format a file name asks for by its extension ("json" when none other), and the
  * glob patterns of a format for a file chooser (NULL-terminated; NULL when unknown). */
 /* Compares the run in @baseline_path (a snapshot or a Markdown report) with the one in
- * @current_path, or with @self's run so far (called @current_label) when that is NULL (@self
- * may be NULL when it is not).
+ * @current_path, or with @range of @self's recording (called @current_label) when that is
+ * NULL (@self may be NULL when it is not).
  * A run without a scope tree (the window's) is compared by its ops per thousand tokens.
  * *@report (may be NULL) gets the comparison in Markdown.  Reads the files on the calling
  * thread (they are small); NULL with the reader's error. */
 SmComparison *sm_engine_compare_runs      (SmEngine            *self,
                                            const char          *baseline_path,
                                            const char          *current_path,
+                                           SmSnapshotRange      range,
                                            const char          *current_label,
                                            char               **report,
                                            GError             **error);

@@ -8,6 +8,7 @@
 
 #include "sm-compare.h"
 #include "sm-engine.h"
+#include "sm-export.h"
 #include "sm-profiler.h"
 #include "sm-session.h"
 #include "sm-snapshot.h"
@@ -723,6 +724,188 @@ quit_later (gpointer data)
 }
 
 static void
+generate_reply_to (SmEngine *engine, Feed *f, const char *prompt, int max_tokens)
+{
+  SmGenerateParams params;
+
+  sm_generate_params_init (&params);
+  params.max_tokens = max_tokens;
+  sm_engine_generate_async (engine, prompt, &params, NULL, NULL, NULL, NULL, on_generated, f);
+  g_main_loop_run (f->loop);
+  g_assert_no_error (f->error);
+  g_assert_true (f->ok);
+}
+
+static void
+generate_reply (SmEngine *engine, Feed *f, int max_tokens)
+{
+  generate_reply_to (engine, f, "Hello", max_tokens);
+}
+
+static guint64
+snapshot_decode_records (const SmSnapshot *snap)
+{
+  guint64 n = 0;
+  for (guint i = 0; i < snap->tokens->len; i++)
+    n += g_array_index (snap->tokens, SmTokenRecord, i).kind == SM_TOKEN_DECODE;
+  return n;
+}
+
+/* A snapshot holds one reply, one model's runs or the session since the reset, and says which
+ * (issue: a window snapshot held every run since start, of three models, naming one). */
+static void
+test_engine_snapshot_ranges (void)
+{
+  g_autoptr (SmEngine) engine = sm_engine_new ();
+  g_autoptr (SmSnapshot) reply = NULL, model = NULL, session = NULL, after = NULL;
+  Feed f = { 0 };
+  guint64 prefill_2, prefill_3;
+
+  f.loop = g_main_loop_new (NULL, FALSE);
+  sm_engine_load_preset_async (engine, SM_PRESET_SMALL, 7, NULL, on_loaded, &f);
+  g_main_loop_run (f.loop);
+  g_assert_no_error (f.error);
+  generate_reply (engine, &f, 12);                 /* on Small: 5 prompt + 12 new tokens */
+
+  sm_engine_load_preset_async (engine, SM_PRESET_MEDIUM, 7, NULL, on_loaded, &f);
+  g_main_loop_run (f.loop);
+  g_assert_no_error (f.error);
+  generate_reply (engine, &f, 20);                 /* on Medium */
+  prefill_2 = f.stats.prompt_tokens - f.stats.cached_tokens;
+  generate_reply (engine, &f, 8);                  /* on Medium again: the last reply */
+  /* the same prompt again: the session keeps what it can of it */
+  prefill_3 = f.stats.prompt_tokens - f.stats.cached_tokens;
+  g_assert_cmpuint (prefill_3, <, prefill_2);
+
+  reply = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_REPLY, "test");
+  g_assert_cmpstr (reply->range, ==, "reply");
+  g_assert_cmpuint (reply->models->len, ==, 1);
+  g_assert_cmpstr (((SmSnapshotModel *) reply->models->pdata[0])->name, ==, "SmallMind Medium");
+  g_assert_cmpuint (reply->counters.prefill_tokens, ==, prefill_3);
+  g_assert_cmpuint (reply->counters.decode_tokens, ==, 7);   /* the 8th is sampled, not run */
+  g_assert_cmpuint (snapshot_decode_records (reply), ==, 7);
+  g_assert_cmpuint (reply->ops->len, >, 0);
+  for (guint i = 0; i < reply->ops->len; i++)
+    g_assert_cmpuint (g_array_index (reply->ops, SmOpRecord, i).count, >, 0);
+
+  model = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_MODEL, "test");
+  g_assert_cmpstr (model->range, ==, "model");
+  g_assert_cmpuint (model->models->len, ==, 1);
+  g_assert_cmpuint (model->counters.prefill_tokens, ==, prefill_2 + prefill_3);
+  g_assert_cmpuint (model->counters.decode_tokens, ==, 19 + 7);
+  g_assert_cmpuint (snapshot_decode_records (model), ==, 19 + 7);
+
+  session = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_SESSION, "test");
+  g_assert_cmpstr (session->range, ==, "session");
+  g_assert_cmpuint (session->models->len, ==, 2);
+  g_assert_cmpstr (((SmSnapshotModel *) session->models->pdata[0])->name, ==, "SmallMind Small");
+  g_assert_cmpstr (((SmSnapshotModel *) session->models->pdata[1])->name, ==, "SmallMind Medium");
+  g_assert_cmpuint (session->counters.decode_tokens, ==, 11 + 19 + 7);
+  /* the op totals of the ranges nest */
+  g_assert_cmpuint (reply->counters.ops, <, model->counters.ops);
+  g_assert_cmpuint (model->counters.ops, <, session->counters.ops);
+
+  /* the range names itself in the file, and reads back */
+  {
+    g_autofree char *json = sm_snapshot_to_json (reply, NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SmSnapshot) back = sm_snapshot_from_json (json, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (back->range, ==, "reply");
+  }
+
+  /* a reset starts the session again, with the model in force */
+  sm_engine_reset_stats (engine);
+  after = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_SESSION, "test");
+  g_assert_cmpuint (after->counters.decode_tokens, ==, 0);
+  g_assert_cmpuint (after->tokens->len, ==, 0);
+  g_assert_cmpuint (after->models->len, ==, 1);
+  g_assert_cmpstr (((SmSnapshotModel *) after->models->pdata[0])->name, ==, "SmallMind Medium");
+  g_main_loop_unref (f.loop);
+}
+
+/* The window's comparison (the engine's) and the command line's (the report layer's, as
+ * smallmind-cli compare reads files) of the same two files; and of a run's snapshot and its
+ * Markdown report: one verdict, the same rows.  (The CLI compared 0 scopes of a window run,
+ * and the window's Markdown report could not be compared at all.) */
+static void
+test_engine_compare_agrees (void)
+{
+  g_autoptr (SmEngine) engine = sm_engine_new ();
+  g_autofree char *dir = g_dir_make_tmp ("sm-compare-XXXXXX", NULL);
+  g_autofree char *a_json = g_build_filename (dir, "a.json", NULL);
+  g_autofree char *a_md = g_build_filename (dir, "a.md", NULL);
+  g_autofree char *b_json = g_build_filename (dir, "b.json", NULL);
+  g_autofree char *b_md = g_build_filename (dir, "b.md", NULL);
+  g_autoptr (GError) error = NULL;
+  Feed f = { 0 };
+
+  f.loop = g_main_loop_new (NULL, FALSE);
+  sm_engine_load_preset_async (engine, SM_PRESET_MEDIUM, 7, NULL, on_loaded, &f);
+  g_main_loop_run (f.loop);
+  g_assert_no_error (f.error);
+
+  generate_reply (engine, &f, 16);
+  {
+    g_autoptr (SmSnapshot) a = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_REPLY, "smallmind window");
+    g_assert_true (sm_export_json (a, a_json, &error));
+    g_assert_true (sm_export_markdown (a, a_md, &error));
+  }
+  g_assert_true (sm_engine_set_kernel_level (engine, SM_KERNEL_LEVEL_SCALAR, &error));
+  sm_engine_set_pool_enabled (engine, FALSE);
+  wait_for_config (engine, FALSE, 1);
+  /* another prompt, so that this reply too has a prefill of several tokens */
+  generate_reply_to (engine, &f, "Once upon", 16);
+  {
+    g_autoptr (SmSnapshot) b = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_REPLY, "smallmind window");
+    g_assert_cmpstr (b->kernel_level, ==, "scalar");
+    g_assert_false (b->pool_enabled);
+    g_assert_true (sm_export_json (b, b_json, &error));
+    g_assert_true (sm_export_markdown (b, b_md, &error));
+  }
+  g_assert_true (sm_engine_set_kernel_level (engine, SM_KERNEL_LEVEL_AUTO, &error));
+  sm_engine_set_pool_enabled (engine, TRUE);
+
+  {
+    g_autoptr (SmProfile) pa = sm_profile_load (a_json, &error);
+    g_autoptr (SmProfile) pb = sm_profile_load (b_json, &error);
+    g_autoptr (SmProfile) ma = sm_profile_load (a_md, &error);
+    g_autoptr (SmProfile) mb = sm_profile_load (b_md, &error);
+    g_autoptr (SmComparison) cli = NULL, win = NULL, md = NULL, live = NULL;
+    g_autofree char *report = NULL;
+
+    g_assert_no_error (error);
+    cli = sm_compare_profiles (pa, pb);
+    win = sm_engine_compare_runs (engine, a_json, b_json, SM_SNAPSHOT_RANGE_REPLY, NULL, &report, &error);
+    g_assert_no_error (error);
+    md = sm_compare_profiles (ma, mb);
+    /* the current run of the engine is the scalar reply: the same as its file */
+    live = sm_engine_compare_runs (engine, a_json, NULL, SM_SNAPSHOT_RANGE_REPLY, NULL, NULL, &error);
+    g_assert_no_error (error);
+
+    /* a window run compares by its ops, per pass, per 1k tokens */
+    g_assert_cmpuint (cli->rows->len, >=, 6);
+    g_assert_nonnull (sm_profile_find (pa, "decode matmul per 1k tokens"));
+    g_assert_nonnull (sm_profile_find (pa, "prefill matmul per 1k tokens"));
+    g_assert_cmpuint (win->rows->len, ==, cli->rows->len);
+    g_assert_cmpint (win->verdict, ==, cli->verdict);
+    g_assert_cmpfloat_with_epsilon (win->total_delta_pct, cli->total_delta_pct, 1e-9);
+    /* the report holds the rows to four decimals of a ms */
+    g_assert_cmpuint (md->rows->len, ==, cli->rows->len);
+    g_assert_cmpint (md->verdict, ==, cli->verdict);
+    g_assert_cmpfloat_with_epsilon (md->total_delta_pct, cli->total_delta_pct, 0.5);
+    g_assert_cmpint (live->verdict, ==, cli->verdict);
+    g_assert_cmpuint (live->rows->len, ==, cli->rows->len);
+    /* the report names what each run held */
+    g_assert_nonnull (strstr (report, "the last reply; SmallMind Medium; kernels scalar, pool off"));
+  }
+  for (const char *const *p = (const char *const []) { a_json, a_md, b_json, b_md, NULL }; *p; p++)
+    g_unlink (*p);
+  g_rmdir (dir);
+  g_main_loop_unref (f.loop);
+}
+
+static void
 test_engine_feed (void)
 {
   g_autoptr (SmEngine) engine = sm_engine_new ();
@@ -817,7 +1000,7 @@ test_engine_feed (void)
   g_assert_cmpuint (series->len, >, 0);
   g_assert_cmpuint (g_array_index (series, SmProfSample, series->len - 1).decode_tokens, ==, 19);
 
-  snap = sm_engine_dup_snapshot (engine, "test");
+  snap = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_SESSION, "test");
   g_assert_cmpuint (snap->models->len, ==, 1);
   g_assert_cmpuint (snap->tokens->len, ==, 20);
   g_assert_cmpuint (snap->ops->len, >, 0);
@@ -1009,6 +1192,8 @@ main (int argc, char **argv)
   g_test_add_func ("/Profiler/series-and-markers", test_series_and_markers);
   g_test_add_func ("/Profiler/trace-nesting", test_trace_nesting);
   g_test_add_func ("/Profiler/engine-feed", test_engine_feed);
+  g_test_add_func ("/Profiler/engine-snapshot-ranges", test_engine_snapshot_ranges);
+  g_test_add_func ("/Profiler/engine-compare-agrees", test_engine_compare_agrees);
   g_test_add_func ("/Profiler/suite-end-to-end", test_suite_end_to_end);
   g_test_add_func ("/Profiler/suite-unwritable", test_suite_unwritable);
   g_test_add_func ("/Profiler/op-cost", test_op_cost);

@@ -25,6 +25,7 @@ struct _SmCompareView {
   GtkListBox   *regressed_list;
 
   SmEngine     *engine;
+  SmSnapshotRange range;
   char         *baseline_path;
   char         *current_path;    /* NULL: the current run */
   char         *report;          /* Markdown of the last comparison */
@@ -49,7 +50,13 @@ update_rows (SmCompareView *self)
   g_autofree char *curr = self->current_path ? g_filename_display_basename (self->current_path) : NULL;
 
   adw_action_row_set_subtitle (self->baseline_row, base ? base : _("No file chosen"));
-  adw_action_row_set_subtitle (self->current_row, curr ? curr : _("The current run"));
+  static const char *const ranges[SM_N_SNAPSHOT_RANGES] = {
+    N_("The current run: the last reply"),
+    N_("The current run: since the model was loaded"),
+    N_("The current run: since the statistics were reset"),
+  };
+
+  adw_action_row_set_subtitle (self->current_row, curr ? curr : _(ranges[self->range]));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.run",
                                  self->baseline_path != NULL && (self->current_path || self->engine));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.export", self->report != NULL);
@@ -136,6 +143,14 @@ show_comparison (SmCompareView *self, const SmComparison *c)
   gtk_widget_set_visible (self->result_box, TRUE);
 }
 
+void
+sm_compare_view_set_range (SmCompareView *self, SmSnapshotRange range)
+{
+  g_return_if_fail (SM_IS_COMPARE_VIEW (self));
+  self->range = range;
+  update_rows (self);
+}
+
 gboolean
 sm_compare_view_compare_files (SmCompareView *self, const char *baseline_path,
                                const char *current_path, GError **error)
@@ -163,10 +178,15 @@ sm_compare_view_compare_files (SmCompareView *self, const char *baseline_path,
       return FALSE;
     }
   g_clear_pointer (&self->report, g_free);
-  c = sm_engine_compare_runs (self->engine, baseline_path, current_path, _("current run"),
-                              &self->report, error);
+  c = sm_engine_compare_runs (self->engine, baseline_path, current_path, self->range,
+                              _("current run"), &self->report, error);
   if (c == NULL)
-    return FALSE;
+    {
+      /* the previous result is not this comparison's: showing it would answer wrongly */
+      gtk_widget_set_visible (self->result_box, FALSE);
+      self->verdict = NULL;
+      return FALSE;
+    }
   show_comparison (self, c);
   update_rows (self);
   return TRUE;

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SmCompareView, sm_compare_view, SM, COMPARE_VIEW, GtkWidget)
 
 void      sm_compare_view_set_engine    (SmCompareView *self, SmEngine *engine);
+/* What "the current run" holds of the engine's recording (default: the last reply). */
+void      sm_compare_view_set_range     (SmCompareView *self, SmSnapshotRange range);
 /* @current_path NULL: the engine's current run.  Compares at once; FALSE with @error when a run
  * cannot be read (the view shows the error too). */
 gboolean  sm_compare_view_compare_files (SmCompareView *self, const char *baseline_path,

@@ -208,7 +208,8 @@ export_snapshot_to (SmWindow *self, const char *format, const char *path)
   req->self = g_object_ref (self);
   req->path = g_strdup (path);
   req->format = format;
-  sm_engine_export_snapshot_async (self->engine, format, path, "smallmind window", NULL, on_exported, req);
+  sm_engine_export_snapshot_async (self->engine, sm_window_snapshot_range (self), format, path,
+                                   "smallmind window", NULL, on_exported, req);
 }
 
 static void
@@ -228,8 +229,14 @@ static void
 snapshot_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
 {
   const char *chosen = filter ? g_object_get_data (G_OBJECT (filter), "sm-format") : NULL;
+  const char *range = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (self->chooser), "range");
   g_autofree char *target = NULL;
   const char *format = sm_engine_export_resolve (path, chosen, &target);
+  SmSnapshotRange r;
+
+  /* the range picked in the dialog is the one the menu shows from now on */
+  if (range != NULL && sm_snapshot_range_from_name (range, &r))
+    g_settings_set_string (self->settings, "snapshot-range", range);
 
   export_snapshot_to (self, format, target);
 }
@@ -249,8 +256,25 @@ export_snapshot_action (GtkWidget *widget, const char *name, GVariant *param)
   add_export_filter (chooser, _("Table (CSV)"), "csv");
   add_export_filter (chooser, _("Chrome trace (Perfetto)"), "trace");
   add_export_filter (chooser, _("Charts (PNG)"), "png");
+  {
+    g_autofree char *range = g_settings_get_string (self->settings, "snapshot-range");
+    static const char *const ids[] = { "reply", "model", "session", NULL };
+    const char *labels[] = { _("The last reply"), _("Since the model was loaded"),
+                             _("Since the statistics were reset"), NULL };
+    gtk_file_chooser_add_choice (chooser, "range", _("Holding"), (const char **) ids, labels);
+    gtk_file_chooser_set_choice (chooser, "range", range);
+  }
   gtk_file_chooser_set_current_name (chooser, file);
   gtk_native_dialog_show (self->chooser);
+}
+
+static void
+reset_statistics_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+
+  sm_engine_reset_stats (self->engine);
+  sm_window_toast (self, _("Statistics reset: a snapshot since the reset starts now"));
 }
 
 /* ---- conversations ------------------------------------------------------------------------------------- */
@@ -369,6 +393,7 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.export-snapshot", NULL, export_snapshot_action);
   gtk_widget_class_install_action (widget_class, "win.export-snapshot-to", "(ss)", export_snapshot_to_action);
   gtk_widget_class_install_action (widget_class, "win.export-conversation", NULL, export_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.reset-statistics", NULL, reset_statistics_action);
   gtk_widget_class_install_action (widget_class, "win.export-conversation-to", "(ss)",
                                    export_conversation_to_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);

@@ -56,6 +56,8 @@ struct _SmWindow {
 
 /* sm-window.c */
 void sm_window_toast             (SmWindow *self, const char *text);
+/* What an exported snapshot and the Compare page's current run hold (the snapshot-range key). */
+SmSnapshotRange sm_window_snapshot_range (SmWindow *self);
 void sm_window_show_error        (SmWindow *self, const char *title, const char *text);
 void sm_window_load_preset       (SmWindow *self, SmPreset preset);
 void sm_window_load_file         (SmWindow *self, const char *path, const char *tokenizer_path);

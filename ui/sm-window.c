@@ -523,6 +523,22 @@ sm_window_class_init (SmWindowClass *klass)
   sm_window_class_add_actions (widget_class);
 }
 
+SmSnapshotRange
+sm_window_snapshot_range (SmWindow *self)
+{
+  g_autofree char *name = g_settings_get_string (self->settings, "snapshot-range");
+  SmSnapshotRange range = SM_SNAPSHOT_RANGE_REPLY;
+
+  sm_snapshot_range_from_name (name, &range);
+  return range;
+}
+
+static void
+on_snapshot_range_changed (SmWindow *self)
+{
+  sm_compare_view_set_range (self->compare_view, sm_window_snapshot_range (self));
+}
+
 static void
 sm_window_init (SmWindow *self)
 {
@@ -550,6 +566,14 @@ sm_window_init (SmWindow *self)
   sm_charts_panel_bind (self->charts_panel, self->engine, self->settings);
   sm_sampling_panel_bind (self->sampling_panel, self->settings);
   sm_compare_view_set_engine (self->compare_view, self->engine);
+  {
+    /* the menu's radio items and the export dialog's choice show one setting */
+    g_autoptr (GAction) range = g_settings_create_action (self->settings, "snapshot-range");
+    g_action_map_add_action (G_ACTION_MAP (self), range);
+    g_signal_connect_swapped (self->settings, "changed::snapshot-range",
+                              G_CALLBACK (on_snapshot_range_changed), self);
+    on_snapshot_range_changed (self);
+  }
   g_signal_connect (self->engine, "stats-updated", G_CALLBACK (on_stats_updated), self);
   g_signal_connect_swapped (self->chat_view, "notify::generating", G_CALLBACK (on_generating_changed), self);
 

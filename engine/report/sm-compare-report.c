@@ -345,6 +345,28 @@ sm_profiles_kind_mismatch (const SmProfile *prev, const SmProfile *curr)
                           curr->source, curr->snap->label);
 }
 
+/* " — the last reply; stories260K; kernels avx2, pool on", what a snapshot says it holds. */
+static char *
+run_description (const SmProfile *p)
+{
+  GString *s = g_string_new (NULL);
+
+  if (p->snap == NULL)
+    return g_string_free (s, FALSE);
+  g_string_append (s, " —");
+  if (p->snap->range != NULL)
+    g_string_append_printf (s, " %s;", sm_snapshot_range_describe (p->snap->range));
+  for (guint i = 0; i < p->snap->models->len; i++)
+    g_string_append_printf (s, "%s %s", i ? "," : "",
+                            ((const SmSnapshotModel *) g_ptr_array_index (p->snap->models, i))->name);
+  if (p->snap->models->len > 0)
+    g_string_append_c (s, ';');
+  g_string_append_printf (s, " kernels %s, pool %s",
+                          p->snap->kernel_level ? p->snap->kernel_level : "?",
+                          p->snap->pool_enabled ? "on" : "off");
+  return g_string_free (s, FALSE);
+}
+
 char *
 sm_comparison_to_markdown (const SmComparison *c, const SmProfile *prev, const SmProfile *curr)
 {
@@ -352,8 +374,11 @@ sm_comparison_to_markdown (const SmComparison *c, const SmProfile *prev, const S
   double pa = 0, ca = 0;
   gboolean have_allocs = TRUE;
 
-  g_string_append_printf (md, "**Previous Run:** %s (`%s`)\n", prev->timestamp, prev->source);
-  g_string_append_printf (md, "**Current Run:** %s (`%s`)\n\n", curr->timestamp, curr->source);
+  {
+    g_autofree char *pd = run_description (prev), *cd = run_description (curr);
+    g_string_append_printf (md, "**Previous Run:** %s (`%s`)%s\n", prev->timestamp, prev->source, pd);
+    g_string_append_printf (md, "**Current Run:** %s (`%s`)%s\n\n", curr->timestamp, curr->source, cd);
+  }
   {
     g_autofree char *why = sm_profiles_kind_mismatch (prev, curr);
     if (why != NULL)

@@ -55,6 +55,10 @@ typedef struct {
   GPtrArray  *rows;      /* SmProfileRow */
 } SmProfile;
 
+/* The rows a run without a scope tree is compared by: each op kind of each pass, in ms per
+ * thousand tokens of that pass ("decode matmul per 1k tokens"), all top-level.  What
+ * sm_profile_from_snapshot () takes for such a run, and the Markdown report's hot paths. */
+GPtrArray   *sm_profile_op_rows       (const SmSnapshot *snap);
 /* Detects the kind by content: JSON (a snapshot) or Markdown (a report). */
 SmProfile   *sm_profile_load          (const char *path, GError **error);
 /* Takes @snap. */

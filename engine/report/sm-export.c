@@ -10,6 +10,7 @@
 
 #include "sm-export.h"
 #include "sm-atomic-file.h"
+#include "sm-compare.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +105,8 @@ md_header (GString *md, const SmSnapshot *snap)
   g_string_append (md, "# Enhanced Performance Profile Report\n\n");
   g_string_append_printf (md, "**Generated:** %s\n\n", snap->created ? snap->created : "unknown");
   g_string_append_printf (md, "- **Run:** %s\n", snap->label && *snap->label ? snap->label : "—");
+  if (snap->range != NULL)
+    g_string_append_printf (md, "- **Range:** %s\n", sm_snapshot_range_describe (snap->range));
   g_string_append_printf (md, "- **Program:** %s\n", b->program ? b->program : "smallmind");
   g_string_append_printf (md, "- **Build:** %s, optimization %s, sanitizers %s, asserts %s; %s%s%s\n",
                           b->build_type ? b->build_type : "unknown",
@@ -137,7 +140,7 @@ md_header (GString *md, const SmSnapshot *snap)
 }
 
 static void
-md_summary (GString *md, const SmSnapshot *snap, GArray *sums)
+md_summary (GString *md, const SmSnapshot *snap, GArray *sums, GPtrArray *op_rows)
 {
   const SmProfilerCounters *c = &snap->counters;
   guint64 total = sm_snapshot_total_ns (snap);
@@ -160,8 +163,19 @@ md_summary (GString *md, const SmSnapshot *snap, GArray *sums)
     peak_rss = MAX (peak_rss, g_array_index (snap->series, SmProfSample, i).resident_bytes);
 
   g_string_append (md, "## Summary\n\n");
-  g_string_append_printf (md, "- **Total Runtime:** %.2f ms (top-level scopes only: nested scopes "
-                          "are inside their parents' time, not added again)\n", ms (total));
+  if (sums->len == 0 && op_rows->len > 0)
+    {
+      double per_1k = 0;
+      for (guint i = 0; i < op_rows->len; i++)
+        per_1k += ((const SmProfileRow *) g_ptr_array_index (op_rows, i))->total_ms;
+      g_string_append_printf (md, "- **Total Runtime:** %.2f ms per 1k tokens (the ops of %"
+                              G_GUINT64_FORMAT " prompt and %" G_GUINT64_FORMAT " generated "
+                              "tokens, each pass per 1k tokens of its own)\n", per_1k,
+                              c->prefill_tokens, c->decode_tokens);
+    }
+  else
+    g_string_append_printf (md, "- **Total Runtime:** %.2f ms (top-level scopes only: nested scopes "
+                            "are inside their parents' time, not added again)\n", ms (total));
   g_string_append_printf (md, "- **System Allocations:** %" G_GUINT64_FORMAT " (pool rents %"
                           G_GUINT64_FORMAT ", hits %" G_GUINT64_FORMAT " = %.1f%%, misses %"
                           G_GUINT64_FORMAT ")\n", allocs, rents, hits,
@@ -169,7 +183,8 @@ md_summary (GString *md, const SmSnapshot *snap, GArray *sums)
   g_string_append_printf (md, "- **Resident Memory:** %.1f MB at the end, %.1f MB peak sampled "
                           "(/proc/self/statm); pool peak live %.1f MB\n",
                           c->resident_bytes / 1e6, peak_rss / 1e6, c->pool.peak_bytes / 1e6);
-  g_string_append_printf (md, "- **Methods Profiled:** %u\n", sums->len);
+  g_string_append_printf (md, "- **Methods Profiled:** %u\n",
+                          sums->len == 0 ? op_rows->len : sums->len);
   if (over && over->values->len)
     g_string_append_printf (md, "- **Profiling Overhead:** %.2f%% of decode tok/s (goal ≤ %.0f%%); "
                             "one op record costs %.1f ns here\n",
@@ -207,11 +222,40 @@ parents_text (const SmSnapshot *snap, const char *name)
 /* Beyond this many scopes the table keeps the slowest. */
 #define HOT_PATH_ROWS 100
 
+/* A run without scopes (a chat, a bench) has its ops as hot paths, in the rows the comparison
+ * takes them as, so this report compares as the snapshot it came from does. */
 static void
-md_hot_paths (GString *md, const SmSnapshot *snap, GArray *sums)
+md_hot_ops (GString *md, GPtrArray *op_rows)
+{
+  double total = 0;
+
+  for (guint i = 0; i < op_rows->len; i++)
+    total += ((const SmProfileRow *) g_ptr_array_index (op_rows, i))->total_ms;
+  g_string_append_printf (md, "## 🔥 Hot Paths (all %u ops, per 1k tokens of their pass)\n\n",
+                          op_rows->len);
+  g_string_append (md, "| Rank | Method | Time (ms) | Calls | Share | Parent |\n");
+  g_string_append (md, "|------|--------|-----------|-------|-------|--------|\n");
+  for (guint i = 0; i < op_rows->len; i++)
+    {
+      const SmProfileRow *r = g_ptr_array_index (op_rows, i);
+      g_string_append_printf (md, "| %u | `%s` | %.4f | %" G_GUINT64_FORMAT " | %.1f%% | — |\n",
+                              i + 1, r->name, r->total_ms, r->calls,
+                              total > 0 ? 100.0 * r->total_ms / total : 0.0);
+    }
+  g_string_append (md, "\n");
+}
+
+static void
+md_hot_paths (GString *md, const SmSnapshot *snap, GArray *sums, GPtrArray *op_rows)
 {
   guint64 total = sm_snapshot_total_ns (snap);
   const guint rows = MIN (sums->len, HOT_PATH_ROWS);
+
+  if (sums->len == 0 && op_rows->len > 0)
+    {
+      md_hot_ops (md, op_rows);
+      return;
+    }
 
   if (rows == sums->len)
     g_string_append_printf (md, "## 🔥 Hot Paths (all %u scopes)\n\n", rows);
@@ -644,10 +688,11 @@ sm_export_markdown_string (const SmSnapshot *snap)
 {
   GString *md = g_string_new (NULL);
   g_autoptr (GArray) sums = sm_snapshot_summarize_scopes (snap);
+  g_autoptr (GPtrArray) op_rows = sm_profile_op_rows (snap);
 
   md_header (md, snap);
-  md_summary (md, snap, sums);
-  md_hot_paths (md, snap, sums);
+  md_summary (md, snap, sums, op_rows);
+  md_hot_paths (md, snap, sums, op_rows);
   md_allocators (md, sums);
   md_kernels (md, snap);
   md_ops (md, snap);

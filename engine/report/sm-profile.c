@@ -91,6 +91,47 @@ sm_profile_range (const SmProfile *p, const char *name, double *lo, double *hi)
   return sm_profile_measurement_range (p, key, lo, hi);
 }
 
+/* A run without a scope tree (the window's, a chat or a bench) is compared by its ops: per
+ * pass, since a prompt's tokens and a reply's cost very differently, and per thousand tokens
+ * of that pass, so runs of different lengths compare.  Ops outside a forward pass count per
+ * thousand tokens of both. */
+GPtrArray *
+sm_profile_op_rows (const SmSnapshot *snap)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
+  guint64 ns[SM_N_OP_PASSES][SM_N_OPS] = { { 0 } }, calls[SM_N_OP_PASSES][SM_N_OPS] = { { 0 } };
+  guint64 tokens[SM_N_OP_PASSES];
+
+  tokens[SM_OP_PASS_PREFILL] = snap->counters.prefill_tokens;
+  tokens[SM_OP_PASS_DECODE] = snap->counters.decode_tokens;
+  tokens[SM_OP_PASS_OTHER] = snap->counters.prefill_tokens + snap->counters.decode_tokens;
+  for (guint i = 0; snap->ops != NULL && i < snap->ops->len; i++)
+    {
+      const SmOpRecord *r = &g_array_index (snap->ops, SmOpRecord, i);
+      ns[r->pass][r->op] += r->ns;
+      calls[r->pass][r->op] += r->count;
+    }
+  for (int pass = 0; pass < SM_N_OP_PASSES; pass++)
+    for (int op = 0; op < SM_N_OPS; op++)
+      {
+        SmProfileRow *row;
+
+        if (ns[pass][op] == 0 || tokens[pass] == 0)
+          continue;
+        row = g_new0 (SmProfileRow, 1);
+        row->name = g_strdup_printf ("%s %s per 1k tokens", sm_op_pass_name (pass),
+                                     sm_op_kind_name (op));
+        row->top = TRUE;
+        row->total_ms = ns[pass][op] / 1e6 * 1000.0 / (double) tokens[pass];
+        row->self_ms = row->total_ms;
+        row->calls = calls[pass][op];
+        row->sys_allocs = NAN;
+        row->alloc_mb = NAN;
+        g_ptr_array_add (rows, row);
+      }
+  return rows;
+}
+
 SmProfile *
 sm_profile_from_snapshot (SmSnapshot *snap, const char *source)
 {
@@ -99,6 +140,12 @@ sm_profile_from_snapshot (SmSnapshot *snap, const char *source)
 
   p->snap = snap;
   p->timestamp = g_strdup (snap->created);
+  if (sums->len == 0)
+    {
+      g_ptr_array_unref (p->rows);
+      p->rows = sm_profile_op_rows (snap);
+      return p;
+    }
   for (guint i = 0; i < sums->len; i++)
     {
       const SmScopeSummary *s = &g_array_index (sums, SmScopeSummary, i);

@@ -371,6 +371,8 @@ sm_snapshot_to_json (const SmSnapshot *snap, gsize *length)
   add_int (b, "schema", SM_SNAPSHOT_SCHEMA);
   add_str (b, "created", snap->created);
   add_str (b, "label", snap->label);
+  if (snap->range != NULL)
+    add_str (b, "range", snap->range);
 
   write_machine (b, snap);
   write_build (b, snap);
@@ -863,6 +865,7 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
   snap->schema = (int) schema;
   snap->created = get_str (root, "created");
   snap->label = get_str (root, "label");
+  snap->range = get_str (root, "range");
 
   read_machine (root, snap);
   read_build (root, snap);

@@ -68,6 +68,12 @@ sm_snapshot_new (const char *label)
   return snap;
 }
 
+SmSnapshot *
+sm_snapshot_new_bare (void)
+{
+  return sm_snapshot_alloc ();
+}
+
 void
 sm_snapshot_free (SmSnapshot *snap)
 {
@@ -75,6 +81,7 @@ sm_snapshot_free (SmSnapshot *snap)
     return;
   g_free (snap->created);
   g_free (snap->label);
+  g_free (snap->range);
   g_free (snap->kernel_level);
   sm_machine_info_clear (&snap->machine);
   sm_build_info_clear (&snap->build);
@@ -101,6 +108,7 @@ sm_snapshot_capture (SmSnapshot *snap, SmProfiler *prof)
 {
   g_return_if_fail (snap != NULL && prof != NULL);
 
+  snap->captured_ns = sm_profiler_now_ns ();
   sm_profiler_get_counters (prof, &snap->counters);
   replace_array (&snap->scopes, sm_profiler_copy_scopes (prof));
   replace_array (&snap->ops, sm_profiler_copy_ops (prof));
@@ -109,6 +117,109 @@ sm_snapshot_capture (SmSnapshot *snap, SmProfiler *prof)
   replace_array (&snap->markers, sm_profiler_copy_markers (prof));
   replace_array (&snap->trace, sm_profiler_copy_trace (prof));
   snap->profiling = sm_profiler_get_enabled (prof);
+}
+
+/* ---- ranges ----------------------------------------------------------------------------------- */
+
+static gboolean
+same_op_row (const SmOpRecord *a, const SmOpRecord *b)
+{
+  return a->op == b->op && a->level == b->level && a->pass == b->pass && a->m == b->m &&
+         a->n == b->n && a->k == b->k;
+}
+
+/* @ops less @base's rows, dropping rows with no calls left.  min, max and std are of the
+ * whole recording: they cannot be taken apart, so a row that ran before keeps none. */
+static void
+subtract_ops (GArray *ops, const GArray *base)
+{
+  for (guint i = 0; i < ops->len;)
+    {
+      SmOpRecord *r = &g_array_index (ops, SmOpRecord, i);
+
+      for (guint j = 0; j < base->len; j++)
+        {
+          const SmOpRecord *b = &g_array_index (base, SmOpRecord, j);
+          if (!same_op_row (r, b))
+            continue;
+          r->count -= MIN (r->count, b->count);
+          r->ns -= MIN (r->ns, b->ns);
+          r->flops = MAX (r->flops - b->flops, 0.0);
+          r->bytes = MAX (r->bytes - b->bytes, 0.0);
+          r->min_ns = r->max_ns = 0;
+          r->std_ns = 0;
+          break;
+        }
+      if (r->count == 0)
+        g_array_remove_index (ops, i);
+      else
+        i++;
+    }
+}
+
+#define KEEP_SINCE(array, type, field, since)                                                \
+  G_STMT_START {                                                                              \
+    guint keep_ = 0;                                                                          \
+    for (guint i_ = 0; i_ < (array)->len; i_++)                                                \
+      if (g_array_index ((array), type, i_).field >= (since))                                  \
+        g_array_index ((array), type, keep_++) = g_array_index ((array), type, i_);            \
+    g_array_set_size ((array), keep_);                                                        \
+  } G_STMT_END
+
+static guint64
+less (guint64 a, guint64 b)
+{
+  return a > b ? a - b : 0;
+}
+
+void
+sm_snapshot_restrict (SmSnapshot *snap, const SmSnapshot *base, const char *range)
+{
+  SmProfilerCounters *c = &snap->counters;
+  const SmProfilerCounters *b = &base->counters;
+  const gint64 since = base->captured_ns;
+
+  g_return_if_fail (snap != NULL && base != NULL);
+
+  subtract_ops (snap->ops, base->ops);
+  if (base->scopes->len > 0)
+    g_array_set_size (snap->scopes, 0);
+  KEEP_SINCE (snap->tokens, SmTokenRecord, start_ns, since);
+  KEEP_SINCE (snap->series, SmProfSample, t_ns, since);
+  KEEP_SINCE (snap->markers, SmProfMarker, t_ns, since);
+  KEEP_SINCE (snap->trace, SmTraceEvent, ts_ns, since);
+
+  c->prefill_tokens = less (c->prefill_tokens, b->prefill_tokens);
+  c->decode_tokens = less (c->decode_tokens, b->decode_tokens);
+  c->prefill_ns = less (c->prefill_ns, b->prefill_ns);
+  c->decode_ns = less (c->decode_ns, b->decode_ns);
+  c->prefill_tps = c->prefill_ns ? c->prefill_tokens / (c->prefill_ns / 1e9) : 0;
+  c->decode_tps = c->decode_ns ? c->decode_tokens / (c->decode_ns / 1e9) : 0;
+  if (c->prefill_tokens + c->decode_tokens == 0)
+    c->ttft_ns = -1;   /* the last generation's, and it was before the range */
+  c->prefill_sys_allocs = less (c->prefill_sys_allocs, b->prefill_sys_allocs);
+  c->decode_sys_allocs = less (c->decode_sys_allocs, b->decode_sys_allocs);
+  c->sys_allocs_per_token = c->decode_tokens ? c->decode_sys_allocs / (double) c->decode_tokens : 0;
+  c->ops = less (c->ops, b->ops);
+  c->op_ns = less (c->op_ns, b->op_ns);
+  c->flops = MAX (c->flops - b->flops, 0.0);
+  c->dropped_tokens = less (c->dropped_tokens, b->dropped_tokens);
+  c->dropped_trace = less (c->dropped_trace, b->dropped_trace);
+  /* context, resident memory and the pool are states, not sums: they stand as they are now */
+
+  g_free (snap->range);
+  snap->range = g_strdup (range);
+}
+
+void
+sm_snapshot_capture_base (SmSnapshot *snap, SmProfiler *prof)
+{
+  g_return_if_fail (snap != NULL && prof != NULL);
+
+  snap->captured_ns = sm_profiler_now_ns ();
+  sm_profiler_get_counters (prof, &snap->counters);
+  replace_array (&snap->ops, sm_profiler_copy_ops (prof));
+  replace_array (&snap->scopes, sm_profiler_copy_scopes (prof));
 }
 
 void
@@ -142,6 +253,35 @@ sm_snapshot_add_model (SmSnapshot *snap, SmModel *model)
   m->context_length = c->context_length;
   g_ptr_array_add (snap->models, m);
   return m;
+}
+
+const char *
+sm_snapshot_range_describe (const char *range)
+{
+  if (g_strcmp0 (range, "reply") == 0)
+    return "the last reply";
+  if (g_strcmp0 (range, "model") == 0)
+    return "since the model was loaded";
+  if (g_strcmp0 (range, "session") == 0)
+    return "since the statistics were reset";
+  return range;
+}
+
+void
+sm_snapshot_copy_models (SmSnapshot *dst, const SmSnapshot *src)
+{
+  for (guint i = 0; i < src->models->len; i++)
+    {
+      const SmSnapshotModel *m = g_ptr_array_index (src->models, i);
+      SmSnapshotModel *copy = g_memdup2 (m, sizeof *m);
+
+      copy->name = g_strdup (m->name);
+      copy->path = g_strdup (m->path);
+      copy->format = g_strdup (m->format);
+      copy->arch = g_strdup (m->arch);
+      copy->types = g_strdup (m->types);
+      g_ptr_array_add (dst->models, copy);
+    }
 }
 
 /* ---- measurements ----------------------------------------------------------------------------- */

@@ -53,6 +53,10 @@ typedef struct {
   int                 schema;
   char               *created;       /* ISO 8601 UTC, when the run was taken */
   char               *label;         /* what ran: "profile --enhanced" ... */
+  /* What stretch of the profiler's recording it holds (sm_snapshot_restrict ()): "reply",
+   * "model", "session" (since the engine started or its statistics were reset); NULL: all
+   * of it (the CLI's runs, which record one thing each). */
+  char               *range;
   SmMachineInfo       machine;
   SmBuildInfo         build;
   /* engine configuration */
@@ -71,6 +75,7 @@ typedef struct {
   SmProfilerCounters  counters;
   double              op_cost_ns;    /* one sm_profiler_op on this machine, 0 if not measured */
   GPtrArray          *measurements;  /* SmMeasurement */
+  gint64              captured_ns;   /* the profiler clock at sm_snapshot_capture (); not saved */
 } SmSnapshot;
 
 /* Scopes of one name added up over the tree (the original reported them this way). */
@@ -91,13 +96,29 @@ typedef struct {
 
 /* An empty snapshot stamped now, with this machine and build. */
 SmSnapshot       *sm_snapshot_new          (const char *label);
+/* Empty, without machine, build or time: to hold a range's base or a list of models. */
+SmSnapshot       *sm_snapshot_new_bare     (void);
 void              sm_snapshot_free         (SmSnapshot *snap);
 
 /* Copies what @prof has recorded (publishing first when called on its writing thread). */
 void              sm_snapshot_capture      (SmSnapshot *snap, SmProfiler *prof);
+/* What sm_snapshot_restrict () needs of a base, cheaply: the counters, ops and scopes. */
+void              sm_snapshot_capture_base (SmSnapshot *snap, SmProfiler *prof);
 /* Fills the engine configuration from the process-wide state (pool, kernels, threads). */
 void              sm_snapshot_capture_config (SmSnapshot *snap, gboolean profiling);
 SmSnapshotModel  *sm_snapshot_add_model    (SmSnapshot *snap, SmModel *model);
+/* "the last reply", "since the model was loaded", "since the statistics were reset" for a
+ * range name; the name itself for one it does not know. */
+const char       *sm_snapshot_range_describe (const char *range);
+/* Copies of @src's models appended to @dst's. */
+void              sm_snapshot_copy_models  (SmSnapshot *dst, const SmSnapshot *src);
+/* Keeps what the profiler recorded since @base was captured (sm_snapshot_capture () then, of
+ * the same profiler): its ops and counters less @base's, its tokens, samples, markers and
+ * trace events from @base's capture time on; @range names the stretch.  The scope tree is
+ * dropped when @base had one (a tree cannot be cut in time).  The configuration and the
+ * models are the caller's to set. */
+void              sm_snapshot_restrict     (SmSnapshot *snap, const SmSnapshot *base,
+                                            const char *range);
 /* The measurement of that name, created when missing. */
 SmMeasurement    *sm_snapshot_measurement  (SmSnapshot *snap, const char *name, const char *unit);
 void              sm_measurement_add       (SmMeasurement *m, double value);

@@ -120,6 +120,28 @@ sm_ui_test_spin (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+void
+sm_ui_test_screenshot (const char *name)
+{
+  const char *dir = g_getenv ("SM_UI_SCREENSHOT_DIR");
+  g_autofree char *file = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (dir == NULL || *dir == '\0')
+    return;
+  /* what the main loop has to draw first */
+  sm_ui_test_spin (300);
+  gdk_display_sync (gdk_display_get_default ());
+  file = g_strdup_printf ("%s/%s.png", dir, name);
+  if (!g_spawn_sync (NULL, (char *[]) { "import", "-window", "root", file, NULL }, NULL,
+                     G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    g_test_message ("no screenshot %s: %s", file, error->message);
+  else
+    g_test_message ("screenshot: %s", file);
+}
+
 GtkWidget *
 sm_ui_test_child (gpointer widget, GType type, const char *name)
 {

@@ -31,6 +31,11 @@ void            sm_ui_test_type          (GtkTextView *view, const char *text);
 /* Clicks @widget: its "clicked" (buttons) or "activate" signal, after checking it can be used. */
 void            sm_ui_test_click         (GtkWidget *widget);
 
+/* With $SM_UI_SCREENSHOT_DIR set, the screen as drawn now, in that folder as NAME.png (with
+ * ImageMagick's import, as a person's screenshot is: for the issue's screenshots); otherwise
+ * nothing. */
+void            sm_ui_test_screenshot    (const char *name);
+
 /* Main-loop stall meter: a high-priority 5 ms timer notes how late it runs. */
 void            sm_ui_test_stall_start   (void);
 /* The longest stall since the start, in ms. */

@@ -11,6 +11,7 @@
 #include "sm-chart.h"
 #include "sm-charts-panel.h"
 #include "sm-chat-view.h"
+#include "sm-compare.h"
 #include "sm-compare-view.h"
 #include "sm-engine-panel.h"
 #include "sm-message.h"
@@ -929,6 +930,156 @@ test_focus_at_start (void)
   close_window (window);
 }
 
+/* ---- snapshots and Compare --------------------------------------------------------------------------- */
+
+/* Issue: a snapshot held every run since start, of every model, under one model's name; the
+ * CLI compared 0 scopes of it; its Markdown report said "0 methods" and could not be compared;
+ * the Compare page kept the previous result after an error.  A person runs one model, then
+ * another with the scalar kernels and the pool off, exports each reply and compares. */
+static void
+test_snapshot_compare (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  SmChatView *chat;
+  SmEngine *engine;
+  GtkWidget *compare, *engine_panel, *pool, *scalar, *result_box;
+  g_autofree char *a_json = g_build_filename (sm_ui_test_dir (), "small.json", NULL);
+  g_autofree char *a_md = g_build_filename (sm_ui_test_dir (), "small.md", NULL);
+  g_autofree char *b_json = g_build_filename (sm_ui_test_dir (), "scalar.json", NULL);
+  g_autofree char *b_md = g_build_filename (sm_ui_test_dir (), "scalar.md", NULL);
+  g_autofree char *bad = g_build_filename (sm_ui_test_dir (), "notes.md", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmSnapshot) a = NULL, b = NULL;
+  g_autoptr (SmProfile) pa = NULL, pb = NULL;
+  g_autoptr (SmComparison) cli = NULL;
+  g_autofree char *a_text = NULL;
+  Config want;
+  int reply_tokens;
+
+  g_settings_set_int (settings, "max-tokens", 48);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  engine = sm_window_get_engine (window);
+  compare = sm_ui_test_child (window, SM_TYPE_WINDOW, "compare_view");
+  engine_panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "engine_panel");
+  pool = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "pool_switch");
+  scalar = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "scalar_button");
+  result_box = sm_ui_test_child (compare, SM_TYPE_COMPARE_VIEW, "result_box");
+  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
+
+  /* the first run: Small, the default kernels and pool; its reply exported */
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply on Small");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", a_json));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "markdown", a_md));
+  sm_ui_test_wait (file_exists, a_json, 30, "the first snapshot");
+  sm_ui_test_wait (file_exists, a_md, 30, "the first report");
+
+  /* the second: Medium, on the scalar kernels with the pool off */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "medium"));
+  sm_ui_test_wait (loaded, window, 60, "Medium");
+  want = (Config) { engine, SM_KERNEL_LEVEL_SCALAR, FALSE };
+  if (gtk_widget_is_sensitive (scalar))
+    sm_ui_test_click (scalar);
+  else
+    want.level = sm_kernels_get_level ();
+  sm_ui_test_click (pool);
+  sm_ui_test_wait (switch_off, pool, 10, "the pool switch to turn off");
+  sm_ui_test_wait (config_applied, &want, 30, "the engine to apply the toggles");
+  send_prompt (window, "The little dog");
+  sm_ui_test_wait (not_generating, chat, 120, "the reply on Medium");
+  reply_tokens = sm_message_get_figures (last_message (chat))->generated_tokens;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", b_json));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "markdown", b_md));
+  sm_ui_test_wait (file_exists, b_json, 30, "the second snapshot");
+  sm_ui_test_wait (file_exists, b_md, 30, "the second report");
+
+  /* each snapshot is its reply: its model, its configuration, its tokens, and says so */
+  a = sm_snapshot_load (a_json, &error);
+  g_assert_no_error (error);
+  b = sm_snapshot_load (b_json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a->range, ==, "reply");
+  g_assert_cmpuint (a->models->len, ==, 1);
+  g_assert_cmpstr (((SmSnapshotModel *) a->models->pdata[0])->name, ==, "SmallMind Small");
+  g_assert_cmpuint (b->models->len, ==, 1);
+  g_assert_cmpstr (((SmSnapshotModel *) b->models->pdata[0])->name, ==, "SmallMind Medium");
+  g_assert_cmpstr (b->kernel_level, ==, sm_kernel_level_to_string (want.level));
+  g_assert_false (b->pool_enabled);
+  /* the last sampled token is not run through the model */
+  g_assert_cmpuint (b->counters.decode_tokens, ==, reply_tokens - 1);
+  g_assert_cmpuint (b->counters.prefill_tokens, >, 0);
+  g_assert_cmpuint (b->counters.prefill_tokens, <=, sm_message_get_figures (last_message (chat))->prompt_tokens);
+  /* the report names its runs and its ops, not "0 methods" */
+  g_assert_true (g_file_get_contents (a_md, &a_text, NULL, NULL));
+  g_assert_nonnull (strstr (a_text, "- **Range:** the last reply"));
+  g_assert_null (strstr (a_text, "**Methods Profiled:** 0"));
+  g_assert_nonnull (strstr (a_text, "`decode matmul per 1k tokens`"));
+
+  /* the Compare page and the command line's comparison give one verdict */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "compare"));
+  pa = sm_profile_load (a_json, &error);
+  g_assert_no_error (error);
+  pb = sm_profile_load (b_json, &error);
+  g_assert_no_error (error);
+  cli = sm_compare_profiles (pa, pb);
+  g_assert_cmpuint (cli->rows->len, >, 0);
+  g_assert_true (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), a_json, b_json, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)), ==, sm_verdict_to_string (cli->verdict));
+  g_test_message ("Small default vs Medium %s, pool off: %s, %+.1f%% over %u rows",
+                  sm_kernel_level_to_string (want.level), sm_verdict_to_string (cli->verdict),
+                  cli->total_delta_pct, cli->rows->len);
+  sm_ui_test_screenshot ("compare-models");
+
+  /* the reports the window writes compare as their snapshots do */
+  g_assert_true (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), a_md, b_md, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)), ==, sm_verdict_to_string (cli->verdict));
+
+  /* a file that is no run: the error, and no stale result under it */
+  g_assert_true (g_file_set_contents (bad, "# Notes\n\nnothing measured\n", -1, NULL));
+  g_assert_false (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), bad, b_json, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_null (sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)));
+  g_assert_false (gtk_widget_get_visible (result_box));
+
+  /* the same model twice, default then scalar with the pool off: what the slowdown looks like */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reset-statistics", NULL));
+  g_settings_reset (settings, "kernel-level");
+  g_settings_reset (settings, "pool-enabled");
+  want = (Config) { engine, sm_kernels_best_level (), TRUE };
+  sm_ui_test_wait (config_applied, &want, 30, "the default kernels and pool");
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (not_generating, chat, 60, "the default reply on Medium");
+  g_unlink (a_json);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", a_json));
+  sm_ui_test_wait (file_exists, a_json, 30, "the default snapshot");
+  if (gtk_widget_is_sensitive (scalar))
+    sm_ui_test_click (scalar);
+  sm_ui_test_click (pool);
+  want = (Config) { engine, gtk_widget_is_sensitive (scalar) ? SM_KERNEL_LEVEL_SCALAR : sm_kernels_get_level (), FALSE };
+  sm_ui_test_wait (config_applied, &want, 30, "the scalar kernels, pool off");
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (not_generating, chat, 120, "the scalar reply on Medium");
+  /* the current run: this last reply */
+  g_assert_true (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), a_json, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("Medium default vs scalar, pool off: %s", sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)));
+  sm_ui_test_screenshot ("compare-scalar");
+
+  g_settings_reset (settings, "max-tokens");
+  g_settings_reset (settings, "kernel-level");
+  g_settings_reset (settings, "pool-enabled");
+  g_settings_reset (settings, "last-model");
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -1050,6 +1201,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/model-name", test_model_name);
   g_test_add_func ("/Window/export-format", test_export_format_follows_name);
   g_test_add_func ("/Window/focus-at-start", test_focus_at_start);
+  g_test_add_func ("/Window/snapshot-compare", test_snapshot_compare);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
