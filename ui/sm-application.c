@@ -62,7 +62,7 @@ about_action (GSimpleAction *action, GVariant *param, gpointer data)
                         "developers", developers,
                         "comments", _("A playground for small language models on your own CPU: chat with a model, switch the engine's kernels and memory pool while it runs, and watch what changes."),
                         "license-type", GTK_LICENSE_MIT_X11,
-                        "copyright", "© 2024 SmallMind contributors",
+                        "copyright", "© 2026 SmallMind contributors",
                         /* Translators: put your name here, one per line */
                         "translator-credits", _("translator-credits"),
                         NULL);

@@ -25,6 +25,7 @@ struct _SmChatView {
   GtkWidget       parent_instance;
 
   /* template children */
+  AdwToastOverlay *toast_overlay;
   GtkStack       *stack;
   GtkScrolledWindow *scroller;
   GtkListBox     *list;
@@ -882,6 +883,7 @@ sm_chat_view_class_init (SmChatViewClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "chat.regenerate", NULL, regenerate_action);
 
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, toast_overlay);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "chatview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -1001,4 +1003,11 @@ sm_chat_view_get_prompt_view (SmChatView *self)
 {
   g_return_val_if_fail (SM_IS_CHAT_VIEW (self), NULL);
   return self->prompt_view;
+}
+
+void
+sm_chat_view_add_toast (SmChatView *self, AdwToast *toast)
+{
+  g_return_if_fail (SM_IS_CHAT_VIEW (self));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "sm-conversation.h"
 #include "sm-engine.h"
@@ -30,5 +30,8 @@ void            sm_chat_view_stop             (SmChatView *self);
 void            sm_chat_view_update_context   (SmChatView *self, int used, int size);
 /* The text field, for focus and for tests that type into it. */
 GtkTextView    *sm_chat_view_get_prompt_view  (SmChatView *self);
+
+/* Shows @toast (taken) above the prompt, over the messages: not over Send. */
+void            sm_chat_view_add_toast (SmChatView *self, AdwToast *toast);
 
 G_END_DECLS

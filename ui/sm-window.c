@@ -28,7 +28,7 @@ sm_window_toast (SmWindow *self, const char *text)
   AdwToast *t = adw_toast_new (text);
 
   adw_toast_set_timeout (t, 4);
-  adw_toast_overlay_add_toast (self->toast_overlay, t);
+  sm_chat_view_add_toast (self->chat_view, t);
 }
 
 void
@@ -271,6 +271,7 @@ sm_window_show_conversation (SmWindow *self, SmConversation *conversation)
   sm_conversation_store_add (self->store, conversation);
   sm_chat_view_set_conversation (self->chat_view, conversation);
   gtk_window_set_title (GTK_WINDOW (self), sm_conversation_get_title (conversation));
+  g_settings_set_string (self->settings, "last-conversation", sm_conversation_get_id (conversation));
 }
 
 static void
@@ -460,10 +461,19 @@ sm_window_constructed (GObject *object)
   list = sm_conversation_store_get_list (self->store);
   gtk_list_box_bind_model (self->history_list, list, create_history_row, self, NULL);
 
-  /* the most recent conversation comes back */
-  if (g_list_model_get_n_items (list) > 0)
+  /* the conversation open when the window last closed comes back; else the newest */
+  {
+    g_autofree char *last = g_settings_get_string (self->settings, "last-conversation");
+    for (guint i = 0; i < g_list_model_get_n_items (list) && first == NULL; i++)
+      {
+        g_autoptr (SmConversation) c = g_list_model_get_item (list, i);
+        if (g_strcmp0 (sm_conversation_get_id (c), last) == 0)
+          first = g_steal_pointer (&c);
+      }
+  }
+  if (first == NULL && g_list_model_get_n_items (list) > 0)
     first = g_list_model_get_item (list, 0);
-  else
+  else if (first == NULL)
     first = sm_conversation_new ();
   sm_window_show_conversation (self, first);
   /* what a person types first goes into the prompt (GTK would focus the header bar's first

@@ -1080,6 +1080,70 @@ test_snapshot_compare (void)
   close_window (window);
 }
 
+/* ---- minor: the window's size, toasts, About ------------------------------------------------------ */
+
+static GtkWidget *
+find_by_css_name (GtkWidget *widget, const char *name)
+{
+  if (g_str_equal (gtk_widget_get_css_name (widget), name) && gtk_widget_get_mapped (widget))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_by_css_name (c, name);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+toast_shown (gpointer data)
+{
+  return find_by_css_name (GTK_WIDGET (data), "toast") != NULL;
+}
+
+/* The number in the metainfo's <display_length compare="ge">N</display_length>. */
+static int
+metainfo_display_length (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("<display_length compare=\"ge\">([0-9]+)<", 0, 0, NULL);
+  g_autoptr (GMatchInfo) m = NULL;
+  g_autofree char *n = NULL;
+
+  g_assert_true (g_file_get_contents (g_getenv ("SM_METAINFO"), &text, NULL, NULL));
+  g_assert_true (g_regex_match (re, text, 0, &m));
+  n = g_match_info_fetch (m, 1);
+  return atoi (n);
+}
+
+/* Issue: the metainfo promised 360 px while the window needed 440; toasts covered Send. */
+static void
+test_minor_window (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmChatView *chat = sm_window_get_chat_view (window);
+  GtkWidget *send = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button");
+  GtkWidget *toast;
+  graphene_rect_t toast_box, send_box;
+  int min_width = 0;
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
+  g_test_message ("the window's minimum width: %d px; metainfo: %d", min_width, metainfo_display_length ());
+  g_assert_cmpint (min_width, <=, metainfo_display_length ());
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reset-statistics", NULL));
+  sm_ui_test_wait (toast_shown, window, 10, "the toast");
+  sm_ui_test_spin (400);   /* its slide in */
+  toast = find_by_css_name (GTK_WIDGET (window), "toast");
+  g_assert_true (gtk_widget_compute_bounds (toast, GTK_WIDGET (window), &toast_box));
+  g_assert_true (gtk_widget_compute_bounds (send, GTK_WIDGET (window), &send_box));
+  g_assert_false (graphene_rect_intersection (&toast_box, &send_box, NULL));
+  close_window (window);
+}
+
 /* ---- accessibility ------------------------------------------------------------------------------------ */
 
 static GtkWindow *
@@ -1182,6 +1246,65 @@ test_accessibility (void)
   close_window (window);
 }
 
+/* Issue: a restart opened the most recently modified conversation, not the one last viewed. */
+static void
+test_restart_last_viewed (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  g_autoptr (SmApplication) again = NULL;
+  g_autofree char *viewed = NULL;
+  SmChatView *chat;
+
+  g_settings_set_int (settings, "max-tokens", 4);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  send_prompt (window, "The first");
+  sm_ui_test_wait (not_generating, chat, 60, "the first reply");
+  viewed = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  send_prompt (window, "The second, modified last");
+  sm_ui_test_wait (not_generating, chat, 60, "the second reply");
+  /* back to the first: the one on screen when the window closes */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-conversation", "s", viewed));
+  g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, viewed);
+  close_window (window);
+  g_clear_object (&app);
+
+  again = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, viewed);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  close_window (window);
+  g_settings_reset (settings, "max-tokens");
+}
+
+/* Issue: About said © 2024 for a program first released in 2026 (the metainfo's releases). */
+static void
+test_about_year (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  g_autofree char *text = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("<release version=\"[^\"]*\" date=\"([0-9]{4})-", 0, 0, NULL);
+  g_autoptr (GMatchInfo) m = NULL;
+  g_autofree char *year = NULL;
+  GtkWindow *about;
+
+  g_assert_true (g_file_get_contents (g_getenv ("SM_METAINFO"), &text, NULL, NULL));
+  g_assert_true (g_regex_match (re, text, 0, &m));
+  year = g_match_info_fetch (m, 1);   /* the newest release comes first */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  sm_ui_test_wait (about_shown, NULL, 10, "the About window");
+  about = about_window ();
+  g_assert_nonnull (strstr (adw_about_window_get_copyright (ADW_ABOUT_WINDOW (about)), year));
+  gtk_window_destroy (about);
+  close_window (window);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1202,6 +1325,9 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/export-format", test_export_format_follows_name);
   g_test_add_func ("/Window/focus-at-start", test_focus_at_start);
   g_test_add_func ("/Window/snapshot-compare", test_snapshot_compare);
+  g_test_add_func ("/Window/minor", test_minor_window);
+  g_test_add_func ("/Window/about-year", test_about_year);
+  g_test_add_func ("/Window/restart-last-viewed", test_restart_last_viewed);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
