@@ -97,7 +97,12 @@ sm_cli_load_model (SmCliModelOptions *opts, GError **error)
       return NULL;
     }
   if (opts->model_path)
-    return sm_model_load (opts->model_path, opts->tokenizer_path, error);
+    {
+      SmModel *model = sm_model_load (opts->model_path, opts->tokenizer_path, error);
+      if (model == NULL)
+        g_prefix_error (error, "Cannot load %s: ", opts->model_path);
+      return model;
+    }
   if (opts->preset && !sm_preset_from_name (opts->preset, &preset))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

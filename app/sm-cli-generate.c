@@ -155,7 +155,12 @@ sm_cli_generate (int argc, char **argv)
     }
   g_main_loop_run (run.loop);
   if (!run.ok)
-    return sm_cli_fail ("generate", run.error);
+    {
+      /* the engine gives the reason; the file is named here, once */
+      if (mopts.model_path != NULL)
+        g_prefix_error (&run.error, "Cannot load %s: ", mopts.model_path);
+      return sm_cli_fail ("generate", run.error);
+    }
   double load_ms = (g_get_monotonic_time () - t0) / 1000.0;
 
   if (prompt == NULL)

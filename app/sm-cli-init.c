@@ -123,7 +123,11 @@ sm_cli_init (int argc, char **argv)
   c.tied_output = c.arch == SM_ARCH_LLAMA && !untied;
 
   if (tokenizer)
-    tok = sm_tokenizer_new_llama2c (tokenizer, vocab, &error);
+    {
+      tok = sm_tokenizer_new_llama2c (tokenizer, vocab, &error);
+      if (tok == NULL)
+        g_prefix_error (&error, "the tokenizer %s ", tokenizer);
+    }
   else if (c.arch == SM_ARCH_GPT)
     tok = sm_tokenizer_new_bytes ();
   else

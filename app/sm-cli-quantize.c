@@ -32,11 +32,15 @@ sm_cli_quantize (int argc, char **argv)
 
   model = sm_model_load (argv[1], tokenizer, &error);
   if (model == NULL)
+    g_prefix_error (&error, "Cannot load %s: ", argv[1]);
+  if (model == NULL)
     return sm_cli_fail ("quantize", g_steal_pointer (&error));
   if (!sm_model_save_gguf (model, argv[2], dtype, &error))
     return sm_cli_fail ("quantize", g_steal_pointer (&error));
 
   g_autoptr (SmModel) check = sm_model_load (argv[2], NULL, &error);
+  if (check == NULL)
+    g_prefix_error (&error, "Cannot read back %s: ", argv[2]);
   if (check == NULL)
     return sm_cli_fail ("quantize", g_steal_pointer (&error));
   g_autofree char *types = sm_model_describe_types (check);

@@ -435,7 +435,10 @@ initial_model (Train *t, SmCliModelOptions *mopts, SmTokenizer *tok, GError **er
                        "--model starts from that model's weights and shape; do not give a preset or shape too");
           return NULL;
         }
-      return sm_model_load (mopts->model_path, mopts->tokenizer_path, error);
+      SmModel *model = sm_model_load (mopts->model_path, mopts->tokenizer_path, error);
+      if (model == NULL)
+        g_prefix_error (error, "Cannot load %s: ", mopts->model_path);
+      return model;
     }
   if (mopts->preset && !sm_preset_from_name (mopts->preset, &preset))
     {

@@ -578,6 +578,11 @@ job_load (SmEngine *self, GTask *task)
   /* A failed load leaves the previous model in place. */
   if (model == NULL)
     {
+      if (g_error_matches (error, SM_MODEL_ERROR, SM_MODEL_ERROR_TOKENIZER))
+        {
+          error->domain = SM_ENGINE_ERROR;
+          error->code = SM_ENGINE_ERROR_TOKENIZER;
+        }
       g_task_return_error (task, error);
       return;
     }

@@ -37,6 +37,8 @@ G_DECLARE_FINAL_TYPE (SmEngine, sm_engine, SM, ENGINE, GObject)
 typedef enum {
   SM_ENGINE_ERROR_NO_MODEL,   /* generate before any model was loaded */
   SM_ENGINE_ERROR_BUSY,       /* a generation is already running */
+  SM_ENGINE_ERROR_TOKENIZER,  /* a llama2.c model's tokenizer is missing or another model's:
+                               * the load can go on with the right one */
 } SmEngineError;
 GQuark sm_engine_error_quark (void);
 

@@ -165,26 +165,59 @@ test_train_checks_outputs_first (void)
   g_rmdir (dir);
 }
 
-/* llama2.c's checkpoint without -z takes tokenizer.bin from beside it; when that one is another
- * model's (the 32000-token llama tokenizer beside the 512-token stories260K), it is refused. */
+static void
+copy_into (const char *src, const char *dir)
+{
+  g_autofree char *name = g_path_get_basename (src);
+  g_autofree char *dst = g_build_filename (dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
+}
+
+/* llama2.c's checkpoint without -z takes its tokenizer from beside it: tokNNN.bin for its
+ * vocabulary of NNN, as llama2.c names them, else tokenizer.bin.  When that one is another
+ * model's (the 32000-token llama tokenizer beside the 512-token stories260K), it is refused,
+ * the file named once. */
 static void
 test_tokenizer_mismatch (void)
 {
   g_autofree char *bin = sm_test_shared_model ("stories260K.bin");
   g_autofree char *big = sm_test_shared_model ("tokenizer.bin");
-  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *small = sm_test_shared_model ("tok512.bin");
+  g_autofree char *dir = g_dir_make_tmp ("sm-cli-tok-XXXXXX", NULL);
+  g_autofree char *model = g_build_filename (dir, "stories260K.bin", NULL);
+  g_autofree char *big_copy = g_build_filename (dir, "tokenizer.bin", NULL);
+  g_autofree char *small_copy = g_build_filename (dir, "tok512.bin", NULL);
 
-  if (bin == NULL || big == NULL)
+  if (bin == NULL || big == NULL || small == NULL)
     return;
+  copy_into (bin, dir);
+  copy_into (big, dir);
   {
-    const char *args[] = { "generate", "-m", bin, "-n", "3", NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    const char *args[] = { "generate", "-m", model, "-n", "3", NULL };
     int rc = run_cli (args, &out, &err);
     if (rc < 0)
       return;
     g_assert_cmpint (rc, !=, 0);
     g_assert_cmpstr (out, ==, "");
-    g_assert_nonnull (strstr (err, "holds 32000 tokens but the model's vocabulary is 512"));
+    g_assert_nonnull (strstr (err, "its tokenizer tokenizer.bin holds 32000 tokens, but the model's vocabulary is 512"));
+    /* named once */
+    g_assert_null (strstr (strstr (err, model) + strlen (model), dir));
   }
+  copy_into (small, dir);
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    const char *args[] = { "generate", "-m", model, "-n", "3", NULL };
+    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  }
+  g_unlink (model);
+  g_unlink (big_copy);
+  g_unlink (small_copy);
+  g_rmdir (dir);
 }
 
 /* Output that never reached stdout (here /dev/full) fails the command. */

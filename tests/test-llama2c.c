@@ -109,13 +109,13 @@ test_stories260k_truncated (void)
   for (gsize cut = 0; cut < 64; cut++)
     expect_error ((const guint8 *) data, cut, SM_LLAMA2C_ERROR_FORMAT, NULL);
   expect_error ((const guint8 *) data, len - 1, SM_LLAMA2C_ERROR_FORMAT,
-                "needs 1056540 bytes but the file has 1056539");
-  expect_error ((const guint8 *) data, len / 2, SM_LLAMA2C_ERROR_FORMAT, "Truncated");
+                "needs 1056540 bytes, and the file has 1056539");
+  expect_error ((const guint8 *) data, len / 2, SM_LLAMA2C_ERROR_FORMAT, "cut short");
   for (gsize cut = 28; cut < len; cut += 4099)
-    expect_error ((const guint8 *) data, cut, SM_LLAMA2C_ERROR_FORMAT, "Truncated");
+    expect_error ((const guint8 *) data, cut, SM_LLAMA2C_ERROR_FORMAT, "cut short");
   grown = g_malloc0 (len + 4);
   memcpy (grown, data, len);
-  expect_error ((const guint8 *) grown, len + 4, SM_LLAMA2C_ERROR_FORMAT, "Over-long");
+  expect_error ((const guint8 *) grown, len + 4, SM_LLAMA2C_ERROR_FORMAT, "longer than its header says");
 }
 
 /* ---- synthetic files ------------------------------------------------------------------------- */
@@ -334,7 +334,7 @@ check_synthetic (int version, gboolean shared, gint32 group_size)
   for (gsize cut = 0; cut < b->len; cut++)
     expect_error (b->data, cut, SM_LLAMA2C_ERROR_FORMAT, NULL);
   g_byte_array_append (b, (const guint8 *) "", 1);
-  expect_error (b->data, b->len, SM_LLAMA2C_ERROR_FORMAT, "Over-long");
+  expect_error (b->data, b->len, SM_LLAMA2C_ERROR_FORMAT, "longer than its header says");
 }
 
 static void
@@ -380,23 +380,23 @@ static void
 test_bad_headers (void)
 {
   struct { gint32 h[7]; const char *words; } cases[] = {
-    { { 0, 172, 5, 8, 4, 512, 512 }, "dim = 0" },
-    { { -64, 172, 5, 8, 4, 512, 512 }, "dim = -64" },
-    { { 64, 0, 5, 8, 4, 512, 512 }, "hidden_dim = 0" },
-    { { 64, 172, 0, 8, 4, 512, 512 }, "n_layers = 0" },
-    { { 64, 172, 1 << 20, 8, 4, 512, 512 }, "n_layers = 1048576" },
-    { { 64, 172, 5, 0, 4, 512, 512 }, "n_heads = 0" },
-    { { 64, 172, 5, 128, 4, 512, 512 }, "n_heads = 128" },
+    { { 0, 172, 5, 8, 4, 512, 512 }, "dim would be 0" },
+    { { -64, 172, 5, 8, 4, 512, 512 }, "dim would be -64" },
+    { { 64, 0, 5, 8, 4, 512, 512 }, "hidden_dim would be 0" },
+    { { 64, 172, 0, 8, 4, 512, 512 }, "n_layers would be 0" },
+    { { 64, 172, 1 << 20, 8, 4, 512, 512 }, "n_layers would be 1048576" },
+    { { 64, 172, 5, 0, 4, 512, 512 }, "n_heads would be 0" },
+    { { 64, 172, 5, 128, 4, 512, 512 }, "n_heads would be 128" },
     { { 64, 172, 5, 7, 7, 512, 512 }, "not n_heads 7 times" },
     { { 64, 172, 5, 64, 4, 512, 512 }, "even head size" },
     { { 64, 172, 5, 8, 3, 512, 512 }, "not a multiple of n_kv_heads 3" },
-    { { 64, 172, 5, 8, 16, 512, 512 }, "n_kv_heads = 16" },
-    { { 64, 172, 5, 8, 4, 0, 512 }, "vocab_size = 0" },
+    { { 64, 172, 5, 8, 16, 512, 512 }, "n_kv_heads would be 16" },
+    { { 64, 172, 5, 8, 4, 0, 512 }, "vocab_size would be 0" },
     { { 64, 172, 5, 8, 4, G_MININT32, 512 }, "vocab_size" },
-    { { 64, 172, 5, 8, 4, 512, -1 }, "seq_len = -1" },
-    { { G_MAXINT32, G_MAXINT32, G_MAXINT32, 1, 1, G_MAXINT32, G_MAXINT32 }, "out of range" },
+    { { 64, 172, 5, 8, 4, 512, -1 }, "seq_len would be -1" },
+    { { G_MAXINT32, G_MAXINT32, G_MAXINT32, 1, 1, G_MAXINT32, G_MAXINT32 }, "outside 1 to" },
     /* Sane but far bigger than the file. */
-    { { 4096, 11008, 32, 32, 32, 32000, 4096 }, "Truncated" },
+    { { 4096, 11008, 32, 32, 32, 32000, 4096 }, "cut short" },
   };
 
   for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
@@ -430,7 +430,7 @@ test_bad_headers (void)
   /* Files that are not checkpoints at all. */
   const char *text = "Once upon a time, there was a little llama who read files.";
   expect_error ((const guint8 *) text, strlen (text), SM_LLAMA2C_ERROR_FORMAT,
-                "Not a valid llama2.c checkpoint");
+                "it is not one");
 }
 
 static void

@@ -116,23 +116,31 @@ tokenizer_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpoin
   sm_window_load_file (self, model, path);
 }
 
+/* The engine reads the model first and says when a llama2.c model's tokenizer is missing or
+ * another model's (the window then asks, sm-window.c): a file that is no model is told so
+ * before anyone is asked for a tokenizer. */
 static void
 model_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *beside = g_build_filename (dir, "tokenizer.bin", NULL);
-
-  /* a llama2.c checkpoint needs its tokenizer: ask when none is beside it */
-  if (g_str_has_suffix (path, ".bin") && !g_file_test (beside, G_FILE_TEST_IS_REGULAR))
-    {
-      static const char *const bins[] = { "*.bin", NULL };
-      GtkFileChooser *chooser = new_chooser (self, _("Choose the Tokenizer"), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                             _("_Open"), tokenizer_chosen, g_strdup (path));
-      add_filter (chooser, _("llama2.c tokenizer"), bins, NULL);
-      gtk_native_dialog_show (self->chooser);
-      return;
-    }
   sm_window_load_file (self, path, NULL);
+}
+
+/* The tokenizer of the llama2.c model @param, chosen in the model's folder. */
+static void
+choose_tokenizer_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  static const char *const bins[] = { "*.bin", NULL };
+  const char *model = g_variant_get_string (param, NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (model);
+  g_autoptr (GFile) dir = g_file_get_parent (file);
+  GtkFileChooser *chooser = new_chooser (self, _("Choose the Tokenizer"), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         _("_Open"), tokenizer_chosen, g_strdup (model));
+
+  add_filter (chooser, _("llama2.c tokenizer"), bins, NULL);
+  if (dir != NULL)
+    gtk_file_chooser_set_current_folder (chooser, dir, NULL);
+  gtk_native_dialog_show (self->chooser);
 }
 
 static void
@@ -394,6 +402,7 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.export-snapshot-to", "(ss)", export_snapshot_to_action);
   gtk_widget_class_install_action (widget_class, "win.export-conversation", NULL, export_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.reset-statistics", NULL, reset_statistics_action);
+  gtk_widget_class_install_action (widget_class, "win.choose-tokenizer", "s", choose_tokenizer_action);
   gtk_widget_class_install_action (widget_class, "win.export-conversation-to", "(ss)",
                                    export_conversation_to_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);

@@ -128,6 +128,8 @@ typedef struct {
   gboolean  quiet;     /* the model at start: the header says it, no toast */
   char     *what;      /* what was asked for, for the messages */
   char     *setting;   /* "preset:small" or a path, remembered as last-model on success */
+  char     *path;      /* a file's, to ask again with another tokenizer */
+  char     *tokenizer; /* the tokenizer asked for (NULL: the engine's choice), remembered too */
 } LoadRequest;
 
 static void
@@ -136,6 +138,8 @@ load_request_free (LoadRequest *req)
   g_object_unref (req->self);
   g_free (req->what);
   g_free (req->setting);
+  g_free (req->path);
+  g_free (req->tokenizer);
   g_free (req);
 }
 
@@ -159,6 +163,51 @@ on_generating_changed (SmWindow *self)
     send_startup_prompt (self);
 }
 
+/* @text with a capital first letter: an engine reason ("its tokenizer ...") made a sentence. */
+static char *
+sentence (const char *text)
+{
+  char *s = g_strdup (text);
+  if (*s != '\0')
+    {
+      g_autofree char *first = g_utf8_strup (s, g_utf8_next_char (s) - s);
+      char *out = g_strconcat (first, g_utf8_next_char (s), NULL);
+      g_free (s);
+      s = out;
+    }
+  return s;
+}
+
+static void
+on_tokenizer_response (AdwMessageDialog *dialog, const char *response, SmWindow *self)
+{
+  const char *model = g_object_get_data (G_OBJECT (dialog), "sm-model");
+
+  if (g_strcmp0 (response, "choose") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.choose-tokenizer", "s", model);
+}
+
+/* A llama2.c model whose tokenizer is missing or another model's: say so, and offer to choose
+ * one, in the model's folder. */
+static void
+ask_for_tokenizer (SmWindow *self, const char *path, const char *why)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *title = g_strdup_printf (_("“%s” Needs Its Tokenizer"), name);
+  g_autofree char *text = sentence (why);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), title, text);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "choose", _("C_hoose Tokenizer…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "choose",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "choose");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "sm-model", g_strdup (path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_tokenizer_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 on_loaded (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -175,11 +224,15 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
   set_loading (self, FALSE);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     ;   /* the window went away */
+  else if (g_error_matches (error, SM_ENGINE_ERROR, SM_ENGINE_ERROR_TOKENIZER) && req->path != NULL)
+    ask_for_tokenizer (self, req->path, error->message);
   else if (!ok)
     {
-      /* The previous model stays loaded; the message is the engine's. */
+      /* The previous model stays loaded; the message is the engine's, the file named once,
+       * in the title. */
       g_autofree char *title = g_strdup_printf (_("Could not load “%s”"), req->what);
-      sm_window_show_error (self, title, error->message);
+      g_autofree char *text = sentence (error->message);
+      sm_window_show_error (self, title, text);
     }
   else
     {
@@ -187,7 +240,10 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *msg = NULL;
 
       if (req->setting != NULL)
-        g_settings_set_string (self->settings, "last-model", req->setting);
+        {
+          g_settings_set_string (self->settings, "last-model", req->setting);
+          g_settings_set_string (self->settings, "last-tokenizer", req->tokenizer ? req->tokenizer : "");
+        }
       sm_chat_view_model_changed (self->chat_view);
       sm_engine_get_stats (self->engine, &st);
       /* the system prompt goes into the template of a model that has one we can write */
@@ -233,6 +289,8 @@ sm_window_load_file (SmWindow *self, const char *path, const char *tokenizer_pat
   g_autofree char *name = g_filename_display_basename (path);
   LoadRequest *req = load_request_new (self, name, path);
 
+  req->path = g_strdup (path);
+  req->tokenizer = g_strdup (tokenizer_path);
   sm_engine_load_async (self->engine, path, tokenizer_path, self->cancellable, on_loaded, req);
 }
 
@@ -253,7 +311,11 @@ load_last_model (SmWindow *self)
   if (g_str_has_prefix (last, "preset:") && sm_preset_from_name (last + 7, &preset))
     sm_window_load_preset (self, preset);
   else if (*last != '\0' && g_file_test (last, G_FILE_TEST_IS_REGULAR))
-    sm_window_load_file (self, last, NULL);
+    {
+      /* with the tokenizer it was loaded with: a llama2.c model may have needed one chosen */
+      g_autofree char *tokenizer = g_settings_get_string (self->settings, "last-tokenizer");
+      sm_window_load_file (self, last, *tokenizer != '\0' ? tokenizer : NULL);
+    }
   else
     load_builtin (self);
 }

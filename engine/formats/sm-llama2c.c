@@ -91,10 +91,9 @@ check_range (const gint32 h[7], const char *name, gint32 v, gint32 max, GError *
 {
   if (v > 0 && v <= max)
     return TRUE;
-  g_autofree char *desc = describe_header (h);
   g_set_error (error, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT,
-               "Not a valid llama2.c checkpoint: %s = %d is out of range 1..%d (header: %s)",
-               name, v, max, desc);
+               "its %s would be %d, outside 1 to %d: it is not one",
+               name, v, max);
   return FALSE;
 }
 
@@ -300,12 +299,10 @@ layout (SmLlama2c *l, GError **error)
     {
       const SmLlama2cConfig *c = &l->config;
       g_set_error (error, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT,
-                   "%s llama2.c checkpoint (version %u): its header (dim=%d hidden_dim=%d "
-                   "n_layers=%d n_heads=%d n_kv_heads=%d vocab_size=%d seq_len=%d) needs "
-                   "%" G_GUINT64_FORMAT " bytes but the file has %" G_GSIZE_FORMAT,
-                   lay.pos > l->size ? "Truncated" : "Over-long", l->version, c->dim,
-                   c->hidden_dim, c->n_layers, c->n_heads, c->n_kv_heads, c->vocab_size,
-                   c->seq_len, lay.pos, l->size);
+                   "%s: a llama2.c model of width %d, %d layers and %d tokens needs %"
+                   G_GUINT64_FORMAT " bytes, and the file has %" G_GSIZE_FORMAT,
+                   lay.pos > l->size ? "it is cut short" : "it is longer than its header says",
+                   c->dim, c->n_layers, c->vocab_size, lay.pos, l->size);
       return FALSE;
     }
 
@@ -351,7 +348,7 @@ parse (SmLlama2c *l, GError **error)
       if (l->size < EXPORT_HEADER_BYTES)
         {
           g_set_error (error, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT,
-                       "Truncated llama2.c checkpoint (version %d): %" G_GSIZE_FORMAT " bytes "
+                       "it is cut short (llama2.c export version %d): %" G_GSIZE_FORMAT " bytes "
                        "is shorter than its %d-byte header", version, l->size,
                        EXPORT_HEADER_BYTES);
           return FALSE;
@@ -419,7 +416,6 @@ sm_llama2c_open (const char *path, GError **error)
   g_autoptr (GMappedFile) mf = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local = NULL;
-  SmLlama2c *l;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -431,10 +427,8 @@ sm_llama2c_open (const char *path, GError **error)
       return NULL;
     }
   bytes = g_mapped_file_get_bytes (mf);
-  l = llama2c_new (bytes, path, error);
-  if (l == NULL)
-    g_prefix_error (error, "%s: ", path);
-  return l;
+  /* the caller names the file */
+  return llama2c_new (bytes, path, error);
 }
 
 SmLlama2c *

@@ -36,5 +36,10 @@ sm_model_load_builtin (SmPreset preset, guint64 seed, GError **error)
 
   if (path == NULL)
     return sm_model_new_preset (preset, seed);
-  return sm_model_load (path, NULL, error);
+  {
+    SmModel *model = sm_model_load (path, NULL, error);
+    if (model == NULL)
+      g_prefix_error (error, "the built-in model %s: ", path);
+    return model;
+  }
 }

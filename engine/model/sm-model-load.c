@@ -236,17 +236,40 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
   if (!sm_model_validate (model, error))
     return NULL;
 
-  /* llama2.c keeps its vocabulary in a separate file; by default the one beside the model. */
+  /* llama2.c keeps its vocabulary in a separate file; by default the one beside the model:
+   * tokNNN.bin, as llama2.c names a tokenizer of NNN tokens it trained, else tokenizer.bin
+   * (its 32000-token Llama 2 vocabulary). */
   if (tokenizer_path == NULL)
     {
       g_autofree char *dir = g_path_get_dirname (path);
-      tok_path = g_build_filename (dir, "tokenizer.bin", NULL);
+      g_autofree char *sized = g_strdup_printf ("tok%d.bin", c.vocab_size);
+
+      tok_path = g_build_filename (dir, sized, NULL);
+      if (!g_file_test (tok_path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_free (tok_path);
+          tok_path = g_build_filename (dir, "tokenizer.bin", NULL);
+        }
+      if (!g_file_test (tok_path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_TOKENIZER,
+                       "a llama2.c model keeps its vocabulary of %d tokens in a file of its own, "
+                       "and neither %s nor tokenizer.bin is beside it: choose its tokenizer",
+                       c.vocab_size, sized);
+          return NULL;
+        }
       tokenizer_path = tok_path;
     }
   model->tokenizer = sm_tokenizer_new_llama2c (tokenizer_path, c.vocab_size, error);
   if (model->tokenizer == NULL)
     {
-      g_prefix_error (error, "llama2.c tokenizer %s: ", tokenizer_path);
+      g_autofree char *name = g_filename_display_basename (tokenizer_path);
+      GError *local = g_steal_pointer (error);
+
+      /* whatever is wrong with it, the way on is another tokenizer */
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_TOKENIZER, "its tokenizer %s %s", name,
+                   local->message);
+      g_error_free (local);
       return NULL;
     }
 
@@ -442,8 +465,8 @@ sm_model_load (const char *path, const char *tokenizer_path, GError **error)
       /* llama2.c is only the guess for a file without a magic: a damaged GGUF or checkpoint
        * lands here too, and should not read as a broken llama2.c file alone */
       if (model == NULL && g_error_matches (local, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT))
-        g_prefix_error (&local, "no GGUF or SmallMind magic at its start, and as the remaining "
-                        "format, llama2.c (which has none): ");
+        g_prefix_error (&local, "it has no GGUF or SmallMind magic at its start, and read as a "
+                        "llama2.c model (which has none), ");
       break;
     case FMT_UNKNOWN:
     default:
@@ -452,8 +475,9 @@ sm_model_load (const char *path, const char *tokenizer_path, GError **error)
 
   if (model == NULL)
     {
-      /* Name the file: the caller may be juggling several. */
-      g_propagate_prefixed_error (error, local, "Cannot load %s: ", path);
+      /* The file is the caller's to name, once (the window has it in its title): the reason
+       * alone, to follow "Cannot load FILE: ". */
+      g_propagate_error (error, local);
       return NULL;
     }
   g_free (model->path);

@@ -26,6 +26,7 @@ typedef enum {
   SM_MODEL_ERROR_UNSUPPORTED,   /* an architecture or tensor type we do not handle */
   SM_MODEL_ERROR_INVALID,       /* inconsistent shapes or metadata */
   SM_MODEL_ERROR_CONTEXT_FULL,  /* a prompt or generation longer than the context */
+  SM_MODEL_ERROR_TOKENIZER,     /* a llama2.c model without its tokenizer, or with another's */
 } SmModelError;
 GQuark sm_model_error_quark (void);
 

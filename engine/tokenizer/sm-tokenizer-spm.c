@@ -416,14 +416,14 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
   if (!g_file_get_contents (path, &contents, &size, &local))
     {
       g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_IO,
-                   "Cannot read the tokenizer: %s", local->message);
+                   "cannot be read: %s", local->message);
       return NULL;
     }
   data = (const guint8 *) contents;
   if (!read_i32 (data, size, &pos, &max_len) || max_len <= 0)
     {
       g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                   "%s is not a llama2.c tokenizer (no max_token_length)", path);
+                   "is not a llama2.c tokenizer (no max_token_length)");
       return NULL;
     }
 
@@ -436,7 +436,7 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
       if (size - pos < 8)
         {
           g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                       "%s ends after %u tokens%s", path, pieces->len,
+                       "ends after %u tokens%s", pieces->len,
                        vocab_size > 0 ? "; the model expects more" : " inside a token");
           return NULL;
         }
@@ -445,8 +445,8 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
       if (!read_i32 (data, size, &pos, &len) || len < 0 || (gsize) len > size - pos)
         {
           g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                       "%s: token %u claims %d bytes, past the end of the file",
-                       path, pieces->len, len);
+                       "claims %d bytes for token %u, past the end of the file",
+                       len, pieces->len);
           return NULL;
         }
 
@@ -473,7 +473,7 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
   if (pieces->len < 3)
     {
       g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                   "%s holds only %u tokens", path, pieces->len);
+                   "holds only %u tokens", pieces->len);
       return NULL;
     }
   if (vocab_size > 0 && pos < size)
@@ -490,8 +490,8 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
           q += 8 + (gsize) len;
         }
       g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                   "%s holds %u tokens but the model's vocabulary is %d: it belongs to another "
-                   "model", path, vocab_size + more, vocab_size);
+                   "holds %u tokens, but the model's vocabulary is %d: it belongs to another "
+                   "model", vocab_size + more, vocab_size);
       return NULL;
     }
 

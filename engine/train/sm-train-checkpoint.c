@@ -217,7 +217,10 @@ sm_trainer_resume (const char *path, GError **error)
 
   model = sm_model_load (path, NULL, error);
   if (model == NULL)
-    return NULL;
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
   ck = sm_checkpoint_open (path, error);
   if (ck == NULL)
     return NULL;

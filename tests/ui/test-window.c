@@ -958,6 +958,9 @@ test_snapshot_compare (void)
   Config want;
   int reply_tokens;
 
+  /* what the tests before may have left switched */
+  g_settings_reset (settings, "kernel-level");
+  g_settings_reset (settings, "pool-enabled");
   g_settings_set_int (settings, "max-tokens", 48);
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
@@ -967,7 +970,10 @@ test_snapshot_compare (void)
   pool = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "pool_switch");
   scalar = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "scalar_button");
   result_box = sm_ui_test_child (compare, SM_TYPE_COMPARE_VIEW, "result_box");
-  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
+  sm_ui_test_spin (50);
+  sm_ui_test_wait (loaded, window, 60, "Small");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
 
@@ -987,7 +993,10 @@ test_snapshot_compare (void)
     sm_ui_test_click (scalar);
   else
     want.level = sm_kernels_get_level ();
-  sm_ui_test_click (pool);
+  /* the toggles are on the Live page, where a person finds them */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "live"));
+  if (gtk_switch_get_active (GTK_SWITCH (pool)))
+    sm_ui_test_click (pool);
   sm_ui_test_wait (switch_off, pool, 10, "the pool switch to turn off");
   sm_ui_test_wait (config_applied, &want, 30, "the engine to apply the toggles");
   send_prompt (window, "The little dog");
@@ -1060,14 +1069,17 @@ test_snapshot_compare (void)
   g_unlink (a_json);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", a_json));
   sm_ui_test_wait (file_exists, a_json, 30, "the default snapshot");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "live"));
   if (gtk_widget_is_sensitive (scalar))
     sm_ui_test_click (scalar);
-  sm_ui_test_click (pool);
+  if (gtk_switch_get_active (GTK_SWITCH (pool)))
+    sm_ui_test_click (pool);
   want = (Config) { engine, gtk_widget_is_sensitive (scalar) ? SM_KERNEL_LEVEL_SCALAR : sm_kernels_get_level (), FALSE };
   sm_ui_test_wait (config_applied, &want, 30, "the scalar kernels, pool off");
   send_prompt (window, "Once upon a time");
   sm_ui_test_wait (not_generating, chat, 120, "the scalar reply on Medium");
   /* the current run: this last reply */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "compare"));
   g_assert_true (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), a_json, NULL, &error));
   g_assert_no_error (error);
   g_test_message ("Medium default vs scalar, pool off: %s", sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)));
@@ -1282,6 +1294,161 @@ test_restart_last_viewed (void)
   g_settings_reset (settings, "max-tokens");
 }
 
+/* ---- a llama2.c model and its tokenizer -------------------------------------------------------------- */
+
+static GtkWindow *
+toplevel_where (gboolean (*pred) (GtkWindow *w, gpointer data), gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (gtk_widget_get_visible (GTK_WIDGET (w)) && pred (w, data))
+        return w;
+    }
+  return NULL;
+}
+
+static gboolean
+is_message_with (GtkWindow *w, gpointer heading)
+{
+  return ADW_IS_MESSAGE_DIALOG (w) &&
+         strstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (w)), heading) != NULL;
+}
+
+static gboolean
+is_file_chooser (GtkWindow *w, gpointer data)
+{
+  return GTK_IS_FILE_CHOOSER (w);
+}
+
+static gboolean
+tokenizer_asked (gpointer data)
+{
+  return toplevel_where (is_message_with, (gpointer) "Needs Its Tokenizer") != NULL;
+}
+
+static gboolean
+load_error_shown (gpointer data)
+{
+  return toplevel_where (is_message_with, (gpointer) "Could not load") != NULL;
+}
+
+static gboolean
+chooser_shown (gpointer data)
+{
+  GtkWindow *w = toplevel_where (is_file_chooser, NULL);
+  g_autoptr (GFile) folder = w ? gtk_file_chooser_get_current_folder (GTK_FILE_CHOOSER (w)) : NULL;
+  return folder != NULL;
+}
+
+static void
+copy_file (const char *from, const char *to)
+{
+  g_autoptr (GFile) a = g_file_new_for_path (from);
+  g_autoptr (GFile) b = g_file_new_for_path (to);
+  g_assert_true (g_file_copy (a, b, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+}
+
+/* Issue: stories260K.bin silently took the 32000-token tokenizer.bin beside it and failed with
+ * "belongs to another model"; a restart then ended in "No model"; a random .bin asked for a
+ * tokenizer before anything said it was no model, and load errors named the file twice and
+ * dumped header fields. */
+static void
+test_llama2c_tokenizer (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  g_autofree char *bin = g_build_filename (g_getenv ("SM_SHARED_MODELS"), "stories260K.bin", NULL);
+  g_autofree char *dir = g_build_filename (sm_ui_test_dir (), "llama2c", NULL);
+  g_autofree char *elsewhere = g_build_filename (sm_ui_test_dir (), "tokenizers", NULL);
+  g_autofree char *model = g_build_filename (dir, "stories260K.bin", NULL);
+  g_autofree char *tok512 = g_build_filename (elsewhere, "tok512.bin", NULL);
+  g_autofree char *random = g_build_filename (dir, "random.bin", NULL);
+  g_autofree char *shared = NULL;
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  g_autoptr (SmApplication) again = NULL;
+  GtkWindow *dialog, *chooser;
+  g_autoptr (GFile) folder = NULL;
+  g_autofree char *folder_path = NULL;
+  const char *body;
+
+  if (!g_file_test (bin, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("stories260K.bin is not in ../shared/models");
+      return;
+    }
+  shared = g_path_get_dirname (bin);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (elsewhere, 0755), ==, 0);
+  copy_file (bin, model);
+  {
+    g_autofree char *big = g_build_filename (shared, "tokenizer.bin", NULL);
+    g_autofree char *beside = g_build_filename (dir, "tokenizer.bin", NULL);
+    g_autofree char *small = g_build_filename (shared, "tok512.bin", NULL);
+    copy_file (big, beside);        /* the Llama 2 tokenizer, as people keep it beside */
+    copy_file (small, tok512);      /* the model's own, in another folder */
+  }
+
+  app = sm_ui_test_start_app (&window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", model));
+  sm_ui_test_wait (tokenizer_asked, NULL, 60, "the question for a tokenizer");
+  dialog = toplevel_where (is_message_with, (gpointer) "Needs Its Tokenizer");
+  body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog));
+  g_test_message ("%s", body);
+  g_assert_nonnull (strstr (body, "32000"));
+  g_assert_nonnull (strstr (body, "512"));
+  g_assert_null (strstr (body, dir));        /* the file is named once, in the heading */
+  /* Enter takes the suggested answer: choose, in the model's folder */
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), adw_message_dialog_get_default_response (ADW_MESSAGE_DIALOG (dialog)));
+  gtk_window_destroy (dialog);   /* as its button's click does after the response */
+  sm_ui_test_wait (chooser_shown, NULL, 10, "the tokenizer chooser");
+  chooser = toplevel_where (is_file_chooser, NULL);
+  folder = gtk_file_chooser_get_current_folder (GTK_FILE_CHOOSER (chooser));
+  folder_path = g_file_get_path (folder);
+  g_assert_cmpstr (folder_path, ==, dir);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+  /* what choosing tok512.bin there runs */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model-with-tokenizer", "(ss)", model, tok512));
+  sm_ui_test_spin (50);
+  sm_ui_test_wait (loaded, window, 60, "stories260K with tok512.bin");
+  g_assert_cmpstr (window_title (window), ==, "stories260K");
+
+  /* a file that is no model says so, and asks for nothing */
+  {
+    g_autofree char *noise = g_malloc (4096);
+    for (int i = 0; i < 4096; i++)
+      noise[i] = (char) g_random_int ();
+    g_assert_true (g_file_set_contents (random, noise, 4096, NULL));
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", random));
+  sm_ui_test_wait (load_error_shown, NULL, 60, "the load error");
+  g_assert_null (toplevel_where (is_message_with, (gpointer) "Needs Its Tokenizer"));
+  dialog = toplevel_where (is_message_with, (gpointer) "Could not load");
+  body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog));
+  g_test_message ("%s", body);
+  g_assert_null (strstr (body, random));
+  g_assert_null (strstr (body, "hidden_dim"));
+  g_assert_null (strstr (body, "seq_len"));
+  g_assert_true (g_ascii_isupper (body[0]));
+  gtk_window_destroy (dialog);
+  /* the failed load kept the model */
+  g_assert_cmpstr (window_title (window), ==, "stories260K");
+  close_window (window);
+  g_clear_object (&app);
+
+  /* a restart loads the model with the tokenizer chosen for it */
+  again = sm_ui_test_start_app (&window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_cmpstr (window_title (window), ==, "stories260K");
+  g_assert_null (toplevel_where (is_message_with, (gpointer) "Could not load"));
+  close_window (window);
+  g_settings_reset (settings, "last-model");
+  g_settings_reset (settings, "last-tokenizer");
+}
+
 /* Issue: About said © 2024 for a program first released in 2026 (the metainfo's releases). */
 static void
 test_about_year (void)
@@ -1328,6 +1495,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/minor", test_minor_window);
   g_test_add_func ("/Window/about-year", test_about_year);
   g_test_add_func ("/Window/restart-last-viewed", test_restart_last_viewed);
+  g_test_add_func ("/Window/llama2c-tokenizer", test_llama2c_tokenizer);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
