@@ -1269,14 +1269,17 @@ test_restart_last_viewed (void)
   g_autofree char *viewed = NULL;
   SmChatView *chat;
 
-  g_settings_set_int (settings, "max-tokens", 4);
+  g_settings_set_int (settings, "max-tokens", 8);
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
   sm_ui_test_wait (loaded, window, 60, "the last model");
+  /* greedy: a sampled end-of-text first would leave an empty reply, and nothing to keep */
+  gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "The first");
   sm_ui_test_wait (not_generating, chat, 60, "the first reply");
   viewed = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
+  g_assert_cmpuint (strlen (sm_message_get_text (last_message (chat))), >, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "The second, modified last");
   sm_ui_test_wait (not_generating, chat, 60, "the second reply");
@@ -1286,12 +1289,19 @@ test_restart_last_viewed (void)
   close_window (window);
   g_clear_object (&app);
 
+  {
+    /* on disk, as the store writes it (a quitting app flushes it; this one is only closed) */
+    g_autofree char *name = g_strconcat (viewed, ".json", NULL);
+    g_autofree char *file = g_build_filename (sm_ui_test_dir (), "conversations", name, NULL);
+    sm_ui_test_wait (file_exists, file, 30, "the first conversation on disk");
+  }
   again = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
   g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, viewed);
   sm_ui_test_wait (loaded, window, 60, "the last model");
   close_window (window);
   g_settings_reset (settings, "max-tokens");
+  g_settings_reset (settings, "temperature");
 }
 
 /* ---- a llama2.c model and its tokenizer -------------------------------------------------------------- */
