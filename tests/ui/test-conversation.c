@@ -218,6 +218,38 @@ test_store (void)
   g_assert_cmpstr (sm_conversation_get_id (loaded), ==, sm_conversation_get_id (c));
   g_assert_cmpuint (sm_conversation_get_n_messages (loaded), ==, 4);
 
+  /* a delete that can be undone: out of the list, the file kept; restored; then purged */
+  sm_conversation_store_trash (again, loaded);
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 0);
+  sm_conversation_store_flush (again);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (sm_conversation_store_restore (again, sm_conversation_get_id (loaded)) == loaded);
+  g_assert_null (sm_conversation_store_restore (again, sm_conversation_get_id (loaded)));
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 1);
+  sm_conversation_store_purge (again, sm_conversation_get_id (loaded));   /* not trashed: nothing */
+  sm_conversation_store_flush (again);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  sm_conversation_store_trash (again, loaded);
+  sm_conversation_store_purge (again, sm_conversation_get_id (loaded));
+  sm_conversation_store_flush (again);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_null (sm_conversation_store_restore (again, sm_conversation_get_id (loaded)));
+  sm_conversation_store_restore (again, "no such id");
+  /* a renamed conversation keeps its name */
+  sm_conversation_set_title (c, "  Cats  ");
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Cats");
+  {
+    g_autoptr (JsonNode) node = sm_conversation_to_json (c);
+    g_autoptr (SmConversation) named = sm_conversation_new_from_json (node, NULL);
+    g_assert_cmpstr (sm_conversation_get_title (named), ==, "Cats");
+    g_assert_true (sm_conversation_matches (named, "cats"));
+    g_assert_true (sm_conversation_matches (named, "tom."));   /* a message's text */
+    g_assert_false (sm_conversation_matches (named, "dog"));
+  }
+  sm_conversation_set_title (c, "");
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Once upon a time");
+  sm_conversation_store_add (again, loaded);
+
   /* removal deletes the file */
   sm_conversation_store_remove (again, loaded);
   sm_conversation_store_flush (again);
