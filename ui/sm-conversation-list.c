@@ -43,6 +43,19 @@ on_search_changed (SmConversationList *self)
 }
 
 static void
+on_row_activated (SmConversationList *self, GtkListBoxRow *row);
+
+/* Enter in the search opens the first match. */
+static void
+on_search_activate (SmConversationList *self)
+{
+  GtkListBoxRow *first = gtk_list_box_get_row_at_index (self->list, 0);
+
+  if (first != NULL)
+    on_row_activated (self, first);
+}
+
+static void
 on_row_activated (SmConversationList *self, GtkListBoxRow *row)
 {
   SmConversation *c = g_object_get_data (G_OBJECT (row), "sm-conversation");
@@ -148,6 +161,7 @@ sm_conversation_list_class_init (SmConversationListClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmConversationList, list);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_row_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_activate);
 }
 
 static void

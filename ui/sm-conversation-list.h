@@ -1,7 +1,7 @@
 /* sm-conversation-list.h: the saved conversations, in the header bar's popover.
  *
- * A search entry filters them by title and by the text of their messages (on every branch);
- * the open one is marked.  A row opens its conversation (win.open-conversation) and has
+ * A search entry filters them by title and by the text of their messages (on every branch), and
+ * Enter there opens the first one left; the open one is marked.  A row opens its conversation (win.open-conversation) and has
  * buttons to rename it (win.rename-conversation) and delete it (win.delete-conversation, which
  * the window can undo); all take the conversation's id.
  */

@@ -238,9 +238,6 @@ test_edit_regenerate_branches (void)
     id = g_strdup (sm_conversation_get_id (c));
   }
 
-  gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), max_tokens);
-  gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), temperature);
-  gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), seed);
   close_window (window);
   /* as the application's shutdown does */
   sm_conversation_store_flush (sm_application_get_store (app));
@@ -261,6 +258,23 @@ test_edit_regenerate_branches (void)
   click_row_button (row_at (chat, 0), "next_branch_button");
   assert_row (chat, 0, "Tell me more", "2/2");
   assert_row (chat, 1, reply3, "");
+
+  /* an edited reply is a branch too: the model continues the new text, the old one stays */
+  edit_row (row_at (chat, 1), "Once");
+  sm_ui_test_wait (not_generating, chat, 60, "the continued reply");
+  {
+    g_autofree char *continued = shown_text (row_at (chat, 1));
+
+    g_assert_true (g_str_has_prefix (continued, "Once"));
+    g_assert_cmpuint (strlen (continued), >, strlen ("Once"));
+    g_assert_cmpstr (shown_branch (row_at (chat, 1)), ==, "2/2");
+  }
+  click_row_button (row_at (chat, 1), "previous_branch_button");
+  assert_row (chat, 1, reply3, "1/2");
+
+  gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), max_tokens);
+  gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), temperature);
+  gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), seed);
   close_window (window);
 }
 
@@ -511,9 +525,21 @@ test_conversation_list (void)
   /* search: by title, in any case, and by what the messages say */
   search (popover, "dogs BARK", "Dogs bark at night", 1);
   search (popover, "stone mill", APPLES_TITLE, 1);
+  /* Enter there opens the one found */
+  g_signal_emit_by_name (find_widget (find_widget (GTK_WIDGET (popover), is_type,
+                                                   GSIZE_TO_POINTER (GTK_TYPE_SEARCH_ENTRY)),
+                                      is_type, GSIZE_TO_POINTER (GTK_TYPE_TEXT)), "activate");
+  g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, id_a);
+  popover = open_conversations (window);
   search (popover, "no such words", NULL, 0);
   search (popover, "", "Dogs bark at night", G_MAXUINT);   /* every one again */
   g_assert_nonnull (conversation_row (popover, APPLES_TITLE));
+  g_assert_nonnull (find_widget (conversation_row (popover, APPLES_TITLE), is_shown_check, NULL));
+  g_assert_null (find_widget (conversation_row (popover, "Dogs bark at night"), is_shown_check, NULL));
+  /* a click on a row opens it */
+  sm_ui_test_click (conversation_row (popover, "Dogs bark at night"));
+  g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, id_b);
+  popover = open_conversations (window);
 
   /* rename, through the row's button and a dialog; saved */
   click_in_row (conversation_row (popover, APPLES_TITLE), "win.rename-conversation");
