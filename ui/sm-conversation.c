@@ -326,7 +326,8 @@ sm_conversation_remove (SmConversation *self, SmMessage *message)
   if ((node = g_hash_table_lookup (self->nodes, message)) == NULL)
     return;
   parent = node->parent;
-  g_assert (g_ptr_array_find (parent->children, node, &index));
+  if (!g_ptr_array_find (parent->children, node, &index))
+    g_assert_not_reached ();
   forget_subtree (self, node);
   g_ptr_array_remove_index (parent->children, index);
   /* the branch written before it comes back: a failed regeneration leaves the old reply */

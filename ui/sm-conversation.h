@@ -29,7 +29,8 @@ G_DECLARE_FINAL_TYPE (SmConversation, sm_conversation, SM, CONVERSATION, GObject
 
 SmConversation *sm_conversation_new            (void);
 const char     *sm_conversation_get_id         (SmConversation *self);
-/* The first words of the first message, or "New conversation". */
+/* The title the user gave, else the first words of the first message shown, else
+ * "New conversation". */
 const char     *sm_conversation_get_title      (SmConversation *self);
 gint64          sm_conversation_get_modified   (SmConversation *self);   /* unix seconds */
 gint64          sm_conversation_get_modified_ms (SmConversation *self);
