@@ -136,6 +136,8 @@ static void
 on_row_edited (SmMessageRow *row, const char *text, SmChatView *self);
 static void
 on_row_regenerate (SmMessageRow *row, SmChatView *self);
+static void
+on_row_switch_branch (SmMessageRow *row, int step, SmChatView *self);
 
 static GtkWidget *
 create_row (gpointer item, gpointer user_data)
@@ -145,6 +147,7 @@ create_row (gpointer item, gpointer user_data)
 
   g_signal_connect_object (row, "edited", G_CALLBACK (on_row_edited), self, 0);
   g_signal_connect_object (row, "regenerate", G_CALLBACK (on_row_regenerate), self, 0);
+  g_signal_connect_object (row, "switch-branch", G_CALLBACK (on_row_switch_branch), self, 0);
   return row;
 }
 
@@ -157,10 +160,16 @@ update_rows (SmChatView *self)
   for (guint i = 0; i < n; i++)
     {
       GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->list, i);
+      SmMessage *message;
+
       if (row == NULL)
         continue;
+      message = sm_message_row_get_message (SM_MESSAGE_ROW (row));
       sm_message_row_set_last (SM_MESSAGE_ROW (row), i == n - 1);
       sm_message_row_set_busy (SM_MESSAGE_ROW (row), busy);
+      sm_message_row_set_branch (SM_MESSAGE_ROW (row),
+                                 sm_conversation_get_branch (self->conversation, message),
+                                 sm_conversation_get_n_branches (self->conversation, message));
     }
   gtk_stack_set_visible_child_name (self->stack, n > 0 ? "messages" : "empty");
 }
@@ -539,13 +548,9 @@ run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
       sm_engine_stats_clear (&es);
     }
   else if (*sm_message_get_text (run->message) == '\0')
-    {
-      /* nothing came: the empty reply goes (the user's message stays, to send again) */
-      guint pos;
-      if (g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (run->conversation)),
-                             run->message, &pos))
-        sm_conversation_truncate (run->conversation, pos);
-    }
+    /* nothing came: the empty reply goes (the user's message stays, to send again; a failed
+     * regeneration shows the reply it was to stand beside) */
+    sm_conversation_remove (run->conversation, run->message);
   sm_conversation_changed (run->conversation);
 
   if (self != NULL)
@@ -719,9 +724,9 @@ send_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
   user = sm_message_new (SM_ROLE_USER, text);
   reply = sm_message_new (SM_ROLE_ASSISTANT, "");
-  /* The user's message is saved at once; the reply when it ends. */
+  /* The user's message is saved at once, the reply as it comes. */
   sm_conversation_append (self->conversation, user);
-  g_list_store_append (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), reply);
+  sm_conversation_append (self->conversation, reply);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
   start_generation (self, reply, sm_conversation_get_n_messages (self->conversation) - 1);
 }
@@ -752,18 +757,26 @@ take_focus_from_rows (SmChatView *self)
     gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
 }
 
+static gboolean
+find_shown (SmChatView *self, SmMessage *message, guint *pos)
+{
+  return g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), message, pos);
+}
+
+/* A new reply beside the old one, which stays as a branch (‹ 1/2 ›). */
 static void
 regenerate_message (SmChatView *self, SmMessage *message)
 {
+  g_autoptr (SmMessage) reply = NULL;
   guint pos;
 
-  if (self->run != NULL ||
-      !g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), message, &pos))
+  if (self->run != NULL || sm_message_get_role (message) != SM_ROLE_ASSISTANT ||
+      !find_shown (self, message, &pos))
     return;
   take_focus_from_rows (self);
-  sm_conversation_truncate (self->conversation, pos + 1);
-  sm_message_set_text (message, "");
-  start_generation (self, message, pos);
+  reply = sm_message_new (SM_ROLE_ASSISTANT, "");
+  sm_conversation_add_branch (self->conversation, message, reply);
+  start_generation (self, reply, pos);
 }
 
 static void
@@ -783,29 +796,46 @@ on_row_regenerate (SmMessageRow *row, SmChatView *self)
 }
 
 static void
+on_row_switch_branch (SmMessageRow *row, int step, SmChatView *self)
+{
+  SmMessage *message = sm_message_row_get_message (row);
+  guint index = sm_conversation_get_branch (self->conversation, message);
+  guint n = sm_conversation_get_n_branches (self->conversation, message);
+
+  /* the running reply writes into the shown path: it stays shown until it ends */
+  if (self->run != NULL || (step < 0 && index == 0) || (step > 0 && index + 1 >= n))
+    return;
+  take_focus_from_rows (self);
+  sm_conversation_select_branch (self->conversation, message, index + step);
+  /* the engine's cache holds the other branch's text */
+  recount_context (self);
+  update_actions (self);
+}
+
+/* An edit is a new branch beside the message: the old text and what followed it stay. */
+static void
 on_row_edited (SmMessageRow *row, const char *text, SmChatView *self)
 {
   SmMessage *message = sm_message_row_get_message (row);
+  g_autoptr (SmMessage) edited = NULL;
   guint pos;
 
-  if (self->run != NULL ||
-      !g_list_store_find (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), message, &pos))
+  if (self->run != NULL || !find_shown (self, message, &pos))
     return;
 
   take_focus_from_rows (self);
-  sm_message_set_text (message, text);
-  sm_conversation_truncate (self->conversation, pos + 1);   /* what followed no longer follows */
-  sm_conversation_changed (self->conversation);
+  edited = sm_message_new (sm_message_get_role (message), text);
+  sm_conversation_add_branch (self->conversation, message, edited);
 
   if (sm_message_get_role (message) == SM_ROLE_USER)
     {
       g_autoptr (SmMessage) reply = sm_message_new (SM_ROLE_ASSISTANT, "");
-      g_list_store_append (G_LIST_STORE (sm_conversation_get_messages (self->conversation)), reply);
+      sm_conversation_append (self->conversation, reply);
       start_generation (self, reply, pos + 1);
     }
   else
     /* an edited reply: the model continues from the edited text */
-    start_generation (self, message, pos + 1);
+    start_generation (self, edited, pos + 1);
 }
 
 /* ---- object ----------------------------------------------------------------------------------- */

@@ -15,6 +15,7 @@ struct _SmConversationStore {
   char         *dir;
   GListStore   *list;      /* SmConversation, newest first */
   GHashTable   *pending;   /* SmConversation * -> itself: waiting for the save timer */
+  GHashTable   *trash;     /* id -> SmConversation: deleted, its file kept until purged */
   guint         save_source;
   GThreadPool  *writer;    /* one thread: writes land in the order they were asked for */
   GMainContext *context;
@@ -145,11 +146,17 @@ move_to_front (SmConversationStore *self, SmConversation *conversation)
 }
 
 static void
-on_changed (SmConversation *conversation, SmConversationStore *self)
+schedule_save (SmConversationStore *self, SmConversation *conversation)
 {
-  g_hash_table_add (self->pending, g_object_ref (conversation));
+  g_hash_table_add (self->pending, g_object_ref (conversation));   /* replaces the same key */
   if (self->save_source == 0)
     self->save_source = g_timeout_add (SAVE_DELAY_MS, save_timeout_cb, self);
+}
+
+static void
+on_changed (SmConversation *conversation, SmConversationStore *self)
+{
+  schedule_save (self, conversation);
   move_to_front (self, conversation);
 }
 
@@ -183,6 +190,7 @@ sm_conversation_store_finalize (GObject *object)
   SmConversationStore *self = SM_CONVERSATION_STORE (object);
 
   g_hash_table_unref (self->pending);
+  g_hash_table_unref (self->trash);
   g_main_context_unref (self->context);
   g_free (self->dir);
   G_OBJECT_CLASS (sm_conversation_store_parent_class)->finalize (object);
@@ -206,6 +214,7 @@ sm_conversation_store_init (SmConversationStore *self)
 {
   self->list = g_list_store_new (SM_TYPE_CONVERSATION);
   self->pending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->trash = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->context = g_main_context_ref_thread_default ();
   self->writer = g_thread_pool_new (write_job, self->context, 1, TRUE, NULL);
 }
@@ -333,6 +342,58 @@ sm_conversation_store_remove (SmConversationStore *self, SmConversation *convers
   job->store = self;
   g_thread_pool_push (self->writer, job, NULL);
   g_list_store_remove (self->list, pos);
+}
+
+void
+sm_conversation_store_trash (SmConversationStore *self, SmConversation *conversation)
+{
+  guint pos;
+
+  g_return_if_fail (SM_IS_CONVERSATION_STORE (self));
+  g_return_if_fail (SM_IS_CONVERSATION (conversation));
+
+  if (!g_list_store_find (self->list, conversation, &pos))
+    return;
+  g_signal_handlers_disconnect_by_func (conversation, on_changed, self);
+  /* the file kept is the conversation as it was deleted */
+  if (g_hash_table_remove (self->pending, conversation))
+    queue_write (self, conversation);
+  g_hash_table_insert (self->trash, g_strdup (sm_conversation_get_id (conversation)),
+                       g_object_ref (conversation));
+  g_list_store_remove (self->list, pos);
+}
+
+SmConversation *
+sm_conversation_store_restore (SmConversationStore *self, const char *id)
+{
+  SmConversation *conversation;
+
+  g_return_val_if_fail (SM_IS_CONVERSATION_STORE (self), NULL);
+
+  if (!g_hash_table_steal_extended (self->trash, id, NULL, (gpointer *) &conversation))
+    return NULL;
+  g_list_store_insert_sorted (self->list, conversation, compare_modified, NULL);
+  g_signal_connect_object (conversation, "changed", G_CALLBACK (on_changed), self, 0);
+  /* a reply may have ended while it was in the trash, unsaved */
+  schedule_save (self, conversation);
+  g_object_unref (conversation);   /* the list holds it */
+  return conversation;
+}
+
+void
+sm_conversation_store_purge (SmConversationStore *self, const char *id)
+{
+  g_autoptr (SmConversation) conversation = NULL;
+  WriteJob *job;
+
+  g_return_if_fail (SM_IS_CONVERSATION_STORE (self));
+
+  if (!g_hash_table_steal_extended (self->trash, id, NULL, (gpointer *) &conversation))
+    return;
+  job = g_new0 (WriteJob, 1);
+  job->path = conversation_path (self, conversation);
+  job->store = self;
+  g_thread_pool_push (self->writer, job, NULL);
 }
 
 void

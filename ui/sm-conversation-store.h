@@ -29,6 +29,18 @@ void                 sm_conversation_store_add       (SmConversationStore *self,
 /* Forgets @conversation and deletes its file. */
 void                 sm_conversation_store_remove    (SmConversationStore *self,
                                                       SmConversation      *conversation);
+/* A delete that can be undone: takes @conversation out of the list but keeps its file (brought
+ * up to date) until sm_conversation_store_purge ().  If the program ends before that, the file
+ * stays: the conversation is back at the next start, nothing lost to a delete not confirmed. */
+void                 sm_conversation_store_trash     (SmConversationStore *self,
+                                                      SmConversation      *conversation);
+/* Puts a trashed conversation back in the list; returns it (borrowed), NULL if @id is not in
+ * the trash. */
+SmConversation      *sm_conversation_store_restore   (SmConversationStore *self,
+                                                      const char          *id);
+/* Deletes the file of a trashed conversation (nothing if it was restored since). */
+void                 sm_conversation_store_purge     (SmConversationStore *self,
+                                                      const char          *id);
 /* Writes whatever is pending and waits for the writer. */
 void                 sm_conversation_store_flush     (SmConversationStore *self);
 

@@ -7,14 +7,26 @@
 
 #include <string.h>
 
+/* A message in the tree, with the messages that follow it (its branches). */
+typedef struct _Node Node;
+struct _Node {
+  SmMessage *message;    /* NULL for the root, which holds the first turns */
+  Node      *parent;
+  GPtrArray *children;   /* Node *, oldest first */
+  guint      shown;      /* the child on the shown path */
+};
+
 struct _SmConversation {
   GObject     parent_instance;
 
   char       *id;
   char       *title;
+  char       *custom_title; /* the user's, NULL when none */
   gint64      created;     /* unix time in ms: several changes a second must still sort */
   gint64      modified;
-  GListStore *messages;    /* SmMessage */
+  Node       *root;
+  GHashTable *nodes;       /* SmMessage * -> its Node * */
+  GListStore *messages;    /* SmMessage: the shown path */
 };
 
 G_DEFINE_FINAL_TYPE (SmConversation, sm_conversation, G_TYPE_OBJECT)
@@ -35,13 +47,84 @@ static guint signals[N_SIGNALS];
 
 #define TITLE_CHARS 48
 
+/* ---- the tree ------------------------------------------------------------------------------- */
+
+static void
+node_free (gpointer data)
+{
+  Node *node = data;
+
+  g_ptr_array_unref (node->children);
+  g_clear_object (&node->message);
+  g_free (node);
+}
+
+static Node *
+node_add_child (SmConversation *self, Node *parent, SmMessage *message)
+{
+  Node *node = g_new0 (Node, 1);
+
+  node->message = g_object_ref (message);
+  node->parent = parent;
+  node->children = g_ptr_array_new_with_free_func (node_free);
+  g_ptr_array_add (parent->children, node);
+  g_hash_table_insert (self->nodes, message, node);
+  return node;
+}
+
+static void
+forget_subtree (SmConversation *self, Node *node)
+{
+  g_hash_table_remove (self->nodes, node->message);
+  for (guint i = 0; i < node->children->len; i++)
+    forget_subtree (self, g_ptr_array_index (node->children, i));
+}
+
+static Node *
+shown_leaf (SmConversation *self)
+{
+  Node *node = self->root;
+
+  while (node->children->len > 0)
+    node = g_ptr_array_index (node->children, node->shown);
+  return node;
+}
+
+/* The list follows the shown path; rows of the part that stayed are left alone, so a branch
+ * switched further down does not lay out the whole conversation again. */
+static void
+sync_path (SmConversation *self)
+{
+  g_autoptr (GPtrArray) path = g_ptr_array_new ();
+  GListModel *list = G_LIST_MODEL (self->messages);
+  guint n_old = g_list_model_get_n_items (list);
+  guint k = 0;
+
+  for (Node *node = self->root; node->children->len > 0; )
+    {
+      node = g_ptr_array_index (node->children, node->shown);
+      g_ptr_array_add (path, node->message);
+    }
+  while (k < n_old && k < path->len)
+    {
+      g_autoptr (SmMessage) item = g_list_model_get_item (list, k);
+      if (item != g_ptr_array_index (path, k))
+        break;
+      k++;
+    }
+  if (k < n_old || k < path->len)
+    g_list_store_splice (self->messages, k, n_old - k, path->pdata + k, path->len - k);
+}
+
 static void
 update_title (SmConversation *self)
 {
   g_autofree char *title = NULL;
   SmMessage *first = sm_conversation_get_message (self, 0);
 
-  if (first != NULL && *sm_message_get_text (first) != '\0')
+  if (self->custom_title != NULL)
+    title = g_strdup (self->custom_title);
+  else if (first != NULL && *sm_message_get_text (first) != '\0')
     {
       g_autofree char *flat = g_strdup (sm_message_get_text (first));
       const char *end;
@@ -71,7 +154,10 @@ sm_conversation_finalize (GObject *object)
 
   g_free (self->id);
   g_free (self->title);
+  g_free (self->custom_title);
   g_clear_object (&self->messages);
+  g_hash_table_unref (self->nodes);
+  node_free (self->root);
   G_OBJECT_CLASS (sm_conversation_parent_class)->finalize (object);
 }
 
@@ -113,6 +199,9 @@ sm_conversation_init (SmConversation *self)
   self->id = g_uuid_string_random ();
   self->created = self->modified = g_get_real_time () / 1000;
   self->messages = g_list_store_new (SM_TYPE_MESSAGE);
+  self->root = g_new0 (Node, 1);
+  self->root->children = g_ptr_array_new_with_free_func (node_free);
+  self->nodes = g_hash_table_new (NULL, NULL);
 }
 
 SmConversation *
@@ -196,30 +285,145 @@ sm_conversation_changed (SmConversation *self)
 void
 sm_conversation_append (SmConversation *self, SmMessage *message)
 {
+  Node *leaf;
+
   g_return_if_fail (SM_IS_CONVERSATION (self));
   g_return_if_fail (SM_IS_MESSAGE (message));
+  g_return_if_fail (!g_hash_table_contains (self->nodes, message));
 
-  g_list_store_append (self->messages, message);
+  leaf = shown_leaf (self);
+  node_add_child (self, leaf, message);
+  leaf->shown = leaf->children->len - 1;
+  sync_path (self);
   sm_conversation_changed (self);
 }
 
 void
-sm_conversation_truncate (SmConversation *self, guint index)
+sm_conversation_add_branch (SmConversation *self, SmMessage *sibling, SmMessage *message)
 {
-  guint n = sm_conversation_get_n_messages (self);
+  Node *node;
+
+  g_return_if_fail (SM_IS_CONVERSATION (self));
+  g_return_if_fail (SM_IS_MESSAGE (message));
+  g_return_if_fail (!g_hash_table_contains (self->nodes, message));
+
+  node = g_hash_table_lookup (self->nodes, sibling);
+  g_return_if_fail (node != NULL);
+  node_add_child (self, node->parent, message);
+  node->parent->shown = node->parent->children->len - 1;
+  sync_path (self);
+  sm_conversation_changed (self);
+}
+
+void
+sm_conversation_remove (SmConversation *self, SmMessage *message)
+{
+  Node *node, *parent;
+  guint index;
 
   g_return_if_fail (SM_IS_CONVERSATION (self));
 
-  if (index >= n)
+  if ((node = g_hash_table_lookup (self->nodes, message)) == NULL)
     return;
-  g_list_store_splice (self->messages, index, n - index, NULL, 0);
+  parent = node->parent;
+  if (!g_ptr_array_find (parent->children, node, &index))
+    g_assert_not_reached ();
+  forget_subtree (self, node);
+  g_ptr_array_remove_index (parent->children, index);
+  /* the branch written before it comes back: a failed regeneration leaves the old reply */
+  if (parent->shown > index || (parent->shown == index && index > 0))
+    parent->shown--;
+  sync_path (self);
   sm_conversation_changed (self);
 }
 
 void
 sm_conversation_clear (SmConversation *self)
 {
-  sm_conversation_truncate (self, 0);
+  g_return_if_fail (SM_IS_CONVERSATION (self));
+
+  g_hash_table_remove_all (self->nodes);
+  g_ptr_array_set_size (self->root->children, 0);
+  self->root->shown = 0;
+  sync_path (self);
+  sm_conversation_changed (self);
+}
+
+guint
+sm_conversation_get_n_branches (SmConversation *self, SmMessage *message)
+{
+  Node *node;
+
+  g_return_val_if_fail (SM_IS_CONVERSATION (self), 0);
+
+  node = g_hash_table_lookup (self->nodes, message);
+  return node != NULL ? node->parent->children->len : 0;
+}
+
+guint
+sm_conversation_get_branch (SmConversation *self, SmMessage *message)
+{
+  Node *node;
+  guint index = 0;
+
+  g_return_val_if_fail (SM_IS_CONVERSATION (self), 0);
+
+  if ((node = g_hash_table_lookup (self->nodes, message)) != NULL)
+    g_ptr_array_find (node->parent->children, node, &index);
+  return index;
+}
+
+void
+sm_conversation_select_branch (SmConversation *self, SmMessage *message, guint index)
+{
+  Node *node;
+
+  g_return_if_fail (SM_IS_CONVERSATION (self));
+
+  node = g_hash_table_lookup (self->nodes, message);
+  g_return_if_fail (node != NULL);
+  if (index >= node->parent->children->len || index == node->parent->shown)
+    return;
+  node->parent->shown = index;
+  sync_path (self);
+  sm_conversation_changed (self);   /* the choice is saved: it comes back after a restart */
+}
+
+void
+sm_conversation_set_title (SmConversation *self, const char *title)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (title ? title : ""));
+
+  g_return_if_fail (SM_IS_CONVERSATION (self));
+
+  g_free (self->custom_title);
+  self->custom_title = *stripped != '\0' ? g_steal_pointer (&stripped) : NULL;
+  sm_conversation_changed (self);
+}
+
+static gboolean
+text_matches (const char *text, const char *casefolded)
+{
+  g_autofree char *folded = g_utf8_casefold (text, -1);
+  return strstr (folded, casefolded) != NULL;
+}
+
+gboolean
+sm_conversation_matches (SmConversation *self, const char *casefolded)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_return_val_if_fail (SM_IS_CONVERSATION (self), FALSE);
+
+  if (casefolded == NULL || *casefolded == '\0' ||
+      text_matches (sm_conversation_get_title (self), casefolded))
+    return TRUE;
+  g_hash_table_iter_init (&iter, self->nodes);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (text_matches (sm_message_get_text (key), casefolded))
+      return TRUE;
+  return FALSE;
 }
 
 char *
@@ -269,11 +473,33 @@ sm_conversation_dup_turns (SmConversation *self, guint n_messages, char ***texts
 
 /* ---- JSON and Markdown ----------------------------------------------------------------------- */
 
+/* The tree goes to "messages" in depth-first order, every message followed by its first
+ * branch.  A message names the one it follows ("parent", its index; -1 for a first turn) only
+ * when that is not the message just before it, so a conversation without branches is written as
+ * version 1 wrote every conversation, and a version 1 file reads as one line of turns.  Where a
+ * message has several followers, the shown one says "shown". */
+static void
+write_node (JsonBuilder *b, Node *node, int parent_index, int *next_index)
+{
+  int index = (*next_index)++;
+  g_autoptr (JsonNode) m = sm_message_to_json (node->message);
+  JsonObject *o = json_node_get_object (m);
+  Node *parent = node->parent;
+
+  if (parent_index != index - 1)
+    json_object_set_int_member (o, "parent", parent_index);
+  if (parent->children->len > 1 && g_ptr_array_index (parent->children, parent->shown) == node)
+    json_object_set_boolean_member (o, "shown", TRUE);
+  json_builder_add_value (b, g_steal_pointer (&m));
+  for (guint i = 0; i < node->children->len; i++)
+    write_node (b, g_ptr_array_index (node->children, i), index, next_index);
+}
+
 JsonNode *
 sm_conversation_to_json (SmConversation *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  guint n = sm_conversation_get_n_messages (self);
+  int next_index = 0;
 
   g_return_val_if_fail (SM_IS_CONVERSATION (self), NULL);
 
@@ -281,17 +507,22 @@ sm_conversation_to_json (SmConversation *self)
   json_builder_set_member_name (b, "format");
   json_builder_add_string_value (b, "smallmind-conversation");
   json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, 1);
+  json_builder_add_int_value (b, 2);
   json_builder_set_member_name (b, "id");
   json_builder_add_string_value (b, self->id);
+  if (self->custom_title != NULL)
+    {
+      json_builder_set_member_name (b, "title");
+      json_builder_add_string_value (b, self->custom_title);
+    }
   json_builder_set_member_name (b, "created_ms");
   json_builder_add_int_value (b, self->created);
   json_builder_set_member_name (b, "modified_ms");
   json_builder_add_int_value (b, self->modified);
   json_builder_set_member_name (b, "messages");
   json_builder_begin_array (b);
-  for (guint i = 0; i < n; i++)
-    json_builder_add_value (b, sm_message_to_json (sm_conversation_get_message (self, i)));
+  for (guint i = 0; i < self->root->children->len; i++)
+    write_node (b, g_ptr_array_index (self->root->children, i), -1, &next_index);
   json_builder_end_array (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -301,9 +532,11 @@ SmConversation *
 sm_conversation_new_from_json (JsonNode *node, GError **error)
 {
   g_autoptr (SmConversation) self = NULL;
+  g_autoptr (GPtrArray) read = NULL;      /* Node *, in file order */
+  g_autoptr (GHashTable) chosen = NULL;   /* Node * whose shown child the file named */
   JsonObject *o;
   JsonArray *messages;
-  const char *id;
+  const char *id, *title;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
       g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (node), "format", NULL),
@@ -329,15 +562,41 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
       g_free (self->id);
       self->id = g_strdup (id);
     }
+  title = json_object_get_string_member_with_default (o, "title", NULL);
+  if (title != NULL && *title != '\0')
+    self->custom_title = g_strdup (title);
   self->created = json_object_get_int_member_with_default (o, "created_ms", self->created);
   messages = json_object_get_array_member (o, "messages");
+  read = g_ptr_array_new ();
+  chosen = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < json_array_get_length (messages); i++)
     {
-      g_autoptr (SmMessage) m = sm_message_new_from_json (json_array_get_element (messages, i), error);
+      JsonNode *element = json_array_get_element (messages, i);
+      g_autoptr (SmMessage) m = sm_message_new_from_json (element, error);
+      JsonObject *mo;
+      gint64 parent_index;
+      Node *parent;
+
       if (m == NULL)
         return NULL;
-      g_list_store_append (self->messages, m);
+      mo = json_node_get_object (element);
+      parent_index = json_object_get_int_member_with_default (mo, "parent", (gint64) i - 1);
+      if (parent_index < -1 || parent_index >= (gint64) i)
+        {
+          g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                       _("Message %u follows a message that is not before it"), i + 1);
+          return NULL;
+        }
+      parent = parent_index < 0 ? self->root : g_ptr_array_index (read, parent_index);
+      g_ptr_array_add (read, node_add_child (self, parent, m));
+      /* the named branch, else the newest */
+      if (json_object_get_boolean_member_with_default (mo, "shown", FALSE))
+        g_hash_table_add (chosen, parent);
+      if (json_object_get_boolean_member_with_default (mo, "shown", FALSE) ||
+          !g_hash_table_contains (chosen, parent))
+        parent->shown = parent->children->len - 1;
     }
+  sync_path (self);
   self->modified = json_object_get_int_member_with_default (o, "modified_ms", self->created);
   update_title (self);
   return g_steal_pointer (&self);

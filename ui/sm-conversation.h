@@ -1,5 +1,11 @@
 /* sm-conversation.h: a conversation: its messages in order, a title, and how it becomes a prompt.
  *
+ * The messages form a tree, as in llama.cpp's web UI: an edited question or a regenerated reply
+ * is a new branch beside the old one (its sibling), and the old branch keeps its later turns.
+ * Each message remembers which of its followers is shown, so the conversation shows one path
+ * from the first turn to a last one: that path is the list of messages
+ * (sm_conversation_get_messages ()), what the prompt is built from, what Markdown shows.
+ *
  * A model without a chat template sees a conversation as one text that grows turn after turn:
  * the prompt for the next reply is the messages joined by newlines, and the reply continues it.
  * A model with a chat template gets the messages as turns (sm_conversation_dup_turns ()), which
@@ -23,19 +29,37 @@ G_DECLARE_FINAL_TYPE (SmConversation, sm_conversation, SM, CONVERSATION, GObject
 
 SmConversation *sm_conversation_new            (void);
 const char     *sm_conversation_get_id         (SmConversation *self);
-/* The first words of the first message, or "New conversation". */
+/* The title the user gave, else the first words of the first message shown, else
+ * "New conversation". */
 const char     *sm_conversation_get_title      (SmConversation *self);
 gint64          sm_conversation_get_modified   (SmConversation *self);   /* unix seconds */
 gint64          sm_conversation_get_modified_ms (SmConversation *self);
-/* The messages (SmMessage), oldest first. */
+/* The messages of the shown path (SmMessage), oldest first. */
 GListModel     *sm_conversation_get_messages   (SmConversation *self);
 guint           sm_conversation_get_n_messages (SmConversation *self);
 SmMessage      *sm_conversation_get_message    (SmConversation *self, guint index);   /* borrowed */
 SmMessage      *sm_conversation_get_last       (SmConversation *self);                /* borrowed */
+/* Adds @message after the last shown one. */
 void            sm_conversation_append         (SmConversation *self, SmMessage *message);
-/* Removes the messages from @index to the end. */
-void            sm_conversation_truncate       (SmConversation *self, guint index);
+/* Adds @message as a new branch beside @sibling (a message of the conversation) and shows it:
+ * the shown path then ends with it; @sibling keeps its branch. */
+void            sm_conversation_add_branch     (SmConversation *self, SmMessage *sibling,
+                                                SmMessage *message);
+/* Removes @message and what followed it on every branch; a sibling is shown in its place. */
+void            sm_conversation_remove         (SmConversation *self, SmMessage *message);
 void            sm_conversation_clear          (SmConversation *self);
+/* How many branches there are where @message is (1: no alternatives), and which one it is
+ * (0-based). */
+guint           sm_conversation_get_n_branches (SmConversation *self, SmMessage *message);
+guint           sm_conversation_get_branch     (SmConversation *self, SmMessage *message);
+/* Shows branch @index of those where @message is, with the turns that follow it there. */
+void            sm_conversation_select_branch  (SmConversation *self, SmMessage *message,
+                                                guint index);
+/* A title the user gave (NULL: back to the first words of the first message). */
+void            sm_conversation_set_title      (SmConversation *self, const char *title);
+/* Whether the title or the text of any message, on any branch, contains @casefolded (a string
+ * passed through g_utf8_casefold ()). */
+gboolean        sm_conversation_matches        (SmConversation *self, const char *casefolded);
 /* Emits "changed" (after an edit of a message in place, a reply that ended ...). */
 void            sm_conversation_changed        (SmConversation *self);
 

@@ -13,6 +13,10 @@ struct _SmMessageRow {
   GtkLabel      *role_label;
   GtkWidget     *writing_label;  /* not a spinner: an animation would redraw 60 times a second */
   GtkWidget     *regenerate_button;
+  GtkWidget     *branch_box;
+  GtkWidget     *previous_branch_button;
+  GtkWidget     *next_branch_button;
+  GtkLabel      *branch_label;
   GtkStack      *stack;
   GtkWidget     *text_box;       /* one label per paragraph */
   GtkTextView   *edit_view;
@@ -25,6 +29,8 @@ struct _SmMessageRow {
   GtkLabel      *tail;           /* the last paragraph's label */
   gboolean       last;
   gboolean       busy;
+  guint          branch;         /* which of n_branches this message is */
+  guint          n_branches;
 };
 
 G_DEFINE_FINAL_TYPE (SmMessageRow, sm_message_row, GTK_TYPE_LIST_BOX_ROW)
@@ -38,6 +44,7 @@ enum {
 enum {
   EDITED,
   REGENERATE,
+  SWITCH_BRANCH,
   N_SIGNALS
 };
 
@@ -55,6 +62,9 @@ update_actions (SmMessageRow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.save", idle && editing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.regenerate", idle && reply && self->last);
   gtk_widget_set_visible (self->regenerate_button, reply && self->last);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.previous-branch", idle && self->branch > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.next-branch",
+                                 idle && self->branch + 1 < self->n_branches);
 }
 
 static GtkLabel *
@@ -203,6 +213,18 @@ regenerate_action (GtkWidget *widget, const char *action_name, GVariant *param)
 }
 
 static void
+previous_branch_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  g_signal_emit (widget, signals[SWITCH_BRANCH], 0, -1);
+}
+
+static void
+next_branch_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  g_signal_emit (widget, signals[SWITCH_BRANCH], 0, 1);
+}
+
+static void
 sm_message_row_dispose (GObject *object)
 {
   SmMessageRow *self = SM_MESSAGE_ROW (object);
@@ -301,11 +323,18 @@ sm_message_row_class_init (SmMessageRowClass *klass)
                                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[REGENERATE] = g_signal_new ("regenerate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                       NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* -1 or +1: the branch before or after this one */
+  signals[SWITCH_BRANCH] = g_signal_new ("switch-branch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, role_label);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, writing_label);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, regenerate_button);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, branch_box);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, branch_label);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, previous_branch_button);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, next_branch_button);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, stack);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, text_box);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, edit_view);
@@ -318,6 +347,8 @@ sm_message_row_class_init (SmMessageRowClass *klass)
   gtk_widget_class_install_action (widget_class, "row.cancel-edit", NULL, cancel_edit_action);
   gtk_widget_class_install_action (widget_class, "row.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "row.regenerate", NULL, regenerate_action);
+  gtk_widget_class_install_action (widget_class, "row.previous-branch", NULL, previous_branch_action);
+  gtk_widget_class_install_action (widget_class, "row.next-branch", NULL, next_branch_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "row.save", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "row.cancel-edit", NULL);
@@ -349,6 +380,26 @@ sm_message_row_set_last (SmMessageRow *self, gboolean last)
 {
   g_return_if_fail (SM_IS_MESSAGE_ROW (self));
   self->last = !!last;
+  update_actions (self);
+}
+
+void
+sm_message_row_set_branch (SmMessageRow *self, guint branch, guint n_branches)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *description = NULL;
+
+  g_return_if_fail (SM_IS_MESSAGE_ROW (self));
+
+  self->branch = branch;
+  self->n_branches = n_branches;
+  /* Translators: which version of a message is shown, of how many: "1/2" */
+  text = g_strdup_printf (C_("branch", "%u/%u"), branch + 1, n_branches);
+  gtk_label_set_text (self->branch_label, text);
+  /* Translators: the tooltip of the "1/2" between the arrows */
+  description = g_strdup_printf (_("Version %u of %u"), branch + 1, n_branches);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->branch_label), description);
+  gtk_widget_set_visible (self->branch_box, n_branches > 1);
   update_actions (self);
 }
 

@@ -1,8 +1,9 @@
 /* sm-message-row.h: one message in the chat: its text, its figures, and what can be done with it.
  *
  * Actions (for the buttons and for tests): row.copy, row.edit, row.save, row.cancel-edit,
- * row.regenerate.  "edited" carries the new text when an edit is saved; "regenerate" asks for a
- * new reply in place of this one.  The chat view decides what follows.
+ * row.regenerate, row.previous-branch, row.next-branch.  "edited" carries the new text when an
+ * edit is saved; "regenerate" asks for another reply beside this one; "switch-branch" (-1 or +1)
+ * asks to show the version before or after this one.  The chat view decides what follows.
  */
 #pragma once
 
@@ -19,6 +20,9 @@ GtkWidget *sm_message_row_new         (SmMessage *message);
 SmMessage *sm_message_row_get_message (SmMessageRow *self);
 /* Whether this is the newest reply (only that one can be regenerated). */
 void       sm_message_row_set_last    (SmMessageRow *self, gboolean last);
+/* This message is version @branch (0-based) of @n_branches: "‹ 1/2 ›" shows when there are
+ * several. */
+void       sm_message_row_set_branch  (SmMessageRow *self, guint branch, guint n_branches);
 /* While anything generates, nothing can be edited or regenerated. */
 void       sm_message_row_set_busy    (SmMessageRow *self, gboolean busy);
 /* Opens the editor with the message's text (as row.edit does). */

@@ -1,5 +1,6 @@
 /* sm-window-actions.c: the window's actions (win.*): loading a model, the file choosers,
- * exporting a snapshot or a conversation, new and open conversations, the side panel's pages.
+ * exporting a snapshot or a conversation, new, open, renamed and deleted conversations, the side
+ * panel's pages.
  * They act through the window's own calls (sm-window-private.h) and SmEngine. */
 #define G_LOG_DOMAIN "SmWindow"
 
@@ -360,23 +361,164 @@ new_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_widget_grab_focus (GTK_WIDGET (sm_chat_view_get_prompt_view (self->chat_view)));
 }
 
-static void
-open_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+static SmConversation *
+find_conversation (SmWindow *self, const char *id)
 {
-  SmWindow *self = SM_WINDOW (widget);
   GListModel *list = sm_conversation_store_get_list (self->store);
-  const char *id = g_variant_get_string (param, NULL);
 
   for (guint i = 0; i < g_list_model_get_n_items (list); i++)
     {
       g_autoptr (SmConversation) c = g_list_model_get_item (list, i);
       if (g_str_equal (sm_conversation_get_id (c), id))
-        {
-          sm_window_show_conversation (self, c);
-          break;
-        }
+        return c;   /* the list keeps it */
     }
+  return NULL;
+}
+
+static void
+open_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  SmConversation *c = find_conversation (self, g_variant_get_string (param, NULL));
+
+  if (c != NULL)
+    sm_window_show_conversation (self, c);
   gtk_popover_popdown (self->history_popover);
+}
+
+static void
+on_rename_response (AdwMessageDialog *dialog, const char *response, SmConversation *c)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  /* an empty name gives the conversation back its first words */
+  if (g_str_equal (response, "rename"))
+    sm_conversation_set_title (c, gtk_editable_get_text (entry));
+}
+
+static void
+on_rename_entry_activate (GtkEntry *entry, AdwMessageDialog *dialog)
+{
+  /* Enter renames, as the button would (the dialog's default response does not take the
+   * entry's Enter); the buttons close the dialog after their response, so this does too */
+  adw_message_dialog_response (dialog, "rename");
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static void
+rename_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  SmConversation *c = find_conversation (self, g_variant_get_string (param, NULL));
+  GtkWidget *dialog, *entry;
+
+  if (c == NULL)
+    return;
+  gtk_popover_popdown (self->history_popover);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Rename the Conversation"), NULL);
+  entry = gtk_entry_new ();
+  gtk_editable_set_text (GTK_EDITABLE (entry), sm_conversation_get_title (c));
+  g_signal_connect_object (entry, "activate", G_CALLBACK (on_rename_entry_activate), dialog, 0);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("The conversation's name"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "rename", _("_Rename"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_rename_response), g_object_ref (c),
+                         (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+}
+
+typedef struct {
+  SmConversationStore *store;
+  char                *id;
+} Purge;
+
+static gboolean
+purge_cb (gpointer data)
+{
+  Purge *p = data;
+
+  sm_conversation_store_purge (p->store, p->id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+purge_free (gpointer data)
+{
+  Purge *p = data;
+
+  g_object_unref (p->store);
+  g_free (p->id);
+  g_free (p);
+}
+
+static void
+on_delete_toast_dismissed (AdwToast *toast, SmWindow *self)
+{
+  Purge *p;
+
+  /* a window going away dismisses its toasts: that confirms nothing, the file stays */
+  if (self->closing)
+    return;
+  /* in an idle: a click on Undo dismisses the toast too, and its action must come first */
+  p = g_new0 (Purge, 1);
+  p->store = g_object_ref (self->store);
+  p->id = g_strdup (g_object_get_data (G_OBJECT (toast), "sm-id"));
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, purge_cb, p, purge_free);
+}
+
+/* The conversation leaves the list at once; its file goes when the toast does, unless Undo. */
+static void
+delete_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  const char *id = g_variant_get_string (param, NULL);
+  SmConversation *c = find_conversation (self, id);
+  gboolean open;
+  AdwToast *toast;
+
+  if (c == NULL)
+    return;
+  g_object_ref (c);
+  open = c == sm_chat_view_get_conversation (self->chat_view);
+  if (open)
+    {
+      g_autoptr (SmConversation) fresh = sm_conversation_new ();
+      sm_window_show_conversation (self, fresh);
+    }
+  /* Translators: a toast; %s is the conversation's title */
+  toast = adw_toast_new_format (_("“%s” deleted"), sm_conversation_get_title (c));
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, "win.undo-delete-conversation");
+  adw_toast_set_action_target (toast, "(sb)", id, open);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_object_set_data_full (G_OBJECT (toast), "sm-id", g_strdup (id), g_free);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_delete_toast_dismissed), self, 0);
+  sm_conversation_store_trash (self->store, c);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  g_object_unref (c);
+}
+
+static void
+undo_delete_conversation_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  SmConversation *current = sm_chat_view_get_conversation (self->chat_view);
+  SmConversation *c;
+  const char *id;
+  gboolean open;
+
+  g_variant_get (param, "(&sb)", &id, &open);
+  c = sm_conversation_store_restore (self->store, id);
+  /* it was open: it is again, unless something else was begun since */
+  if (c != NULL && open && (current == NULL || sm_conversation_get_n_messages (current) == 0))
+    sm_window_show_conversation (self, c);
 }
 
 static void
@@ -398,6 +540,10 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.load-preset", "s", load_preset_action);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, new_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.open-conversation", "s", open_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.rename-conversation", "s", rename_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.delete-conversation", "s", delete_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-delete-conversation", "(sb)",
+                                   undo_delete_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.export-snapshot", NULL, export_snapshot_action);
   gtk_widget_class_install_action (widget_class, "win.export-snapshot-to", "(ss)", export_snapshot_to_action);
   gtk_widget_class_install_action (widget_class, "win.export-conversation", NULL, export_conversation_action);

@@ -8,6 +8,7 @@
 #include "sm-charts-panel.h"
 #include "sm-chat-view.h"
 #include "sm-compare-view.h"
+#include "sm-conversation-list.h"
 #include "sm-conversation-store.h"
 #include "sm-engine-panel.h"
 #include "sm-sampling-panel.h"
@@ -37,7 +38,6 @@ struct _SmWindow {
   SmSamplingPanel      *sampling_panel;
   SmCompareView        *compare_view;
   AdwViewStack         *side_stack;
-  GtkListBox           *history_list;
   GtkPopover           *history_popover;
 
   SmEngine             *engine;
@@ -49,6 +49,7 @@ struct _SmWindow {
   GtkNativeDialog      *chooser;
   GQueue                startup_prompts; /* char *: sent once the first model is in, in turn */
   gboolean              quiet_load;
+  gboolean              closing;         /* disposing: the toasts it dismisses confirm nothing */
 #ifdef SM_SCREENSHOT_HOOK
   guint                 pause_chars;     /* SMALLMIND_SCREENSHOT_PAUSE: see sm-window-screenshot.c */
 #endif

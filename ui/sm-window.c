@@ -332,56 +332,9 @@ sm_window_show_conversation (SmWindow *self, SmConversation *conversation)
   g_signal_connect_object (conversation, "notify::title", G_CALLBACK (on_conversation_title), self, 0);
   sm_conversation_store_add (self->store, conversation);
   sm_chat_view_set_conversation (self->chat_view, conversation);
+  sm_conversation_list_set_current (SM_CONVERSATION_LIST (self->history_popover), conversation);
   gtk_window_set_title (GTK_WINDOW (self), sm_conversation_get_title (conversation));
   g_settings_set_string (self->settings, "last-conversation", sm_conversation_get_id (conversation));
-}
-
-static void
-on_history_row_activated (SmWindow *self, GtkListBoxRow *row)
-{
-  const char *id = g_object_get_data (G_OBJECT (row), "sm-id");
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.open-conversation", "s", id);
-}
-
-static void
-on_delete_conversation (GtkButton *button, SmWindow *self)
-{
-  SmConversation *c = g_object_get_data (G_OBJECT (button), "sm-conversation");
-
-  if (c == sm_chat_view_get_conversation (self->chat_view))
-    {
-      g_autoptr (SmConversation) fresh = sm_conversation_new ();
-      sm_window_show_conversation (self, fresh);
-    }
-  sm_conversation_store_remove (self->store, c);
-}
-
-static GtkWidget *
-create_history_row (gpointer item, gpointer data)
-{
-  SmWindow *self = data;
-  SmConversation *c = item;
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *delete = gtk_button_new_from_icon_name ("user-trash-symbolic");
-  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (sm_conversation_get_modified (c));
-  g_autofree char *subtitle = g_date_time_format (when, "%x %X");
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), sm_conversation_get_title (c));
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
-  g_object_set_data_full (G_OBJECT (row), "sm-id", g_strdup (sm_conversation_get_id (c)), g_free);
-  g_object_bind_property (c, "title", row, "title", G_BINDING_DEFAULT);
-
-  gtk_widget_set_valign (delete, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (delete, "flat");
-  gtk_widget_set_tooltip_text (delete, _("Delete"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (delete), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Delete the conversation"), -1);
-  g_object_set_data_full (G_OBJECT (delete), "sm-conversation", g_object_ref (c), g_object_unref);
-  g_signal_connect_object (delete, "clicked", G_CALLBACK (on_delete_conversation), self, 0);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), delete);
-  return row;
 }
 
 static void
@@ -450,6 +403,7 @@ sm_window_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   if (self->engine)
     g_signal_handlers_disconnect_by_data (self->engine, self);
+  self->closing = TRUE;
   gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_WINDOW);
   G_OBJECT_CLASS (sm_window_parent_class)->dispose (object);
 }
@@ -521,7 +475,7 @@ sm_window_constructed (GObject *object)
     self->store = sm_conversation_store_new (NULL);
   g_signal_connect_object (self->store, "error", G_CALLBACK (on_store_error), self, 0);
   list = sm_conversation_store_get_list (self->store);
-  gtk_list_box_bind_model (self->history_list, list, create_history_row, self, NULL);
+  sm_conversation_list_set_store (SM_CONVERSATION_LIST (self->history_popover), self->store);
 
   /* the conversation open when the window last closed comes back; else the newest */
   {
@@ -573,6 +527,7 @@ sm_window_class_init (SmWindowClass *klass)
   g_type_ensure (SM_TYPE_CHARTS_PANEL);
   g_type_ensure (SM_TYPE_SAMPLING_PANEL);
   g_type_ensure (SM_TYPE_COMPARE_VIEW);
+  g_type_ensure (SM_TYPE_CONVERSATION_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SmWindow, toast_overlay);
@@ -588,9 +543,7 @@ sm_window_class_init (SmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmWindow, sampling_panel);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, compare_view);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, side_stack);
-  gtk_widget_class_bind_template_child (widget_class, SmWindow, history_list);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, history_popover);
-  gtk_widget_class_bind_template_callback (widget_class, on_history_row_activated);
 
   sm_window_class_add_actions (widget_class);
 }

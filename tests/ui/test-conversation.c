@@ -82,6 +82,96 @@ test_json_round_trip (void)
   }
 }
 
+/* Branches: an alternative stands beside a message, switching shows its later turns, the prompt
+ * is the shown path, and JSON keeps all of it (and reads a file written before branches). */
+static void
+test_branches (void)
+{
+  g_autoptr (SmConversation) c = sample ();
+  SmMessage *u1 = sm_conversation_get_message (c, 0);
+  SmMessage *a1 = sm_conversation_get_message (c, 1);
+  g_autoptr (SmMessage) a2 = sm_message_new (SM_ROLE_ASSISTANT, " there was a dog.");
+  g_autoptr (SmMessage) u1b = sm_message_new (SM_ROLE_USER, "Long ago");
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (SmConversation) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *p = NULL;
+
+  /* a second reply beside the first: the turn after the first is not on its branch */
+  sm_conversation_add_branch (c, a1, a2);
+  g_assert_cmpuint (sm_conversation_get_n_messages (c), ==, 2);
+  g_assert_true (sm_conversation_get_message (c, 1) == a2);
+  g_assert_cmpuint (sm_conversation_get_n_branches (c, a2), ==, 2);
+  g_assert_cmpuint (sm_conversation_get_branch (c, a2), ==, 1);
+  g_assert_cmpuint (sm_conversation_get_n_branches (c, u1), ==, 1);
+  p = sm_conversation_build_prompt (c, 2);
+  g_assert_cmpstr (p, ==, "Once upon a time there was a dog.");
+  g_clear_pointer (&p, g_free);
+
+  /* back to the first: its later turn comes back with it */
+  sm_conversation_select_branch (c, a2, 0);
+  g_assert_cmpuint (sm_conversation_get_n_messages (c), ==, 3);
+  p = sm_conversation_build_prompt (c, 3);
+  g_assert_cmpstr (p, ==, "Once upon a time there was a cat.\nWhat was its name?");
+  g_clear_pointer (&p, g_free);
+
+  /* another first question: a branch at the root, which names the conversation */
+  sm_conversation_add_branch (c, u1, u1b);
+  g_assert_cmpuint (sm_conversation_get_n_messages (c), ==, 1);
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Long ago");
+  sm_conversation_select_branch (c, u1b, 0);
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Once upon a time");
+
+  /* saved and read back: every branch, the same one shown */
+  node = sm_conversation_to_json (c);
+  back = sm_conversation_new_from_json (node, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sm_conversation_get_n_messages (back), ==, 3);
+  g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (back, 2)), ==, "What was its name?");
+  g_assert_cmpuint (sm_conversation_get_n_branches (back, sm_conversation_get_message (back, 1)), ==, 2);
+  g_assert_cmpuint (sm_conversation_get_branch (back, sm_conversation_get_message (back, 0)), ==, 0);
+  sm_conversation_select_branch (back, sm_conversation_get_message (back, 1), 1);
+  g_assert_cmpuint (sm_conversation_get_n_messages (back), ==, 2);
+  g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (back, 1)), ==, " there was a dog.");
+  sm_conversation_select_branch (back, sm_conversation_get_message (back, 0), 1);
+  g_assert_cmpuint (sm_conversation_get_n_messages (back), ==, 1);
+  g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (back, 0)), ==, "Long ago");
+
+  /* removing a branch shows the one before it */
+  sm_conversation_remove (c, a1);
+  g_assert_cmpuint (sm_conversation_get_n_messages (c), ==, 2);
+  g_assert_true (sm_conversation_get_message (c, 1) == a2);
+  g_assert_cmpuint (sm_conversation_get_n_branches (c, a2), ==, 1);
+
+  /* a file from before branches: one line of turns */
+  {
+    const char *v1 = "{\"format\": \"smallmind-conversation\", \"version\": 1, \"messages\": ["
+                     "{\"role\": \"user\", \"text\": \"Hi\"},"
+                     "{\"role\": \"assistant\", \"text\": \" there\"},"
+                     "{\"role\": \"user\", \"text\": \"Again\"}]}";
+    g_autoptr (JsonNode) old = json_from_string (v1, NULL);
+    g_autoptr (SmConversation) o = sm_conversation_new_from_json (old, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (sm_conversation_get_n_messages (o), ==, 3);
+    for (guint i = 0; i < 3; i++)
+      g_assert_cmpuint (sm_conversation_get_n_branches (o, sm_conversation_get_message (o, i)), ==, 1);
+    p = sm_conversation_build_prompt (o, 3);
+    g_assert_cmpstr (p, ==, "Hi there\nAgain");
+  }
+
+  /* a message cannot follow one written after it */
+  {
+    const char *bad = "{\"format\": \"smallmind-conversation\", \"messages\": ["
+                      "{\"role\": \"user\", \"text\": \"Hi\", \"parent\": 0}]}";
+    g_autoptr (JsonNode) junk = json_from_string (bad, NULL);
+    g_autoptr (GError) e = NULL;
+
+    g_assert_null (sm_conversation_new_from_json (junk, &e));
+    g_assert_nonnull (e);
+  }
+}
+
 static gboolean
 file_has (gpointer data)
 {
@@ -128,6 +218,38 @@ test_store (void)
   g_assert_cmpstr (sm_conversation_get_id (loaded), ==, sm_conversation_get_id (c));
   g_assert_cmpuint (sm_conversation_get_n_messages (loaded), ==, 4);
 
+  /* a delete that can be undone: out of the list, the file kept; restored; then purged */
+  sm_conversation_store_trash (again, loaded);
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 0);
+  sm_conversation_store_flush (again);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (sm_conversation_store_restore (again, sm_conversation_get_id (loaded)) == loaded);
+  g_assert_null (sm_conversation_store_restore (again, sm_conversation_get_id (loaded)));
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 1);
+  sm_conversation_store_purge (again, sm_conversation_get_id (loaded));   /* not trashed: nothing */
+  sm_conversation_store_flush (again);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  sm_conversation_store_trash (again, loaded);
+  sm_conversation_store_purge (again, sm_conversation_get_id (loaded));
+  sm_conversation_store_flush (again);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_null (sm_conversation_store_restore (again, sm_conversation_get_id (loaded)));
+  sm_conversation_store_restore (again, "no such id");
+  /* a renamed conversation keeps its name */
+  sm_conversation_set_title (c, "  Cats  ");
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Cats");
+  {
+    g_autoptr (JsonNode) node = sm_conversation_to_json (c);
+    g_autoptr (SmConversation) named = sm_conversation_new_from_json (node, NULL);
+    g_assert_cmpstr (sm_conversation_get_title (named), ==, "Cats");
+    g_assert_true (sm_conversation_matches (named, "cats"));
+    g_assert_true (sm_conversation_matches (named, "tom."));   /* a message's text */
+    g_assert_false (sm_conversation_matches (named, "dog"));
+  }
+  sm_conversation_set_title (c, "");
+  g_assert_cmpstr (sm_conversation_get_title (c), ==, "Once upon a time");
+  sm_conversation_store_add (again, loaded);
+
   /* removal deletes the file */
   sm_conversation_store_remove (again, loaded);
   sm_conversation_store_flush (again);
@@ -144,6 +266,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Conversation/prompt", test_prompt);
   g_test_add_func ("/Conversation/json-round-trip", test_json_round_trip);
   g_test_add_func ("/Conversation/store", test_store);
+  g_test_add_func ("/Conversation/branches", test_branches);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
