@@ -59,5 +59,21 @@ char       *sm_chart_format_value  (SmChart *self, double value);
 /* For tests: the point under x (0..1 across the plot): its index, or -1. */
 int         sm_chart_hover_index   (SmChart *self, double x_fraction);
 guint       sm_chart_get_n_points  (SmChart *self);
+/* For tests: point @index as given (seconds before now) and its value in @series (NAN: a gap). */
+double      sm_chart_get_point_time  (SmChart *self, guint index);
+/* For tests: a marker label as drawn at @width x @height (pixels, the widget's origin): the
+ * label of one marker, or of @n_markers that stood too close to be told apart. */
+typedef struct {
+  double  x, y, width, height;
+  guint   n_markers;
+  char   *text;
+} SmChartLabel;
+/* (SmChartLabel), in the order drawn; free with g_array_unref. */
+GArray     *sm_chart_get_marker_labels (SmChart *self, int width, int height);
+/* For tests: the box hovering at (@x, @y) shows at @width x @height, and its lines joined by
+ * newlines; FALSE when it shows none. */
+gboolean    sm_chart_get_tooltip     (SmChart *self, int width, int height, double x, double y,
+                                      graphene_rect_t *box, char **text);
+double      sm_chart_get_point_value (SmChart *self, guint index, guint series);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* test-chart.c: SmChart scales points once when they arrive, breaks lines at gaps (a lone point still shows), stacks areas,
  * finds the point under the pointer, draws, and tells assistive technologies what it shows. */
 #include <math.h>
+#include <string.h>
 
 #include "sm-chart.h"
 #include "sm-ui-test-util.h"
@@ -156,6 +157,82 @@ test_lone_point (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+rects_overlap (const SmChartLabel *a, const SmChartLabel *b)
+{
+  return a->x < b->x + b->width && b->x < a->x + a->width &&
+         a->y < b->y + b->height && b->y < a->y + a->height;
+}
+
+/* Toggles flipped in quick succession: their labels never overlap, stay inside the chart, and
+ * every marker is accounted for (in its own label or in a merged "N changes"), whose details
+ * hovering it shows. */
+static void
+test_marker_labels (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *chart = new_chart (SM_CHART_LINES);
+  const double t[] = { -10, -5, 0 };
+  const double v[] = { 1, 2, 3, 4, 5, 6 };
+  const double mt[] = { -6.0, -5.9, -5.8, -5.7, -5.6, -5.5, -5.4, -0.1, -0.05 };
+  const char *ml[] = { "kernel avx2", "kernel scalar", "pool off", "pool on", "kernel auto",
+                       "threads 2", "threads 1", "pool off", "kernel avx512" };
+  const int sizes[][2] = { { 400, 170 }, { 260, 140 }, { 900, 220 } };
+
+  gtk_window_set_child (GTK_WINDOW (window), chart);
+  sm_chart_set_points (SM_CHART (chart), 3, t, v);
+  sm_chart_set_markers (SM_CHART (chart), G_N_ELEMENTS (mt), mt, ml);
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      int w = sizes[k][0], h = sizes[k][1];
+      g_autoptr (GArray) labels = sm_chart_get_marker_labels (SM_CHART (chart), w, h);
+      guint covered = 0;
+
+      g_assert_cmpuint (labels->len, >, 0);
+      for (guint i = 0; i < labels->len; i++)
+        {
+          const SmChartLabel *a = &g_array_index (labels, SmChartLabel, i);
+
+          g_test_message ("%dx%d: \"%s\" (%u) at %.0f,%.0f %.0fx%.0f", w, h, a->text, a->n_markers,
+                          a->x, a->y, a->width, a->height);
+          covered += a->n_markers;
+          g_assert_cmpfloat (a->x, >=, 0);
+          g_assert_cmpfloat (a->x + a->width, <=, w);
+          g_assert_cmpfloat (a->y, >=, 0);
+          g_assert_cmpfloat (a->y + a->height, <=, h);
+          for (guint j = 0; j < i; j++)
+            g_assert_false (rects_overlap (a, &g_array_index (labels, SmChartLabel, j)));
+          if (a->n_markers > 1)
+            {
+              g_autofree char *want = g_strdup_printf ("%u changes", a->n_markers);
+              g_autofree char *tip = NULL;
+
+              g_assert_cmpstr (a->text, ==, want);
+              /* hovering the merged label lists what changed */
+              g_assert_true (sm_chart_get_tooltip (SM_CHART (chart), w, h, a->x + a->width / 2,
+                                                   a->y + a->height / 2, NULL, &tip));
+              g_assert_nonnull (strstr (tip, want));
+            }
+        }
+      g_assert_cmpuint (covered, ==, G_N_ELEMENTS (mt));
+    }
+
+  /* markers far apart keep their own labels */
+  {
+    const double far[] = { -9, -5, -1 };
+    g_autoptr (GArray) labels = NULL;
+
+    sm_chart_set_markers (SM_CHART (chart), 3, far, ml);
+    labels = sm_chart_get_marker_labels (SM_CHART (chart), 400, 170);
+    g_assert_cmpuint (labels->len, ==, 3);
+    for (guint i = 0; i < 3; i++)
+      g_assert_cmpstr (g_array_index (labels, SmChartLabel, i).text, ==, ml[i]);
+  }
+
+  g_object_unref (chart);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -166,6 +243,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Chart/format", test_format);
   g_test_add_func ("/Chart/draw", test_draw);
   g_test_add_func ("/Chart/lone-point", test_lone_point);
+  g_test_add_func ("/Chart/marker-labels", test_marker_labels);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
