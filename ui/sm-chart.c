@@ -667,13 +667,22 @@ measure_box (SmChart *self, Tooltip *tip)
   tip->h = tip->lines->len * 14 + 10;
 }
 
-/* The box for the lines, at (@x, @y). */
+/* The box for the lines, at (@x, @y) or as near as it fits inside the @width x @height
+ * widget: a box is never cut off by an edge.  A box taller than the widget loses its last
+ * lines to an ellipsis. */
 static void
-place_box (SmChart *self, Tooltip *tip, double x, double y)
+place_box (SmChart *self, Tooltip *tip, double x, double y, int width, int height)
 {
   measure_box (self, tip);
-  tip->x = x;
-  tip->y = y;
+  if (tip->h > height && tip->lines->len > 2)
+    {
+      guint keep = MAX ((height - 10) / 14, 2) - 1;
+      g_ptr_array_set_size (tip->lines, MIN (keep, tip->lines->len - 1));
+      g_ptr_array_add (tip->lines, g_strdup ("…"));
+      measure_box (self, tip);
+    }
+  tip->x = MAX (MIN (x, width - tip->w), 0);
+  tip->y = MAX (MIN (y, height - tip->h), 0);
 }
 
 /* Fills @tip for the pointer at (@px, @py); FALSE when there is nothing to show there. */
@@ -706,7 +715,7 @@ compute_tooltip (SmChart *self, const Plot *p, int width, int height, double px,
                 /* Translators: a setting change and when: "pool off, 3.2 s ago" */
                 g_ptr_array_add (tip->lines, g_strdup_printf (_("%s, %.1f s ago"), mk->label, -mk->t));
               }
-            place_box (self, tip, l->x, l->y + l->height + 2);
+            place_box (self, tip, l->x, l->y + l->height + 2, width, height);
             return TRUE;
           }
         first += l->n_markers;
@@ -727,9 +736,10 @@ compute_tooltip (SmChart *self, const Plot *p, int width, int height, double px,
       g_ptr_array_add (tip->lines, g_strdup_printf ("%s: %s", self->series[s].name, v));
     }
 
+  /* beside the line, on the side with room */
   measure_box (self, tip);
-  tip->x = tip->hx + 8 + tip->w > p->x0 + p->w ? tip->hx - 8 - tip->w : tip->hx + 8;
-  tip->y = p->y0 + 4;
+  place_box (self, tip, tip->hx + 8 + tip->w > p->x0 + p->w ? tip->hx - 8 - tip->w : tip->hx + 8,
+             p->y0 + 4, width, height);
   return TRUE;
 }
 

@@ -233,6 +233,57 @@ test_marker_labels (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The hover box stays inside the chart wherever the pointer is, with many series in a short
+ * chart (the per-op chart: six series, three legend rows), in a narrow one and in one lower than
+ * the box (which then ends in an ellipsis). */
+static void
+test_tooltip_inside (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *chart = sm_chart_new ();
+  const char *names[] = { "matmul", "attention", "norm", "gelu", "embed", "other" };
+  GdkRGBA colors[6];
+  double t[20], v[20 * 6];
+  const int sizes[][2] = { { 400, 170 }, { 220, 150 }, { 320, 100 } };
+
+  g_object_ref_sink (chart);
+  for (guint s = 0; s < 6; s++)
+    colors[s] = red;
+  for (guint i = 0; i < 20; i++)
+    {
+      t[i] = -10 + i * 0.5;
+      for (guint s = 0; s < 6; s++)
+        v[i * 6 + s] = 0.1 + 0.01 * s;
+    }
+  gtk_window_set_child (GTK_WINDOW (window), chart);
+  sm_chart_set_title (SM_CHART (chart), "Time per token, by operation");
+  sm_chart_set_kind (SM_CHART (chart), SM_CHART_STACKED);
+  sm_chart_set_unit (SM_CHART (chart), SM_CHART_UNIT_MS, NULL);
+  sm_chart_set_window (SM_CHART (chart), 10);
+  sm_chart_set_series (SM_CHART (chart), 6, names, colors);
+  sm_chart_set_points (SM_CHART (chart), 20, t, v);
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      int w = sizes[k][0], h = sizes[k][1];
+
+      for (double fx = 0.0; fx <= 1.0; fx += 0.05)
+        for (double fy = 0.3; fy <= 1.0; fy += 0.35)
+          {
+            graphene_rect_t box;
+            double x = fx * (w - 1), y = fy * (h - 1);
+
+            if (!sm_chart_get_tooltip (SM_CHART (chart), w, h, x, y, &box, NULL))
+              continue;
+            if (box.origin.x < 0 || box.origin.y < 0 || box.origin.x + box.size.width > w ||
+                box.origin.y + box.size.height > h)
+              g_error ("%dx%d, pointer at %.0f,%.0f: the box %.0f,%.0f %.0fx%.0f leaves the chart",
+                       w, h, x, y, box.origin.x, box.origin.y, box.size.width, box.size.height);
+          }
+    }
+  g_object_unref (chart);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -244,6 +295,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Chart/draw", test_draw);
   g_test_add_func ("/Chart/lone-point", test_lone_point);
   g_test_add_func ("/Chart/marker-labels", test_marker_labels);
+  g_test_add_func ("/Chart/tooltip-inside", test_tooltip_inside);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
