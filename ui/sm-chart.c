@@ -43,6 +43,10 @@ struct _SmChart {
   char        *title;
   char        *subtitle;
   char        *message;
+  gboolean     has_values;  /* a value (not a gap) in the window now */
+  gboolean     had_data;    /* ever: then an empty window is not "No data yet" */
+  char        *empty_text;  /* "No data in the last 60 s", for the window empty_for */
+  double       empty_for;
   SmChartKind  kind;
   SmChartUnit  unit;
   char        *unit_text;
@@ -195,7 +199,13 @@ prepare (SmChart *self)
         }
     }
 
-  for (guint s = 0; s < ns; s++)
+  self->has_values = FALSE;
+  for (guint i = 0; i < np * ns && !self->has_values; i++)
+    self->has_values = !isnan (self->values[i]);
+  self->had_data |= self->has_values;
+
+  /* the legend keeps the newest values once they scrolled out: the last that were known */
+  for (guint s = 0; s < ns && self->has_values; s++)
     {
       self->series[s].last = NAN;
       for (guint i = np; i-- > 0;)
@@ -205,6 +215,28 @@ prepare (SmChart *self)
             break;
           }
     }
+}
+
+/* The owner's message, or why nothing is drawn: no value in the window at all (points that
+ * are all gaps draw nothing either), before any data or since they scrolled out. */
+static const char *
+shown_message (SmChart *self)
+{
+  if (self->message)
+    return self->message;
+  if (self->has_values)
+    return NULL;
+  if (!self->had_data)
+    return _("No data yet");
+  if (self->empty_for != self->window_s)
+    {
+      g_free (self->empty_text);
+      self->empty_text = self->window_s < 120
+                         ? g_strdup_printf (_("No data in the last %.0f s"), self->window_s)
+                         : g_strdup_printf (_("No data in the last %.0f min"), self->window_s / 60);
+      self->empty_for = self->window_s;
+    }
+  return self->empty_text;
 }
 
 static void
@@ -217,10 +249,8 @@ update_accessible (SmChart *self, gboolean force)
     return;
   self->a11y_updated = now;
 
-  if (self->message)
-    g_string_append (desc, self->message);
-  else if (self->n_points == 0)
-    g_string_append (desc, _("No data yet"));
+  if (shown_message (self))
+    g_string_append (desc, shown_message (self));
   else
     for (guint s = 0; s < self->n_series; s++)
       {
@@ -228,6 +258,13 @@ update_accessible (SmChart *self, gboolean force)
         g_string_append_printf (desc, "%s%s: %s", s ? "; " : "", self->series[s].name, v);
       }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc->str, -1);
+}
+
+const char *
+sm_chart_get_shown_message (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), NULL);
+  return shown_message (self);
 }
 
 /* ---- redraws ------------------------------------------------------------------------------------ */
@@ -510,10 +547,10 @@ draw_lines (SmChart *self, cairo_t *cr, const Plot *p)
 static void
 draw_series (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
 {
-  if (self->message != NULL || self->n_points == 0)
+  if (shown_message (self) != NULL)
     {
       set_color (cr, fg, 0.55);
-      show_text (self, cr, self->message ? self->message : _("No data yet"), p->x0 + p->w / 2,
+      show_text (self, cr, shown_message (self), p->x0 + p->w / 2,
                  p->y0 + p->h / 2 - 9, 0.5, FALSE, 0.9, NULL);
       return;
     }
@@ -722,7 +759,7 @@ compute_tooltip (SmChart *self, const Plot *p, int width, int height, double px,
       }
   }
 
-  if (px < p->x0 || px > p->x0 + p->w || self->n_points == 0 || self->message != NULL)
+  if (px < p->x0 || px > p->x0 + p->w || self->n_points == 0 || shown_message (self) != NULL)
     return FALSE;
   if ((i = sm_chart_hover_index (self, (px - p->x0) / p->w)) < 0)
     return FALSE;
@@ -983,6 +1020,7 @@ sm_chart_finalize (GObject *object)
   g_free (self->title);
   g_free (self->subtitle);
   g_free (self->message);
+  g_free (self->empty_text);
   g_free (self->unit_text);
   G_OBJECT_CLASS (sm_chart_parent_class)->finalize (object);
 }

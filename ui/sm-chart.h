@@ -56,6 +56,9 @@ const char *sm_chart_get_subtitle  (SmChart *self);
 void        sm_chart_draw          (SmChart *self, cairo_t *cr, int width, int height);
 /* Formats @value the way the axis does, e.g. for a summary: "31 K tok/s". */
 char       *sm_chart_format_value  (SmChart *self, double value);
+/* The line shown instead of data: the owner's message, or why there is nothing to draw
+ * ("No data yet", "No data in the last 60 s"); NULL while data are drawn. */
+const char *sm_chart_get_shown_message (SmChart *self);
 /* For tests: the point under x (0..1 across the plot): its index, or -1. */
 int         sm_chart_hover_index   (SmChart *self, double x_fraction);
 guint       sm_chart_get_n_points  (SmChart *self);

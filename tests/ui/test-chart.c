@@ -284,6 +284,36 @@ test_tooltip_inside (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* "No data yet" is only true before the first data: once they scrolled out of the window the
+ * chart says so, and a window of gaps only is no data either. */
+static void
+test_scrolled_out (void)
+{
+  GtkWidget *chart = new_chart (SM_CHART_LINES);
+  const double t[] = { -5, -4 };
+  const double v[] = { 1, 2, 3, 4 };
+  const double gaps[] = { NAN, NAN, NAN, NAN };
+  const char *shown;
+
+  g_assert_cmpstr (sm_chart_get_shown_message (SM_CHART (chart)), ==, "No data yet");
+  sm_chart_set_points (SM_CHART (chart), 2, t, gaps);
+  g_assert_cmpstr (sm_chart_get_shown_message (SM_CHART (chart)), ==, "No data yet");
+  sm_chart_set_points (SM_CHART (chart), 2, t, v);
+  g_assert_null (sm_chart_get_shown_message (SM_CHART (chart)));
+
+  /* the points left the 10 s window */
+  sm_chart_set_points (SM_CHART (chart), 0, NULL, NULL);
+  shown = sm_chart_get_shown_message (SM_CHART (chart));
+  g_assert_cmpstr (shown, ==, "No data in the last 10 s");
+  /* only gaps in the window */
+  sm_chart_set_points (SM_CHART (chart), 2, t, gaps);
+  g_assert_cmpstr (sm_chart_get_shown_message (SM_CHART (chart)), ==, "No data in the last 10 s");
+  /* the owner's message wins */
+  sm_chart_set_message (SM_CHART (chart), "Turn on profiling");
+  g_assert_cmpstr (sm_chart_get_shown_message (SM_CHART (chart)), ==, "Turn on profiling");
+  g_assert_finalize_object (chart);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -296,6 +326,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Chart/lone-point", test_lone_point);
   g_test_add_func ("/Chart/marker-labels", test_marker_labels);
   g_test_add_func ("/Chart/tooltip-inside", test_tooltip_inside);
+  g_test_add_func ("/Chart/scrolled-out", test_scrolled_out);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
