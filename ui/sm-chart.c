@@ -21,6 +21,9 @@
 #define MARKER_ROWS     3
 #define MARKER_ROW_H    12.0
 #define MARKER_GAP      4.0
+/* a run of points narrower than this (pixels) is drawn as a dot or a bar, to be seen */
+#define MIN_RUN_PX      4.0
+#define DOT_RADIUS      2.5
 /* the accessible description changes at most this often */
 #define A11Y_UPDATE_US  (G_USEC_PER_SEC)
 
@@ -464,36 +467,72 @@ draw_grid (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
   show_text (self, cr, _("now"), p->x0 + p->w, p->y0 + p->h + 2, 1.0, FALSE, 0.75, NULL);
 }
 
-/* Each band between its cumulative line and the one below. */
+/* A row of a stacked chart where every series is missing: a gap between runs. */
+static gboolean
+row_is_gap (SmChart *self, guint i)
+{
+  for (guint s = 0; s < self->n_series; s++)
+    if (!isnan (self->values[i * self->n_series + s]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Each band between its cumulative line and the one below, run by run (a gap row breaks the
+ * stack: an idle stretch is not drawn as a slope down to it).  A run too short to see (a reply
+ * within a sample or two) is a bar of MIN_RUN_PX ending at its last point. */
 static void
 draw_stacked (SmChart *self, cairo_t *cr, const Plot *p)
 {
   guint ns = self->n_series, np = self->n_points;
 
-  for (guint s = 0; s < ns; s++)
+  for (guint a = 0; a < np; a++)
     {
-      double px, py;
+      guint b = a;
+      double xa, xb, py;
 
-      for (guint i = 0; i < np; i++)
+      if (row_is_gap (self, a))
+        continue;
+      while (b + 1 < np && !row_is_gap (self, b + 1))
+        b++;
+      to_px (p, self->xn[a], 0, &xa, &py);
+      to_px (p, self->xn[b], 0, &xb, &py);
+      for (guint s = 0; s < ns; s++)
         {
-          to_px (p, self->xn[i], self->yn[i * ns + s], &px, &py);
-          if (i == 0)
-            cairo_move_to (cr, px, py);
+          double px, py0, py1;
+
+          if (xb - xa < MIN_RUN_PX)
+            {
+              to_px (p, self->xn[b], self->yn[b * ns + s], &px, &py1);
+              to_px (p, self->xn[b], s ? self->yn[b * ns + s - 1] : 0.0, &px, &py0);
+              cairo_rectangle (cr, MAX (xb - MIN_RUN_PX, p->x0), py1, MIN_RUN_PX, py0 - py1);
+            }
           else
-            cairo_line_to (cr, px, py);
+            {
+              for (guint i = a; i <= b; i++)
+                {
+                  to_px (p, self->xn[i], self->yn[i * ns + s], &px, &py1);
+                  if (i == a)
+                    cairo_move_to (cr, px, py1);
+                  else
+                    cairo_line_to (cr, px, py1);
+                }
+              for (guint i = b + 1; i-- > a;)
+                {
+                  to_px (p, self->xn[i], s ? self->yn[i * ns + s - 1] : 0.0, &px, &py0);
+                  cairo_line_to (cr, px, py0);
+                }
+              cairo_close_path (cr);
+            }
+          set_color (cr, &self->series[s].color, 0.75);
+          cairo_fill (cr);
         }
-      for (guint i = np; i-- > 0;)
-        {
-          to_px (p, self->xn[i], s ? self->yn[i * ns + s - 1] : 0.0, &px, &py);
-          cairo_line_to (cr, px, py);
-        }
-      cairo_close_path (cr);
-      set_color (cr, &self->series[s].color, 0.75);
-      cairo_fill (cr);
+      a = b;
     }
 }
 
-/* A line per series, broken where a value is missing (NaN). */
+/* A line per series, broken where a value is missing (NaN).  A run too short to see as a line
+ * (one point, or a reply within a sample or two: a small model writes hundreds of tokens in
+ * milliseconds) also gets a dot at its end, or it would not show at all. */
 static void
 draw_lines (SmChart *self, cairo_t *cr, const Plot *p)
 {
@@ -502,44 +541,33 @@ draw_lines (SmChart *self, cairo_t *cr, const Plot *p)
   cairo_set_line_width (cr, 2.0);
   for (guint s = 0; s < ns; s++)
     {
-      gboolean pen = FALSE;
-
-      for (guint i = 0; i < np; i++)
-        {
-          double px, py, y = self->yn[i * ns + s];
-
-          if (isnan (y))
-            {
-              pen = FALSE;
-              continue;
-            }
-          to_px (p, self->xn[i], y, &px, &py);
-          if (!pen)
-            {
-              cairo_move_to (cr, px, py);
-              pen = TRUE;
-            }
-          else
-            cairo_line_to (cr, px, py);
-        }
       set_color (cr, &self->series[s].color, 1.0);
-      cairo_stroke (cr);
-
-      /* A lone point (a reply shorter than one sample interval: a small model writes
-       * hundreds of tokens in milliseconds) gets a dot, or it would not show at all. */
-      for (guint i = 0; i < np; i++)
+      for (guint a = 0; a < np; a++)
         {
-          double px, py, y = self->yn[i * ns + s];
-          gboolean before = i > 0 && !isnan (self->yn[(i - 1) * ns + s]);
-          gboolean after = i + 1 < np && !isnan (self->yn[(i + 1) * ns + s]);
+          guint b = a;
+          double xa, ya, xb, yb;
 
-          if (isnan (y) || before || after)
+          if (isnan (self->yn[a * ns + s]))
             continue;
-          to_px (p, self->xn[i], y, &px, &py);
-          cairo_new_sub_path (cr);
-          cairo_arc (cr, px, py, 2.5, 0, 2 * G_PI);
+          while (b + 1 < np && !isnan (self->yn[(b + 1) * ns + s]))
+            b++;
+          to_px (p, self->xn[a], self->yn[a * ns + s], &xa, &ya);
+          to_px (p, self->xn[b], self->yn[b * ns + s], &xb, &yb);
+          cairo_move_to (cr, xa, ya);
+          for (guint i = a + 1; i <= b; i++)
+            {
+              double px, py;
+              to_px (p, self->xn[i], self->yn[i * ns + s], &px, &py);
+              cairo_line_to (cr, px, py);
+            }
+          cairo_stroke (cr);
+          if (xb - xa < MIN_RUN_PX)
+            {
+              cairo_arc (cr, xb, yb, DOT_RADIUS, 0, 2 * G_PI);
+              cairo_fill (cr);
+            }
+          a = b;
         }
-      cairo_fill (cr);
     }
 }
 

@@ -1,6 +1,7 @@
 /* test-chart.c: SmChart scales points once when they arrive, breaks lines at gaps (a lone point still shows), stacks areas,
  * finds the point under the pointer, draws, and tells assistive technologies what it shows. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sm-chart.h"
@@ -314,6 +315,84 @@ test_scrolled_out (void)
   g_assert_finalize_object (chart);
 }
 
+/* Pixels of @surface covered at least half by red alone (the stacked areas are translucent). */
+static gboolean
+red_cover (cairo_surface_t *surface, int x, int y)
+{
+  const unsigned char *p = cairo_image_surface_get_data (surface) + y * cairo_image_surface_get_stride (surface) + 4 * x;
+
+  /* B G R A, premultiplied */
+  return p[3] >= 128 && p[2] == p[3] && p[1] == 0 && p[0] == 0;
+}
+
+/* Red pixels @t/@v (@n points, two series, "a" red) add to a 400 x 200 drawing of @kind over
+ * the same chart without them, in a 60 s window; and the columns where they are. */
+static int
+red_added (SmChartKind kind, guint n, const double *t, const double *v, int *x_min, int *x_max)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *chart = new_chart (kind);
+  cairo_surface_t *with = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_surface_t *without = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_t *cr = cairo_create (with), *cr0 = cairo_create (without);
+  const double t0[] = { -30 };
+  const double v0[] = { NAN, NAN };
+  int added = 0;
+
+  gtk_window_set_child (GTK_WINDOW (window), chart);
+  sm_chart_set_window (SM_CHART (chart), 60);
+  sm_chart_set_points (SM_CHART (chart), 1, t0, v0);
+  sm_chart_draw (SM_CHART (chart), cr0, 400, 200);
+  sm_chart_set_points (SM_CHART (chart), n, t, v);
+  sm_chart_draw (SM_CHART (chart), cr, 400, 200);
+  cairo_surface_flush (with);
+  cairo_surface_flush (without);
+  *x_min = 400;
+  *x_max = -1;
+  for (int y = 0; y < 200; y++)
+    for (int x = 0; x < 400; x++)
+      if (red_cover (with, x, y) && !red_cover (without, x, y))
+        {
+          added++;
+          *x_min = MIN (*x_min, x);
+          *x_max = MAX (*x_max, x);
+        }
+  cairo_destroy (cr);
+  cairo_destroy (cr0);
+  cairo_surface_destroy (with);
+  cairo_surface_destroy (without);
+  g_object_unref (chart);
+  gtk_window_destroy (GTK_WINDOW (window));
+  return added;
+}
+
+/* A short reply is a sample or two a fraction of a second apart, a pixel or less on a 60 s
+ * chart: as a line, as a stack and as a lone stacked point it must still show, and between
+ * gaps a stack is drawn there only (not as a slope from the gap on either side). */
+static void
+test_short_run (void)
+{
+  int x0, x1, x0_gap, x1_gap;
+  const double two_t[] = { -20.1, -20.0 };
+  const double two_v[] = { 5, 1, 5, 1 };
+  const double one_t[] = { -20 };
+  const double one_v[] = { 5, 1 };
+  const double gap_t[] = { -30, -20.1, -20.0, -10 };
+  const double gap_v[] = { NAN, NAN, 5, 1, 5, 1, NAN, NAN };
+  int lines = red_added (SM_CHART_LINES, 2, two_t, two_v, &x0, &x1);
+  int stacked_one = red_added (SM_CHART_STACKED, 1, one_t, one_v, &x0, &x1);
+  int stacked_two = red_added (SM_CHART_STACKED, 4, gap_t, gap_v, &x0_gap, &x1_gap);
+
+  g_test_message ("short run: lines %d px, stacked %d px (x %d..%d) and %d px between gaps (x %d..%d)",
+                  lines, stacked_one, x0, x1, stacked_two, x0_gap, x1_gap);
+  g_assert_cmpint (lines, >=, 10);
+  g_assert_cmpint (stacked_one, >=, 10);
+  g_assert_cmpint (stacked_two, >=, 10);
+  /* the 0.1 s run is a few pixels wide, where the lone point is */
+  g_assert_cmpint (x1_gap - x0_gap, <=, 8);
+  g_assert_cmpint (abs (x1_gap - x1), <=, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -327,6 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Chart/marker-labels", test_marker_labels);
   g_test_add_func ("/Chart/tooltip-inside", test_tooltip_inside);
   g_test_add_func ("/Chart/scrolled-out", test_scrolled_out);
+  g_test_add_func ("/Chart/short-run", test_short_run);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
