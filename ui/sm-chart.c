@@ -947,6 +947,37 @@ sm_chart_get_n_points (SmChart *self)
   return self->n_points;
 }
 
+guint
+sm_chart_get_n_series (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), 0);
+  return self->n_series;
+}
+
+const char *
+sm_chart_get_series_name (SmChart *self, guint series)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), NULL);
+  g_return_val_if_fail (series < self->n_series, NULL);
+  return self->series[series].name;
+}
+
+void
+sm_chart_get_series_color (SmChart *self, guint series, GdkRGBA *color)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+  g_return_if_fail (series < self->n_series);
+  *color = self->series[series].color;
+}
+
+double
+sm_chart_get_last_value (SmChart *self, guint series)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), NAN);
+  g_return_val_if_fail (series < self->n_series, NAN);
+  return self->series[series].last;
+}
+
 double
 sm_chart_get_point_time (SmChart *self, guint index)
 {

@@ -59,6 +59,12 @@ char       *sm_chart_format_value  (SmChart *self, double value);
 /* The line shown instead of data: the owner's message, or why there is nothing to draw
  * ("No data yet", "No data in the last 60 s"); NULL while data are drawn. */
 const char *sm_chart_get_shown_message (SmChart *self);
+/* The series as set: how many, and each one's name and color. */
+guint       sm_chart_get_n_series  (SmChart *self);
+const char *sm_chart_get_series_name (SmChart *self, guint series);
+void        sm_chart_get_series_color (SmChart *self, guint series, GdkRGBA *color);
+/* The newest value of @series, as the legend shows it (NAN: none). */
+double      sm_chart_get_last_value (SmChart *self, guint series);
 /* For tests: the point under x (0..1 across the plot): its index, or -1. */
 int         sm_chart_hover_index   (SmChart *self, double x_fraction);
 guint       sm_chart_get_n_points  (SmChart *self);

@@ -71,14 +71,25 @@ static const GdkRGBA green = { 0.180, 0.761, 0.494, 1 };
 static const GdkRGBA orange = { 1.0, 0.471, 0.0, 1 };
 static const GdkRGBA purple = { 0.569, 0.255, 0.675, 1 };
 static const GdkRGBA teal = { 0.129, 0.565, 0.643, 1 };
-static const GdkRGBA op_colors[N_TOP_OPS + 1] = {
-  { 0.208, 0.518, 0.894, 1 },   /* blue */
-  { 0.180, 0.761, 0.494, 1 },   /* green */
-  { 0.965, 0.827, 0.176, 1 },   /* yellow */
-  { 1.0, 0.471, 0.0, 1 },       /* orange */
-  { 0.569, 0.255, 0.675, 1 },   /* purple */
-  { 0.604, 0.600, 0.588, 1 },   /* grey: the rest */
+/* Each op kind has its own color, whatever its rank among the top ops, so matmul is blue in
+ * every run and a chart read yesterday still reads today.  Activations (gelu, silu) are warm,
+ * the attention parts cool; a model has one activation, never both. */
+#define RGB(hex) { ((hex) >> 16 & 0xff) / 255.0, ((hex) >> 8 & 0xff) / 255.0, ((hex) & 0xff) / 255.0, 1 }
+static const GdkRGBA op_colors[SM_N_OPS] = {
+  [SM_OP_MATMUL] = RGB (0x3584e4),      /* blue */
+  [SM_OP_ATTENTION] = RGB (0x2ec27e),   /* green */
+  [SM_OP_NORM] = RGB (0xf6d32d),        /* yellow */
+  [SM_OP_ROPE] = RGB (0x2190a4),        /* teal */
+  [SM_OP_SOFTMAX] = RGB (0x9141ac),     /* purple */
+  [SM_OP_SILU] = RGB (0xff7800),        /* orange */
+  [SM_OP_GELU] = RGB (0xc64600),        /* dark orange */
+  [SM_OP_EMBED] = RGB (0x986a44),       /* brown */
+  [SM_OP_ADD] = RGB (0x99c1f1),         /* light blue */
+  [SM_OP_QUANTIZE] = RGB (0xdc8add),    /* light purple */
+  [SM_OP_LOGITS] = RGB (0x1a5fb4),      /* dark blue */
+  [SM_OP_SAMPLE] = RGB (0xe01b24),      /* red */
 };
+static const GdkRGBA other_color = RGB (0x9a9996);   /* grey: the rest */
 
 static gint64
 window_ns (SmChartsPanel *self)
@@ -166,6 +177,7 @@ choose_top_ops (SmChartsPanel *self)
 {
   double share[SM_N_OPS] = { 0 };
   const char *names[N_TOP_OPS + 1];
+  GdkRGBA colors[N_TOP_OPS + 1];
   gboolean used[SM_N_OPS] = { 0 };
   SmOpKind top[N_TOP_OPS];
   guint n_top = 0;
@@ -191,9 +203,13 @@ choose_top_ops (SmChartsPanel *self)
   memcpy (self->top_ops, top, n_top * sizeof (SmOpKind));
   self->n_top_ops = n_top;
   for (guint i = 0; i < n_top; i++)
-    names[i] = sm_op_kind_name (top[i]);
+    {
+      names[i] = sm_op_kind_name (top[i]);
+      colors[i] = op_colors[top[i]];
+    }
   names[n_top] = _("other");
-  sm_chart_set_series (self->ops_chart, n_top + 1, names, op_colors);
+  colors[n_top] = other_color;
+  sm_chart_set_series (self->ops_chart, n_top + 1, names, colors);
 }
 
 static void
@@ -347,6 +363,20 @@ feed_figures (SmChartsPanel *self, const SmEngineStats *st)
 }
 
 void
+sm_charts_panel_feed (SmChartsPanel *self, const SmEngineStats *stats, GArray *series,
+                      GArray *markers, gint64 now_ns)
+{
+  g_return_if_fail (SM_IS_CHARTS_PANEL (self));
+  g_return_if_fail (stats != NULL && series != NULL && markers != NULL);
+
+  feed_series (self, series, now_ns);
+  feed_markers (self, markers, now_ns);
+  feed_ops (self, stats, now_ns);
+  update_recent_allocs (self, series);
+  feed_figures (self, stats);
+}
+
+void
 sm_charts_panel_refresh (SmChartsPanel *self)
 {
   g_autoptr (GArray) series = NULL;
@@ -362,12 +392,7 @@ sm_charts_panel_refresh (SmChartsPanel *self)
   series = sm_engine_copy_series (self->engine, now - window_ns (self));
   markers = sm_engine_copy_markers (self->engine);
   sm_engine_get_stats (self->engine, &st);
-
-  feed_series (self, series, now);
-  feed_markers (self, markers, now);
-  feed_ops (self, &st, now);
-  update_recent_allocs (self, series);
-  feed_figures (self, &st);
+  sm_charts_panel_feed (self, &st, series, markers, now);
   sm_engine_stats_clear (&st);
 }
 
@@ -558,7 +583,7 @@ sm_charts_panel_init (SmChartsPanel *self)
   sm_chart_set_title (self->ops_chart, _("Time per token, by operation"));
   sm_chart_set_kind (self->ops_chart, SM_CHART_STACKED);
   sm_chart_set_unit (self->ops_chart, SM_CHART_UNIT_MS, NULL);
-  sm_chart_set_series (self->ops_chart, 1, other, &op_colors[N_TOP_OPS]);
+  sm_chart_set_series (self->ops_chart, 1, other, &other_color);
 
   sm_chart_set_title (self->pool_chart, _("Pool hit rate"));
   sm_chart_set_unit (self->pool_chart, SM_CHART_UNIT_PERCENT, NULL);

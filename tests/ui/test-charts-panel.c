@@ -1,0 +1,138 @@
+/* test-charts-panel.c: SmChartsPanel turns the engine's read-outs into the charts: fed by hand
+ * (sm_charts_panel_feed ()) with samples, op totals and markers a test makes up, so each case
+ * says exactly what the engine would have reported. */
+#include <math.h>
+#include <string.h>
+
+#include "sm-chart.h"
+#include "sm-charts-panel.h"
+#include "sm-ui-test-util.h"
+
+#define S_NS ((gint64) 1000000000)
+
+enum { TPS_CHART, MEMORY_CHART, OPS_CHART, POOL_CHART };
+
+static SmChartsPanel *
+new_panel (GtkWidget **window)
+{
+  GtkWidget *panel = g_object_new (SM_TYPE_CHARTS_PANEL, NULL);
+
+  *window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (*window), panel);
+  return SM_CHARTS_PANEL (panel);
+}
+
+static SmChart *
+chart (SmChartsPanel *panel, guint index)
+{
+  return SM_CHART (sm_charts_panel_get_chart (panel, index));
+}
+
+static GArray *
+no_samples (void)
+{
+  return g_array_new (FALSE, TRUE, sizeof (SmProfSample));
+}
+
+static GArray *
+no_markers (void)
+{
+  return g_array_new (FALSE, TRUE, sizeof (SmProfMarker));
+}
+
+/* Feeds op totals @ns_per_op (ms of each op kind over @tokens tokens) at @now. */
+static void
+feed_ops (SmChartsPanel *panel, SmEngineStats *st, const double *ms, guint64 tokens, gint64 now)
+{
+  g_autoptr (GArray) series = no_samples ();
+  g_autoptr (GArray) markers = no_markers ();
+
+  st->profiling = TRUE;
+  st->counters.decode_tokens += tokens;
+  for (int op = 0; op < SM_N_OPS; op++)
+    {
+      st->ops[op].ns += (guint64) (ms[op] * 1e6);
+      st->ops[op].count += tokens;
+    }
+  sm_charts_panel_feed (panel, st, series, markers, now);
+}
+
+static gboolean
+same_color (const GdkRGBA *a, const GdkRGBA *b)
+{
+  return fabs (a->red - b->red) < 1e-6 && fabs (a->green - b->green) < 1e-6 &&
+         fabs (a->blue - b->blue) < 1e-6;
+}
+
+/* An op kind keeps its color whatever its rank among the top ops: two runs where different
+ * ops lead give matmul, rope, ... the same colors in both, all of them distinct. */
+static void
+test_op_colors (void)
+{
+  GtkWidget *window;
+  SmChartsPanel *panel = new_panel (&window);
+  SmEngineStats st = { 0 };
+  double first[SM_N_OPS] = { 0 }, second[SM_N_OPS] = { 0 };
+  GdkRGBA seen[SM_N_OPS + 1];
+  gboolean have[SM_N_OPS + 1] = { 0 };
+  const double zero[SM_N_OPS] = { 0 };
+
+  first[SM_OP_MATMUL] = 5;
+  first[SM_OP_ATTENTION] = 3;
+  first[SM_OP_NORM] = 1;
+  first[SM_OP_ROPE] = 0.5;
+  first[SM_OP_SOFTMAX] = 0.2;
+  first[SM_OP_SILU] = 0.1;
+  second[SM_OP_SILU] = 9;
+  second[SM_OP_ROPE] = 4;
+  second[SM_OP_MATMUL] = 1;
+  second[SM_OP_ATTENTION] = 0.5;
+  second[SM_OP_SOFTMAX] = 0.3;
+  second[SM_OP_NORM] = 0.2;
+
+  /* the first read-out is the baseline; each run is then alone in its window */
+  feed_ops (panel, &st, zero, 0, 1 * S_NS);
+  for (int run = 0; run < 2; run++)
+    {
+      SmChart *ops = chart (panel, OPS_CHART);
+
+      feed_ops (panel, &st, run == 0 ? first : second, 10, (2 + run * 200) * S_NS);
+      g_assert_null (sm_chart_get_shown_message (ops));
+      g_assert_cmpuint (sm_chart_get_n_series (ops), ==, 6);
+      for (guint s = 0; s < sm_chart_get_n_series (ops); s++)
+        {
+          const char *name = sm_chart_get_series_name (ops, s);
+          GdkRGBA color;
+          int op;
+
+          for (op = 0; op < SM_N_OPS; op++)
+            if (g_str_equal (name, sm_op_kind_name (op)))
+              break;
+          sm_chart_get_series_color (ops, s, &color);
+          g_test_message ("run %d: %s %.2f %.2f %.2f", run, name, color.red, color.green, color.blue);
+          if (have[op] && !same_color (&seen[op], &color))
+            g_error ("run %d: %s changed color", run, name);
+          seen[op] = color;
+          have[op] = TRUE;
+        }
+      /* the first has the most time: matmul, then silu */
+      g_assert_cmpstr (sm_chart_get_series_name (ops, 0), ==, run == 0 ? "matmul" : "silu");
+    }
+  for (int a = 0; a <= SM_N_OPS; a++)
+    for (int b = 0; b < a; b++)
+      if (have[a] && have[b])
+        g_assert_false (same_color (&seen[a], &seen[b]));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  sm_ui_test_init (&argc, &argv);
+  g_test_add_func ("/ChartsPanel/op-colors", test_op_colors);
+  status = g_test_run ();
+  sm_ui_test_cleanup ();
+  return status;
+}
