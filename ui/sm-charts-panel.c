@@ -19,10 +19,12 @@
 #define N_TOP_OPS  5
 #define N_CHARTS   4
 #define SCROLL_S   1   /* the idle scroll's period */
+#define BEFORE_NS  ((gint64) 5000000000)   /* samples read before the window */
 
 /* One update's per-op figures: ns per token and the work done, for the ring. */
 typedef struct {
   gint64  t_ns;
+  gint64  t_prev_ns;     /* the read-out the deltas are from; 0 for none */
   double  ms_per_token[SM_N_OPS];
   guint64 ns[SM_N_OPS];
   double  flops[SM_N_OPS];
@@ -58,6 +60,7 @@ struct _SmChartsPanel {
   GArray        *op_ring;        /* OpPoint, oldest first */
   SmOpStats      op_prev[SM_N_OPS];
   guint64        op_prev_tokens;
+  gint64         op_prev_ns;
   gboolean       op_prev_valid;
   SmOpKind       top_ops[N_TOP_OPS];
   guint          n_top_ops;
@@ -106,19 +109,143 @@ op_is_compute (SmOpKind op)
 
 /* ---- feeding the charts --------------------------------------------------------------------------- */
 
+/* Points for a chart, grown as they come: times and @ns values per point. */
+typedef struct {
+  guint   ns;
+  GArray *t;   /* double */
+  GArray *v;   /* double, ns per point */
+} Points;
+
+static void
+points_init (Points *pts, guint ns)
+{
+  pts->ns = ns;
+  pts->t = g_array_new (FALSE, FALSE, sizeof (double));
+  pts->v = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+points_add (Points *pts, double t, const double *v)
+{
+  g_array_append_val (pts->t, t);
+  g_array_append_vals (pts->v, v, pts->ns);
+}
+
+/* A break in the line at @t: every series missing. */
+static void
+points_gap (Points *pts, double t)
+{
+  double v[8];
+
+  for (guint s = 0; s < pts->ns; s++)
+    v[s] = NAN;
+  points_add (pts, t, v);
+}
+
+static void
+points_flush (Points *pts, SmChart *chart)
+{
+  sm_chart_set_points (chart, pts->t->len, (double *) pts->t->data, (double *) pts->v->data);
+  g_array_unref (pts->t);
+  g_array_unref (pts->v);
+}
+
+/* A rate series is busy only while work ran.  The sampler (and the feed) look every
+ * @interval_s but keep a point only when something moved, so a point's window (since the one
+ * before) may hold idle time; how long the work in it took, @busy_s, tells how much.  Run by
+ * run, with @open saying the line may go on (its last window was busy to its end):
+ *  - a window mostly busy on an open line continues it;
+ *  - a mostly idle window right after (one look later) is the line's tail: it ends @busy_s
+ *    into the window;
+ *  - anything else starts a new line @busy_s before the point, after a gap in the idle time
+ *    (a window longer than one look had a look that found nothing).
+ * So a line never bridges idle time, at any rate, and a reply of a few milliseconds is a run
+ * of its own, which the chart draws as a dot. */
+static void
+add_rate_point (Points *pts, gboolean *open, double t_prev, double t, double busy_s, double interval_s,
+                const double *v)
+{
+  double span = t - t_prev;
+
+  if (busy_s <= 0)
+    {
+      if (*open)
+        points_gap (pts, t);
+      *open = FALSE;
+    }
+  else if (*open && busy_s >= 0.5 * span)
+    points_add (pts, t, v);
+  else if (*open && span <= 1.5 * interval_s)
+    {
+      points_add (pts, t_prev + busy_s, v);
+      points_gap (pts, (t_prev + busy_s + t) / 2);
+      *open = FALSE;
+    }
+  else
+    {
+      busy_s = MIN (busy_s, span);
+      if (pts->t->len > 0)
+        points_gap (pts, t - busy_s - (span - busy_s) / 2);
+      points_add (pts, t - busy_s, v);
+      points_add (pts, t, v);
+      *open = TRUE;
+    }
+}
+
+/* The decode and prefill rates, run by run (add_rate_point ()): a sample's busy time is its
+ * tokens over its rates. */
+static void
+feed_tps (SmChartsPanel *self, GArray *series, guint first, gint64 now)
+{
+  Points pts;
+  gboolean in_run = FALSE;
+
+  points_init (&pts, 2);
+  for (guint i = first; i < series->len; i++)
+    {
+      const SmProfSample *s = &g_array_index (series, SmProfSample, i);
+      const SmProfSample *p = i > 0 ? &g_array_index (series, SmProfSample, i - 1) : NULL;
+      double ts = (s->t_ns - now) / 1e9;
+      double v[2] = { s->decode_tps > 0 ? s->decode_tps : NAN, s->prefill_tps > 0 ? s->prefill_tps : NAN };
+      double busy = 0;
+
+      if (p == NULL)
+        {
+          /* nothing before to tell the tokens by: a sample's rates are over the tokens since
+           * the profiler's previous sample, so the first sample of a short reply has them */
+          if (!isnan (v[0]) || !isnan (v[1]))
+            {
+              points_add (&pts, ts, v);
+              in_run = TRUE;
+            }
+          continue;
+        }
+      if (s->decode_tokens > p->decode_tokens && s->decode_tps > 0)
+        busy += (double) (s->decode_tokens - p->decode_tokens) / s->decode_tps;
+      if (s->prefill_tokens > p->prefill_tokens && s->prefill_tps > 0)
+        busy += (double) (s->prefill_tokens - p->prefill_tokens) / s->prefill_tps;
+      add_rate_point (&pts, &in_run, (p->t_ns - now) / 1e9, ts, busy, 1.0 / self->rate_hz, v);
+    }
+  points_flush (&pts, self->tps_chart);
+}
+
 static void
 feed_series (SmChartsPanel *self, GArray *series, gint64 now)
 {
-  guint n = series->len;
+  guint n = series->len, first = 0;
   /* Each sample may be preceded by a gap marker: at most 2n points. */
   g_autofree double *t = g_new (double, 2 * n + 1);
-  g_autofree double *tps = g_new (double, 2 * (2 * n + 1));
   g_autofree double *mem = g_new (double, 2 * (2 * n + 1));
   g_autofree double *hit = g_new (double, 2 * n + 1);
   double gap_s = 3.0 / self->rate_hz;
   guint np = 0;
 
-  for (guint i = 0; i < n; i++)
+  /* samples before the window only tell what came before it */
+  while (first < n && g_array_index (series, SmProfSample, first).t_ns < now - window_ns (self))
+    first++;
+  feed_tps (self, series, first, now);
+
+  for (guint i = first; i < n; i++)
     {
       const SmProfSample *s = &g_array_index (series, SmProfSample, i);
       const SmProfSample *p = i > 0 ? &g_array_index (series, SmProfSample, i - 1) : NULL;
@@ -127,26 +254,20 @@ feed_series (SmChartsPanel *self, GArray *series, gint64 now)
 
       /* The sampler sleeps while nothing happens: a long silence is a break in the line, not
        * a straight line across it. */
-      if (p != NULL && ts - t[np - 1] > gap_s)
+      if (np > 0 && ts - t[np - 1] > gap_s)
         {
           t[np] = t[np - 1] + 1.0 / self->rate_hz;
-          tps[2 * np] = tps[2 * np + 1] = NAN;
           mem[2 * np] = mem[2 * np + 1] = NAN;
           hit[np] = NAN;
           np++;
         }
       t[np] = ts;
-      /* A sample's rates are over the tokens since the profiler's previous sample, which may
-       * lie before the window: the first sample of a short reply has its rate too. */
-      tps[2 * np + 0] = s->decode_tps > 0 ? s->decode_tps : NAN;
-      tps[2 * np + 1] = s->prefill_tps > 0 ? s->prefill_tps : NAN;
       mem[2 * np + 0] = (double) s->resident_bytes;
       mem[2 * np + 1] = (double) s->pool_live_bytes;
       hit[np] = d_rents > 0 ? 100.0 * (double) (s->pool_hits - p->pool_hits) / (double) d_rents : NAN;
       np++;
     }
 
-  sm_chart_set_points (self->tps_chart, np, t, tps);
   sm_chart_set_points (self->memory_chart, np, t, mem);
   sm_chart_set_points (self->pool_chart, np, t, hit);
 }
@@ -218,12 +339,12 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
   const SmOpStats *ops = st->ops;
   guint64 tokens = st->counters.prefill_tokens + st->counters.decode_tokens;
   guint ns;
-  g_autofree double *t = NULL;
-  g_autofree double *v = NULL;
+  Points pts;
+  gboolean in_run = FALSE;
 
   if (self->op_prev_valid && tokens > self->op_prev_tokens)
     {
-      OpPoint pt = { .t_ns = now };
+      OpPoint pt = { .t_ns = now, .t_prev_ns = self->op_prev_ns };
       guint64 d_tokens = tokens - self->op_prev_tokens;
       gboolean any = FALSE;
 
@@ -242,6 +363,7 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
     }
   memcpy (self->op_prev, st->ops, sizeof st->ops);
   self->op_prev_tokens = tokens;
+  self->op_prev_ns = now;
   self->op_prev_valid = TRUE;
 
   /* drop what scrolled out of the window */
@@ -264,30 +386,37 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
   sm_chart_set_message (self->ops_chart, NULL);
   choose_top_ops (self);
 
+  /* run by run, as the rates (add_rate_point ()): a ring point's busy time is its ops' time */
   ns = self->n_top_ops + 1;
-  t = g_new (double, self->op_ring->len);
-  v = g_new0 (double, self->op_ring->len * ns);
+  points_init (&pts, ns);
   for (guint i = 0; i < self->op_ring->len; i++)
     {
       const OpPoint *p = &g_array_index (self->op_ring, OpPoint, i);
-      double rest = 0;
+      double v[N_TOP_OPS + 1] = { 0 }, busy = 0, rest = 0, t = (p->t_ns - now) / 1e9;
 
-      t[i] = (p->t_ns - now) / 1e9;
       for (int op = 0; op < SM_N_OPS; op++)
         {
           gboolean top = FALSE;
+          busy += p->ns[op] / 1e9;
           for (guint k = 0; k < self->n_top_ops; k++)
             if (self->top_ops[k] == (SmOpKind) op)
               {
-                v[i * ns + k] = p->ms_per_token[op];
+                v[k] = p->ms_per_token[op];
                 top = TRUE;
               }
           if (!top)
             rest += p->ms_per_token[op];
         }
-      v[i * ns + self->n_top_ops] = rest;
+      v[self->n_top_ops] = rest;
+      if (p->t_prev_ns == 0)
+        {
+          points_add (&pts, t, v);
+          in_run = TRUE;
+        }
+      else
+        add_rate_point (&pts, &in_run, (p->t_prev_ns - now) / 1e9, t, busy, 1.0 / self->rate_hz, v);
     }
-  sm_chart_set_points (self->ops_chart, self->op_ring->len, t, v);
+  points_flush (&pts, self->ops_chart);
 
   /* each op's speed over the window */
   for (guint k = 0; k < self->n_top_ops; k++)
@@ -389,7 +518,8 @@ sm_charts_panel_refresh (SmChartsPanel *self)
   if (self->engine == NULL)
     return;
   now = sm_engine_now_ns ();
-  series = sm_engine_copy_series (self->engine, now - window_ns (self));
+  /* a little before the window too: the first sample in it is read against the one before */
+  series = sm_engine_copy_series (self->engine, now - window_ns (self) - BEFORE_NS);
   markers = sm_engine_copy_markers (self->engine);
   sm_engine_get_stats (self->engine, &st);
   sm_charts_panel_feed (self, &st, series, markers, now);

@@ -125,6 +125,117 @@ test_op_colors (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A sample of a reply at @t_s: @tokens decoded so far in all, at @tps over the tokens since
+ * the sample before. */
+static SmProfSample
+reply_sample (double t_s, guint64 tokens, double tps)
+{
+  SmProfSample s = { 0 };
+
+  s.t_ns = (gint64) (t_s * S_NS);
+  s.decode_tokens = tokens;
+  s.decode_tps = tps;
+  s.resident_bytes = 188000000;
+  s.pool_live_bytes = 2000000;
+  return s;
+}
+
+/* Whether @c has a gap (all series missing) between @t0 and @t1 and no value there. */
+static gboolean
+gap_between (SmChart *c, double t0, double t1)
+{
+  gboolean gap = FALSE;
+
+  for (guint i = 0; i < sm_chart_get_n_points (c); i++)
+    {
+      double t = sm_chart_get_point_time (c, i);
+      gboolean any = FALSE;
+
+      if (t <= t0 || t >= t1)
+        continue;
+      for (guint s = 0; s < sm_chart_get_n_series (c); s++)
+        any |= !isnan (sm_chart_get_point_value (c, i, s));
+      if (any)
+        return FALSE;
+      gap = TRUE;
+    }
+  return gap;
+}
+
+static void
+dump_chart (SmChart *c)
+{
+  for (guint i = 0; i < sm_chart_get_n_points (c); i++)
+    g_test_message ("  %s %7.3f s: %g", sm_chart_get_title (c), sm_chart_get_point_time (c, i),
+                    sm_chart_get_point_value (c, i, 0));
+}
+
+/* Two short replies with the engine idle between them: the tok/s line and the per-op stack
+ * break across the idle time (at 1 sample a second too, where three intervals without a
+ * sample are longer than the idle), rather than joining the replies as if decoding went on. */
+static void
+test_idle_gap (void)
+{
+  g_autoptr (SmEngine) engine = sm_engine_new ();
+  g_autoptr (GSettings) settings = g_settings_new ("org.smallmind.Playground");
+  GtkWidget *window;
+  SmChartsPanel *panel = new_panel (&window);
+  g_autoptr (GArray) series = no_samples ();
+  g_autoptr (GArray) markers = no_markers ();
+  SmEngineStats st = { 0 };
+  double ms[SM_N_OPS] = { 0 };
+  const double zero[SM_N_OPS] = { 0 };
+  SmChart *tps = chart (panel, TPS_CHART), *ops = chart (panel, OPS_CHART);
+  SmProfSample s;
+  gint64 now = 100 * S_NS;
+
+  /* bound for the rate setting only: the main loop does not run, so the engine feeds nothing */
+  sm_charts_panel_bind (panel, engine, settings);
+  g_settings_set_double (settings, "chart-rate", 1.0);
+
+  /* reply 1: 200 tokens at 5000 tok/s (40 ms) just before 90 s; reply 2 the same just before
+   * 92 s; the sampler (1 s) saw each once, and nothing in between */
+  s = reply_sample (89.0, 0, 0);
+  g_array_append_val (series, s);
+  s = reply_sample (90.0, 200, 5000);
+  g_array_append_val (series, s);
+  s = reply_sample (92.0, 400, 5000);
+  g_array_append_val (series, s);
+  sm_charts_panel_feed (panel, &st, series, markers, now);
+  dump_chart (tps);
+  g_assert_true (gap_between (tps, -10.0 + 0.05, -8.0 - 0.05));
+  g_assert_cmpfloat (sm_chart_get_last_value (tps, 0), ==, 5000);
+
+  /* the per-op ring: the same two replies, read at the feed after each */
+  feed_ops (panel, &st, zero, 0, 89 * S_NS);
+  ms[SM_OP_MATMUL] = 30;
+  feed_ops (panel, &st, ms, 200, 90 * S_NS);
+  feed_ops (panel, &st, ms, 200, 92 * S_NS);
+  dump_chart (ops);
+  g_assert_cmpuint (sm_chart_get_n_points (ops), >=, 2);
+  /* times are relative to each feed's now (92 s) */
+  g_assert_true (gap_between (ops, -2.0 + 0.05, 0.0 - 0.05));
+
+  /* a long reply at 10 samples a second is one unbroken line, up to its tail */
+  g_settings_reset (settings, "chart-rate");
+  g_array_set_size (series, 0);
+  for (guint i = 0; i <= 20; i++)
+    {
+      s = reply_sample (90.0 + i * 0.1, i * 50, i ? 500 : 0);
+      g_array_append_val (series, s);
+    }
+  s = reply_sample (92.1, 1010, 500);   /* the last 10 tokens: 20 ms of that window */
+  g_array_append_val (series, s);
+  sm_charts_panel_feed (panel, &st, series, markers, now);
+  dump_chart (tps);
+  for (guint i = 0; i < sm_chart_get_n_points (tps); i++)
+    if (sm_chart_get_point_time (tps, i) > -9.9 && sm_chart_get_point_time (tps, i) < -8.0)
+      g_assert_cmpfloat (sm_chart_get_point_value (tps, i, 0), ==, 500);
+  g_assert_false (gap_between (tps, -9.9, -8.0));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +243,7 @@ main (int argc, char **argv)
 
   sm_ui_test_init (&argc, &argv);
   g_test_add_func ("/ChartsPanel/op-colors", test_op_colors);
+  g_test_add_func ("/ChartsPanel/idle-gap", test_idle_gap);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
