@@ -145,12 +145,33 @@ sm_chart_format_value (SmChart *self, double value)
     }
 }
 
+/* Bytes on the axis: all labels in the unit of the top one, as short as they go ("0",
+ * "100 MB", "200 MB"), where g_format_size () says "0 bytes", "100.0 MB". */
+static char *
+axis_bytes (double top, double value)
+{
+  static const char *const units[] = { N_("bytes"), N_("kB"), N_("MB"), N_("GB"), N_("TB") };
+  double scale = 1;
+  guint u = 0;
+
+  if (value <= 0)
+    return g_strdup ("0");
+  while (u + 1 < G_N_ELEMENTS (units) && top >= scale * 1000)
+    {
+      scale *= 1000;
+      u++;
+    }
+  return g_strdup_printf ("%.3g %s", value / scale, _(units[u]));
+}
+
 /* The axis says the number only: the unit is in the legend. */
 static char *
 axis_label (SmChart *self, double value)
 {
   if (self->unit == SM_CHART_UNIT_NUMBER)
     return format_number (value);
+  if (self->unit == SM_CHART_UNIT_BYTES)
+    return axis_bytes (self->y_max, value);
   return sm_chart_format_value (self, value);
 }
 
@@ -456,7 +477,8 @@ draw_grid (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
       cairo_move_to (cr, p->x0, gy);
       cairo_line_to (cr, p->x0 + p->w, gy);
       cairo_stroke (cr);
-      if (i % 2 == 0)
+      /* no values, no scale: an empty memory chart read "0 bytes" to "1 byte" */
+      if (i % 2 == 0 && self->has_values)
         {
           set_color (cr, fg, 0.55);
           show_text (self, cr, label, p->x0 - 6, gy - 8, 1.0, FALSE, 0.75, NULL);
@@ -945,6 +967,16 @@ sm_chart_get_n_points (SmChart *self)
 {
   g_return_val_if_fail (SM_IS_CHART (self), 0);
   return self->n_points;
+}
+
+char *
+sm_chart_get_axis_label (SmChart *self, guint index)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), NULL);
+  g_return_val_if_fail (index <= 2, NULL);
+  if (!self->has_values)
+    return NULL;
+  return axis_label (self, self->y_max * index / 2);
 }
 
 guint

@@ -65,6 +65,9 @@ const char *sm_chart_get_series_name (SmChart *self, guint series);
 void        sm_chart_get_series_color (SmChart *self, guint series, GdkRGBA *color);
 /* The newest value of @series, as the legend shows it (NAN: none). */
 double      sm_chart_get_last_value (SmChart *self, guint series);
+/* For tests: the value axis' label @index (0 at the bottom, 1 halfway, 2 at the top) as drawn,
+ * or NULL when none is drawn. */
+char       *sm_chart_get_axis_label (SmChart *self, guint index);
 /* For tests: the point under x (0..1 across the plot): its index, or -1. */
 int         sm_chart_hover_index   (SmChart *self, double x_fraction);
 guint       sm_chart_get_n_points  (SmChart *self);

@@ -53,6 +53,8 @@ struct _SmChartsPanel {
   double         window_s;
   guint          scroll_id;      /* the idle scroll, while points are in the window */
   gint64         last_feed_ns;   /* the last "stats-updated" */
+  double         mem_before[2];  /* resident and pool live bytes of the last sample before
+                                  * the window; NAN before any */
   double         recent_allocs;  /* system allocations per decoded token over the last
                                   * ALLOCS_WINDOW_NS of decoding; NAN before any */
 
@@ -229,13 +231,59 @@ feed_tps (SmChartsPanel *self, GArray *series, guint first, gint64 now)
   points_flush (&pts, self->tps_chart);
 }
 
+/* Memory is a level, not a rate: it stays where it was while nothing moves (the sampler keeps
+ * no sample then), so the line holds across idle time instead of breaking, starts at the left
+ * edge with the level from before the window and ends at now with the figure the card shows
+ * (@stats), even when every sample has scrolled out. */
 static void
-feed_series (SmChartsPanel *self, GArray *series, gint64 now)
+feed_memory (SmChartsPanel *self, GArray *series, guint first, const SmEngineStats *st, gint64 now)
+{
+  double interval = 1.0 / self->rate_hz, left = -self->window_s;
+  double last[2] = { NAN, NAN };
+  double t_last = left;
+  Points pts;
+
+  points_init (&pts, 2);
+  if (first > 0)
+    {
+      const SmProfSample *b = &g_array_index (series, SmProfSample, first - 1);
+      self->mem_before[0] = (double) b->resident_bytes;
+      self->mem_before[1] = (double) b->pool_live_bytes;
+    }
+  if (!isnan (self->mem_before[0]))
+    {
+      memcpy (last, self->mem_before, sizeof last);
+      points_add (&pts, left, last);
+    }
+  for (guint i = first; i < series->len; i++)
+    {
+      const SmProfSample *s = &g_array_index (series, SmProfSample, i);
+      double ts = (s->t_ns - now) / 1e9;
+      double v[2] = { (double) s->resident_bytes, (double) s->pool_live_bytes };
+
+      /* a step: the old level until the look before this sample */
+      if (!isnan (last[0]) && ts - t_last > 1.5 * interval)
+        points_add (&pts, ts - interval, last);
+      points_add (&pts, ts, v);
+      memcpy (last, v, sizeof last);
+      t_last = ts;
+    }
+  if (st->resident_bytes > 0)
+    {
+      double v[2] = { (double) st->resident_bytes, (double) st->pool.live_bytes };
+      if (!isnan (last[0]) && -t_last > 1.5 * interval)
+        points_add (&pts, -interval, last);
+      points_add (&pts, 0.0, v);
+    }
+  points_flush (&pts, self->memory_chart);
+}
+
+static void
+feed_series (SmChartsPanel *self, GArray *series, const SmEngineStats *st, gint64 now)
 {
   guint n = series->len, first = 0;
   /* Each sample may be preceded by a gap marker: at most 2n points. */
   g_autofree double *t = g_new (double, 2 * n + 1);
-  g_autofree double *mem = g_new (double, 2 * (2 * n + 1));
   g_autofree double *hit = g_new (double, 2 * n + 1);
   double gap_s = 3.0 / self->rate_hz;
   guint np = 0;
@@ -244,6 +292,7 @@ feed_series (SmChartsPanel *self, GArray *series, gint64 now)
   while (first < n && g_array_index (series, SmProfSample, first).t_ns < now - window_ns (self))
     first++;
   feed_tps (self, series, first, now);
+  feed_memory (self, series, first, st, now);
 
   for (guint i = first; i < n; i++)
     {
@@ -257,18 +306,13 @@ feed_series (SmChartsPanel *self, GArray *series, gint64 now)
       if (np > 0 && ts - t[np - 1] > gap_s)
         {
           t[np] = t[np - 1] + 1.0 / self->rate_hz;
-          mem[2 * np] = mem[2 * np + 1] = NAN;
           hit[np] = NAN;
           np++;
         }
       t[np] = ts;
-      mem[2 * np + 0] = (double) s->resident_bytes;
-      mem[2 * np + 1] = (double) s->pool_live_bytes;
       hit[np] = d_rents > 0 ? 100.0 * (double) (s->pool_hits - p->pool_hits) / (double) d_rents : NAN;
       np++;
     }
-
-  sm_chart_set_points (self->memory_chart, np, t, mem);
   sm_chart_set_points (self->pool_chart, np, t, hit);
 }
 
@@ -498,7 +542,7 @@ sm_charts_panel_feed (SmChartsPanel *self, const SmEngineStats *stats, GArray *s
   g_return_if_fail (SM_IS_CHARTS_PANEL (self));
   g_return_if_fail (stats != NULL && series != NULL && markers != NULL);
 
-  feed_series (self, series, now_ns);
+  feed_series (self, series, stats, now_ns);
   feed_markers (self, markers, now_ns);
   feed_ops (self, stats, now_ns);
   update_recent_allocs (self, series);
@@ -692,6 +736,7 @@ sm_charts_panel_init (SmChartsPanel *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->recent_allocs = NAN;
+  self->mem_before[0] = self->mem_before[1] = NAN;
   layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);

@@ -2,6 +2,7 @@
  * (sm_charts_panel_feed ()) with samples, op totals and markers a test makes up, so each case
  * says exactly what the engine would have reported. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sm-chart.h"
@@ -236,6 +237,79 @@ test_idle_gap (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Pixels of @surface within rows @y0..@y1 close to @color. */
+static int
+count_color (cairo_surface_t *surface, int y0, int y1, const GdkRGBA *color)
+{
+  unsigned char *px = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface), n = 0;
+
+  for (int y = y0; y < y1 && y < cairo_image_surface_get_height (surface); y++)
+    for (int x = 0; x < cairo_image_surface_get_width (surface); x++)
+      {
+        const unsigned char *p = px + y * stride + 4 * x;   /* B G R A, opaque here */
+        n += abs (p[2] - (int) (color->red * 255)) < 12 && abs (p[1] - (int) (color->green * 255)) < 12 &&
+             abs (p[0] - (int) (color->blue * 255)) < 12;
+      }
+  return n;
+}
+
+/* The memory chart after the last sample left the window (the engine idle a while): it
+ * carries the resident figure the card shows, in its legend and as a line up to now, its axis
+ * scales to it in MB, and the PNG export has that line. */
+static void
+test_memory_idle (void)
+{
+  GtkWidget *window;
+  SmChartsPanel *panel = new_panel (&window);
+  g_autoptr (GArray) series = no_samples ();
+  g_autoptr (GArray) markers = no_markers ();
+  g_autofree char *png = g_build_filename (sm_ui_test_dir (), "memory.png", NULL);
+  g_autofree char *legend = NULL, *top = NULL, *mid = NULL, *bottom = NULL;
+  g_autoptr (GError) error = NULL;
+  SmChart *memory = chart (panel, MEMORY_CHART);
+  GtkWidget *card = sm_ui_test_child (panel, SM_TYPE_CHARTS_PANEL, "memory_value");
+  SmEngineStats st = { 0 };
+  cairo_surface_t *surface;
+  GdkRGBA resident;
+  SmProfSample s;
+  int drawn;
+
+  /* a reply 100 s ago (the window is 60 s); the process holds 188 MB now */
+  s = reply_sample (0.0, 0, 0);
+  g_array_append_val (series, s);
+  s = reply_sample (0.1, 50, 500);
+  g_array_append_val (series, s);
+  st.resident_bytes = 188000000;
+  st.pool.live_bytes = 2000000;
+  sm_charts_panel_feed (panel, &st, series, markers, 100 * S_NS);
+
+  g_assert_null (sm_chart_get_shown_message (memory));
+  g_assert_cmpfloat (sm_chart_get_last_value (memory, 0), ==, 188000000);
+  legend = sm_chart_format_value (memory, sm_chart_get_last_value (memory, 0));
+  g_assert_cmpstr (legend, ==, gtk_label_get_text (GTK_LABEL (card)));
+  top = sm_chart_get_axis_label (memory, 2);
+  mid = sm_chart_get_axis_label (memory, 1);
+  bottom = sm_chart_get_axis_label (memory, 0);
+  g_test_message ("memory axis: %s / %s / %s", bottom, mid, top);
+  g_assert_cmpstr (top, ==, "200 MB");
+  g_assert_cmpstr (mid, ==, "100 MB");
+  g_assert_cmpstr (bottom, ==, "0");
+
+  /* the PNG: the charts 220 px high, 16 px apart from 16 px down; memory is the second */
+  g_assert_true (sm_charts_panel_write_png (panel, png, &error));
+  g_assert_no_error (error);
+  surface = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  sm_chart_get_series_color (memory, 0, &resident);
+  drawn = count_color (surface, 16 + 236, 16 + 236 + 220, &resident);
+  g_test_message ("resident line in the PNG: %d px", drawn);
+  /* the legend's swatch is 81 px; a line across the plot is many more */
+  g_assert_cmpint (drawn, >, 600);
+  cairo_surface_destroy (surface);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -244,6 +318,7 @@ main (int argc, char **argv)
   sm_ui_test_init (&argc, &argv);
   g_test_add_func ("/ChartsPanel/op-colors", test_op_colors);
   g_test_add_func ("/ChartsPanel/idle-gap", test_idle_gap);
+  g_test_add_func ("/ChartsPanel/memory-idle", test_memory_idle);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
