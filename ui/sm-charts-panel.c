@@ -63,6 +63,7 @@ struct _SmChartsPanel {
   SmOpStats      op_prev[SM_N_OPS];
   guint64        op_prev_tokens;
   gint64         op_prev_ns;
+  gboolean       ops_seen;       /* the ring had points once */
   gboolean       op_prev_valid;
   SmOpKind       top_ops[N_TOP_OPS];
   guint          n_top_ops;
@@ -422,11 +423,20 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
 
   if (self->op_ring->len == 0)
     {
-      sm_chart_set_message (self->ops_chart, st->profiling
-                            ? _("Generate something to see where the time goes")
-                            : _("Turn on profiling to see where the time goes"));
+      /* once there were ops, an empty window is the chart's to say ("No data in the last
+       * 60 s"): "Generate something" would read as if nothing ever ran */
+      if (!st->profiling)
+        sm_chart_set_message (self->ops_chart, _("Turn on profiling to see where the time goes"));
+      else if (!self->ops_seen)
+        sm_chart_set_message (self->ops_chart, _("Generate something to see where the time goes"));
+      else
+        {
+          sm_chart_set_message (self->ops_chart, NULL);
+          sm_chart_set_points (self->ops_chart, 0, NULL, NULL);
+        }
       return;
     }
+  self->ops_seen = TRUE;
   sm_chart_set_message (self->ops_chart, NULL);
   choose_top_ops (self);
 

@@ -310,6 +310,42 @@ test_memory_idle (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* After a reply has scrolled out of the window, no chart claims there never was data: the
+ * rate and per-op charts say the window is empty. */
+static void
+test_scrolled_out (void)
+{
+  GtkWidget *window;
+  SmChartsPanel *panel = new_panel (&window);
+  g_autoptr (GArray) series = no_samples ();
+  g_autoptr (GArray) markers = no_markers ();
+  SmEngineStats st = { 0 };
+  double ms[SM_N_OPS] = { 0 };
+  const double zero[SM_N_OPS] = { 0 };
+  SmProfSample s;
+
+  g_assert_cmpstr (sm_chart_get_shown_message (chart (panel, TPS_CHART)), ==, "No data yet");
+
+  /* a reply at 10 s, seen by the charts */
+  s = reply_sample (9.9, 0, 0);
+  g_array_append_val (series, s);
+  s = reply_sample (10.0, 50, 500);
+  g_array_append_val (series, s);
+  feed_ops (panel, &st, zero, 0, 9 * S_NS);
+  ms[SM_OP_MATMUL] = 20;
+  st.counters.decode_tokens = 0;
+  feed_ops (panel, &st, ms, 50, 10 * S_NS);
+  sm_charts_panel_feed (panel, &st, series, markers, 11 * S_NS);
+  g_assert_null (sm_chart_get_shown_message (chart (panel, TPS_CHART)));
+  g_assert_null (sm_chart_get_shown_message (chart (panel, OPS_CHART)));
+
+  /* 100 s later */
+  sm_charts_panel_feed (panel, &st, series, markers, 110 * S_NS);
+  g_assert_cmpstr (sm_chart_get_shown_message (chart (panel, TPS_CHART)), ==, "No data in the last 60 s");
+  g_assert_cmpstr (sm_chart_get_shown_message (chart (panel, OPS_CHART)), ==, "No data in the last 60 s");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -319,6 +355,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ChartsPanel/op-colors", test_op_colors);
   g_test_add_func ("/ChartsPanel/idle-gap", test_idle_gap);
   g_test_add_func ("/ChartsPanel/memory-idle", test_memory_idle);
+  g_test_add_func ("/ChartsPanel/scrolled-out", test_scrolled_out);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
