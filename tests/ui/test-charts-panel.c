@@ -346,6 +346,75 @@ test_scrolled_out (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+window_loaded (gpointer data)
+{
+  return !sm_window_get_loading (SM_WINDOW (data));
+}
+
+static void
+on_generated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sm_engine_generate_finish (SM_ENGINE (source), result, NULL, &error));
+  g_assert_no_error (error);
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* The whole way, as a person sees it: the built-in model writes a short reply, the engine
+ * then idles past the chart window, and the charts PNG exported through the window's action
+ * still has the memory line at the card's figure. */
+static void
+test_export_after_idle (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  g_autoptr (GSettings) settings = g_settings_new ("org.smallmind.Playground");
+  g_autofree char *png = g_build_filename (sm_ui_test_dir (), "idle.png", NULL);
+  SmChartsPanel *panel = SM_CHARTS_PANEL (sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel"));
+  SmChart *memory = chart (panel, MEMORY_CHART);
+  GtkWidget *card = sm_ui_test_child (panel, SM_TYPE_CHARTS_PANEL, "memory_value");
+  g_autofree char *legend = NULL;
+  SmGenerateParams params;
+  cairo_surface_t *surface;
+  gboolean done = FALSE;
+  GdkRGBA resident;
+  int drawn;
+
+  sm_ui_test_wait (window_loaded, window, 60, "the built-in model");
+  g_settings_set_uint (settings, "chart-window", 10);
+  sm_generate_params_init (&params);
+  params.max_tokens = 8;
+  sm_engine_generate_async (sm_window_get_engine (window), "Once upon", &params, NULL, NULL, NULL,
+                            NULL, on_generated, &done);
+  sm_ui_test_wait (flag_set, &done, 60, "the reply");
+  /* the window is 10 s: everything sampled has left it */
+  sm_ui_test_spin (12000);
+  sm_charts_panel_refresh (panel);
+
+  g_assert_null (sm_chart_get_shown_message (memory));
+  legend = sm_chart_format_value (memory, sm_chart_get_last_value (memory, 0));
+  g_assert_cmpstr (legend, ==, gtk_label_get_text (GTK_LABEL (card)));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "png", png));
+  surface = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  sm_chart_get_series_color (memory, 0, &resident);
+  drawn = count_color (surface, 16 + 236, 16 + 236 + 220, &resident);
+  g_test_message ("resident line in the exported PNG: %d px (card %s)", drawn, gtk_label_get_text (GTK_LABEL (card)));
+  g_assert_cmpint (drawn, >, 600);
+  cairo_surface_destroy (surface);
+
+  g_settings_reset (settings, "chart-window");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,6 +425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ChartsPanel/idle-gap", test_idle_gap);
   g_test_add_func ("/ChartsPanel/memory-idle", test_memory_idle);
   g_test_add_func ("/ChartsPanel/scrolled-out", test_scrolled_out);
+  g_test_add_func ("/ChartsPanel/export-after-idle", test_export_after_idle);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
