@@ -605,7 +605,8 @@ draw_series (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
       return;
     }
   cairo_save (cr);
-  cairo_rectangle (cr, p->x0, p->y0 - 1, p->w, p->h + 2);
+  /* room for a dot on the top line (a 100 % hit rate) */
+  cairo_rectangle (cr, p->x0 - DOT_RADIUS, p->y0 - DOT_RADIUS - 1, p->w + 2 * DOT_RADIUS, p->h + 2 * DOT_RADIUS + 2);
   cairo_clip (cr);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   if (self->kind == SM_CHART_STACKED)
@@ -718,11 +719,20 @@ draw_markers (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
       cairo_stroke (cr);
       cairo_restore (cr);
     }
+  /* each label on a patch of the page's color, so other markers' lines do not cross it (the
+   * page is dark under light text and light under dark, as in the PNG export) */
   labels = layout_markers (self, p);
-  set_color (cr, fg, 0.7);
   for (guint i = 0; i < labels->len; i++)
     {
       const SmChartLabel *l = &g_array_index (labels, SmChartLabel, i);
+
+      if (fg->red + fg->green + fg->blue > 1.5)
+        cairo_set_source_rgba (cr, 0.14, 0.14, 0.14, 0.85);
+      else
+        cairo_set_source_rgba (cr, 0.98, 0.98, 0.98, 0.85);
+      cairo_rectangle (cr, l->x - 1, l->y, l->width + 2, l->height);
+      cairo_fill (cr);
+      set_color (cr, fg, 0.7);
       show_text (self, cr, l->text, l->x, l->y, 0.0, FALSE, MARKER_SCALE, NULL);
     }
 }
@@ -889,9 +899,10 @@ sm_chart_draw (SmChart *self, cairo_t *cr, int width, int height)
   if (!get_plot (self, width, height, draw_header (self, cr, &fg, width), &p))
     return;
 
+  /* the markers under the data: a label never hides a point */
   draw_grid (self, cr, &fg, &p);
-  draw_series (self, cr, &fg, &p);
   draw_markers (self, cr, &fg, &p);
+  draw_series (self, cr, &fg, &p);
   draw_hover (self, cr, &fg, &p, width, height);
 }
 
