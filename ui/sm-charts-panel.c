@@ -5,7 +5,8 @@
  * them to the charts, which scale them once and redraw at the next frame.  Per-op time is not
  * in the series: the panel keeps its own ring of per-op deltas between updates.  When the feed
  * falls silent the charts still scroll, once a second, until the last point has left the
- * window: "now" at the right edge stays true, and an idle window then draws nothing at all.
+ * window: "now" at the right edge stays true.  Rates (tok/s, per op) are drawn only where
+ * work ran, so an idle window has none; memory is a level and holds at the read-out's figure.
  */
 #define G_LOG_DOMAIN "SmChartsPanel"
 
