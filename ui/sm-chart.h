@@ -56,8 +56,36 @@ const char *sm_chart_get_subtitle  (SmChart *self);
 void        sm_chart_draw          (SmChart *self, cairo_t *cr, int width, int height);
 /* Formats @value the way the axis does, e.g. for a summary: "31 K tok/s". */
 char       *sm_chart_format_value  (SmChart *self, double value);
+/* The line shown instead of data: the owner's message, or why there is nothing to draw
+ * ("No data yet", "No data in the last 60 s"); NULL while data are drawn. */
+const char *sm_chart_get_shown_message (SmChart *self);
+/* The series as set: how many, and each one's name and color. */
+guint       sm_chart_get_n_series  (SmChart *self);
+const char *sm_chart_get_series_name (SmChart *self, guint series);
+void        sm_chart_get_series_color (SmChart *self, guint series, GdkRGBA *color);
+/* The newest value of @series, as the legend shows it (NAN: none). */
+double      sm_chart_get_last_value (SmChart *self, guint series);
+/* For tests: the value axis' label @index (0 at the bottom, 1 halfway, 2 at the top) as drawn,
+ * or NULL when none is drawn. */
+char       *sm_chart_get_axis_label (SmChart *self, guint index);
 /* For tests: the point under x (0..1 across the plot): its index, or -1. */
 int         sm_chart_hover_index   (SmChart *self, double x_fraction);
 guint       sm_chart_get_n_points  (SmChart *self);
+/* For tests: point @index as given (seconds before now) and its value in @series (NAN: a gap). */
+double      sm_chart_get_point_time  (SmChart *self, guint index);
+/* For tests: a marker label as drawn at @width x @height (pixels, the widget's origin): the
+ * label of one marker, or of @n_markers that stood too close to be told apart. */
+typedef struct {
+  double  x, y, width, height;
+  guint   n_markers;
+  char   *text;
+} SmChartLabel;
+/* (SmChartLabel), in the order drawn; free with g_array_unref. */
+GArray     *sm_chart_get_marker_labels (SmChart *self, int width, int height);
+/* For tests: the box hovering at (@x, @y) shows at @width x @height, and its lines joined by
+ * newlines; FALSE when it shows none. */
+gboolean    sm_chart_get_tooltip     (SmChart *self, int width, int height, double x, double y,
+                                      graphene_rect_t *box, char **text);
+double      sm_chart_get_point_value (SmChart *self, guint index, guint series);
 
 G_END_DECLS

@@ -5,7 +5,8 @@
  * them to the charts, which scale them once and redraw at the next frame.  Per-op time is not
  * in the series: the panel keeps its own ring of per-op deltas between updates.  When the feed
  * falls silent the charts still scroll, once a second, until the last point has left the
- * window: "now" at the right edge stays true, and an idle window then draws nothing at all.
+ * window: "now" at the right edge stays true.  Rates (tok/s, per op) are drawn only where
+ * work ran, so an idle window has none; memory is a level and holds at the read-out's figure.
  */
 #define G_LOG_DOMAIN "SmChartsPanel"
 
@@ -19,10 +20,12 @@
 #define N_TOP_OPS  5
 #define N_CHARTS   4
 #define SCROLL_S   1   /* the idle scroll's period */
+#define BEFORE_NS  ((gint64) 5000000000)   /* samples read before the window */
 
 /* One update's per-op figures: ns per token and the work done, for the ring. */
 typedef struct {
   gint64  t_ns;
+  gint64  t_prev_ns;     /* the read-out the deltas are from; 0 for none */
   double  ms_per_token[SM_N_OPS];
   guint64 ns[SM_N_OPS];
   double  flops[SM_N_OPS];
@@ -51,6 +54,8 @@ struct _SmChartsPanel {
   double         window_s;
   guint          scroll_id;      /* the idle scroll, while points are in the window */
   gint64         last_feed_ns;   /* the last "stats-updated" */
+  double         mem_before[2];  /* resident and pool live bytes of the last sample before
+                                  * the window; NAN before any */
   double         recent_allocs;  /* system allocations per decoded token over the last
                                   * ALLOCS_WINDOW_NS of decoding; NAN before any */
 
@@ -58,6 +63,8 @@ struct _SmChartsPanel {
   GArray        *op_ring;        /* OpPoint, oldest first */
   SmOpStats      op_prev[SM_N_OPS];
   guint64        op_prev_tokens;
+  gint64         op_prev_ns;
+  gboolean       ops_seen;       /* the ring had points once */
   gboolean       op_prev_valid;
   SmOpKind       top_ops[N_TOP_OPS];
   guint          n_top_ops;
@@ -71,14 +78,25 @@ static const GdkRGBA green = { 0.180, 0.761, 0.494, 1 };
 static const GdkRGBA orange = { 1.0, 0.471, 0.0, 1 };
 static const GdkRGBA purple = { 0.569, 0.255, 0.675, 1 };
 static const GdkRGBA teal = { 0.129, 0.565, 0.643, 1 };
-static const GdkRGBA op_colors[N_TOP_OPS + 1] = {
-  { 0.208, 0.518, 0.894, 1 },   /* blue */
-  { 0.180, 0.761, 0.494, 1 },   /* green */
-  { 0.965, 0.827, 0.176, 1 },   /* yellow */
-  { 1.0, 0.471, 0.0, 1 },       /* orange */
-  { 0.569, 0.255, 0.675, 1 },   /* purple */
-  { 0.604, 0.600, 0.588, 1 },   /* grey: the rest */
+/* Each op kind has its own color, whatever its rank among the top ops, so matmul is blue in
+ * every run and a chart read yesterday still reads today.  Activations (gelu, silu) are warm,
+ * the attention parts cool; a model has one activation, never both. */
+#define RGB(hex) { ((hex) >> 16 & 0xff) / 255.0, ((hex) >> 8 & 0xff) / 255.0, ((hex) & 0xff) / 255.0, 1 }
+static const GdkRGBA op_colors[SM_N_OPS] = {
+  [SM_OP_MATMUL] = RGB (0x3584e4),      /* blue */
+  [SM_OP_ATTENTION] = RGB (0x2ec27e),   /* green */
+  [SM_OP_NORM] = RGB (0xf6d32d),        /* yellow */
+  [SM_OP_ROPE] = RGB (0x2190a4),        /* teal */
+  [SM_OP_SOFTMAX] = RGB (0x9141ac),     /* purple */
+  [SM_OP_SILU] = RGB (0xff7800),        /* orange */
+  [SM_OP_GELU] = RGB (0xc64600),        /* dark orange */
+  [SM_OP_EMBED] = RGB (0x986a44),       /* brown */
+  [SM_OP_ADD] = RGB (0x99c1f1),         /* light blue */
+  [SM_OP_QUANTIZE] = RGB (0xdc8add),    /* light purple */
+  [SM_OP_LOGITS] = RGB (0x1a5fb4),      /* dark blue */
+  [SM_OP_SAMPLE] = RGB (0xe01b24),      /* red */
 };
+static const GdkRGBA other_color = RGB (0x9a9996);   /* grey: the rest */
 
 static gint64
 window_ns (SmChartsPanel *self)
@@ -95,19 +113,190 @@ op_is_compute (SmOpKind op)
 
 /* ---- feeding the charts --------------------------------------------------------------------------- */
 
+/* Points for a chart, grown as they come: times and @ns values per point. */
+typedef struct {
+  guint   ns;
+  GArray *t;   /* double */
+  GArray *v;   /* double, ns per point */
+} Points;
+
 static void
-feed_series (SmChartsPanel *self, GArray *series, gint64 now)
+points_init (Points *pts, guint ns)
 {
-  guint n = series->len;
+  pts->ns = ns;
+  pts->t = g_array_new (FALSE, FALSE, sizeof (double));
+  pts->v = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+points_add (Points *pts, double t, const double *v)
+{
+  g_array_append_val (pts->t, t);
+  g_array_append_vals (pts->v, v, pts->ns);
+}
+
+/* A break in the line at @t: every series missing. */
+static void
+points_gap (Points *pts, double t)
+{
+  double v[8];
+
+  for (guint s = 0; s < pts->ns; s++)
+    v[s] = NAN;
+  points_add (pts, t, v);
+}
+
+static void
+points_flush (Points *pts, SmChart *chart)
+{
+  sm_chart_set_points (chart, pts->t->len, (double *) pts->t->data, (double *) pts->v->data);
+  g_array_unref (pts->t);
+  g_array_unref (pts->v);
+}
+
+/* A rate series is busy only while work ran.  The sampler (and the feed) look every
+ * @interval_s but keep a point only when something moved, so a point's window (since the one
+ * before) may hold idle time; how long the work in it took, @busy_s, tells how much.  Run by
+ * run, with @open saying the line may go on (its last window was busy to its end):
+ *  - a window mostly busy on an open line continues it;
+ *  - a mostly idle window right after (one look later) is the line's tail: it ends @busy_s
+ *    into the window;
+ *  - anything else starts a new line @busy_s before the point, after a gap in the idle time
+ *    (a window longer than one look had a look that found nothing).
+ * So a line never bridges idle time, at any rate, and a reply of a few milliseconds is a run
+ * of its own, which the chart draws as a dot. */
+static void
+add_rate_point (Points *pts, gboolean *open, double t_prev, double t, double busy_s, double interval_s,
+                const double *v)
+{
+  double span = t - t_prev;
+
+  if (busy_s <= 0)
+    {
+      if (*open)
+        points_gap (pts, t);
+      *open = FALSE;
+    }
+  else if (*open && busy_s >= 0.5 * span)
+    points_add (pts, t, v);
+  else if (*open && span <= 1.5 * interval_s)
+    {
+      points_add (pts, t_prev + busy_s, v);
+      points_gap (pts, (t_prev + busy_s + t) / 2);
+      *open = FALSE;
+    }
+  else
+    {
+      busy_s = MIN (busy_s, span);
+      if (pts->t->len > 0)
+        points_gap (pts, t - busy_s - (span - busy_s) / 2);
+      points_add (pts, t - busy_s, v);
+      points_add (pts, t, v);
+      *open = TRUE;
+    }
+}
+
+/* The decode and prefill rates, run by run (add_rate_point ()): a sample's busy time is its
+ * tokens over its rates. */
+static void
+feed_tps (SmChartsPanel *self, GArray *series, guint first, gint64 now)
+{
+  Points pts;
+  gboolean in_run = FALSE;
+
+  points_init (&pts, 2);
+  for (guint i = first; i < series->len; i++)
+    {
+      const SmProfSample *s = &g_array_index (series, SmProfSample, i);
+      const SmProfSample *p = i > 0 ? &g_array_index (series, SmProfSample, i - 1) : NULL;
+      double ts = (s->t_ns - now) / 1e9;
+      double v[2] = { s->decode_tps > 0 ? s->decode_tps : NAN, s->prefill_tps > 0 ? s->prefill_tps : NAN };
+      double busy = 0;
+
+      if (p == NULL)
+        {
+          /* nothing before to tell the tokens by: a sample's rates are over the tokens since
+           * the profiler's previous sample, so the first sample of a short reply has them */
+          if (!isnan (v[0]) || !isnan (v[1]))
+            {
+              points_add (&pts, ts, v);
+              in_run = TRUE;
+            }
+          continue;
+        }
+      if (s->decode_tokens > p->decode_tokens && s->decode_tps > 0)
+        busy += (double) (s->decode_tokens - p->decode_tokens) / s->decode_tps;
+      if (s->prefill_tokens > p->prefill_tokens && s->prefill_tps > 0)
+        busy += (double) (s->prefill_tokens - p->prefill_tokens) / s->prefill_tps;
+      add_rate_point (&pts, &in_run, (p->t_ns - now) / 1e9, ts, busy, 1.0 / self->rate_hz, v);
+    }
+  points_flush (&pts, self->tps_chart);
+}
+
+/* Memory is a level, not a rate: it stays where it was while nothing moves (the sampler keeps
+ * no sample then), so the line holds across idle time instead of breaking, starts at the left
+ * edge with the level from before the window and ends at now with the figure the card shows
+ * (@stats), even when every sample has scrolled out. */
+static void
+feed_memory (SmChartsPanel *self, GArray *series, guint first, const SmEngineStats *st, gint64 now)
+{
+  double interval = 1.0 / self->rate_hz, left = -self->window_s;
+  double last[2] = { NAN, NAN };
+  double t_last = left;
+  Points pts;
+
+  points_init (&pts, 2);
+  if (first > 0)
+    {
+      const SmProfSample *b = &g_array_index (series, SmProfSample, first - 1);
+      self->mem_before[0] = (double) b->resident_bytes;
+      self->mem_before[1] = (double) b->pool_live_bytes;
+    }
+  if (!isnan (self->mem_before[0]))
+    {
+      memcpy (last, self->mem_before, sizeof last);
+      points_add (&pts, left, last);
+    }
+  for (guint i = first; i < series->len; i++)
+    {
+      const SmProfSample *s = &g_array_index (series, SmProfSample, i);
+      double ts = (s->t_ns - now) / 1e9;
+      double v[2] = { (double) s->resident_bytes, (double) s->pool_live_bytes };
+
+      /* a step: the old level until the look before this sample */
+      if (!isnan (last[0]) && ts - t_last > 1.5 * interval)
+        points_add (&pts, ts - interval, last);
+      points_add (&pts, ts, v);
+      memcpy (last, v, sizeof last);
+      t_last = ts;
+    }
+  if (st->resident_bytes > 0)
+    {
+      double v[2] = { (double) st->resident_bytes, (double) st->pool.live_bytes };
+      if (!isnan (last[0]) && -t_last > 1.5 * interval)
+        points_add (&pts, -interval, last);
+      points_add (&pts, 0.0, v);
+    }
+  points_flush (&pts, self->memory_chart);
+}
+
+static void
+feed_series (SmChartsPanel *self, GArray *series, const SmEngineStats *st, gint64 now)
+{
+  guint n = series->len, first = 0;
   /* Each sample may be preceded by a gap marker: at most 2n points. */
   g_autofree double *t = g_new (double, 2 * n + 1);
-  g_autofree double *tps = g_new (double, 2 * (2 * n + 1));
-  g_autofree double *mem = g_new (double, 2 * (2 * n + 1));
   g_autofree double *hit = g_new (double, 2 * n + 1);
   double gap_s = 3.0 / self->rate_hz;
   guint np = 0;
 
-  for (guint i = 0; i < n; i++)
+  /* samples before the window only tell what came before it */
+  while (first < n && g_array_index (series, SmProfSample, first).t_ns < now - window_ns (self))
+    first++;
+  feed_tps (self, series, first, now);
+  feed_memory (self, series, first, st, now);
+
+  for (guint i = first; i < n; i++)
     {
       const SmProfSample *s = &g_array_index (series, SmProfSample, i);
       const SmProfSample *p = i > 0 ? &g_array_index (series, SmProfSample, i - 1) : NULL;
@@ -116,27 +305,16 @@ feed_series (SmChartsPanel *self, GArray *series, gint64 now)
 
       /* The sampler sleeps while nothing happens: a long silence is a break in the line, not
        * a straight line across it. */
-      if (p != NULL && ts - t[np - 1] > gap_s)
+      if (np > 0 && ts - t[np - 1] > gap_s)
         {
           t[np] = t[np - 1] + 1.0 / self->rate_hz;
-          tps[2 * np] = tps[2 * np + 1] = NAN;
-          mem[2 * np] = mem[2 * np + 1] = NAN;
           hit[np] = NAN;
           np++;
         }
       t[np] = ts;
-      /* A sample's rates are over the tokens since the profiler's previous sample, which may
-       * lie before the window: the first sample of a short reply has its rate too. */
-      tps[2 * np + 0] = s->decode_tps > 0 ? s->decode_tps : NAN;
-      tps[2 * np + 1] = s->prefill_tps > 0 ? s->prefill_tps : NAN;
-      mem[2 * np + 0] = (double) s->resident_bytes;
-      mem[2 * np + 1] = (double) s->pool_live_bytes;
       hit[np] = d_rents > 0 ? 100.0 * (double) (s->pool_hits - p->pool_hits) / (double) d_rents : NAN;
       np++;
     }
-
-  sm_chart_set_points (self->tps_chart, np, t, tps);
-  sm_chart_set_points (self->memory_chart, np, t, mem);
   sm_chart_set_points (self->pool_chart, np, t, hit);
 }
 
@@ -166,6 +344,7 @@ choose_top_ops (SmChartsPanel *self)
 {
   double share[SM_N_OPS] = { 0 };
   const char *names[N_TOP_OPS + 1];
+  GdkRGBA colors[N_TOP_OPS + 1];
   gboolean used[SM_N_OPS] = { 0 };
   SmOpKind top[N_TOP_OPS];
   guint n_top = 0;
@@ -191,9 +370,13 @@ choose_top_ops (SmChartsPanel *self)
   memcpy (self->top_ops, top, n_top * sizeof (SmOpKind));
   self->n_top_ops = n_top;
   for (guint i = 0; i < n_top; i++)
-    names[i] = sm_op_kind_name (top[i]);
+    {
+      names[i] = sm_op_kind_name (top[i]);
+      colors[i] = op_colors[top[i]];
+    }
   names[n_top] = _("other");
-  sm_chart_set_series (self->ops_chart, n_top + 1, names, op_colors);
+  colors[n_top] = other_color;
+  sm_chart_set_series (self->ops_chart, n_top + 1, names, colors);
 }
 
 static void
@@ -202,12 +385,12 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
   const SmOpStats *ops = st->ops;
   guint64 tokens = st->counters.prefill_tokens + st->counters.decode_tokens;
   guint ns;
-  g_autofree double *t = NULL;
-  g_autofree double *v = NULL;
+  Points pts;
+  gboolean in_run = FALSE;
 
   if (self->op_prev_valid && tokens > self->op_prev_tokens)
     {
-      OpPoint pt = { .t_ns = now };
+      OpPoint pt = { .t_ns = now, .t_prev_ns = self->op_prev_ns };
       guint64 d_tokens = tokens - self->op_prev_tokens;
       gboolean any = FALSE;
 
@@ -226,6 +409,7 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
     }
   memcpy (self->op_prev, st->ops, sizeof st->ops);
   self->op_prev_tokens = tokens;
+  self->op_prev_ns = now;
   self->op_prev_valid = TRUE;
 
   /* drop what scrolled out of the window */
@@ -240,38 +424,54 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
 
   if (self->op_ring->len == 0)
     {
-      sm_chart_set_message (self->ops_chart, st->profiling
-                            ? _("Generate something to see where the time goes")
-                            : _("Turn on profiling to see where the time goes"));
+      /* once there were ops, an empty window is the chart's to say ("No data in the last
+       * 60 s"): "Generate something" would read as if nothing ever ran */
+      if (!st->profiling)
+        sm_chart_set_message (self->ops_chart, _("Turn on profiling to see where the time goes"));
+      else if (!self->ops_seen)
+        sm_chart_set_message (self->ops_chart, _("Generate something to see where the time goes"));
+      else
+        {
+          sm_chart_set_message (self->ops_chart, NULL);
+          sm_chart_set_points (self->ops_chart, 0, NULL, NULL);
+        }
       return;
     }
+  self->ops_seen = TRUE;
   sm_chart_set_message (self->ops_chart, NULL);
   choose_top_ops (self);
 
+  /* run by run, as the rates (add_rate_point ()): a ring point's busy time is its ops' time */
   ns = self->n_top_ops + 1;
-  t = g_new (double, self->op_ring->len);
-  v = g_new0 (double, self->op_ring->len * ns);
+  points_init (&pts, ns);
   for (guint i = 0; i < self->op_ring->len; i++)
     {
       const OpPoint *p = &g_array_index (self->op_ring, OpPoint, i);
-      double rest = 0;
+      double v[N_TOP_OPS + 1] = { 0 }, busy = 0, rest = 0, t = (p->t_ns - now) / 1e9;
 
-      t[i] = (p->t_ns - now) / 1e9;
       for (int op = 0; op < SM_N_OPS; op++)
         {
           gboolean top = FALSE;
+          busy += p->ns[op] / 1e9;
           for (guint k = 0; k < self->n_top_ops; k++)
             if (self->top_ops[k] == (SmOpKind) op)
               {
-                v[i * ns + k] = p->ms_per_token[op];
+                v[k] = p->ms_per_token[op];
                 top = TRUE;
               }
           if (!top)
             rest += p->ms_per_token[op];
         }
-      v[i * ns + self->n_top_ops] = rest;
+      v[self->n_top_ops] = rest;
+      if (p->t_prev_ns == 0)
+        {
+          points_add (&pts, t, v);
+          in_run = TRUE;
+        }
+      else
+        add_rate_point (&pts, &in_run, (p->t_prev_ns - now) / 1e9, t, busy, 1.0 / self->rate_hz, v);
     }
-  sm_chart_set_points (self->ops_chart, self->op_ring->len, t, v);
+  points_flush (&pts, self->ops_chart);
 
   /* each op's speed over the window */
   for (guint k = 0; k < self->n_top_ops; k++)
@@ -347,6 +547,20 @@ feed_figures (SmChartsPanel *self, const SmEngineStats *st)
 }
 
 void
+sm_charts_panel_feed (SmChartsPanel *self, const SmEngineStats *stats, GArray *series,
+                      GArray *markers, gint64 now_ns)
+{
+  g_return_if_fail (SM_IS_CHARTS_PANEL (self));
+  g_return_if_fail (stats != NULL && series != NULL && markers != NULL);
+
+  feed_series (self, series, stats, now_ns);
+  feed_markers (self, markers, now_ns);
+  feed_ops (self, stats, now_ns);
+  update_recent_allocs (self, series);
+  feed_figures (self, stats);
+}
+
+void
 sm_charts_panel_refresh (SmChartsPanel *self)
 {
   g_autoptr (GArray) series = NULL;
@@ -359,15 +573,11 @@ sm_charts_panel_refresh (SmChartsPanel *self)
   if (self->engine == NULL)
     return;
   now = sm_engine_now_ns ();
-  series = sm_engine_copy_series (self->engine, now - window_ns (self));
+  /* a little before the window too: the first sample in it is read against the one before */
+  series = sm_engine_copy_series (self->engine, now - window_ns (self) - BEFORE_NS);
   markers = sm_engine_copy_markers (self->engine);
   sm_engine_get_stats (self->engine, &st);
-
-  feed_series (self, series, now);
-  feed_markers (self, markers, now);
-  feed_ops (self, &st, now);
-  update_recent_allocs (self, series);
-  feed_figures (self, &st);
+  sm_charts_panel_feed (self, &st, series, markers, now);
   sm_engine_stats_clear (&st);
 }
 
@@ -537,6 +747,7 @@ sm_charts_panel_init (SmChartsPanel *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->recent_allocs = NAN;
+  self->mem_before[0] = self->mem_before[1] = NAN;
   layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);
@@ -558,7 +769,7 @@ sm_charts_panel_init (SmChartsPanel *self)
   sm_chart_set_title (self->ops_chart, _("Time per token, by operation"));
   sm_chart_set_kind (self->ops_chart, SM_CHART_STACKED);
   sm_chart_set_unit (self->ops_chart, SM_CHART_UNIT_MS, NULL);
-  sm_chart_set_series (self->ops_chart, 1, other, &op_colors[N_TOP_OPS]);
+  sm_chart_set_series (self->ops_chart, 1, other, &other_color);
 
   sm_chart_set_title (self->pool_chart, _("Pool hit rate"));
   sm_chart_set_unit (self->pool_chart, SM_CHART_UNIT_PERCENT, NULL);

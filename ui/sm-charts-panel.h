@@ -18,6 +18,11 @@ G_DECLARE_FINAL_TYPE (SmChartsPanel, sm_charts_panel, SM, CHARTS_PANEL, GtkWidge
 void     sm_charts_panel_bind      (SmChartsPanel *self, SmEngine *engine, GSettings *settings);
 /* Reads the engine now (the panel does it on every "stats-updated"). */
 void     sm_charts_panel_refresh   (SmChartsPanel *self);
+/* Updates the charts and figures from one read-out at @now_ns (the engine's clock): @stats,
+ * the time series (SmProfSample, oldest first; samples before the window are allowed) and the
+ * markers (SmProfMarker).  Refresh reads the engine and calls it; tests hand their own. */
+void     sm_charts_panel_feed      (SmChartsPanel *self, const SmEngineStats *stats, GArray *series,
+                                    GArray *markers, gint64 now_ns);
 /* The four charts as one PNG, written atomically. */
 gboolean sm_charts_panel_write_png (SmChartsPanel *self, const char *path, GError **error);
 /* The charts, in order: tok/s, memory, per-op, pool hit rate (for tests). */
