@@ -501,7 +501,7 @@ delete_conversation_action (GtkWidget *widget, const char *name, GVariant *param
   g_object_set_data_full (G_OBJECT (toast), "sm-id", g_strdup (id), g_free);
   g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_delete_toast_dismissed), self, 0);
   sm_conversation_store_trash (self->store, c);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  sm_chat_view_add_toast (self->chat_view, toast);
   g_object_unref (c);
 }
 

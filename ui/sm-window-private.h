@@ -25,7 +25,6 @@ struct _SmWindow {
   AdwApplicationWindow  parent_instance;
 
   /* template children */
-  AdwToastOverlay      *toast_overlay;
   AdwWindowTitle       *window_title;
   GtkProgressBar       *load_bar;
   AdwFlap              *flap;

@@ -530,7 +530,6 @@ sm_window_class_init (SmWindowClass *klass)
   g_type_ensure (SM_TYPE_CONVERSATION_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, SmWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, load_bar);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, flap);

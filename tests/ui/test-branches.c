@@ -456,7 +456,7 @@ dialog_gone (gpointer data)
 static gboolean
 undo_shown (gpointer data)
 {
-  return find_widget (sm_ui_test_child (data, SM_TYPE_WINDOW, "toast_overlay"), is_undo_button, NULL) != NULL;
+  return find_widget (GTK_WIDGET (data), is_undo_button, NULL) != NULL;
 }
 
 static void
@@ -566,7 +566,7 @@ test_conversation_list (void)
   sm_ui_test_wait (undo_shown, window, 10, "the Undo button");
   sm_ui_test_spin (300);
   g_assert_true (g_file_test (path_b, G_FILE_TEST_EXISTS));
-  sm_ui_test_click (find_widget (sm_ui_test_child (window, SM_TYPE_WINDOW, "toast_overlay"), is_undo_button, NULL));
+  sm_ui_test_click (find_widget (GTK_WIDGET (window), is_undo_button, NULL));
   sm_ui_test_spin (300);
   g_assert_true (g_file_test (path_b, G_FILE_TEST_EXISTS));
   g_assert_nonnull (conversation_row (popover, "Dogs bark at night"));
