@@ -13,7 +13,9 @@
  * horizontal sum at the end), so they agree with these only to rounding.
  *
  * k is an element count, a multiple of the type's block size; w and x point to k / block
- * blocks.  Not dispatched: the SIMD versions, and the table entries, come later.
+ * blocks.  The dequantizers and activation quantizers are not dispatched (they are not on the
+ * hot path, and bit identity is their point); the dots are, through the kernel table.
+ * Quantizing weights into these types (from_f32) lives elsewhere (kernels/scalar/quantize-k.c).
  */
 #pragma once
 
@@ -128,22 +130,12 @@ void  sm_dequantize_row_q5_k   (const void *x, float *y, size_t k);
 void  sm_dequantize_row_q6_k   (const void *x, float *y, size_t k);
 void  sm_dequantize_row_q8_k   (const void *x, float *y, size_t k);
 
-/* ---- from f32 (ggml's *_ref quantizers; x must be finite) --------------------------------- */
-void  sm_quantize_row_q8_k_ref (const float *x, void *y, size_t k);
-void  sm_quantize_row_q8_1_ref (const float *x, void *y, size_t k);
-void  sm_quantize_row_q4_1_ref (const float *x, void *y, size_t k);
-void  sm_quantize_row_q5_0_ref (const float *x, void *y, size_t k);
-void  sm_quantize_row_q5_1_ref (const float *x, void *y, size_t k);
+/* ---- activations from f32 (x must be finite) ----------------------------------------------- */
+/* ggml's quantize_row_q8_K_ref: the K-quants' activations. */
+void  sm_quantize_row_q8_k (const float *x, void *y, size_t k);
+/* ggml's quantize_row_q8_1_ref: Q4_1's and Q5_1's. */
+void  sm_quantize_row_q8_1 (const float *x, void *y, size_t k);
 
-/* ---- dots: w the weights, x the activations in the type's vec_dot_type -------------------- */
-float sm_vec_dot_q4_1_q8_1   (size_t k, const void *w, const void *x);
-float sm_vec_dot_q5_0_q8_0   (size_t k, const void *w, const void *x);
-float sm_vec_dot_q5_1_q8_1   (size_t k, const void *w, const void *x);
-float sm_vec_dot_iq4_nl_q8_0 (size_t k, const void *w, const void *x);
-float sm_vec_dot_q2_k_q8_k   (size_t k, const void *w, const void *x);
-float sm_vec_dot_q3_k_q8_k   (size_t k, const void *w, const void *x);
-float sm_vec_dot_q4_k_q8_k   (size_t k, const void *w, const void *x);
-float sm_vec_dot_q5_k_q8_k   (size_t k, const void *w, const void *x);
-float sm_vec_dot_q6_k_q8_k   (size_t k, const void *w, const void *x);
+/* The dots are in the kernel table (SmKernels.vec_dot_*): scalar, AVX2 and AVX-512. */
 
 G_END_DECLS

@@ -3,7 +3,8 @@
  *
  * Three kinds of evidence:
  *  - dequantization against ggml's own to_float, bit for bit, over tensors of the shared
- *    K-quant models (../shared/models/kquant/dequant: one file per tensor, `index value bits`);
+ *    K-quant models (../shared/models/kquant/dequant: one file per tensor, `index value bits`),
+ *    read through the project's GGUF reader and converted by the weight-type table's to_f32;
  *  - hand-built blocks whose values follow from ggml's documented layouts, for the 32-weight
  *    types that no shared model holds, and the quantizers' rounding rules on exact ties;
  *  - each dot against a double-precision dot of the dequantized weights and activations, on
@@ -15,12 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sm-dtype.h"
+#include "sm-gguf.h"
 #include "sm-kernels.h"
 #include "sm-quants.h"
 #include "sm-test-util.h"
 
 typedef void (*DequantFn) (const void *x, float *y, size_t k);
-typedef float (*DotFn) (size_t k, const void *w, const void *x);
 
 static void
 dequantize_q4_0 (const void *x, float *y, size_t k)
@@ -49,8 +51,9 @@ typedef struct {
   DequantFn   dequantize;
   /* fp16 fields: byte offsets, -1 past the last */
   int         f16_at[3];
-  /* the dot, and its activation type's block size, quantizer and dequantizer */
-  DotFn       dot;
+  /* where its dot sits in SmKernels (0: none here), and its activation type's block size,
+   * quantizer and dequantizer */
+  gsize       dot_at;
   size_t      act_size;
   void      (*quantize_act) (const float *x, void *y, size_t k);
   DequantFn   dequantize_act;
@@ -58,38 +61,47 @@ typedef struct {
 
 static const QuantType quant_types[] = {
   { "q4_0", 32, sizeof (SmBlockQ4_0), dequantize_q4_0, { 0, -1 },
-    NULL, 0, NULL, NULL },
+    0, 0, NULL, NULL },
   { "q4_1", 32, sizeof (SmBlockQ4_1), sm_dequantize_row_q4_1, { 0, 2, -1 },
-    sm_vec_dot_q4_1_q8_1, sizeof (SmBlockQ8_1), sm_quantize_row_q8_1_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q4_1_q8_1), sizeof (SmBlockQ8_1), sm_quantize_row_q8_1,
     sm_dequantize_row_q8_1 },
   { "q5_0", 32, sizeof (SmBlockQ5_0), sm_dequantize_row_q5_0, { 0, -1 },
-    sm_vec_dot_q5_0_q8_0, sizeof (SmBlockQ8_0), quantize_q8_0, dequantize_q8_0 },
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q5_0_q8_0), sizeof (SmBlockQ8_0), quantize_q8_0, dequantize_q8_0 },
   { "q5_1", 32, sizeof (SmBlockQ5_1), sm_dequantize_row_q5_1, { 0, 2, -1 },
-    sm_vec_dot_q5_1_q8_1, sizeof (SmBlockQ8_1), sm_quantize_row_q8_1_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q5_1_q8_1), sizeof (SmBlockQ8_1), sm_quantize_row_q8_1,
     sm_dequantize_row_q8_1 },
   { "iq4_nl", 32, sizeof (SmBlockIQ4_NL), sm_dequantize_row_iq4_nl, { 0, -1 },
-    sm_vec_dot_iq4_nl_q8_0, sizeof (SmBlockQ8_0), quantize_q8_0, dequantize_q8_0 },
+    G_STRUCT_OFFSET (SmKernels, vec_dot_iq4_nl_q8_0), sizeof (SmBlockQ8_0), quantize_q8_0, dequantize_q8_0 },
   { "q2_K", 256, sizeof (SmBlockQ2_K), sm_dequantize_row_q2_k,
     { G_STRUCT_OFFSET (SmBlockQ2_K, d), G_STRUCT_OFFSET (SmBlockQ2_K, dmin), -1 },
-    sm_vec_dot_q2_k_q8_k, sizeof (SmBlockQ8_K), sm_quantize_row_q8_k_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q2_k_q8_k), sizeof (SmBlockQ8_K), sm_quantize_row_q8_k,
     sm_dequantize_row_q8_k },
   { "q3_K", 256, sizeof (SmBlockQ3_K), sm_dequantize_row_q3_k,
     { G_STRUCT_OFFSET (SmBlockQ3_K, d), -1 },
-    sm_vec_dot_q3_k_q8_k, sizeof (SmBlockQ8_K), sm_quantize_row_q8_k_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q3_k_q8_k), sizeof (SmBlockQ8_K), sm_quantize_row_q8_k,
     sm_dequantize_row_q8_k },
   { "q4_K", 256, sizeof (SmBlockQ4_K), sm_dequantize_row_q4_k,
     { G_STRUCT_OFFSET (SmBlockQ4_K, d), G_STRUCT_OFFSET (SmBlockQ4_K, dmin), -1 },
-    sm_vec_dot_q4_k_q8_k, sizeof (SmBlockQ8_K), sm_quantize_row_q8_k_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q4_k_q8_k), sizeof (SmBlockQ8_K), sm_quantize_row_q8_k,
     sm_dequantize_row_q8_k },
   { "q5_K", 256, sizeof (SmBlockQ5_K), sm_dequantize_row_q5_k,
     { G_STRUCT_OFFSET (SmBlockQ5_K, d), G_STRUCT_OFFSET (SmBlockQ5_K, dmin), -1 },
-    sm_vec_dot_q5_k_q8_k, sizeof (SmBlockQ8_K), sm_quantize_row_q8_k_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q5_k_q8_k), sizeof (SmBlockQ8_K), sm_quantize_row_q8_k,
     sm_dequantize_row_q8_k },
   { "q6_K", 256, sizeof (SmBlockQ6_K), sm_dequantize_row_q6_k,
     { G_STRUCT_OFFSET (SmBlockQ6_K, d), -1 },
-    sm_vec_dot_q6_k_q8_k, sizeof (SmBlockQ8_K), sm_quantize_row_q8_k_ref,
+    G_STRUCT_OFFSET (SmKernels, vec_dot_q6_k_q8_k), sizeof (SmBlockQ8_K), sm_quantize_row_q8_k,
     sm_dequantize_row_q8_k },
 };
+
+/* @t's dot at @level */
+static SmVecDotFunc
+dot_of (const QuantType *t, SmKernelLevel level)
+{
+  const SmKernels *k = sm_kernels_for_level (level);
+  g_assert_nonnull (k);
+  return G_STRUCT_MEMBER (SmVecDotFunc, k, t->dot_at);
+}
 
 static const QuantType *
 find_type (const char *name)
@@ -170,20 +182,33 @@ test_dequant_reference (gconstpointer data)
       g_test_skip (msg);
       return;
     }
-  /* The GGUF reader refuses these types at open, so the rows are read at the offset the
-   * reference file names (a GGUF, by its magic). */
+  /* The rows as the loader sees them: the project's GGUF reader finds the tensor and the
+   * weight-type table converts it, so this checks the table's entry (the type id, block and
+   * to_f32) along with the dequantizer. */
+  g_autoptr (SmGguf) gguf = sm_gguf_open (gguf_path, &error);
+  g_assert_no_error (error);
+  const SmGgufTensorInfo *ti = sm_gguf_find_tensor (gguf, tensor);
+  g_assert_nonnull (ti);
+  const SmDTypeTraits *tt = sm_dtype_traits (ti->dtype);
+  g_autofree char *type_upper = g_ascii_strup (type_name, -1);
+  g_assert_cmpstr (tt->ggml_name, ==, type_upper);
+  g_assert_cmpint (ti->shape[ti->n_dims - 1], ==, (gint64) ne0);
+  g_assert_cmpuint (sm_dtype_row_bytes (ti->dtype, (gint64) ne0), ==, row_bytes);
+  g_assert_cmpuint (ti->n_bytes, >=, 2 * row_bytes);
+  /* the reader's data are the bytes at the offset the reference names */
   g_autoptr (GMappedFile) map = g_mapped_file_new (gguf_path, FALSE, &error);
   g_assert_no_error (error);
-  const uint8_t *bytes = (const uint8_t *) g_mapped_file_get_contents (map);
-  gsize size = g_mapped_file_get_length (map);
-  g_assert_cmpuint (size, >=, 4);
-  g_assert_cmpmem (bytes, 4, "GGUF", 4);
-  g_assert_cmpuint (offset + 2 * row_bytes, <=, size);
+  g_assert_cmpuint (offset + 2 * row_bytes, <=, g_mapped_file_get_length (map));
+  g_assert_cmpmem (ti->data, 2 * row_bytes, g_mapped_file_get_contents (map) + offset,
+                   2 * row_bytes);
 
   gsize n = (gsize) (2 * ne0);
   g_autofree float *y = g_new (float, n);
+  g_autofree float *y_direct = g_new (float, n);
   /* rows are contiguous and whole blocks, so both rows are one call */
-  t->dequantize (bytes + offset, y, n);
+  tt->to_f32 (ti->data, y, n);
+  t->dequantize (ti->data, y_direct, n);
+  g_assert_cmpmem (y, n * sizeof (float), y_direct, n * sizeof (float));
 
   gsize checked = 0, mismatches = 0;
   for (char **l = lines + 3; *l != NULL; l++)
@@ -296,7 +321,7 @@ test_quantize_q8_k (void)
   x[0] = -127.0f;
   x[1] = 0.5f;  x[2] = 1.5f;  x[3] = 2.5f;  x[4] = -0.5f;  x[5] = -3.5f;  x[6] = 126.4f;
   x[17] = 100.0f;
-  sm_quantize_row_q8_k_ref (x, &y, SM_QK_K);
+  sm_quantize_row_q8_k (x, &y, SM_QK_K);
   g_assert_cmpfloat (y.d, ==, 1.0f);
   static const int8_t want[7] = { -127, 0, 2, 2, 0, -4, 126 };
   for (int i = 0; i < 7; i++)
@@ -314,7 +339,7 @@ test_quantize_q8_k (void)
   sm_test_fill_uniform (rand, xr, G_N_ELEMENTS (xr), -1.0f, 1.0f);
   xr[5] = 2.0f;                               /* block 0: positive max */
   memset (xr + SM_QK_K, 0, SM_QK_K * sizeof (float));   /* block 1: all zero */
-  sm_quantize_row_q8_k_ref (xr, yr, G_N_ELEMENTS (xr));
+  sm_quantize_row_q8_k (xr, yr, G_N_ELEMENTS (xr));
   g_assert_cmpint (yr[0].qs[5], ==, -127);
   g_assert_cmpfloat (yr[0].d, ==, 1.0f / (-127.0f / 2.0f));
   g_assert_cmpfloat (yr[1].d, ==, 0.0f);
@@ -348,7 +373,7 @@ test_quantize_q8_1 (void)
   x[1] = 0.5f;  x[2] = 1.5f;  x[3] = 2.5f;  x[4] = -0.5f;  x[31] = -3.5f;
   for (int i = 32; i < 64; i++)
     x[i] = 0.25f * (float) (i - 40);
-  sm_quantize_row_q8_1_ref (x, y, 64);
+  sm_quantize_row_q8_1 (x, y, 64);
   g_assert_cmpfloat (sm_fp16_to_fp32 (y[0].d), ==, 1.0f);
   static const int8_t want[5] = { 127, 1, 2, 3, -1 };
   for (int i = 0; i < 5; i++)
@@ -365,56 +390,6 @@ test_quantize_q8_1 (void)
       sum += y[1].qs[i];
     }
   g_assert_cmpuint (y[1].s, ==, sm_fp32_to_fp16 ((float) sum * d));
-}
-
-/* Q4_1 / Q5_0 / Q5_1 from f32: each weight within half a step of its input (plus the fp16
- * rounding of d and m, which moves every level), and the rules at the block's extremes. */
-static void
-test_quantize_32 (void)
-{
-  enum { K = 96 };
-  GRand *rand = g_rand_new_with_seed (5);
-  float x[K], y[K];
-  SmBlockQ4_1 b41[K / 32];
-  SmBlockQ5_0 b50[K / 32];
-  SmBlockQ5_1 b51[K / 32];
-
-  sm_test_fill_uniform (rand, x, K, -1.5f, 0.7f);
-  x[40] = -3.0f;   /* block 1: its largest magnitude is negative, so d > 0 */
-
-  sm_quantize_row_q4_1_ref (x, b41, K);
-  sm_dequantize_row_q4_1 (b41, y, K);
-  for (int i = 0; i < K; i++)
-    {
-      const SmBlockQ4_1 *b = &b41[i / 32];
-      double d = sm_fp16_to_fp32 (b->d), m = sm_fp16_to_fp32 (b->m);
-      g_assert_cmpfloat (d, >, 0.0);
-      /* half a step of the unrounded d, q times d's fp16 error, m's fp16 error */
-      g_assert_cmpfloat (fabs ((double) y[i] - x[i]), <=,
-                         0.5 * d * 1.001 + 15 * d * 0x1p-11 + fabs (m) * 0x1p-11 + 1e-6);
-    }
-
-  sm_quantize_row_q5_0_ref (x, b50, K);
-  sm_dequantize_row_q5_0 (b50, y, K);
-  g_assert_cmpfloat (sm_fp16_to_fp32 (b50[1].d), ==, sm_fp16_to_fp32 (sm_fp32_to_fp16 (3.0f / 16)));
-  g_assert_cmpfloat (y[40], ==, -16.0f * sm_fp16_to_fp32 (b50[1].d));
-  for (int i = 0; i < K; i++)
-    {
-      double d = fabs (sm_fp16_to_fp32 (b50[i / 32].d));
-      g_assert_cmpfloat (fabs ((double) y[i] - x[i]), <=, 0.5 * d * 1.001 + 16 * d * 0x1p-11 + 1e-6);
-    }
-
-  sm_quantize_row_q5_1_ref (x, b51, K);
-  sm_dequantize_row_q5_1 (b51, y, K);
-  for (int i = 0; i < K; i++)
-    {
-      double d = sm_fp16_to_fp32 (b51[i / 32].d), m = sm_fp16_to_fp32 (b51[i / 32].m);
-      g_assert_cmpfloat (fabs ((double) y[i] - x[i]), <=,
-                         0.5 * d * 1.001 + 31 * d * 0x1p-11 + fabs (m) * 0x1p-11 + 1e-6);
-    }
-  /* the minimum is exactly the fp16 min: q = 0 there */
-  g_assert_cmpfloat (y[40], ==, sm_fp16_to_fp32 (b51[1].m));
-  g_rand_free (rand);
 }
 
 /* ---- dots ---------------------------------------------------------------------------------- */
@@ -488,7 +463,7 @@ test_vec_dot (gconstpointer data)
               slack += fabs (sm_fp16_to_fp32 (mh)) * fabs (sm_fp16_to_fp32 (a->s) - exact);
             }
 
-        float got = t->dot (k, w, xq);
+        float got = dot_of (t, SM_KERNEL_LEVEL_SCALAR) (k, w, xq);
         double tol = 1e-5 * mag + slack;
         if (!(fabs (got - ref) <= tol))
           g_test_fail_printf ("%s k=%zu rep %d: dot %.9g, reference %.9g (|diff| %.3g > %.3g)",
@@ -496,7 +471,7 @@ test_vec_dot (gconstpointer data)
         /* the reference is not trivially small: the test sees a wrong dot */
         g_assert_cmpfloat (mag, >, 0.0);
       }
-  g_assert_cmpfloat (t->dot (0, NULL, NULL), ==, 0.0f);
+  g_assert_cmpfloat (dot_of (t, SM_KERNEL_LEVEL_SCALAR) (0, NULL, NULL), ==, 0.0f);
   g_rand_free (rand);
 }
 
@@ -522,7 +497,7 @@ test_vec_dot_sensitivity (gconstpointer data)
   t->quantize_act (x, xq, k);
   t->dequantize (w, wf, k);
   t->dequantize_act (xq, xf, k);
-  float base = t->dot (k, w, xq);
+  float base = dot_of (t, SM_KERNEL_LEVEL_SCALAR) (k, w, xq);
 
   for (int trial = 0; trial < 64; trial++)
     {
@@ -544,7 +519,7 @@ test_vec_dot_sensitivity (gconstpointer data)
           change += ((double) wf2[i] - wf[i]) * xf[i];
           mag += fabs ((double) wf[i] * xf[i]) + fabs ((double) wf2[i] * xf[i]);
         }
-      float moved = t->dot (k, w2, xq) - base;
+      float moved = dot_of (t, SM_KERNEL_LEVEL_SCALAR) (k, w2, xq) - base;
       g_assert_cmpfloat (fabs (moved - change), <=, 2e-5 * mag + 1e-30);
     }
   g_rand_free (rand);
@@ -586,11 +561,10 @@ main (int argc, char **argv)
   g_test_add_func ("/quants/layout-32", test_layout_32);
   g_test_add_func ("/quants/quantize-q8_k", test_quantize_q8_k);
   g_test_add_func ("/quants/quantize-q8_1", test_quantize_q8_1);
-  g_test_add_func ("/quants/quantize-32", test_quantize_32);
   for (gsize i = 0; i < G_N_ELEMENTS (quant_types); i++)
     {
       const QuantType *t = &quant_types[i];
-      if (t->dot == NULL)
+      if (t->dot_at == 0)
         continue;
       g_autofree char *p = g_strdup_printf ("/quants/vec-dot/%s", t->name);
       g_test_add_data_func (p, t, test_vec_dot);

@@ -7,9 +7,9 @@
  * reads best: every K-quant super-block is first unpacked to its 256 small integers, shared by
  * the dequantizer and the dot.
  */
+#include "sm-kernels-private.h"
 #include "sm-quants.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -126,7 +126,7 @@ sm_dequantize_row_iq4_nl (const void *vx, float *y, size_t k)
 /* ggml's quantize_row_q8_1_ref: d = amax / 127 and q = roundf (x * (1/d)), ties away from zero
  * (unlike SmallMind's Q8_0, which divides and rounds ties to even); s = d * sum(q) in fp16. */
 void
-sm_quantize_row_q8_1_ref (const float *x, void *vy, size_t k)
+sm_quantize_row_q8_1 (const float *x, void *vy, size_t k)
 {
   SmBlockQ8_1 *y = vy;
 
@@ -152,119 +152,10 @@ sm_quantize_row_q8_1_ref (const float *x, void *vy, size_t k)
     }
 }
 
-/* ggml's quantize_row_q4_1_ref: 16 steps from the block's min to its max, q truncated after
- * adding one half (so ties go up) and clamped where rounding lands the max on 16. */
-void
-sm_quantize_row_q4_1_ref (const float *x, void *vy, size_t k)
-{
-  SmBlockQ4_1 *y = vy;
-
-  for (size_t b = 0; b < k / SM_QK; b++)
-    {
-      const float *xb = x + b * SM_QK;
-      float min = FLT_MAX, max = -FLT_MAX;
-
-      for (int i = 0; i < SM_QK; i++)
-        {
-          if (xb[i] < min)
-            min = xb[i];
-          if (xb[i] > max)
-            max = xb[i];
-        }
-
-      float d = (max - min) / 15.0f;
-      float id = d != 0.0f ? 1.0f / d : 0.0f;
-
-      y[b].d = sm_fp32_to_fp16 (d);
-      y[b].m = sm_fp32_to_fp16 (min);
-      for (int i = 0; i < SM_QK / 2; i++)
-        {
-          int q0 = MIN (15, (int8_t) ((xb[i] - min) * id + 0.5f));
-          int q1 = MIN (15, (int8_t) ((xb[i + SM_QK / 2] - min) * id + 0.5f));
-          y[b].qs[i] = (uint8_t) (q0 | q1 << 4);
-        }
-    }
-}
-
-/* ggml's quantize_row_q5_0_ref: the value of largest magnitude (the first, on a tie of
- * magnitudes) maps to -16, so its sign gets the extra step. */
-void
-sm_quantize_row_q5_0_ref (const float *x, void *vy, size_t k)
-{
-  SmBlockQ5_0 *y = vy;
-
-  for (size_t b = 0; b < k / SM_QK; b++)
-    {
-      const float *xb = x + b * SM_QK;
-      float amax = 0.0f, max = 0.0f;
-
-      for (int i = 0; i < SM_QK; i++)
-        if (amax < fabsf (xb[i]))
-          {
-            amax = fabsf (xb[i]);
-            max = xb[i];
-          }
-
-      float d = max / -16.0f;
-      float id = d != 0.0f ? 1.0f / d : 0.0f;
-      uint32_t qh = 0;
-
-      y[b].d = sm_fp32_to_fp16 (d);
-      for (int i = 0; i < SM_QK / 2; i++)
-        {
-          int q0 = MIN (31, (int8_t) (xb[i] * id + 16.5f));
-          int q1 = MIN (31, (int8_t) (xb[i + SM_QK / 2] * id + 16.5f));
-          y[b].qs[i] = (uint8_t) ((q0 & 0x0f) | (q1 & 0x0f) << 4);
-          qh |= (uint32_t) (q0 >> 4) << i;
-          qh |= (uint32_t) (q1 >> 4) << (i + SM_QK / 2);
-        }
-      for (int i = 0; i < 4; i++)
-        y[b].qh[i] = (uint8_t) (qh >> (8 * i));
-    }
-}
-
-/* ggml's quantize_row_q5_1_ref: as Q4_1 with 32 steps (and no clamp: ggml has none). */
-void
-sm_quantize_row_q5_1_ref (const float *x, void *vy, size_t k)
-{
-  SmBlockQ5_1 *y = vy;
-
-  for (size_t b = 0; b < k / SM_QK; b++)
-    {
-      const float *xb = x + b * SM_QK;
-      float min = FLT_MAX, max = -FLT_MAX;
-
-      for (int i = 0; i < SM_QK; i++)
-        {
-          if (xb[i] < min)
-            min = xb[i];
-          if (xb[i] > max)
-            max = xb[i];
-        }
-
-      float d = (max - min) / 31.0f;
-      float id = d != 0.0f ? 1.0f / d : 0.0f;
-      uint32_t qh = 0;
-
-      y[b].d = sm_fp32_to_fp16 (d);
-      y[b].m = sm_fp32_to_fp16 (min);
-      for (int i = 0; i < SM_QK / 2; i++)
-        {
-          int q0 = (uint8_t) ((xb[i] - min) * id + 0.5f);
-          int q1 = (uint8_t) ((xb[i + SM_QK / 2] - min) * id + 0.5f);
-          y[b].qs[i] = (uint8_t) ((q0 & 0x0f) | (q1 & 0x0f) << 4);
-          qh |= (uint32_t) ((q0 >> 4) & 1) << i;
-          qh |= (uint32_t) ((q1 >> 4) & 1) << (i + SM_QK / 2);
-        }
-      for (int i = 0; i < 4; i++)
-        y[b].qh[i] = (uint8_t) (qh >> (8 * i));
-    }
-}
-
 /* The 32-block dots: an exact int sum per block, then ggml's float step for the block. */
 
 float
-sm_vec_dot_q4_1_q8_1 (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q4_1_q8_1 (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ4_1 *w = vw;
   const SmBlockQ8_1 *x = vx;
@@ -282,7 +173,7 @@ sm_vec_dot_q4_1_q8_1 (size_t k, const void *vw, const void *vx)
 }
 
 float
-sm_vec_dot_q5_0_q8_0 (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q5_0_q8_0 (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ5_0 *w = vw;
   const SmBlockQ8_0 *x = vx;
@@ -300,7 +191,7 @@ sm_vec_dot_q5_0_q8_0 (size_t k, const void *vw, const void *vx)
 }
 
 float
-sm_vec_dot_q5_1_q8_1 (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q5_1_q8_1 (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ5_1 *w = vw;
   const SmBlockQ8_1 *x = vx;
@@ -318,7 +209,7 @@ sm_vec_dot_q5_1_q8_1 (size_t k, const void *vw, const void *vx)
 }
 
 float
-sm_vec_dot_iq4_nl_q8_0 (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_iq4_nl_q8_0 (size_t k, const void *vw, const void *vx)
 {
   const SmBlockIQ4_NL *w = vw;
   const SmBlockQ8_0 *x = vx;
@@ -555,7 +446,7 @@ sm_dequantize_row_q8_k (const void *vx, float *y, size_t k)
  * ties to even, and d = 1 / iscale rather than max / -127 (they can differ in the last bit).
  * An all-zero block has d = 0 and zero qs; ggml leaves its bsums unwritten, here they are 0. */
 void
-sm_quantize_row_q8_k_ref (const float *x, void *vy, size_t k)
+sm_quantize_row_q8_k (const float *x, void *vy, size_t k)
 {
   SmBlockQ8_K *y = vy;
 
@@ -623,7 +514,7 @@ kdot_finish (const KDotAcc *acc)
 }
 
 float
-sm_vec_dot_q2_k_q8_k (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q2_k_q8_k (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ2_K *w = vw;
   const SmBlockQ8_K *x = vx;
@@ -653,7 +544,7 @@ sm_vec_dot_q2_k_q8_k (size_t k, const void *vw, const void *vx)
 }
 
 float
-sm_vec_dot_q3_k_q8_k (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q3_k_q8_k (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ3_K *w = vw;
   const SmBlockQ8_K *x = vx;
@@ -687,7 +578,7 @@ kdot_k4 (KDotAcc *acc, uint16_t d, uint16_t dmin, const uint8_t *scales, const i
 }
 
 float
-sm_vec_dot_q4_k_q8_k (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q4_k_q8_k (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ4_K *w = vw;
   const SmBlockQ8_K *x = vx;
@@ -703,7 +594,7 @@ sm_vec_dot_q4_k_q8_k (size_t k, const void *vw, const void *vx)
 }
 
 float
-sm_vec_dot_q5_k_q8_k (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q5_k_q8_k (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ5_K *w = vw;
   const SmBlockQ8_K *x = vx;
@@ -719,7 +610,7 @@ sm_vec_dot_q5_k_q8_k (size_t k, const void *vw, const void *vx)
 }
 
 float
-sm_vec_dot_q6_k_q8_k (size_t k, const void *vw, const void *vx)
+sm_scalar_vec_dot_q6_k_q8_k (size_t k, const void *vw, const void *vx)
 {
   const SmBlockQ6_K *w = vw;
   const SmBlockQ8_K *x = vx;
