@@ -525,6 +525,125 @@ test_vec_dot_sensitivity (gconstpointer data)
   g_rand_free (rand);
 }
 
+/* Every SIMD level against the scalar reference, over awkward sizes and several rows.  The
+ * integer sums are exact at every level, so the two differ only in the order and grouping of
+ * the float steps: at most one rounding (2^-24 relative) per float operation on each side, of
+ * partial sums bounded by Σ|w·x|, and a row of nb blocks takes fewer than nb + 16 of them
+ * (ggml's eight lanes, our block terms, the final reduction).  So |simd - scalar| <=
+ * 2 · (nb + 16) · 2^-24 · Σ|w·x|, with a factor 2 spare. */
+static void
+test_levels (gconstpointer data)
+{
+  const QuantType *t = data;
+  const size_t ks_32[] = { 32, 96, 288, 768, 4096 + 32 };
+  const size_t ks_256[] = { 256, 512, 768, 2816, 4096 + 256 };
+  const size_t *ks = t->block == 256 ? ks_256 : ks_32;
+  const size_t act_block = t->act_size == sizeof (SmBlockQ8_K) ? 256 : 32;
+  const int rows = 5;
+  GRand *rand = g_rand_new_with_seed (4321);
+  int levels_seen = 0;
+
+  for (int level = SM_KERNEL_LEVEL_AVX2; level <= SM_KERNEL_LEVEL_AVX512; level++)
+    {
+      if (!sm_kernels_level_supported ((SmKernelLevel) level, NULL))
+        continue;
+      levels_seen++;
+      SmVecDotFunc simd = dot_of (t, (SmKernelLevel) level);
+      SmVecDotFunc ref = dot_of (t, SM_KERNEL_LEVEL_SCALAR);
+      double worst = 0.0;
+      for (int ki = 0; ki < 5; ki++)
+        {
+          const size_t k = ks[ki], nb = k / (size_t) t->block;
+          const size_t row_bytes = nb * t->type_size;
+          g_autofree uint8_t *w = g_malloc (rows * row_bytes);
+          g_autofree uint8_t *xq = g_malloc (k / act_block * t->act_size);
+          g_autofree float *x = g_new (float, k);
+          g_autofree float *wf = g_new (float, k);
+          g_autofree float *xf = g_new (float, k);
+
+          sm_test_fill_uniform (rand, x, k, -3.0f, 3.0f);
+          x[g_rand_int_range (rand, 0, (gint32) k)] = -60.0f;   /* an outlier, as LLMs have */
+          t->quantize_act (x, xq, k);
+          t->dequantize_act (xq, xf, k);
+          for (int r = 0; r < rows; r++)
+            {
+              const uint8_t *wr = w + r * row_bytes;
+              random_row (rand, t, w + r * row_bytes, k);
+              t->dequantize (wr, wf, k);
+              double mag = 0.0;
+              for (size_t i = 0; i < k; i++)
+                mag += fabs ((double) wf[i] * xf[i]);
+              const float got = simd (k, wr, xq), want = ref (k, wr, xq);
+              const double tol = 2.0 * 2.0 * (double) (nb + 16) * 0x1p-24 * mag;
+              worst = MAX (worst, fabs ((double) got - want) / tol);
+              if (!(fabs ((double) got - want) <= tol))
+                g_test_fail_printf ("%s %s k=%zu row %d: %.9g, scalar %.9g (|diff| %.3g > %.3g)",
+                                    t->name, sm_kernel_level_to_string ((SmKernelLevel) level),
+                                    k, r, (double) got, (double) want,
+                                    fabs ((double) got - want), tol);
+            }
+        }
+      g_test_message ("%s %s: worst |simd - scalar| %.3g of the tolerance", t->name,
+                      sm_kernel_level_to_string ((SmKernelLevel) level), worst);
+    }
+  if (levels_seen == 0)
+    g_test_skip ("this CPU has no SIMD level");
+  g_rand_free (rand);
+}
+
+/* The weight table's matmul for these types (one dot an output, threaded): every output is the
+ * dot of its row and its token, bit for bit, for several token and row counts. */
+static void
+test_matmul (gconstpointer data)
+{
+  const QuantType *t = data;
+  const size_t k = (size_t) t->block * 3;
+  const size_t act_block = t->act_size == sizeof (SmBlockQ8_K) ? 256 : 32;
+  const size_t row_bytes = k / (size_t) t->block * t->type_size;
+  const size_t act_bytes = k / act_block * t->act_size;
+  const size_t ns[] = { 1, 3 }, Ns[] = { 1, 7, 40 };
+  GRand *rand = g_rand_new_with_seed (77);
+  SmDType dtype = SM_DTYPE_F32;
+  g_autofree char *upper = g_ascii_strup (t->name, -1);
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < SM_N_DTYPES && !found; i++)
+    if (g_strcmp0 (sm_dtype_traits ((SmDType) i)->ggml_name, upper) == 0)
+      {
+        dtype = (SmDType) i;
+        found = TRUE;
+      }
+  g_assert_true (found);
+  const SmDTypeTraits *tt = sm_dtype_traits (dtype);
+  g_assert_cmpuint (tt->block_bytes, ==, t->type_size);
+  g_assert_cmpuint (sm_dtype_block_bytes (tt->vec_dot_type), ==, t->act_size);
+
+  for (gsize a = 0; a < G_N_ELEMENTS (ns); a++)
+    for (gsize b = 0; b < G_N_ELEMENTS (Ns); b++)
+      {
+        const size_t n = ns[a], N = Ns[b];
+        g_autofree uint8_t *W = g_malloc (N * row_bytes);
+        g_autofree uint8_t *X = g_malloc (n * act_bytes);
+        g_autofree float *x = g_new (float, k);
+        g_autofree float *Y = g_new (float, n * (N + 2));
+
+        for (size_t r = 0; r < N; r++)
+          random_row (rand, t, W + r * row_bytes, k);
+        for (size_t i = 0; i < n; i++)
+          {
+            sm_test_fill_uniform (rand, x, k, -1.0f, 1.0f);
+            sm_dtype_traits (tt->vec_dot_type)->from_f32 (x, X + i * act_bytes, k);
+          }
+        tt->matmul (n, N, k, W, row_bytes, X, act_bytes, Y, N + 2);
+        for (size_t i = 0; i < n; i++)
+          for (size_t r = 0; r < N; r++)
+            g_assert_cmpfloat (Y[i * (N + 2) + r], ==,
+                               G_STRUCT_MEMBER (SmVecDotFunc, sm_kernels (), t->dot_at)
+                                 (k, W + r * row_bytes, X + i * act_bytes));
+      }
+  g_rand_free (rand);
+}
+
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -570,6 +689,10 @@ main (int argc, char **argv)
       g_test_add_data_func (p, t, test_vec_dot);
       g_autofree char *ps = g_strdup_printf ("/quants/vec-dot-sensitivity/%s", t->name);
       g_test_add_data_func (ps, t, test_vec_dot_sensitivity);
+      g_autofree char *pl = g_strdup_printf ("/quants/levels/%s", t->name);
+      g_test_add_data_func (pl, t, test_levels);
+      g_autofree char *pm = g_strdup_printf ("/quants/matmul/%s", t->name);
+      g_test_add_data_func (pm, t, test_matmul);
     }
 
   return g_test_run ();

@@ -7,6 +7,6 @@ sm_kernels_fill_avx2 (SmKernels *k)
   k->level = SM_KERNEL_LEVEL_AVX2;
   k->name = "avx2";
 #define SET(name) SM_KERNEL_SET (k, avx2, name)
-  SM_KERNELS_BASE (SET)
+  SM_KERNELS_ALL (SET)
 #undef SET
 }

@@ -8,7 +8,7 @@
  * the dequantizer and the dot.
  */
 #include "sm-kernels-private.h"
-#include "sm-quants.h"
+#include "sm-quants-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -252,40 +252,6 @@ unpack_q3_k (const SmBlockQ3_K *x, int8_t q[SM_QK_K])
         }
 }
 
-/* Q3_K's sixteen 6-bit scales, minus their bias: the low nibbles are bytes 0..7 (low nibble
- * first, then the high nibbles), the top two bits sit in bytes 8..11, two bits per scale,
- * scale j's at bit 2 * (j / 4) of byte 8 + j % 4. */
-static void
-unpack_q3_k_scales (const SmBlockQ3_K *x, int sc[16])
-{
-  const uint8_t *s = x->scales;
-
-  for (int j = 0; j < 16; j++)
-    {
-      int lo = j < 8 ? s[j] & 0x0f : s[j - 8] >> 4;
-      int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-      sc[j] = (lo | hi << 4) - 32;
-    }
-}
-
-/* Q4_K / Q5_K: eight 6-bit scales and mins in 12 bytes (ggml's get_scale_min_k4).  The first
- * four of each are the low six bits of bytes 0..3 (scales) and 4..7 (mins); the last four
- * take their low nibbles from bytes 8..11 and their top two bits from those bytes' bits 6..7. */
-static void
-scale_min_k4 (int j, const uint8_t *s, int *sc, int *m)
-{
-  if (j < 4)
-    {
-      *sc = s[j] & 63;
-      *m = s[j + 4] & 63;
-    }
-  else
-    {
-      *sc = (s[j + 4] & 0x0f) | (s[j - 4] >> 6) << 4;
-      *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
-    }
-}
-
 /* Q4_K: weight 64j + l (l < 32) is the low nibble of qs[32j + l], weight 64j + 32 + l its
  * high nibble; sub-block e / 32. */
 static void
@@ -365,7 +331,7 @@ sm_dequantize_row_q3_k (const void *vx, float *y, size_t k)
     {
       float d = h2f (x[b].d);
       unpack_q3_k (&x[b], q);
-      unpack_q3_k_scales (&x[b], sc);
+      sm_q3_k_scales (x[b].scales, sc);
       for (int s = 0; s < 16; s++)
         {
           float dl = d * (float) sc[s];
@@ -382,7 +348,7 @@ dequantize_k4 (float d, float dmin, const uint8_t *scales, const int8_t q[SM_QK_
   for (int s = 0; s < 8; s++)
     {
       int sc, m;
-      scale_min_k4 (s, scales, &sc, &m);
+      sm_k4_scale_min (s, scales, &sc, &m);
       float d1 = d * (float) sc, m1 = dmin * (float) m;
       for (int l = 0; l < 32; l++)
         y[32 * s + l] = d1 * (float) q[32 * s + l] - m1;
@@ -555,7 +521,7 @@ sm_scalar_vec_dot_q3_k_q8_k (size_t k, const void *vw, const void *vx)
   for (size_t b = 0; b < k / SM_QK_K; b++)
     {
       unpack_q3_k (&w[b], q);
-      unpack_q3_k_scales (&w[b], sc);
+      sm_q3_k_scales (w[b].scales, sc);
       kdot_add_lanes (&acc, h2f (w[b].d) * x[b].d, x[b].qs, q, sc, 16);
     }
   return kdot_finish (&acc);
@@ -570,7 +536,7 @@ kdot_k4 (KDotAcc *acc, uint16_t d, uint16_t dmin, const uint8_t *scales, const i
   int summ = 0;
 
   for (int s = 0; s < 8; s++)
-    scale_min_k4 (s, scales, &sc[s], &m[s]);
+    sm_k4_scale_min (s, scales, &sc[s], &m[s]);
   for (int g = 0; g < 16; g++)
     summ += x->bsums[g] * m[g / 2];
   kdot_add_lanes (acc, h2f (d) * x->d, x->qs, q, sc, 32);
