@@ -34,10 +34,10 @@ static const char *const prompts[2] = { "Once upon a time", "The little dog" };
 /* matched: measured at the scalar, AVX2 and AVX-512 levels (the least of them). */
 static const KquantModel models[] = {
   { "visible-q2_k.gguf",   "f32+q2_k+q3_k+q6_k",      { 12, 9 } },
-  { "visible-q3_k_m.gguf", "f32+q3_k+q4_k+q5_k+q6_k", { 6, 3 } },
+  { "visible-q3_k_m.gguf", "f32+q3_k+q4_k+q5_k+q6_k", { 6, 16 } },
   { "visible-q4_0.gguf",   "f32+q4_0+q6_k",           { 7, 21 } },
   { "visible-q4_k_m.gguf", "f32+q4_k+q6_k",           { 1, 4 } },
-  { "visible-q4_k_s.gguf", "f32+q4_k+q5_k+q6_k",      { 14, 17 } },
+  { "visible-q4_k_s.gguf", "f32+q4_k+q5_k+q6_k",      { 14, 34 } },
   { "visible-q5_k_m.gguf", "f32+q5_k+q6_k",           { 6, 23 } },
   { "visible-q6_k.gguf",   "f32+q6_k",                { 34, 14 } },
 };
