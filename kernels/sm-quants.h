@@ -15,7 +15,8 @@
  * k is an element count, a multiple of the type's block size; w and x point to k / block
  * blocks.  The dequantizers and activation quantizers are not dispatched (they are not on the
  * hot path, and bit identity is their point); the dots are, through the kernel table.
- * Quantizing weights into these types (from_f32) lives elsewhere (kernels/scalar/quantize-k.c).
+ * Quantizing weights into these types (their from_f32) is not here: the weight table leaves
+ * it NULL, so these types are read and run but not yet written.
  */
 #pragma once
 
@@ -133,7 +134,8 @@ void  sm_dequantize_row_q8_k   (const void *x, float *y, size_t k);
 /* ---- activations from f32 (x must be finite) ----------------------------------------------- */
 /* ggml's quantize_row_q8_K_ref: the K-quants' activations. */
 void  sm_quantize_row_q8_k (const float *x, void *y, size_t k);
-/* ggml's quantize_row_q8_1_ref: Q4_1's and Q5_1's. */
+/* ggml's quantize_row_q8_1_ref: Q4_1's and Q5_1's.  (ggml's own x86 path multiplies by 127/max
+ * and rounds ties to even, so on an exact tie the two can differ by one step.) */
 void  sm_quantize_row_q8_1 (const float *x, void *y, size_t k);
 
 /* The dots are in the kernel table (SmKernels.vec_dot_*): scalar, AVX2 and AVX-512. */
