@@ -67,17 +67,32 @@ sm_gemv_prefetch_rows (size_t lda)
   void   sm_##isa##_gemv_f16 (size_t M, size_t k, const uint16_t *W, size_t ldw,                  \
                               const float *x, float *y);                                          \
   void   sm_##isa##_gemv_bf16 (size_t M, size_t k, const uint16_t *W, size_t ldw,                 \
-                               const float *x, float *y)
+                               const float *x, float *y);                                         \
+  float  sm_##isa##_vec_dot_q4_1_q8_1 (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_q5_0_q8_0 (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_q5_1_q8_1 (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_iq4_nl_q8_0 (size_t k, const void *w, const void *x);                 \
+  float  sm_##isa##_vec_dot_q2_k_q8_k (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_q3_k_q8_k (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_q4_k_q8_k (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_q5_k_q8_k (size_t k, const void *w, const void *x);                   \
+  float  sm_##isa##_vec_dot_q6_k_q8_k (size_t k, const void *w, const void *x)
 
 /* Every kernel of the table, for X-macros: X (name) per SmKernels member. */
 #define SM_KERNELS_F32(X)                                                                       \
   X (dot) X (add) X (mul) X (scale) X (axpy) X (broadcast_add) X (argmax)                         \
   X (softmax) X (softmax_causal) X (gelu) X (silu) X (swiglu)                                     \
   X (layernorm) X (rmsnorm) X (rope) X (f16_to_f32) X (bf16_to_f32)
-#define SM_KERNELS_ALL(X)                                                                       \
+#define SM_KERNELS_ALL(X) SM_KERNELS_BASE (X) SM_KERNELS_QUANTS (X)
+#define SM_KERNELS_BASE(X)                                                                      \
   X (sgemm) X (sgemv) X (sgemm_packed) X (sgemv_packed) SM_KERNELS_F32 (X)                        \
   X (quantize_row_q8_0) X (vec_dot_q8_0_q8_0) X (vec_dot_q4_0_q8_0)                               \
   X (gemv_q8_0) X (gemv_q4_0) X (gemv_f16) X (gemv_bf16)
+/* The dots of sm-quants.h's types. */
+#define SM_KERNELS_QUANTS(X)                                                                    \
+  X (vec_dot_q4_1_q8_1) X (vec_dot_q5_0_q8_0) X (vec_dot_q5_1_q8_1) X (vec_dot_iq4_nl_q8_0)       \
+  X (vec_dot_q2_k_q8_k) X (vec_dot_q3_k_q8_k) X (vec_dot_q4_k_q8_k) X (vec_dot_q5_k_q8_k)         \
+  X (vec_dot_q6_k_q8_k)
 
 /* Overrides in @k the kernels this level has.  The dispatcher calls it on a copy of the level
  * below's table (scalar's for avx2, avx2's for avx512; scalar's own is all NULL and it sets

@@ -48,6 +48,11 @@ typedef enum {
   SM_ROPE_NEOX = 1,   /* rotate halves (x[i], x[i + rot/2]) */
 } SmRopeMode;
 
+/* A dot of one weight row with one activation row, for the types whose blocks sm-quants.h
+ * lays out: k elements (a multiple of the weight's block), w in the weight type, x in its
+ * activation type (vec_dot_type: Q8_0, Q8_1 or Q8_K). */
+typedef float (*SmVecDotFunc) (size_t k, const void *w, const void *x);
+
 typedef struct _SmKernels SmKernels;
 
 struct _SmKernels {
@@ -119,6 +124,19 @@ struct _SmKernels {
   /* y[M] = W · x for half-precision W (M rows of k, row stride ldw elements). */
   void  (*gemv_f16)  (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
   void  (*gemv_bf16) (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
+
+  /* ---- ggml's other weight types (sm-quants.h): one dot each, their matmul one dot an output
+   * (sm_matmul_dot).  The scalar ones keep ggml's generic order of float operations; the SIMD
+   * ones sum each block (or super-block) exactly in int32 and differ only in float rounding. */
+  SmVecDotFunc vec_dot_q4_1_q8_1;
+  SmVecDotFunc vec_dot_q5_0_q8_0;
+  SmVecDotFunc vec_dot_q5_1_q8_1;
+  SmVecDotFunc vec_dot_iq4_nl_q8_0;
+  SmVecDotFunc vec_dot_q2_k_q8_k;
+  SmVecDotFunc vec_dot_q3_k_q8_k;
+  SmVecDotFunc vec_dot_q4_k_q8_k;
+  SmVecDotFunc vec_dot_q5_k_q8_k;
+  SmVecDotFunc vec_dot_q6_k_q8_k;
 };
 
 /* ---- levels ------------------------------------------------------------------------------ */
@@ -181,7 +199,6 @@ void sm_gemm_q4_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ4_0 *W,
 /* Y (n, M) = X (n, K) · Wᵀ by one @dot per output, for weight types that have a dot kernel
  * but no GEMV / GEMM of their own yet: W rows @ldw bytes apart, X rows (in the type's
  * activation type) @ldx bytes apart. */
-typedef float (*SmVecDotFunc) (size_t k, const void *w, const void *x);
 void sm_matmul_dot (size_t n, size_t M, size_t K, const void *W, size_t ldw, const void *X,
                     size_t ldx, float *Y, size_t ldy, SmVecDotFunc dot);
 

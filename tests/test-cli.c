@@ -342,6 +342,27 @@ test_signal_removes_temp (void)
   g_rmdir (dir);
 }
 
+/* `info --tensors` on a file llama-quantize mixed: every tensor with its own type. */
+static void
+test_info_kquant (void)
+{
+  g_autofree char *model = sm_test_shared_model ("kquant/visible-q3_k_m.gguf");
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (model == NULL)
+    return;
+  const char *args[] = { "info", "--tensors", model, NULL };
+  int rc = run_cli (args, &out, &err);
+  if (rc < 0)
+    return;
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "(f32+q3_k+q4_k+q5_k+q6_k)"));
+  g_assert_true (g_regex_match_simple ("token_embd\\.weight +q6_k\\[32000, 256\\]", out, 0, 0));
+  g_assert_true (g_regex_match_simple ("blk\\.0\\.attn_v\\.weight +q5_k\\[128, 256\\]", out, 0, 0));
+  g_assert_true (g_regex_match_simple ("blk\\.0\\.ffn_down\\.weight +q4_k\\[256, 768\\]", out, 0, 0));
+  g_assert_true (g_regex_match_simple ("blk\\.0\\.attn_q\\.weight +q3_k\\[256, 256\\]", out, 0, 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -353,5 +374,6 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
   g_test_add_func ("/Cli/compare-output-is-input", test_compare_output_is_input);
   g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
+  g_test_add_func ("/Cli/info-kquant", test_info_kquant);
   return g_test_run ();
 }

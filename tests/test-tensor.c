@@ -41,6 +41,18 @@ test_dtypes (void)
     { SM_DTYPE_BF16, "bf16", 1, 2 },
     { SM_DTYPE_Q8_0, "q8_0", 32, 34 },
     { SM_DTYPE_Q4_0, "q4_0", 32, 18 },
+    /* ggml's block sizes (ggml-common.h) */
+    { SM_DTYPE_Q4_1, "q4_1", 32, 20 },
+    { SM_DTYPE_Q5_0, "q5_0", 32, 22 },
+    { SM_DTYPE_Q5_1, "q5_1", 32, 24 },
+    { SM_DTYPE_IQ4_NL, "iq4_nl", 32, 18 },
+    { SM_DTYPE_Q2_K, "q2_k", 256, 84 },
+    { SM_DTYPE_Q3_K, "q3_k", 256, 110 },
+    { SM_DTYPE_Q4_K, "q4_k", 256, 144 },
+    { SM_DTYPE_Q5_K, "q5_k", 256, 176 },
+    { SM_DTYPE_Q6_K, "q6_k", 256, 210 },
+    { SM_DTYPE_Q8_1, "q8_1", 32, 36 },
+    { SM_DTYPE_Q8_K, "q8_k", 256, 292 },
   };
   SmDType d;
 
@@ -56,7 +68,7 @@ test_dtypes (void)
       g_assert_true (sm_dtype_from_name (upper, &d));
       g_assert_cmpint (d, ==, want[i].t);
     }
-  g_assert_false (sm_dtype_from_name ("q4_1", &d));
+  g_assert_false (sm_dtype_from_name ("iq2_xxs", &d));
   g_assert_false (sm_dtype_from_name ("", &d));
 
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_F32, 10), ==, 40);
@@ -65,6 +77,17 @@ test_dtypes (void)
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_Q8_0, 64), ==, 2 * sizeof (SmBlockQ8_0));
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_Q4_0, 96), ==, 3 * sizeof (SmBlockQ4_0));
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_Q8_0, 0), ==, 0);
+  g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_Q6_K, 768), ==, 3 * 210);
+
+  /* a weight type is readable from GGUF by its ggml id; an activation-only one is not */
+  SmDType got;
+  g_assert_nonnull (sm_dtype_traits_from_ggml (SM_GGML_TYPE_Q4_K, &got));
+  g_assert_cmpint (got, ==, SM_DTYPE_Q4_K);
+  g_assert_null (sm_dtype_traits_from_ggml (SM_GGML_TYPE_Q8_K, NULL));
+  g_assert_null (sm_dtype_traits_from_ggml (SM_GGML_TYPE_Q8_1, NULL));
+  /* not written yet: quantize does not offer them */
+  g_assert_false (sm_dtype_traits (SM_DTYPE_Q4_K)->quantize_target);
+  g_assert_null (sm_dtype_traits (SM_DTYPE_Q4_K)->from_f32);
 
   g_test_expect_message ("sm-tensor", G_LOG_LEVEL_CRITICAL, "*block_elems*");
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_Q8_0, 33), ==, 0);

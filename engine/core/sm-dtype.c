@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sm-kernels.h"
+#include "sm-quants.h"
 
 /* ---- rows to and from f32 ------------------------------------------------------------------ */
 
@@ -130,6 +131,26 @@ q4_0_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x,
     sm_gemm_q4_0 (n, N, K, W, x, y, ldy);
 }
 
+/* ggml's other types have a dot kernel and no GEMV / GEMM of their own yet: one dot an output,
+ * through the table in force (so a level switch reaches them too). */
+#define DOT_MATMUL(type, dot)                                                                   \
+  static void                                                                                   \
+  type##_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x, gsize ldx,  \
+                 float *y, gsize ldy)                                                           \
+  {                                                                                             \
+    sm_matmul_dot (n, N, K, W, ldw, x, ldx, y, ldy, sm_kernels ()->dot);                        \
+  }
+DOT_MATMUL (q4_1, vec_dot_q4_1_q8_1)
+DOT_MATMUL (q5_0, vec_dot_q5_0_q8_0)
+DOT_MATMUL (q5_1, vec_dot_q5_1_q8_1)
+DOT_MATMUL (iq4_nl, vec_dot_iq4_nl_q8_0)
+DOT_MATMUL (q2_k, vec_dot_q2_k_q8_k)
+DOT_MATMUL (q3_k, vec_dot_q3_k_q8_k)
+DOT_MATMUL (q4_k, vec_dot_q4_k_q8_k)
+DOT_MATMUL (q5_k, vec_dot_q5_k_q8_k)
+DOT_MATMUL (q6_k, vec_dot_q6_k_q8_k)
+#undef DOT_MATMUL
+
 /* ---- the table ----------------------------------------------------------------------------- */
 
 static const SmDTypeTraits traits[SM_N_DTYPES] = {
@@ -166,6 +187,71 @@ static const SmDTypeTraits traits[SM_N_DTYPES] = {
     .to_f32 = q4_0_to_f32, .from_f32 = q4_0_from_f32,
     .vec_dot_type = SM_DTYPE_Q8_0, .matmul = q4_0_matmul,
   },
+  /* ggml's other types, read from GGUF and run; not yet written (from_f32 NULL, so quantize
+   * does not offer them).  Activations pair as ggml pairs them: Q8_0 beside the symmetric
+   * 32-blocks, Q8_1 (which carries d·Σq for the min's term) beside those with a min, Q8_K
+   * beside the K-quants.  The dequantizers take (row, out, n) as to_f32 does.  A K-quant's
+   * file type is llama.cpp's _S mix, the one closest to "all of this type". */
+  [SM_DTYPE_Q4_1] = {
+    .name = "q4_1", .ggml_name = "Q4_1", .ggml_type = SM_GGML_TYPE_Q4_1, .ggml_file_type = 3,
+    .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ4_1), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q4_1, .vec_dot_type = SM_DTYPE_Q8_1, .matmul = q4_1_matmul,
+  },
+  [SM_DTYPE_Q5_0] = {
+    .name = "q5_0", .ggml_name = "Q5_0", .ggml_type = SM_GGML_TYPE_Q5_0, .ggml_file_type = 8,
+    .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ5_0), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q5_0, .vec_dot_type = SM_DTYPE_Q8_0, .matmul = q5_0_matmul,
+  },
+  [SM_DTYPE_Q5_1] = {
+    .name = "q5_1", .ggml_name = "Q5_1", .ggml_type = SM_GGML_TYPE_Q5_1, .ggml_file_type = 9,
+    .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ5_1), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q5_1, .vec_dot_type = SM_DTYPE_Q8_1, .matmul = q5_1_matmul,
+  },
+  [SM_DTYPE_IQ4_NL] = {
+    .name = "iq4_nl", .ggml_name = "IQ4_NL", .ggml_type = SM_GGML_TYPE_IQ4_NL,
+    .ggml_file_type = 25,
+    .block_elems = SM_QK, .block_bytes = sizeof (SmBlockIQ4_NL), .data_align = 2,
+    .to_f32 = sm_dequantize_row_iq4_nl, .vec_dot_type = SM_DTYPE_Q8_0, .matmul = iq4_nl_matmul,
+  },
+  [SM_DTYPE_Q2_K] = {
+    .name = "q2_k", .ggml_name = "Q2_K", .ggml_type = SM_GGML_TYPE_Q2_K, .ggml_file_type = 10,
+    .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ2_K), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q2_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q2_k_matmul,
+  },
+  [SM_DTYPE_Q3_K] = {
+    .name = "q3_k", .ggml_name = "Q3_K", .ggml_type = SM_GGML_TYPE_Q3_K, .ggml_file_type = 11,
+    .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ3_K), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q3_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q3_k_matmul,
+  },
+  [SM_DTYPE_Q4_K] = {
+    .name = "q4_k", .ggml_name = "Q4_K", .ggml_type = SM_GGML_TYPE_Q4_K, .ggml_file_type = 14,
+    .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ4_K), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q4_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q4_k_matmul,
+  },
+  [SM_DTYPE_Q5_K] = {
+    .name = "q5_k", .ggml_name = "Q5_K", .ggml_type = SM_GGML_TYPE_Q5_K, .ggml_file_type = 16,
+    .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ5_K), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q5_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q5_k_matmul,
+  },
+  [SM_DTYPE_Q6_K] = {
+    .name = "q6_k", .ggml_name = "Q6_K", .ggml_type = SM_GGML_TYPE_Q6_K, .ggml_file_type = 18,
+    .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ6_K), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q6_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q6_k_matmul,
+  },
+  /* Activation-only: quantized on the hot path by their scalar references (a row of x is
+   * K elements, against N·K for the matmul it feeds). */
+  [SM_DTYPE_Q8_1] = {
+    .name = "q8_1", .ggml_name = "Q8_1", .ggml_type = SM_GGML_TYPE_Q8_1, .ggml_file_type = 0,
+    .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ8_1), .data_align = 2,
+    .to_f32 = sm_dequantize_row_q8_1, .from_f32 = sm_quantize_row_q8_1,
+    .vec_dot_type = SM_DTYPE_F32,
+  },
+  [SM_DTYPE_Q8_K] = {
+    .name = "q8_k", .ggml_name = "Q8_K", .ggml_type = SM_GGML_TYPE_Q8_K, .ggml_file_type = 0,
+    .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ8_K), .data_align = 4,
+    .to_f32 = sm_dequantize_row_q8_k, .from_f32 = sm_quantize_row_q8_k,
+    .vec_dot_type = SM_DTYPE_F32,
+  },
 };
 
 const SmDTypeTraits *
@@ -179,7 +265,7 @@ const SmDTypeTraits *
 sm_dtype_traits_from_ggml (guint32 ggml_type, SmDType *dtype)
 {
   for (guint i = 0; i < SM_N_DTYPES; i++)
-    if (traits[i].ggml_type == ggml_type)
+    if (traits[i].ggml_type == ggml_type && traits[i].matmul != NULL)
       {
         if (dtype != NULL)
           *dtype = (SmDType) i;

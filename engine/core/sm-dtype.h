@@ -17,6 +17,17 @@ typedef enum {
   SM_DTYPE_BF16,
   SM_DTYPE_Q8_0,
   SM_DTYPE_Q4_0,
+  SM_DTYPE_Q4_1,     /* ggml's other weight types, read from GGUF (blocks in sm-quants.h) */
+  SM_DTYPE_Q5_0,
+  SM_DTYPE_Q5_1,
+  SM_DTYPE_IQ4_NL,
+  SM_DTYPE_Q2_K,
+  SM_DTYPE_Q3_K,
+  SM_DTYPE_Q4_K,
+  SM_DTYPE_Q5_K,
+  SM_DTYPE_Q6_K,
+  SM_DTYPE_Q8_1,     /* activation types only: what x is quantized to beside Q4_1 / Q5_1 */
+  SM_DTYPE_Q8_K,     /* and beside the K-quants; no matmul, so no file may store them */
   SM_N_DTYPES
 } SmDType;
 
@@ -24,7 +35,18 @@ typedef enum {
 #define SM_GGML_TYPE_F32  0
 #define SM_GGML_TYPE_F16  1
 #define SM_GGML_TYPE_Q4_0 2
+#define SM_GGML_TYPE_Q4_1 3
+#define SM_GGML_TYPE_Q5_0 6
+#define SM_GGML_TYPE_Q5_1 7
 #define SM_GGML_TYPE_Q8_0 8
+#define SM_GGML_TYPE_Q8_1 9
+#define SM_GGML_TYPE_Q2_K 10
+#define SM_GGML_TYPE_Q3_K 11
+#define SM_GGML_TYPE_Q4_K 12
+#define SM_GGML_TYPE_Q5_K 13
+#define SM_GGML_TYPE_Q6_K 14
+#define SM_GGML_TYPE_Q8_K 15
+#define SM_GGML_TYPE_IQ4_NL 20
 #define SM_GGML_TYPE_BF16 30
 
 /* y (n, N) = x (n, K) · Wᵀ, for W of N rows of K elements, @ldw bytes apart, and x given in
@@ -40,15 +62,16 @@ typedef struct {
   gsize        block_elems;     /* elements a block packs along a row (1: not blocked) */
   gsize        block_bytes;
   gsize        data_align;      /* the alignment the kernels load the data with */
-  gboolean     quantize_target; /* offered by `quantize --type` */
+  gboolean     quantize_target; /* offered by `quantize --type` (needs from_f32) */
   void       (*to_f32)   (const void *row, float *out, gsize n);
-  void       (*from_f32) (const float *row, void *out, gsize n);
+  void       (*from_f32) (const float *row, void *out, gsize n);   /* NULL: not written yet */
   SmDType      vec_dot_type;    /* what the matmul takes x as */
-  SmMatmulFunc matmul;
+  SmMatmulFunc matmul;          /* NULL for an activation-only type */
 } SmDTypeTraits;
 
 const SmDTypeTraits *sm_dtype_traits      (SmDType dtype);
-/* The entry of a GGUF tensor type id, or NULL for one SmallMind cannot read. */
+/* The entry of a GGUF tensor type id, or NULL for one SmallMind cannot read (the activation-only
+ * types included: a weight stored in one would have no matmul). */
 const SmDTypeTraits *sm_dtype_traits_from_ggml (guint32 ggml_type, SmDType *dtype);
 /* ggml's name for any ggml type id ("Q6_K"), readable or not: for messages. */
 const char          *sm_dtype_ggml_type_name (guint32 ggml_type);

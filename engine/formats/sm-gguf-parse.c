@@ -67,17 +67,25 @@ type_is_valid (guint32 type)
   return type <= SM_GGUF_TYPE_FLOAT64;
 }
 
-/* "F32, F16, BF16, Q8_0 and Q4_0": what the table can read, for a refusal. */
+/* "F32, F16, BF16, Q8_0, Q4_0, ... and Q6_K": what the table can read, for a refusal. */
 static char *
 readable_types (void)
 {
   GString *s = g_string_new (NULL);
+  guint n = 0, done = 0;
 
+  /* the types a weight may be stored in: the activation-only ones have no matmul */
+  for (guint i = 0; i < SM_N_DTYPES; i++)
+    n += sm_dtype_traits ((SmDType) i)->matmul != NULL;
   for (guint i = 0; i < SM_N_DTYPES; i++)
     {
-      if (i > 0)
-        g_string_append (s, i + 1 == SM_N_DTYPES ? " and " : ", ");
-      g_string_append (s, sm_dtype_traits ((SmDType) i)->ggml_name);
+      const SmDTypeTraits *t = sm_dtype_traits ((SmDType) i);
+      if (t->matmul == NULL)
+        continue;
+      if (done > 0)
+        g_string_append (s, done + 1 == n ? " and " : ", ");
+      g_string_append (s, t->ggml_name);
+      done++;
     }
   return g_string_free (s, FALSE);
 }
