@@ -41,6 +41,10 @@ test_dtypes (void)
     { SM_DTYPE_BF16, "bf16", 1, 2 },
     { SM_DTYPE_Q8_0, "q8_0", 32, 34 },
     { SM_DTYPE_Q4_0, "q4_0", 32, 18 },
+    { SM_DTYPE_Q4_1, "q4_1", 32, 20 },
+    { SM_DTYPE_IQ4_NL, "iq4_nl", 32, 18 },
+    { SM_DTYPE_Q2_K, "q2_k", 256, 84 },
+    { SM_DTYPE_Q6_K, "q6_k", 256, 210 },
   };
   SmDType d;
 
@@ -56,7 +60,7 @@ test_dtypes (void)
       g_assert_true (sm_dtype_from_name (upper, &d));
       g_assert_cmpint (d, ==, want[i].t);
     }
-  g_assert_false (sm_dtype_from_name ("q4_1", &d));
+  g_assert_false (sm_dtype_from_name ("iq2_xxs", &d));
   g_assert_false (sm_dtype_from_name ("", &d));
 
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_F32, 10), ==, 40);

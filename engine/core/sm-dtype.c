@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sm-kernels.h"
+#include "sm-quantize.h"
 
 /* ---- rows to and from f32 ------------------------------------------------------------------ */
 
@@ -77,6 +78,16 @@ q4_0_from_f32 (const float *row, void *out, gsize n)
 {
   sm_quantize_row_q4_0 (row, out, n);
 }
+
+/* The types `quantize` writes for llama.cpp: the kernels' own signatures are the table's. */
+#define WRITTEN(lower, upper, block, file_type, quantizer)                                    \
+  [SM_DTYPE_##upper] = {                                                                     \
+    .name = #lower, .ggml_name = #upper, .ggml_type = SM_GGML_TYPE_##upper,                  \
+    .ggml_file_type = file_type, .block_elems = block, .block_bytes = sizeof (SmBlock##upper), \
+    .data_align = 2, .quantize_target = FALSE,                                              \
+    .to_f32 = sm_dequantize_row_##lower, .from_f32 = quantizer,                             \
+    .vec_dot_type = SM_DTYPE_F32, .matmul = NULL,                                            \
+  }
 
 /* ---- matmuls ------------------------------------------------------------------------------- */
 
@@ -166,6 +177,16 @@ static const SmDTypeTraits traits[SM_N_DTYPES] = {
     .to_f32 = q4_0_to_f32, .from_f32 = q4_0_from_f32,
     .vec_dot_type = SM_DTYPE_Q8_0, .matmul = q4_0_matmul,
   },
+  /* general.file_type of a file all of one K-quant is llama.cpp's _S mix of it */
+  WRITTEN (q4_1, Q4_1, SM_QK, 3, sm_quantize_row_q4_1_ref),
+  WRITTEN (q5_0, Q5_0, SM_QK, 8, sm_quantize_row_q5_0_ref),
+  WRITTEN (q5_1, Q5_1, SM_QK, 9, sm_quantize_row_q5_1_ref),
+  WRITTEN (iq4_nl, IQ4_NL, SM_QK, 25, sm_quantize_row_iq4_nl),
+  WRITTEN (q2_k, Q2_K, SM_QK_K, 10, sm_quantize_row_q2_k),
+  WRITTEN (q3_k, Q3_K, SM_QK_K, 11, sm_quantize_row_q3_k),
+  WRITTEN (q4_k, Q4_K, SM_QK_K, 14, sm_quantize_row_q4_k),
+  WRITTEN (q5_k, Q5_K, SM_QK_K, 16, sm_quantize_row_q5_k),
+  WRITTEN (q6_k, Q6_K, SM_QK_K, 18, sm_quantize_row_q6_k),
 };
 
 const SmDTypeTraits *

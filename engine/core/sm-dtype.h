@@ -17,6 +17,16 @@ typedef enum {
   SM_DTYPE_BF16,
   SM_DTYPE_Q8_0,
   SM_DTYPE_Q4_0,
+  /* Written by `quantize` (llama-quantize's mixes), not yet run: no matmul. */
+  SM_DTYPE_Q4_1,
+  SM_DTYPE_Q5_0,
+  SM_DTYPE_Q5_1,
+  SM_DTYPE_IQ4_NL,
+  SM_DTYPE_Q2_K,
+  SM_DTYPE_Q3_K,
+  SM_DTYPE_Q4_K,
+  SM_DTYPE_Q5_K,
+  SM_DTYPE_Q6_K,
   SM_N_DTYPES
 } SmDType;
 
@@ -24,7 +34,16 @@ typedef enum {
 #define SM_GGML_TYPE_F32  0
 #define SM_GGML_TYPE_F16  1
 #define SM_GGML_TYPE_Q4_0 2
+#define SM_GGML_TYPE_Q4_1 3
+#define SM_GGML_TYPE_Q5_0 6
+#define SM_GGML_TYPE_Q5_1 7
 #define SM_GGML_TYPE_Q8_0 8
+#define SM_GGML_TYPE_Q2_K 10
+#define SM_GGML_TYPE_Q3_K 11
+#define SM_GGML_TYPE_Q4_K 12
+#define SM_GGML_TYPE_Q5_K 13
+#define SM_GGML_TYPE_Q6_K 14
+#define SM_GGML_TYPE_IQ4_NL 20
 #define SM_GGML_TYPE_BF16 30
 
 /* y (n, N) = x (n, K) · Wᵀ, for W of N rows of K elements, @ldw bytes apart, and x given in
@@ -44,7 +63,7 @@ typedef struct {
   void       (*to_f32)   (const void *row, float *out, gsize n);
   void       (*from_f32) (const float *row, void *out, gsize n);
   SmDType      vec_dot_type;    /* what the matmul takes x as */
-  SmMatmulFunc matmul;
+  SmMatmulFunc matmul;          /* NULL: written and read, not yet run */
 } SmDTypeTraits;
 
 const SmDTypeTraits *sm_dtype_traits      (SmDType dtype);
