@@ -23,9 +23,12 @@ sm_cli_quantize (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("IN OUT - rewrite a model's weights as another type (GGUF)");
   g_autoptr (GError) error = NULL;
   g_autoptr (SmModel) model = NULL;
+  gboolean pure = FALSE;
   const SmQuantMix *mix;
   GOptionEntry entries[] = {
     { "type", 0, 0, G_OPTION_ARG_STRING, &type, type_help, "TYPE" },
+    { "pure", 0, 0, G_OPTION_ARG_NONE, &pure,
+      "As llama-quantize --pure: every matrix in the type's main one (rows that do not fit stay f32), no mix", NULL },
     { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer, "tokenizer.bin for a llama2.c input", "FILE" },
     { NULL }
   };
@@ -35,7 +38,7 @@ sm_cli_quantize (int argc, char **argv)
     return sm_cli_fail ("quantize", g_steal_pointer (&error));
   if (argc != 3)
     {
-      fprintf (stderr, "usage: smallmind-cli quantize IN OUT [--type %s]\n", mixes);
+      fprintf (stderr, "usage: smallmind-cli quantize IN OUT [--type %s] [--pure]\n", mixes);
       return 2;
     }
   mix = sm_quant_mix_find (type ? type : "q8_0");
@@ -46,7 +49,7 @@ sm_cli_quantize (int argc, char **argv)
   model = sm_model_load (argv[1], tokenizer, &error);
   if (model == NULL)
     return sm_cli_fail ("quantize", g_steal_pointer (&error));
-  if (!sm_model_save_gguf_mix (model, argv[2], mix, &error))
+  if (!sm_model_save_gguf_mix (model, argv[2], mix, pure, &error))
     return sm_cli_fail ("quantize", g_steal_pointer (&error));
 
   /* read back: the header says what was written, a load says whether SmallMind runs it */

@@ -381,6 +381,19 @@ test_quantize_mix (void)
   g_assert_false (g_file_test (q8, G_FILE_TEST_EXISTS));
   g_assert_false (has_entry (dir, ".q8_0"));
 
+  /* --pure: no mix, so rows that do not fit stay f32 and stories260K's q8_0 is written (and
+   * runs: every matrix is Q8_0 or F32) */
+  if (stories != NULL)
+    {
+      g_autofree char *out5 = NULL, *err5 = NULL;
+      const char *pure[] = { "quantize", stories, q8, "--type", "q8_0", "--pure", NULL };
+      rc = run_cli (pure, &out5, &err5);
+      g_assert_cmpint (rc, ==, 0);
+      g_assert_nonnull (strstr (out5, "Q8_0: 32 Q8_0, 16 F32"));
+      g_assert_null (strstr (out5, "cannot run"));
+      g_unlink (q8);
+    }
+
   g_unlink (f32);
   g_unlink (q);
   g_rmdir (dir);

@@ -84,7 +84,7 @@ write_and_open (SmModel *model, const char *mix, char **path_out)
   g_autofree char *dir = g_dir_make_tmp ("sm-vocab-XXXXXX", NULL);
   char *path = g_build_filename (dir, "out.gguf", NULL);
 
-  g_assert_true (sm_model_save_gguf_mix (model, path, sm_quant_mix_find (mix), &error));
+  g_assert_true (sm_model_save_gguf_mix (model, path, sm_quant_mix_find (mix), FALSE, &error));
   g_assert_no_error (error);
   SmGguf *g = sm_gguf_open (path, &error);
   g_assert_no_error (error);

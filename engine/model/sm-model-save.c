@@ -100,29 +100,32 @@ plan_mix (SmModel *model, const SmQuantMix *mix, GError **error)
 
 /* SmallMind's own plain layout: every matrix in @weight_type where its rows fit the blocks;
  * vectors (norms, biases), the position table and the rest stay f32. */
+typedef struct {
+  GArray *types;
+  SmDType weight_type;
+} Plain;
+
 static void
 plan_plain_one (const char *name, SmTensor *t, gpointer data)
 {
-  GArray *out = ((gpointer *) data)[0];
-  const SmDType weight_type = *(const SmDType *) ((gpointer *) data)[1];
+  Plain *p = data;
   SmDType want = SM_DTYPE_F32;
 
   if (t->n_dims == 2 && !g_str_has_prefix (name, "position_embd"))
     {
-      const gint64 block = (gint64) sm_dtype_block_elems (weight_type);
-      want = t->shape[1] % block == 0 ? weight_type : SM_DTYPE_F32;
+      const gint64 block = (gint64) sm_dtype_block_elems (p->weight_type);
+      want = t->shape[1] % block == 0 ? p->weight_type : SM_DTYPE_F32;
     }
-  g_array_append_val (out, want);
+  g_array_append_val (p->types, want);
 }
 
 static SmDType *
 plan_plain (SmModel *model, SmDType weight_type)
 {
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (SmDType));
-  gpointer data[2] = { out, &weight_type };
+  Plain p = { g_array_new (FALSE, FALSE, sizeof (SmDType)), weight_type };
 
-  sm_model_foreach_tensor (model, plan_plain_one, data);
-  return (SmDType *) g_array_free (out, FALSE);
+  sm_model_foreach_tensor (model, plan_plain_one, &p);
+  return (SmDType *) g_array_free (p.types, FALSE);
 }
 
 static void
@@ -222,9 +225,25 @@ sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GErro
 }
 
 gboolean
-sm_model_save_gguf_mix (SmModel *model, const char *path, const SmQuantMix *mix, GError **error)
+sm_model_save_gguf_mix (SmModel *model, const char *path, const SmQuantMix *mix, gboolean pure,
+                        GError **error)
 {
-  g_autofree SmDType *types = plan_mix (model, mix, error);
+  g_autofree SmDType *types = NULL;
+
+  if (pure)
+    {
+      SmDType dtype;
+      if (sm_dtype_traits_from_ggml (sm_quant_mix_get_default_type (mix), &dtype) == NULL)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                       "SmallMind cannot write %s",
+                       sm_dtype_ggml_type_name (sm_quant_mix_get_default_type (mix)));
+          return FALSE;
+        }
+      types = plan_plain (model, dtype);
+    }
+  else
+    types = plan_mix (model, mix, error);
 
   if (types == NULL)
     return FALSE;

@@ -85,6 +85,13 @@ sm_quant_mix_get_file_type (const SmQuantMix *mix)
   return mix->file_type;
 }
 
+guint32
+sm_quant_mix_get_default_type (const SmQuantMix *mix)
+{
+  g_return_val_if_fail (mix != NULL, SM_GGML_TYPE_F32);
+  return mix->default_type;
+}
+
 const char *
 sm_quant_file_type_name (guint32 file_type)
 {

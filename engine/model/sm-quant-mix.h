@@ -26,6 +26,8 @@ char             *sm_quant_mix_list          (void);
 const char       *sm_quant_mix_get_name      (const SmQuantMix *mix);
 /* The LLAMA_FTYPE_MOSTLY_* value written as general.file_type. */
 guint32           sm_quant_mix_get_file_type (const SmQuantMix *mix);
+/* The ggml type of the matrices no rule moves (Q4_K for q4_k_m). */
+guint32           sm_quant_mix_get_default_type (const SmQuantMix *mix);
 /* llama.cpp's name of a general.file_type ("Q4_K_M", "F32"), or NULL for a value it has not. */
 const char       *sm_quant_file_type_name    (guint32 file_type);
 
