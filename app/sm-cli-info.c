@@ -1,10 +1,46 @@
 /* sm-cli-info.c: `smallmind-cli info FILE | --preset NAME`: architecture, shapes, parameter
- * count, tensor types and (for GGUF) every metadata key. */
+ * count, tensor types and (for GGUF) the type mix, every tensor and every metadata key.
+ *
+ * A GGUF is described from its header as well, so a file SmallMind cannot run (a K-quant mix
+ * written for llama.cpp) still shows its mix and tensors; the model section then says why it
+ * does not load. */
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-gguf.h"
 
 #include <stdio.h>
+#include <string.h>
+
+static gboolean
+is_gguf (const char *path)
+{
+  char magic[4] = { 0 };
+  FILE *f = fopen (path, "rb");
+  gboolean yes = f != NULL && fread (magic, 1, 4, f) == 4 && memcmp (magic, "GGUF", 4) == 0;
+
+  if (f != NULL)
+    fclose (f);
+  return yes;
+}
+
+/* One line a tensor, from the header: ggml's type name (any type, readable or not) and the
+ * shape outermost first. */
+static void
+print_gguf_tensors (SmGguf *g)
+{
+  printf ("tensors (%" G_GSIZE_FORMAT "):\n", sm_gguf_n_tensors (g));
+  for (gsize i = 0; i < sm_gguf_n_tensors (g); i++)
+    {
+      const SmGgufTensorInfo *ti = sm_gguf_tensor_info (g, i);
+      GString *shape = g_string_new ("[");
+      for (int d = 0; d < ti->n_dims; d++)
+        g_string_append_printf (shape, "%s%" G_GINT64_FORMAT, d ? ", " : "", ti->shape[d]);
+      g_string_append (shape, "]");
+      printf ("  %-32s %-7s %-14s %10.2f KiB\n", ti->name,
+              sm_dtype_ggml_type_name (ti->ggml_type), shape->str, ti->n_bytes / 1024.0);
+      g_string_free (shape, TRUE);
+    }
+}
 
 static void
 print_tensor (const char *name, SmTensor *t, gpointer data)
@@ -13,44 +49,12 @@ print_tensor (const char *name, SmTensor *t, gpointer data)
   printf ("  %-28s %s\n", name, desc);
 }
 
-int
-sm_cli_info (int argc, char **argv)
+static void
+print_model (SmModel *model, gboolean tensors)
 {
-  SmCliModelOptions mopts = { 0 };
-  gboolean tensors = FALSE;
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[FILE] - describe a model");
-  GOptionGroup *group = g_option_group_new ("info", "Info", "Info options", NULL, NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SmModel) model = NULL;
-  GOptionEntry entries[] = {
-    { "tensors", 0, 0, G_OPTION_ARG_NONE, &tensors, "List every tensor", NULL },
-    { NULL }
-  };
-
-  g_option_group_add_entries (group, entries);
-  sm_cli_add_model_options (group, &mopts);
-  g_option_context_set_main_group (ctx, group);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return sm_cli_fail ("info", g_steal_pointer (&error));
-  if (argc > 2)
-    {
-      fprintf (stderr, "smallmind-cli info: give one model file\n");
-      return 2;
-    }
-  if (argc == 2 && mopts.model_path != NULL)
-    {
-      fprintf (stderr, "smallmind-cli info: give the model as FILE or as -m FILE, not both\n");
-      return 2;
-    }
-  if (argc == 2)
-    mopts.model_path = g_strdup (argv[1]);
-
-  model = sm_cli_load_model (&mopts, &error);
-  if (model == NULL)
-    return sm_cli_fail ("info", g_steal_pointer (&error));
-
   const SmModelConfig *c = sm_model_get_config (model);
   g_autofree char *types = sm_model_describe_types (model);
+
   printf ("model:          %s\n", sm_model_get_name (model));
   printf ("file:           %s\n", sm_model_get_path (model) ? sm_model_get_path (model) : "(built-in preset)");
   printf ("format:         %s\n", sm_model_get_format (model));
@@ -83,12 +87,64 @@ sm_cli_info (int argc, char **argv)
       printf ("tensors:\n");
       sm_model_foreach_tensor (model, print_tensor, NULL);
     }
+}
 
-  if (mopts.model_path && g_strcmp0 (sm_model_get_format (model), "gguf") == 0)
+int
+sm_cli_info (int argc, char **argv)
+{
+  SmCliModelOptions mopts = { 0 };
+  gboolean tensors = FALSE;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("[FILE] - describe a model");
+  GOptionGroup *group = g_option_group_new ("info", "Info", "Info options", NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = NULL;
+  g_autoptr (SmGguf) g = NULL;
+  GOptionEntry entries[] = {
+    { "tensors", 0, 0, G_OPTION_ARG_NONE, &tensors, "List every tensor (GGUF files always do)", NULL },
+    { NULL }
+  };
+
+  g_option_group_add_entries (group, entries);
+  sm_cli_add_model_options (group, &mopts);
+  g_option_context_set_main_group (ctx, group);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return sm_cli_fail ("info", g_steal_pointer (&error));
+  if (argc > 2)
     {
-      g_autoptr (SmGguf) g = sm_gguf_open (mopts.model_path, &error);
+      fprintf (stderr, "smallmind-cli info: give one model file\n");
+      return 2;
+    }
+  if (argc == 2 && mopts.model_path != NULL)
+    {
+      fprintf (stderr, "smallmind-cli info: give the model as FILE or as -m FILE, not both\n");
+      return 2;
+    }
+  if (argc == 2)
+    mopts.model_path = g_strdup (argv[1]);
+
+  if (mopts.model_path && is_gguf (mopts.model_path))
+    {
+      g = sm_gguf_open (mopts.model_path, &error);
       if (g == NULL)
         return sm_cli_fail ("info", g_steal_pointer (&error));
+    }
+
+  model = sm_cli_load_model (&mopts, &error);
+  if (model == NULL && g != NULL && g_error_matches (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED))
+    {
+      printf ("model:          %s\n", mopts.model_path);
+      printf ("runs:           no, not in SmallMind yet (%s)\n", error->message);
+    }
+  else if (model == NULL)
+    return sm_cli_fail ("info", g_steal_pointer (&error));
+  else
+    print_model (model, tensors && g == NULL);
+
+  if (g != NULL)
+    {
+      g_autofree char *mix = sm_quant_describe_gguf (g);
+      printf ("mix:            %s\n", mix);
+      print_gguf_tensors (g);
       printf ("metadata (GGUF v%u, %" G_GSIZE_FORMAT " keys, %" G_GSIZE_FORMAT " tensors):\n",
               sm_gguf_get_version (g), sm_gguf_n_kv (g), sm_gguf_n_tensors (g));
       for (gsize i = 0; i < sm_gguf_n_kv (g); i++)

@@ -20,7 +20,7 @@ static int cmd_bench (int argc, char **argv);
 static const Command commands[] = {
   { "generate", sm_cli_generate, "Continue a prompt with a model" },
   { "info", sm_cli_info, "Describe a model file or preset" },
-  { "quantize", sm_cli_quantize, "Rewrite a model's weights as q8_0, q4_0, f16 or f32 (GGUF)" },
+  { "quantize", sm_cli_quantize, "Rewrite a model's weights in one of llama-quantize's types (q4_k_m, q8_0, ...) as GGUF" },
   { "init", sm_cli_init, "Write a random-weight model of any shape (GGUF), for benchmarking" },
   { "bench", cmd_bench, "Measure a model's prefill and decode, or the kernels (bench kernels)" },
   { "profile", sm_cli_profile, "Run the profiling suite (--enhanced) and write a report and snapshot" },

@@ -342,25 +342,104 @@ test_signal_removes_temp (void)
   g_rmdir (dir);
 }
 
-/* `info --tensors` on a file llama-quantize mixed: every tensor with its own type. */
+/* info lists a GGUF's tensors from its header and sums up its mix (llama-quantize's Q4_K_M and
+ * Q3_K_M, which SmallMind now runs). */
 static void
-test_info_kquant (void)
+test_info_mix (void)
 {
-  g_autofree char *model = sm_test_shared_model ("kquant/visible-q3_k_m.gguf");
+  g_autofree char *path = sm_test_shared_model ("kquant/visible-q4_k_m.gguf");
+  g_autofree char *q3 = sm_test_shared_model ("kquant/visible-q3_k_m.gguf");
   g_autofree char *out = NULL, *err = NULL;
 
-  if (model == NULL)
+  if (path == NULL || q3 == NULL)
     return;
-  const char *args[] = { "info", "--tensors", model, NULL };
+  const char *args[] = { "info", path, NULL };
   int rc = run_cli (args, &out, &err);
   if (rc < 0)
     return;
   g_assert_cmpint (rc, ==, 0);
-  g_assert_nonnull (strstr (out, "(f32+q3_k+q4_k+q5_k+q6_k)"));
-  g_assert_true (g_regex_match_simple ("token_embd\\.weight +q6_k\\[32000, 256\\]", out, 0, 0));
-  g_assert_true (g_regex_match_simple ("blk\\.0\\.attn_v\\.weight +q5_k\\[128, 256\\]", out, 0, 0));
-  g_assert_true (g_regex_match_simple ("blk\\.0\\.ffn_down\\.weight +q4_k\\[256, 768\\]", out, 0, 0));
-  g_assert_true (g_regex_match_simple ("blk\\.0\\.attn_q\\.weight +q3_k\\[256, 256\\]", out, 0, 0));
+  g_assert_nonnull (strstr (out, "mix:            Q4_K_M: 24 Q4_K, 9 F32, 5 Q6_K\n"));
+  g_assert_nonnull (strstr (out, "tensors (38):"));
+  g_assert_nonnull (strstr (out, "  blk.2.attn_v.weight              Q6_K    [128, 256]"));
+  g_assert_nonnull (strstr (out, "  blk.1.attn_v.weight              Q4_K    [128, 256]"));
+  g_assert_nonnull (strstr (out, "  token_embd.weight                Q6_K    [32000, 256]"));
+  g_assert_nonnull (strstr (out, "general.file_type"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *args3[] = { "info", q3, NULL };
+    g_assert_cmpint (run_cli (args3, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "  token_embd.weight                Q6_K    [32000, 256]"));
+    g_assert_nonnull (strstr (out, "  blk.0.attn_v.weight              Q5_K    [128, 256]"));
+    g_assert_nonnull (strstr (out, "  blk.0.ffn_down.weight            Q4_K    [256, 768]"));
+    g_assert_nonnull (strstr (out, "  blk.0.attn_q.weight              Q3_K    [256, 256]"));
+  }
+}
+
+/* quantize writes llama-quantize's mix (the same types as its own Q4_K_M of this shape), info
+ * reads it back; a mix whose rows do not fit is refused with nothing written. */
+static void
+test_quantize_mix (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-cli-XXXXXX", NULL);
+  g_autofree char *f32 = g_build_filename (dir, "f32.gguf", NULL);
+  g_autofree char *q = g_build_filename (dir, "q4_k_m.gguf", NULL);
+  g_autofree char *q8 = g_build_filename (dir, "q8_0.gguf", NULL);
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  g_autofree char *out3 = NULL, *err3 = NULL, *out4 = NULL, *err4 = NULL;
+  g_autofree char *stories = sm_test_shared_model ("stories260K.gguf");
+  const char *init[] = { "init", f32, "--dim", "256", "--hidden", "768", "--layers", "4",
+                         "--heads", "8", "--kv-heads", "4", "--vocab", "512", NULL };
+  const char *quant[] = { "quantize", f32, q, "--type", "Q4_K_M", NULL };
+  const char *info[] = { "info", q, NULL };
+  int rc;
+
+  rc = run_cli (init, &out, &err);
+  if (rc < 0)
+    return;
+  g_assert_cmpint (rc, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = run_cli (quant, &out, &err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "Q4_K_M: 24 Q4_K, 9 F32, 5 Q6_K"));
+  rc = run_cli (info, &out2, &err2);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out2, "mix:            Q4_K_M: 24 Q4_K, 9 F32, 5 Q6_K\n"));
+  g_assert_nonnull (strstr (out2, "  blk.3.ffn_down.weight            Q6_K"));
+
+  const char *unknown[] = { "quantize", f32, q8, "--type", "q7_k", NULL };
+  rc = run_cli (unknown, &out3, &err3);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (strstr (err3, "Unknown type 'q7_k'"));
+  g_assert_nonnull (strstr (err3, "q4_k_m"));
+  if (stories != NULL)
+    {
+      const char *refused[] = { "quantize", stories, q8, "--type", "q8_0", NULL };
+      rc = run_cli (refused, &out4, &err4);
+      g_assert_cmpint (rc, !=, 0);
+      g_assert_cmpstr (out4, ==, "");
+      g_assert_nonnull (strstr (err4, "blk.0.ffn_down.weight"));
+    }
+  g_assert_false (g_file_test (q8, G_FILE_TEST_EXISTS));
+  g_assert_false (has_entry (dir, ".q8_0"));
+
+  /* --pure: no mix, so rows that do not fit stay f32 and stories260K's q8_0 is written (and
+   * runs: every matrix is Q8_0 or F32) */
+  if (stories != NULL)
+    {
+      g_autofree char *out5 = NULL, *err5 = NULL;
+      const char *pure[] = { "quantize", stories, q8, "--type", "q8_0", "--pure", NULL };
+      rc = run_cli (pure, &out5, &err5);
+      g_assert_cmpint (rc, ==, 0);
+      g_assert_nonnull (strstr (out5, "Q8_0: 32 Q8_0, 16 F32"));
+      g_assert_null (strstr (out5, "cannot run"));
+      g_unlink (q8);
+    }
+
+  g_unlink (f32);
+  g_unlink (q);
+  g_rmdir (dir);
 }
 
 int
@@ -374,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
   g_test_add_func ("/Cli/compare-output-is-input", test_compare_output_is_input);
   g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
-  g_test_add_func ("/Cli/info-kquant", test_info_kquant);
+  g_test_add_func ("/Cli/info-mix", test_info_mix);
+  g_test_add_func ("/Cli/quantize-mix", test_quantize_mix);
   return g_test_run ();
 }

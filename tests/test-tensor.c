@@ -85,9 +85,10 @@ test_dtypes (void)
   g_assert_cmpint (got, ==, SM_DTYPE_Q4_K);
   g_assert_null (sm_dtype_traits_from_ggml (SM_GGML_TYPE_Q8_K, NULL));
   g_assert_null (sm_dtype_traits_from_ggml (SM_GGML_TYPE_Q8_1, NULL));
-  /* not written yet: quantize does not offer them */
+  /* written through `quantize`'s mixes (q4_k_m ...), not as a plain type of their own */
   g_assert_false (sm_dtype_traits (SM_DTYPE_Q4_K)->quantize_target);
-  g_assert_null (sm_dtype_traits (SM_DTYPE_Q4_K)->from_f32);
+  g_assert_nonnull (sm_dtype_traits (SM_DTYPE_Q4_K)->from_f32);
+  g_assert_null (sm_dtype_traits (SM_DTYPE_Q8_K)->matmul);
 
   g_test_expect_message ("sm-tensor", G_LOG_LEVEL_CRITICAL, "*block_elems*");
   g_assert_cmpuint (sm_dtype_row_bytes (SM_DTYPE_Q8_0, 33), ==, 0);

@@ -13,6 +13,7 @@
 
 #include "sm-kernels.h"
 #include "sm-quants.h"
+#include "sm-quantize.h"
 
 /* ---- rows to and from f32 ------------------------------------------------------------------ */
 
@@ -78,6 +79,7 @@ q4_0_from_f32 (const float *row, void *out, gsize n)
 {
   sm_quantize_row_q4_0 (row, out, n);
 }
+
 
 /* ---- matmuls ------------------------------------------------------------------------------- */
 
@@ -187,56 +189,65 @@ static const SmDTypeTraits traits[SM_N_DTYPES] = {
     .to_f32 = q4_0_to_f32, .from_f32 = q4_0_from_f32,
     .vec_dot_type = SM_DTYPE_Q8_0, .matmul = q4_0_matmul,
   },
-  /* ggml's other types, read from GGUF and run; not yet written (from_f32 NULL, so quantize
-   * does not offer them).  Activations pair as ggml pairs them: Q8_0 beside the symmetric
+  /* ggml's other types, read from GGUF, run, and written by `quantize`'s mixes (llama-quantize's,
+   * sm-quant-mix.c: so no plain --type of one).  Activations pair as ggml pairs them: Q8_0 beside the symmetric
    * 32-blocks, Q8_1 (which carries d·Σq for the min's term) beside those with a min, Q8_K
    * beside the K-quants.  The dequantizers take (row, out, n) as to_f32 does.  A K-quant's
    * file type is llama.cpp's _S mix, the one closest to "all of this type". */
   [SM_DTYPE_Q4_1] = {
     .name = "q4_1", .ggml_name = "Q4_1", .ggml_type = SM_GGML_TYPE_Q4_1, .ggml_file_type = 3,
     .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ4_1), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q4_1, .vec_dot_type = SM_DTYPE_Q8_1, .matmul = q4_1_matmul,
+    .to_f32 = sm_dequantize_row_q4_1, .from_f32 = sm_quantize_row_q4_1_ref,
+    .vec_dot_type = SM_DTYPE_Q8_1, .matmul = q4_1_matmul,
   },
   [SM_DTYPE_Q5_0] = {
     .name = "q5_0", .ggml_name = "Q5_0", .ggml_type = SM_GGML_TYPE_Q5_0, .ggml_file_type = 8,
     .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ5_0), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q5_0, .vec_dot_type = SM_DTYPE_Q8_0, .matmul = q5_0_matmul,
+    .to_f32 = sm_dequantize_row_q5_0, .from_f32 = sm_quantize_row_q5_0_ref,
+    .vec_dot_type = SM_DTYPE_Q8_0, .matmul = q5_0_matmul,
   },
   [SM_DTYPE_Q5_1] = {
     .name = "q5_1", .ggml_name = "Q5_1", .ggml_type = SM_GGML_TYPE_Q5_1, .ggml_file_type = 9,
     .block_elems = SM_QK, .block_bytes = sizeof (SmBlockQ5_1), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q5_1, .vec_dot_type = SM_DTYPE_Q8_1, .matmul = q5_1_matmul,
+    .to_f32 = sm_dequantize_row_q5_1, .from_f32 = sm_quantize_row_q5_1_ref,
+    .vec_dot_type = SM_DTYPE_Q8_1, .matmul = q5_1_matmul,
   },
   [SM_DTYPE_IQ4_NL] = {
     .name = "iq4_nl", .ggml_name = "IQ4_NL", .ggml_type = SM_GGML_TYPE_IQ4_NL,
     .ggml_file_type = 25,
     .block_elems = SM_QK, .block_bytes = sizeof (SmBlockIQ4_NL), .data_align = 2,
-    .to_f32 = sm_dequantize_row_iq4_nl, .vec_dot_type = SM_DTYPE_Q8_0, .matmul = iq4_nl_matmul,
+    .to_f32 = sm_dequantize_row_iq4_nl, .from_f32 = sm_quantize_row_iq4_nl,
+    .vec_dot_type = SM_DTYPE_Q8_0, .matmul = iq4_nl_matmul,
   },
   [SM_DTYPE_Q2_K] = {
     .name = "q2_k", .ggml_name = "Q2_K", .ggml_type = SM_GGML_TYPE_Q2_K, .ggml_file_type = 10,
     .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ2_K), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q2_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q2_k_matmul,
+    .to_f32 = sm_dequantize_row_q2_k, .from_f32 = sm_quantize_row_q2_k,
+    .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q2_k_matmul,
   },
   [SM_DTYPE_Q3_K] = {
     .name = "q3_k", .ggml_name = "Q3_K", .ggml_type = SM_GGML_TYPE_Q3_K, .ggml_file_type = 11,
     .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ3_K), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q3_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q3_k_matmul,
+    .to_f32 = sm_dequantize_row_q3_k, .from_f32 = sm_quantize_row_q3_k,
+    .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q3_k_matmul,
   },
   [SM_DTYPE_Q4_K] = {
     .name = "q4_k", .ggml_name = "Q4_K", .ggml_type = SM_GGML_TYPE_Q4_K, .ggml_file_type = 14,
     .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ4_K), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q4_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q4_k_matmul,
+    .to_f32 = sm_dequantize_row_q4_k, .from_f32 = sm_quantize_row_q4_k,
+    .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q4_k_matmul,
   },
   [SM_DTYPE_Q5_K] = {
     .name = "q5_k", .ggml_name = "Q5_K", .ggml_type = SM_GGML_TYPE_Q5_K, .ggml_file_type = 16,
     .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ5_K), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q5_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q5_k_matmul,
+    .to_f32 = sm_dequantize_row_q5_k, .from_f32 = sm_quantize_row_q5_k,
+    .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q5_k_matmul,
   },
   [SM_DTYPE_Q6_K] = {
     .name = "q6_k", .ggml_name = "Q6_K", .ggml_type = SM_GGML_TYPE_Q6_K, .ggml_file_type = 18,
     .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ6_K), .data_align = 2,
-    .to_f32 = sm_dequantize_row_q6_k, .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q6_k_matmul,
+    .to_f32 = sm_dequantize_row_q6_k, .from_f32 = sm_quantize_row_q6_k,
+    .vec_dot_type = SM_DTYPE_Q8_K, .matmul = q6_k_matmul,
   },
   /* Activation-only: quantized on the hot path by their scalar references (a row of x is
    * K elements, against N·K for the matmul it feeds). */

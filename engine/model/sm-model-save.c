@@ -3,6 +3,7 @@
 #include "sm-model-private.h"
 #include "sm-checkpoint.h"
 #include "sm-gguf.h"
+#include "sm-quant-mix.h"
 
 #include <string.h>
 
@@ -29,27 +30,102 @@ convert (SmTensor *t, SmDType want)
   return out;
 }
 
+/* The type each tensor is written as, in foreach_tensor's order. */
 typedef struct {
-  SmGgufWriter *w;
-  SmDType       weight_type;
+  SmGgufWriter  *w;
+  const SmDType *types;
+  guint          next;
 } SaveCtx;
 
 static void
 add_tensor (const char *name, SmTensor *t, gpointer data)
 {
   SaveCtx *ctx = data;
-  SmDType want = SM_DTYPE_F32;
-  gint64 cols = t->shape[t->n_dims - 1];
+  g_autoptr (SmTensor) c = convert (t, ctx->types[ctx->next++]);
+  sm_gguf_writer_add_tensor (ctx->w, name, c);
+}
 
-  /* Matrices take the asked-for type where their rows fit the blocks; vectors (norms,
-   * biases) and the position table stay f32, as the forward pass reads them directly. */
+typedef struct {
+  GPtrArray *names;    /* copies: foreach_tensor's names last only through the call */
+  GArray    *tensors;  /* SmQuantTensor */
+  GArray    *dtypes;   /* SmDType, the tensors' own */
+} Census;
+
+static void
+list_tensor (const char *name, SmTensor *t, gpointer data)
+{
+  Census *c = data;
+  char *copy = g_strdup (name);
+  SmQuantTensor q = { copy, t->n_dims, t->shape[t->n_dims - 1] };
+
+  g_ptr_array_add (c->names, copy);
+  g_array_append_val (c->tensors, q);
+  g_array_append_val (c->dtypes, t->dtype);
+}
+
+/* The types of every tensor in @mix, by llama-quantize's rules, as SmDTypes. */
+static SmDType *
+plan_mix (SmModel *model, const SmQuantMix *mix, GError **error)
+{
+  const SmModelConfig *c = &model->config;
+  const SmQuantModelShape shape = { c->n_layers, c->n_heads, c->n_kv_heads };
+  g_autoptr (GArray) tensors = g_array_new (FALSE, FALSE, sizeof (SmQuantTensor));
+  g_autoptr (GArray) dtypes = g_array_new (FALSE, FALSE, sizeof (SmDType));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  Census census = { names, tensors, dtypes };
+
+  sm_model_foreach_tensor (model, list_tensor, &census);
+  g_autofree guint32 *ggml = g_new (guint32, MAX (tensors->len, 1));
+  if (!sm_quant_mix_plan (mix, &shape, (const SmQuantTensor *) tensors->data, tensors->len,
+                          ggml, error))
+    return NULL;
+
+  g_autofree SmDType *out = g_new (SmDType, MAX (tensors->len, 1));
+  for (guint i = 0; i < tensors->len; i++)
+    {
+      if (ggml[i] == SM_QUANT_KEEP)
+        out[i] = g_array_index (dtypes, SmDType, i);
+      else if (sm_dtype_traits_from_ggml (ggml[i], &out[i]) == NULL)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                       "%s puts '%s' in %s, which SmallMind cannot write",
+                       sm_quant_mix_get_name (mix),
+                       g_array_index (tensors, SmQuantTensor, i).name,
+                       sm_dtype_ggml_type_name (ggml[i]));
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&out);
+}
+
+/* SmallMind's own plain layout: every matrix in @weight_type where its rows fit the blocks;
+ * vectors (norms, biases), the position table and the rest stay f32. */
+typedef struct {
+  GArray *types;
+  SmDType weight_type;
+} Plain;
+
+static void
+plan_plain_one (const char *name, SmTensor *t, gpointer data)
+{
+  Plain *p = data;
+  SmDType want = SM_DTYPE_F32;
+
   if (t->n_dims == 2 && !g_str_has_prefix (name, "position_embd"))
     {
-      const gint64 block = (gint64) sm_dtype_block_elems (ctx->weight_type);
-      want = cols % block == 0 ? ctx->weight_type : SM_DTYPE_F32;
+      const gint64 block = (gint64) sm_dtype_block_elems (p->weight_type);
+      want = t->shape[1] % block == 0 ? p->weight_type : SM_DTYPE_F32;
     }
-  g_autoptr (SmTensor) c = convert (t, want);
-  sm_gguf_writer_add_tensor (ctx->w, name, c);
+  g_array_append_val (p->types, want);
+}
+
+static SmDType *
+plan_plain (SmModel *model, SmDType weight_type)
+{
+  Plain p = { g_array_new (FALSE, FALSE, sizeof (SmDType)), weight_type };
+
+  sm_model_foreach_tensor (model, plan_plain_one, &p);
+  return (SmDType *) g_array_free (p.types, FALSE);
 }
 
 static void
@@ -99,20 +175,23 @@ add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
     }
 }
 
-gboolean
-sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GError **error)
+static gboolean
+save_gguf (SmModel *model, const char *path, guint32 file_type, const SmDType *types,
+           GError **error)
 {
   const SmModelConfig *c = &model->config;
   const char *arch = c->arch == SM_ARCH_GPT ? "gpt2" : "llama";
   g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
-  SaveCtx ctx = { w, weight_type };
+  SaveCtx ctx = { w, types, 0 };
 
 #define KEY(suffix) (g_snprintf (key, sizeof key, "%s." suffix, arch), key)
   char key[128];
 
   sm_gguf_writer_set_string (w, "general.architecture", arch);
   sm_gguf_writer_set_string (w, "general.name", model->name ? model->name : "model");
-  sm_gguf_writer_set_u32 (w, "general.file_type", sm_dtype_traits (weight_type)->ggml_file_type);
+  sm_gguf_writer_set_u32 (w, "general.file_type", file_type);
+  /* ggml's GGML_QNT_VERSION, which llama-quantize and llama.cpp's converters write */
+  sm_gguf_writer_set_u32 (w, "general.quantization_version", 2);
   sm_gguf_writer_set_u32 (w, KEY ("context_length"), c->context_length);
   sm_gguf_writer_set_u32 (w, KEY ("embedding_length"), c->dim);
   sm_gguf_writer_set_u32 (w, KEY ("block_count"), c->n_layers);
@@ -135,6 +214,40 @@ sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GErro
     sm_gguf_writer_set_string (w, "tokenizer.chat_template", sm_model_get_chat_template (model));
   sm_model_foreach_tensor (model, add_tensor, &ctx);
   return sm_gguf_writer_write (w, path, error);
+}
+
+gboolean
+sm_model_save_gguf (SmModel *model, const char *path, SmDType weight_type, GError **error)
+{
+  g_autofree SmDType *types = plan_plain (model, weight_type);
+
+  return save_gguf (model, path, sm_dtype_traits (weight_type)->ggml_file_type, types, error);
+}
+
+gboolean
+sm_model_save_gguf_mix (SmModel *model, const char *path, const SmQuantMix *mix, gboolean pure,
+                        GError **error)
+{
+  g_autofree SmDType *types = NULL;
+
+  if (pure)
+    {
+      SmDType dtype;
+      if (sm_dtype_traits_from_ggml (sm_quant_mix_get_default_type (mix), &dtype) == NULL)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                       "SmallMind cannot write %s",
+                       sm_dtype_ggml_type_name (sm_quant_mix_get_default_type (mix)));
+          return FALSE;
+        }
+      types = plan_plain (model, dtype);
+    }
+  else
+    types = plan_mix (model, mix, error);
+
+  if (types == NULL)
+    return FALSE;
+  return save_gguf (model, path, sm_quant_mix_get_file_type (mix), types, error);
 }
 
 /* ---- SmallMind checkpoint ------------------------------------------------------------------------ */

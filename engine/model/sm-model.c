@@ -232,6 +232,16 @@ sm_model_validate (SmModel *model, GError **error)
                        "Tensor '%s' is not contiguous", s->name);
           return FALSE;
         }
+      /* `quantize` writes types for llama.cpp that the forward pass cannot multiply by yet;
+       * an untied token embedding is only ever read a row at a time, through to_f32. */
+      if (s->n_dims == 2 && sm_dtype_traits (t->dtype)->matmul == NULL &&
+          (c->tied_output || t != model->w.token_embd))
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                       "Tensor '%s' is stored as %s, which SmallMind writes for llama.cpp but "
+                       "cannot run yet", s->name, sm_dtype_traits (t->dtype)->ggml_name);
+          return FALSE;
+        }
     }
   if (c->tied_output)
     model->w.output = model->w.token_embd;

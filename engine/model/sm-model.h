@@ -16,6 +16,7 @@
 #include "sm-chat-template.h"
 #include "sm-kernels.h"
 #include "sm-tensor.h"
+#include "sm-quant-mix.h"
 #include "sm-tokenizer.h"
 
 G_BEGIN_DECLS
@@ -76,6 +77,14 @@ SmModel             *sm_model_new_random    (const SmModelConfig *config, SmToke
  * multiple of 32 are stored as @weight_type (F32, F16, Q8_0 or Q4_0), the rest as f32.
  * Atomic: a temporary file renamed into place. */
 gboolean             sm_model_save_gguf     (SmModel *model, const char *path, SmDType weight_type,
+                                             GError **error);
+/* Writes the model as GGUF as llama-quantize would write it in @mix (sm-quant-mix.h): each
+ * tensor in the type llama.cpp's rules give it, general.file_type the mix's.  Types SmallMind
+ * cannot run yet are written all the same (the file is for llama.cpp too).  @pure (as
+ * llama-quantize --pure) skips the rules: every matrix in the mix's main type where its rows
+ * fit, the rest f32, as sm_model_save_gguf.  Atomic. */
+gboolean             sm_model_save_gguf_mix (SmModel *model, const char *path,
+                                             const SmQuantMix *mix, gboolean pure,
                                              GError **error);
 /* Writes a SmallMind checkpoint (GPT models with a bytes or BPE tokenizer; LLaMA models with a
  * SentencePiece vocabulary go to GGUF); @extra (may be NULL) is stored under "extra", e.g.
