@@ -545,7 +545,10 @@ install_model (SmEngine *self, SmModel *model)
   self->stats.model_types = sm_model_describe_types (model);
   self->stats.model_params = sm_model_n_params (model);
   self->stats.chat_format = sm_model_get_chat_format (model);
+  /* the last reply's figures were another model's */
   memset (&self->stats.gen, 0, sizeof self->stats.gen);
+  self->stats.prefill_tps = 0;
+  self->stats.decode_tps = 0;
   self->stats.gen.context_size = sm_session_get_n_ctx (session);
   g_mutex_unlock (&self->lock);
   sm_profiler_add_marker (self->prof, "model %s", sm_model_get_name (model));

@@ -1459,6 +1459,39 @@ test_llama2c_tokenizer (void)
   g_settings_reset (settings, "last-tokenizer");
 }
 
+/* Issue: the decode tok/s card kept the previous model's figure after another model loaded. */
+static void
+test_card_follows_model (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  GtkWidget *charts, *decode;
+  SmChatView *chat;
+
+  g_settings_set_int (settings, "max-tokens", 16);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  charts = sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel");
+  decode = sm_ui_test_child (charts, SM_TYPE_CHARTS_PANEL, "decode_value");
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_charts_panel_refresh (SM_CHARTS_PANEL (charts));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (decode)), !=, "–");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "medium"));
+  sm_ui_test_spin (50);
+  sm_ui_test_wait (loaded, window, 60, "Medium");
+  sm_ui_test_spin (300);   /* the feed's next tick */
+  sm_charts_panel_refresh (SM_CHARTS_PANEL (charts));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (decode)), ==, "–");
+  close_window (window);
+  g_settings_reset (settings, "max-tokens");
+  g_settings_reset (settings, "last-model");
+}
+
 /* Issue: About said © 2024 for a program first released in 2026 (the metainfo's releases). */
 static void
 test_about_year (void)
@@ -1506,6 +1539,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/about-year", test_about_year);
   g_test_add_func ("/Window/restart-last-viewed", test_restart_last_viewed);
   g_test_add_func ("/Window/llama2c-tokenizer", test_llama2c_tokenizer);
+  g_test_add_func ("/Window/card-follows-model", test_card_follows_model);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
