@@ -542,7 +542,8 @@ run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
 
       sm_engine_get_stats (run->engine, &es);
       sm_message_figures_from_stats (&figures, &stats, es.pool_enabled,
-                                     sm_engine_kernel_level_name (es.kernel_level), es.threads);
+                                     sm_engine_kernel_level_name (es.kernel_level), es.threads,
+                                     es.model_name);
       sm_message_set_figures (run->message, &figures);
       sm_message_figures_clear (&figures);
       sm_engine_stats_clear (&es);
@@ -656,6 +657,22 @@ save_tick (gpointer data)
 
   if (len != run->saved_len)
     {
+      SmEngineStats es;
+
+      /* the figures so far go with it, so a reply cut off by a crash keeps them */
+      sm_engine_get_stats (run->engine, &es);
+      if (es.generating && es.gen.generated_tokens > 0)
+        {
+          SmMessageFigures figures;
+
+          sm_message_figures_from_stats (&figures, &es.gen, es.pool_enabled,
+                                         sm_engine_kernel_level_name (es.kernel_level), es.threads,
+                                         es.model_name);
+          g_clear_pointer (&figures.stop_reason, g_free);   /* it has not stopped */
+          sm_message_set_figures (run->message, &figures);
+          sm_message_figures_clear (&figures);
+        }
+      sm_engine_stats_clear (&es);
       run->saved_len = len;
       sm_conversation_changed (run->conversation);
     }

@@ -617,11 +617,22 @@ sm_conversation_to_markdown (SmConversation *self)
       g_autofree char *figures = sm_message_format_figures (m);
       g_auto (GStrv) lines = g_strsplit (sm_message_get_text (m), "\n", -1);
 
-      g_string_append_printf (md, "**%s**\n\n", sm_message_get_role (m) == SM_ROLE_USER
-                                                  ? _("You") : _("SmallMind"));
-      /* quoted, so the model's text cannot break the document's structure */
+      const SmMessageFigures *f = sm_message_get_figures (m);
+
+      if (sm_message_get_role (m) == SM_ROLE_USER)
+        g_string_append_printf (md, "**%s**\n\n", _("You"));
+      else if (f != NULL && f->model != NULL)
+        /* Translators: who wrote a reply, in an exported conversation; %s is the model */
+        g_string_append_printf (md, "**%s** (%s)\n\n", _("SmallMind"), f->model);
+      else
+        g_string_append_printf (md, "**%s**\n\n", _("SmallMind"));
+      /* quoted, so the model's text cannot break the document's structure; each line ends in a
+       * hard break (a backslash), or Markdown would join the lines into one paragraph */
       for (guint j = 0; lines[j] != NULL; j++)
-        g_string_append_printf (md, "> %s\n", lines[j]);
+        {
+          gboolean last = lines[j + 1] == NULL || *lines[j + 1] == '\0' || *lines[j] == '\0';
+          g_string_append_printf (md, "> %s%s\n", lines[j], last ? "" : "\\");
+        }
       if (figures != NULL)
         g_string_append_printf (md, "\n*%s*\n", figures);
       g_string_append_c (md, '\n');

@@ -220,6 +220,7 @@ sm_message_figures_clear (SmMessageFigures *figures)
 {
   g_clear_pointer (&figures->stop_reason, g_free);
   g_clear_pointer (&figures->kernel_level, g_free);
+  g_clear_pointer (&figures->model, g_free);
   memset (figures, 0, sizeof *figures);
 }
 
@@ -233,6 +234,7 @@ sm_message_set_figures (SmMessage *self, const SmMessageFigures *figures)
   self->figures = *figures;
   self->figures.stop_reason = g_strdup (figures->stop_reason);
   self->figures.kernel_level = g_strdup (figures->kernel_level);
+  self->figures.model = g_strdup (figures->model);
   self->has_figures = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIGURES]);
 }
@@ -254,7 +256,8 @@ sm_message_figures_from_stats (SmMessageFigures      *f,
                                const SmGenerateStats *st,
                                gboolean               pool_enabled,
                                const char            *kernel_level,
-                               int                    threads)
+                               int                    threads,
+                               const char            *model)
 {
   memset (f, 0, sizeof *f);
   f->prompt_tokens = st->prompt_tokens;
@@ -271,6 +274,18 @@ sm_message_figures_from_stats (SmMessageFigures      *f,
   f->pool_enabled = pool_enabled;
   f->kernel_level = g_strdup (kernel_level);
   f->threads = threads;
+  f->model = g_strdup (model);
+}
+
+/* The kernel path as a person reads it: "scalar" is a word to translate, the ISA names are not. */
+static const char *
+kernel_label (const char *level)
+{
+  if (level == NULL)
+    return "?";
+  if (g_str_equal (level, "scalar"))
+    return C_("kernel path", "scalar");
+  return level;
 }
 
 static const char *
@@ -318,13 +333,17 @@ sm_message_format_figures (SmMessage *self)
                                       f->generated_tokens),
                          f->generated_tokens, f->decode_tps);
   /* Translators: why generation stopped */
-  stop = g_strdup_printf (_("stop: %s"), stop_reason_label (f->stop_reason));
+  /* none yet: the figures of a reply still running, or cut off by a crash */
+  stop = f->stop_reason != NULL ? g_strdup_printf (_("stop: %s"), stop_reason_label (f->stop_reason))
+                                : NULL;
   /* Translators: the engine configuration: pool on/off, kernel path, threads */
   config = g_strdup_printf (ngettext ("pool %s · %s · %d thread", "pool %s · %s · %d threads",
                                          f->threads),
                             f->pool_enabled ? _("on") : _("off"),
-                            f->kernel_level ? f->kernel_level : "?", f->threads);
+                            kernel_label (f->kernel_level), f->threads);
 
+  if (stop == NULL)
+    return g_strjoin (" · ", prompt, prefill, ttft, gen, config, NULL);
   return g_strjoin (" · ", prompt, prefill, ttft, gen, stop, config, NULL);
 }
 
@@ -374,6 +393,11 @@ sm_message_to_json (SmMessage *self)
       json_builder_add_boolean_value (b, f->pool_enabled);
       json_builder_set_member_name (b, "kernels");
       json_builder_add_string_value (b, f->kernel_level);
+      if (f->model != NULL)
+        {
+          json_builder_set_member_name (b, "model");
+          json_builder_add_string_value (b, f->model);
+        }
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -415,6 +439,7 @@ sm_message_new_from_json (JsonNode *node, GError **error)
       f.pool_enabled = json_object_get_boolean_member_with_default (fo, "pool", TRUE);
       f.stop_reason = (char *) json_object_get_string_member_with_default (fo, "stop_reason", NULL);
       f.kernel_level = (char *) json_object_get_string_member_with_default (fo, "kernels", NULL);
+      f.model = (char *) json_object_get_string_member_with_default (fo, "model", NULL);
       sm_message_set_figures (self, &f);   /* copies the strings */
     }
   if (json_object_get_boolean_member_with_default (o, "in_progress", FALSE))

@@ -32,6 +32,7 @@ typedef struct {
   gboolean pool_enabled;
   char    *kernel_level;    /* "avx2" ... */
   int      threads;
+  char    *model;           /* the model that wrote the reply, as the header named it; NULL if unknown */
 } SmMessageFigures;
 
 #define SM_TYPE_MESSAGE (sm_message_get_type ())
@@ -56,7 +57,8 @@ void                    sm_message_figures_from_stats (SmMessageFigures *figures
                                                        const SmGenerateStats *stats,
                                                        gboolean pool_enabled,
                                                        const char *kernel_level,
-                                                       int threads);
+                                                       int threads,
+                                                       const char *model);
 void                    sm_message_figures_clear  (SmMessageFigures *figures);
 /* The line under a reply: "12 prompt tokens · prefill 0.4 ms (30 000 tok/s) · ...". */
 char                   *sm_message_format_figures (SmMessage *self);

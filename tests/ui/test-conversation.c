@@ -18,7 +18,7 @@ sample (void)
                          .stop_reason = SM_STOP_EOS };
   SmMessageFigures f;
 
-  sm_message_figures_from_stats (&f, &st, FALSE, "avx2", 2);
+  sm_message_figures_from_stats (&f, &st, FALSE, "avx2", 2, "stories260K");
   sm_message_set_figures (a1, &f);
   sm_message_figures_clear (&f);
   sm_conversation_append (c, u1);
@@ -72,6 +72,9 @@ test_json_round_trip (void)
   md = sm_conversation_to_markdown (back);
   g_assert_nonnull (strstr (md, "> Once upon a time\n"));
   g_assert_nonnull (strstr (md, ">  there was a cat.\n"));
+  /* the reply names the model that wrote it */
+  g_assert_cmpstr (f->model, ==, "stories260K");
+  g_assert_nonnull (strstr (md, "**SmallMind** (stories260K)\n"));
 
   /* not a conversation */
   {
@@ -80,6 +83,20 @@ test_json_round_trip (void)
     g_assert_null (sm_conversation_new_from_json (junk, &e));
     g_assert_nonnull (e);
   }
+}
+
+/* Issue: the Markdown export joined the lines of a quoted message into one paragraph. */
+static void
+test_markdown_lines (void)
+{
+  g_autoptr (SmConversation) c = sm_conversation_new ();
+  g_autoptr (SmMessage) u = sm_message_new (SM_ROLE_USER, "A poem:\nline one\nline two\n\nnew verse");
+  g_autofree char *md = NULL;
+
+  sm_conversation_append (c, u);
+  md = sm_conversation_to_markdown (c);
+  /* a hard break (CommonMark's backslash) ends every line a paragraph goes on after */
+  g_assert_nonnull (strstr (md, "> A poem:\\\n> line one\\\n> line two\n> \n> new verse\n"));
 }
 
 /* Branches: an alternative stands beside a message, switching shows its later turns, the prompt
@@ -263,6 +280,7 @@ main (int argc, char **argv)
   int status;
 
   sm_ui_test_init (&argc, &argv);
+  g_test_add_func ("/Conversation/markdown-lines", test_markdown_lines);
   g_test_add_func ("/Conversation/prompt", test_prompt);
   g_test_add_func ("/Conversation/json-round-trip", test_json_round_trip);
   g_test_add_func ("/Conversation/store", test_store);

@@ -826,6 +826,16 @@ test_reply_saved_in_flight (void)
   back = sm_conversation_new_from_json (root, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (sm_message_get_status (sm_conversation_get_last (back)), "Interrupted"));
+  /* with the figures it had: tokens so far, their speed, where it ran */
+  {
+    const SmMessageFigures *f = sm_message_get_figures (sm_conversation_get_last (back));
+    g_assert_nonnull (f);
+    g_assert_cmpint (f->generated_tokens, >, 0);
+    g_assert_cmpfloat (f->decode_tps, >, 0);
+    g_assert_cmpstr (f->kernel_level, ==, "scalar");
+    g_assert_null (f->stop_reason);
+    g_assert_nonnull (f->model);
+  }
 
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL);
   sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
