@@ -67,11 +67,20 @@ update_actions (SmMessageRow *self)
                                  idle && self->branch + 1 < self->n_branches);
 }
 
+/* A label holds at most about this much of a paragraph: laying out a label again costs its
+ * whole text, and a 290 KB paragraph in one label took the main loop over a second per update
+ * (Escape waited behind it) and was measured too tall (blank space under the text). */
+#define CHUNK_BYTES 4096
+
+/* A label for a new paragraph, or for the next chunk of the one before (@continued: no gap). */
 static GtkLabel *
-add_paragraph (SmMessageRow *self, const char *text, gssize len)
+add_label (SmMessageRow *self, const char *text, gssize len, gboolean continued)
 {
   g_autofree char *copy = g_strndup (text, len < 0 ? strlen (text) : (gsize) len);
   GtkWidget *label = gtk_label_new (copy);
+
+  if (!continued && gtk_widget_get_first_child (self->text_box) != NULL)
+    gtk_widget_set_margin_top (label, 8);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
@@ -82,18 +91,46 @@ add_paragraph (SmMessageRow *self, const char *text, gssize len)
   return GTK_LABEL (label);
 }
 
+static GtkLabel *
+add_paragraph (SmMessageRow *self, const char *text, gssize len)
+{
+  return add_label (self, text, len, FALSE);
+}
+
 static void
 append_to_tail (SmMessageRow *self, const char *text, gssize len)
 {
   g_autoptr (GString) para = NULL;
+  gsize n = len < 0 ? strlen (text) : (gsize) len;
 
   if (self->tail == NULL)
     {
-      self->tail = add_paragraph (self, text, len);
+      self->tail = add_paragraph (self, text, (gssize) n);
       return;
     }
   para = g_string_new (gtk_label_get_text (self->tail));
-  g_string_append_len (para, text, len);
+  if (para->len >= CHUNK_BYTES)
+    {
+      /* a full chunk: the paragraph goes on in a label of its own, after a space (so the
+       * break falls where a line could wrap), or after 4 chunks of a text without one */
+      const char *space = memchr (text, ' ', n);
+      gsize keep = space ? (gsize) (space - text) + 1 : 0;
+
+      if (space != NULL || para->len >= 4 * CHUNK_BYTES)
+        {
+          if (keep > 0)
+            {
+              g_string_append_len (para, text, (gssize) keep);
+              gtk_label_set_text (self->tail, para->str);
+            }
+          /* never inside a character */
+          while (keep < n && (text[keep] & 0xc0) == 0x80)
+            keep++;
+          self->tail = add_label (self, text + keep, (gssize) (n - keep), TRUE);
+          return;
+        }
+    }
+  g_string_append_len (para, text, (gssize) n);
   gtk_label_set_text (self->tail, para->str);
 }
 

@@ -1502,6 +1502,86 @@ test_card_follows_model (void)
   g_settings_reset (settings, "last-model");
 }
 
+/* ---- long replies -------------------------------------------------------------------------------- */
+
+static gboolean
+reply_longer_than (gpointer data)
+{
+  SmChatView *chat = g_object_get_data (G_OBJECT (data), "chat");
+  gsize want = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (data), "want"));
+  SmMessage *m = last_message (chat);
+  return m != NULL && strlen (sm_message_get_text (m)) >= want;
+}
+
+/* Issue: a ~290 KB reply took Escape up to 1.6 s to stop (the main loop laid the whole reply
+ * out again per update) and left blank space in its bubble.  A person lets a reply run long,
+ * then stops it: it stops within a token, and the bubble is as tall as its text. */
+static void
+test_long_reply (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  SmChatView *chat;
+  SmEngine *engine;
+  SmEngineStats st = { 0 };
+  g_autoptr (GObject) cond = g_object_new (G_TYPE_OBJECT, NULL);
+  int at_stop;
+  double stall_ms;
+  GtkWidget *box;
+  int box_height = 0, text_height = 0;
+
+  g_settings_set_boolean (settings, "context-shift", TRUE);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  engine = sm_window_get_engine (window);
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  load_long_model (window);
+  send_prompt (window, "A long story");
+  g_object_set_data (cond, "chat", chat);
+  g_object_set_data (cond, "want", GSIZE_TO_POINTER (48 * 1024));
+  sm_ui_test_wait (reply_longer_than, cond, 240, "48 KB of reply");
+  /* the main loop keeps up with a long reply */
+  sm_ui_test_stall_start ();
+  g_object_set_data (cond, "want", GSIZE_TO_POINTER (96 * 1024));
+  sm_ui_test_wait (reply_longer_than, cond, 240, "96 KB of reply");
+  stall_ms = sm_ui_test_stall_stop ();
+  g_test_message ("longest main-loop stall between 48 and 96 KB of reply: %.1f ms", stall_ms);
+
+  sm_engine_get_stats (engine, &st);
+  at_stop = st.gen.generated_tokens;
+  sm_engine_stats_clear (&st);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL));
+  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  g_test_message ("tokens after Stop: %d", sm_message_get_figures (last_message (chat))->generated_tokens - at_stop);
+  /* the token under way when Stop came, and the read-out is up to a token behind the engine */
+  g_assert_cmpint (sm_message_get_figures (last_message (chat))->generated_tokens - at_stop, <=, 2);
+
+  /* the bubble's text is as tall as its lines: no blank under them */
+  sm_ui_test_spin (300);
+  {
+    GtkListBox *list = GTK_LIST_BOX (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "list"));
+    int last = 0;
+    while (gtk_list_box_get_row_at_index (list, last + 1) != NULL)
+      last++;
+    box = sm_ui_test_child (gtk_list_box_get_row_at_index (list, last), SM_TYPE_MESSAGE_ROW, "text_box");
+  }
+  box_height = gtk_widget_get_height (box);
+  for (GtkWidget *w = gtk_widget_get_first_child (box); w; w = gtk_widget_get_next_sibling (w))
+    {
+      int h = 0;
+      pango_layout_get_pixel_size (gtk_label_get_layout (GTK_LABEL (w)), NULL, &h);
+      text_height += h + gtk_widget_get_margin_top (w) + gtk_widget_get_margin_bottom (w);
+    }
+  g_test_message ("text box %d px, its lines %d px", box_height, text_height);
+  g_assert_cmpint (box_height - text_height, <, 24);
+  close_window (window);
+  g_settings_reset (settings, "context-shift");
+  g_settings_reset (settings, "last-model");
+  g_settings_reset (settings, "max-tokens");
+}
+
 /* Issue: About said © 2024 for a program first released in 2026 (the metainfo's releases). */
 static void
 test_about_year (void)
@@ -1550,6 +1630,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/restart-last-viewed", test_restart_last_viewed);
   g_test_add_func ("/Window/llama2c-tokenizer", test_llama2c_tokenizer);
   g_test_add_func ("/Window/card-follows-model", test_card_follows_model);
+  g_test_add_func ("/Window/long-reply", test_long_reply);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
