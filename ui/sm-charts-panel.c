@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "sm-settings-bind.h"
 #include "sm-chart.h"
 #include "sm-charts-panel.h"
 
@@ -786,7 +787,7 @@ sm_charts_panel_bind (SmChartsPanel *self, SmEngine *engine, GSettings *settings
   self->engine = g_object_ref (engine);
   self->settings = g_object_ref (settings);
   g_settings_bind (settings, "chart-rate", self->rate_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "chart-window", self->window_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  sm_settings_bind_rounded (settings, "chart-window", self->window_adjustment, "value");
   g_signal_connect (settings, "changed", G_CALLBACK (on_setting_changed), self);
   self->feed_handler = g_signal_connect (engine, "stats-updated", G_CALLBACK (on_stats_updated), self);
   apply_rates (self);

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sm-settings-bind.h"
 #include "sm-engine-panel.h"
 
 struct _SmEnginePanel {
@@ -225,7 +226,7 @@ sm_engine_panel_bind (SmEnginePanel *self, SmEngine *engine, GSettings *settings
 
   g_settings_bind (settings, "pool-enabled", self->pool_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "profiling", self->profiling_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "threads", self->threads_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  sm_settings_bind_rounded (settings, "threads", self->threads_adjustment, "value");
   level = g_settings_get_string (settings, "kernel-level");
   sync_level_checks (self, level);
 

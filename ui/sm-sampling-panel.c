@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sm-settings-bind.h"
 #include "sm-sampling-panel.h"
 
 struct _SmSamplingPanel {
@@ -104,12 +105,12 @@ sm_sampling_panel_bind (SmSamplingPanel *self, GSettings *settings)
 
   g_set_object (&self->settings, settings);
   g_settings_bind (settings, "temperature", self->temperature_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "top-k", self->top_k_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  sm_settings_bind_rounded (settings, "top-k", self->top_k_adjustment, "value");
   g_settings_bind (settings, "top-p", self->top_p_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "min-p", self->min_p_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "repeat-penalty", self->repeat_penalty_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "max-tokens", self->max_tokens_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "seed", self->seed_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  sm_settings_bind_rounded (settings, "max-tokens", self->max_tokens_adjustment, "value");
+  sm_settings_bind_rounded (settings, "seed", self->seed_adjustment, "value");
   g_settings_bind (settings, "context-shift", self->context_shift_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "system-prompt", self->system_row, "text", G_SETTINGS_BIND_DEFAULT);
 }

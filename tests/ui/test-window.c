@@ -1582,6 +1582,44 @@ test_long_reply (void)
   g_settings_reset (settings, "max-tokens");
 }
 
+static GtkWidget *
+find_spin_for (GtkWidget *w, GtkAdjustment *adj)
+{
+  if (GTK_IS_SPIN_BUTTON (w) && gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (w)) == adj)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_spin_for (c, adj);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue: "1,5" typed into an integer field showed 2 and saved 1 (the default binding truncates). */
+static void
+test_integer_field_rounds (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  GtkWidget *panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "sampling_panel");
+  GtkWidget *spin = find_spin_for (panel, sampling_adjustment (window, "top_k_adjustment"));
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "sampling"));
+  /* what the field makes of "1,5" typed in German and confirmed: its value 1.5, shown as 2
+   * (GTK 4.8's spin button offers no way to type into it from a test) */
+  gtk_adjustment_set_value (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin)), 1.5);
+  sm_ui_test_spin (50);
+  g_test_message ("shown %s, saved %d", gtk_editable_get_text (GTK_EDITABLE (spin)),
+                  g_settings_get_int (settings, "top-k"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "2");
+  g_assert_cmpint (g_settings_get_int (settings, "top-k"), ==, 2);
+  close_window (window);
+  g_settings_reset (settings, "top-k");
+}
+
 /* Issue: About said © 2024 for a program first released in 2026 (the metainfo's releases). */
 static void
 test_about_year (void)
@@ -1631,6 +1669,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/llama2c-tokenizer", test_llama2c_tokenizer);
   g_test_add_func ("/Window/card-follows-model", test_card_follows_model);
   g_test_add_func ("/Window/long-reply", test_long_reply);
+  g_test_add_func ("/Window/integer-field-rounds", test_integer_field_rounds);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;
