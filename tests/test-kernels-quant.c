@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #endif
 
+#include "sm-fp-mode.h"
 #include "sm-kernels.h"
 #include "sm-test-util.h"
 
@@ -464,6 +465,61 @@ test_gemv_bf16 (gconstpointer data)
 
   if (k != NULL)
     check_gemv_half (k, HALF_BF16, 7);
+}
+
+/* ---- f32_to_f16: what an f16 KV cache stores ----------------------------------------------------- */
+
+/* Bit for bit sm_fp32_to_fp16 at every length (the SIMD loops' full, double and masked steps),
+ * on floats of every exponent (NaN, inf, f32 subnormals, halves' subnormals and ties among
+ * them), in the IEEE mode and in the forward pass's flush mode, which must not change it; the
+ * half past the end is never written. */
+static void
+test_f32_to_f16 (gconstpointer data)
+{
+  const SmKernels *k = level_table (data);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (9);
+
+  if (k == NULL)
+    return;
+  g_assert_nonnull (k->f32_to_f16);
+  for (int flush = 0; flush < 2; flush++)
+    for (gsize ni = 0; ni < G_N_ELEMENTS (half_ks); ni++)
+      for (int rep = 0; rep < 40; rep++)
+        {
+          const size_t n = half_ks[ni];
+          g_autofree float *x = g_new (float, n + 1);
+          g_autofree uint16_t *h = g_new (uint16_t, n + 1);
+
+          for (size_t i = 0; i < n; i++)
+            {
+              switch (g_rand_int_range (rand, 0, 4))
+                {
+                case 0:   /* any bit pattern */
+                  x[i] = f32_from_bits (g_rand_int (rand));
+                  break;
+                case 1:   /* a tie or a near tie between two halves, subnormal ones included */
+                  x[i] = f32_from_bits ((bits_from_f32 (sm_fp16_to_fp32 ((uint16_t) g_rand_int_range (rand, 0, 0x7c00)))
+                                         + 0x1000 + g_rand_int_range (rand, -1, 2))
+                                        | (g_rand_boolean (rand) ? 0x80000000u : 0));
+                  break;
+                case 2:   /* below the half range, to its subnormals and f32's */
+                  x[i] = (float) g_rand_double_range (rand, -1, 1) * ldexpf (1.0f, -g_rand_int_range (rand, 14, 140));
+                  break;
+                default:  /* around the largest half, to inf */
+                  x[i] = (float) g_rand_double_range (rand, 6.5e4, 6.6e4) * (g_rand_boolean (rand) ? 1 : -1);
+                }
+            }
+          h[n] = 0x5a5a;
+          SmFpMode saved = flush ? sm_fp_flush_begin () : 0;
+          k->f32_to_f16 (h, x, n);
+          if (flush)
+            sm_fp_flush_end (saved);
+          g_assert_cmphex (h[n], ==, 0x5a5a);
+          for (size_t i = 0; i < n; i++)
+            if (h[i] != sm_fp32_to_fp16 (x[i]))
+              g_error ("%s n %zu [%zu] (%s mode): 0x%04x for %a (0x%08x), want 0x%04x", k->name, n, i,
+                       flush ? "flush" : "IEEE", h[i], x[i], bits_from_f32 (x[i]), sm_fp32_to_fp16 (x[i]));
+        }
 }
 
 /* ---- gemv_t_f16: attention scores over an f16 KV cache ---------------------------------------- */
@@ -939,6 +995,7 @@ main (int argc, char **argv)
   add_level_tests ("gemv-f16", test_gemv_f16);
   add_level_tests ("gemv-bf16", test_gemv_bf16);
   add_level_tests ("gemv-t-f16", test_gemv_t_f16);
+  add_level_tests ("f32-to-f16", test_f32_to_f16);
   add_level_tests ("quantized-dot-consistency", test_quantized_dot_consistency);
   g_test_add_func ("/kernels-quant/convert/q4_0-round-trip", test_q4_0_round_trip);
   g_test_add_func ("/kernels-quant/convert/fp16-exhaustive", test_fp16_exhaustive);

@@ -602,10 +602,10 @@ f32_of_bits (guint32 u)
   return f;
 }
 
-/* What sm_kv_cache_store () writes, bit for bit: each key and value rounded once to nearest
- * even (sm_fp32_to_fp16, ggml's f32 -> f16 copy) at its transposed place, nothing else touched;
- * and what the attention reads back widens to exactly sm_fp16_to_fp32 at every level.  The f32
- * cache keeps the floats themselves.  Values: random, ties between two halves, subnormal
+/* What sm_kv_cache_store () writes at every level, in the forward pass's flush mode, bit for
+ * bit: each key and value rounded once to nearest even (sm_fp32_to_fp16, ggml's f32 -> f16
+ * copy) at its transposed place, nothing else touched; and what the attention reads back widens
+ * to exactly sm_fp16_to_fp32 at every level.  The f32 cache keeps the floats themselves.  Values: random, ties between two halves, subnormal
  * halves, past the largest half (inf), NaN. */
 static void
 test_kv_cache_f16_bits (void)
@@ -636,13 +636,19 @@ test_kv_cache_f16_bits (void)
     }
   k[3 * ld + 4] = nan;
 
+  for (SmKernelLevel store_level = SM_KERNEL_LEVEL_SCALAR; store_level <= SM_KERNEL_LEVEL_AVX512; store_level++)
   for (SmKvType type = SM_KV_TYPE_F32; type < SM_KV_N_TYPES; type++)
     {
+      const SmKernels *st = sm_kernels_for_level (store_level);
+      if (st == NULL)
+        continue;
       SmKvCache *kv = sm_kv_cache_new (sm_pool_default (), &c, n_ctx, type);
       g_assert_cmpint (kv->type, ==, type);
       g_assert_cmpuint (sm_kv_cache_bytes (kv), ==, sm_kv_type_cache_bytes (&c, n_ctx, type));
+      SmFpMode saved = sm_fp_flush_begin ();
       for (int g = 0; g < c.n_kv_heads; g++)
-        sm_kv_cache_store (kv, layer, g, p0, n, k, v, ld);
+        sm_kv_cache_store (kv, st, layer, g, p0, n, k, v, ld);
+      sm_fp_flush_end (saved);
       for (int l = 0; l < c.n_layers; l++)
         for (int g = 0; g < c.n_kv_heads; g++)
           for (int d = 0; d < c.head_dim; d++)
@@ -663,8 +669,8 @@ test_kv_cache_f16_bits (void)
                   uint16_t got, want = sm_fp32_to_fp16 (x);
                   memcpy (&got, head + ((gsize) d * kv->stride + p) * sizeof (uint16_t), sizeof got);
                   if (got != want)
-                    g_error ("layer %d head %d dim %d pos %d (%s): 0x%04x, want 0x%04x for %a",
-                             l, g, d, p, which ? "v" : "k", got, want, x);
+                    g_error ("%s: layer %d head %d dim %d pos %d (%s): 0x%04x, want 0x%04x for %a",
+                             st->name, l, g, d, p, which ? "v" : "k", got, want, x);
                 }
       if (type == SM_KV_TYPE_F16)
         {

@@ -231,7 +231,7 @@ attention_heads (void *user, int ith, int nth)
 
   sm_threads_range ((gsize) c->n_kv_heads, ith, nth, 1, &first, &last);
   for (gsize g = first; g < last; g++)
-    sm_kv_cache_store (f->s->kv, j->layer, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
+    sm_kv_cache_store (f->s->kv, k, j->layer, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
   for (gsize g = first; g < last; g++)
     {
       const void *Kh = sm_kv_cache_head (kv, kv->k, j->layer, (int) g);   /* (hd, T), stride ld */

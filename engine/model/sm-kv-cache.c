@@ -1,7 +1,6 @@
 /* sm-kv-cache.c: the KV cache's layout and its writes. */
 #include "sm-kv-cache.h"
 
-#include "sm-kernels.h"
 
 /* Row stride for @n_ctx positions: whole cache lines, and never a multiple of 512 bytes.
  * Decode reads the first pos elements of head_dim rows per head; with a power-of-two stride
@@ -90,21 +89,30 @@ sm_kv_cache_bytes (const SmKvCache *kv)
 }
 
 void
-sm_kv_cache_store (SmKvCache *kv, int layer, int g, int p0, int n, const float *k,
-                   const float *v, gsize ld)
+sm_kv_cache_store (SmKvCache *kv, const SmKernels *kt, int layer, int g, int p0, int n,
+                   const float *k, const float *v, gsize ld)
 {
   const gsize hd = (gsize) kv->head_dim, st = (gsize) kv->stride;
 
   if (kv->type == SM_KV_TYPE_F16)
     {
-      /* the one rounding of llama.cpp's f16 cache (ggml's f32 -> f16 copy): to nearest even */
+      /* The one rounding of llama.cpp's f16 cache (ggml's f32 -> f16 copy): to nearest even.
+       * A position's head is contiguous in k and v, so it is converted as one run (the SIMD
+       * levels' vcvtps2ph), then spread down the transposed rows. */
       uint16_t *Kt = (uint16_t *) sm_kv_cache_head (kv, kv->k, layer, g) + p0;
       uint16_t *Vt = (uint16_t *) sm_kv_cache_head (kv, kv->v, layer, g) + p0;
-      for (gsize d = 0; d < hd; d++)
-        for (int i = 0; i < n; i++)
+      uint16_t hk[256], hv[256];
+      for (int i = 0; i < n; i++)
+        for (gsize d0 = 0; d0 < hd; d0 += G_N_ELEMENTS (hk))
           {
-            Kt[d * st + i] = sm_fp32_to_fp16 (k[i * ld + g * hd + d]);
-            Vt[d * st + i] = sm_fp32_to_fp16 (v[i * ld + g * hd + d]);
+            const gsize m = MIN (G_N_ELEMENTS (hk), hd - d0);
+            kt->f32_to_f16 (hk, k + i * ld + g * hd + d0, m);
+            kt->f32_to_f16 (hv, v + i * ld + g * hd + d0, m);
+            for (gsize d = 0; d < m; d++)
+              {
+                Kt[(d0 + d) * st + i] = hk[d];
+                Vt[(d0 + d) * st + i] = hv[d];
+              }
           }
       return;
     }

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include "sm-kernels.h"
 #include "sm-model.h"
 #include "sm-pool.h"
 #include "sm-session.h"
@@ -41,8 +42,9 @@ sm_kv_cache_head (const SmKvCache *kv, void *cache, int layer, int kv_head)
 }
 
 /* Stores head @g of @n new positions from p0 on: k and v are (n, n_kv_heads * head_dim) rows,
- * @ld floats apart. */
-void       sm_kv_cache_store (SmKvCache *kv, int layer, int g, int p0, int n,
-                              const float *k, const float *v, gsize ld);
+ * @ld floats apart.  An f16 cache rounds them with @kt's f32_to_f16 (the same bits at every
+ * level). */
+void       sm_kv_cache_store (SmKvCache *kv, const SmKernels *kt, int layer, int g, int p0,
+                              int n, const float *k, const float *v, gsize ld);
 
 G_END_DECLS

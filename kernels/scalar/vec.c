@@ -102,6 +102,13 @@ sm_scalar_f16_to_f32 (float *out, const uint16_t *in, size_t n)
     out[i] = fp16_to_f32 (in[i]);
 }
 
+void
+sm_scalar_f32_to_f16 (uint16_t *out, const float *in, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = sm_fp32_to_fp16 (in[i]);
+}
+
 /* Row by row, so each column's sum runs over the rows in order, as each SIMD lane takes it;
  * and A is read along its rows, as it lies. */
 void
