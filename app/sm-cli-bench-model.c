@@ -16,6 +16,8 @@ typedef struct {
   int     threads;
   char   *kernels;
   gboolean pool;
+  SmKvType kv_type;
+  guint64 kv_bytes;    /* the session's KV cache */
   double  mean_tps, std_tps;
   double  sys_allocs_per_token;
   int     reps;
@@ -75,7 +77,7 @@ run_once (SmSession *s, const gint32 *tokens, int n_prompt, int n_gen, guint64 *
 
 static Result *
 measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads, int reps,
-         GError **error)
+         SmKvType kv_type, GError **error)
 {
   const SmModelConfig *c = sm_model_get_config (model);
   int need = n_gen > 0 ? n_gen + 1 : n_prompt;
@@ -92,7 +94,7 @@ measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads,
       return NULL;
     }
   sm_threads_set_count (threads);
-  s = sm_session_new (model, sm_pool_default (), 0, error);
+  s = sm_session_new_full (model, sm_pool_default (), 0, kv_type, error);
   if (s == NULL)
     return NULL;
   tokens = g_new (gint32, MAX (need, 1));
@@ -114,6 +116,8 @@ measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads,
   r->threads = threads;
   r->kernels = g_strdup (sm_kernels ()->name);
   r->pool = sm_pool_get_enabled (sm_pool_default ());
+  r->kv_type = kv_type;
+  r->kv_bytes = sm_session_get_kv_bytes (s);
   r->reps = reps;
   for (int i = 0; i < reps; i++)
     r->mean_tps += tps[i] / reps;
@@ -147,6 +151,7 @@ sm_cli_bench_model (int argc, char **argv)
 
   g_option_group_add_entries (group, entries);
   sm_cli_add_model_options_no_threads (group, &mopts);
+  sm_cli_add_cache_option (group, &mopts);
   g_option_context_set_main_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return sm_cli_fail ("bench", g_steal_pointer (&error));
@@ -181,8 +186,8 @@ sm_cli_bench_model (int argc, char **argv)
   /* Markdown rows go out as each test ends, llama-bench's way: a long run shows its progress */
   if (md)
     {
-      printf ("| model | params | type | kernels | pool | threads | test | t/s | sys allocs/token |\n");
-      printf ("| --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: |\n");
+      printf ("| model | params | type | kernels | pool | threads | kv cache | test | t/s | sys allocs/token |\n");
+      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: |\n");
       fflush (stdout);
     }
   for (guint t = 0; t < ths->len; t++)
@@ -194,7 +199,7 @@ sm_cli_bench_model (int argc, char **argv)
           int n = is_pp ? g_array_index (pps, int, i) : g_array_index (tgs, int, i - pps->len);
           g_autofree char *name = g_strdup_printf ("%s%d", is_pp ? "pp" : "tg", n);
           g_autoptr (GError) err = NULL;
-          Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, &err);
+          Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, mopts.kv_type, &err);
           if (r == NULL)
             {
               fprintf (stderr, "skipped %s with %d thread(s): %s\n", name, th, err->message);
@@ -203,9 +208,10 @@ sm_cli_bench_model (int argc, char **argv)
           g_ptr_array_add (results, r);
           if (md)
             {
-              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s | %.2f ± %.2f | %.3f |\n",
+              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f |\n",
                       sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
-                      r->pool ? "on" : "off", r->threads, r->test, r->mean_tps, r->std_tps,
+                      r->pool ? "on" : "off", r->threads, sm_kv_type_to_string (r->kv_type),
+                      r->kv_bytes / 1048576.0, r->test, r->mean_tps, r->std_tps,
                       r->sys_allocs_per_token);
               fflush (stdout);
             }
@@ -232,6 +238,9 @@ sm_cli_bench_model (int argc, char **argv)
           json_builder_set_member_name (b, "threads"); json_builder_add_int_value (b, r->threads);
           json_builder_set_member_name (b, "kernels"); json_builder_add_string_value (b, r->kernels);
           json_builder_set_member_name (b, "pool"); json_builder_add_boolean_value (b, r->pool);
+          /* llama-bench's type_k / type_v, one type here for both */
+          json_builder_set_member_name (b, "kv_cache"); json_builder_add_string_value (b, sm_kv_type_to_string (r->kv_type));
+          json_builder_set_member_name (b, "kv_cache_bytes"); json_builder_add_int_value (b, (gint64) r->kv_bytes);
           json_builder_set_member_name (b, "reps"); json_builder_add_int_value (b, r->reps);
           json_builder_set_member_name (b, "tokens_per_second"); json_builder_add_double_value (b, r->mean_tps);
           json_builder_set_member_name (b, "stddev"); json_builder_add_double_value (b, r->std_tps);

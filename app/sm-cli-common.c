@@ -45,12 +45,24 @@ sm_cli_add_model_options_no_threads (GOptionGroup *group, SmCliModelOptions *opt
 }
 
 void
+sm_cli_add_cache_option (GOptionGroup *group, SmCliModelOptions *opts)
+{
+  GOptionEntry entries[] = {
+    { "cache-type", 0, 0, G_OPTION_ARG_STRING, &opts->cache_type,
+      "KV cache type: f32 (default) or f16 (half the memory; llama.cpp's -ctk/-ctv f16)", "TYPE" },
+    { NULL }
+  };
+  g_option_group_add_entries (group, entries);
+}
+
+void
 sm_cli_model_options_clear (SmCliModelOptions *opts)
 {
   g_clear_pointer (&opts->model_path, g_free);
   g_clear_pointer (&opts->tokenizer_path, g_free);
   g_clear_pointer (&opts->preset, g_free);
   g_clear_pointer (&opts->kernels, g_free);
+  g_clear_pointer (&opts->cache_type, g_free);
 }
 
 gboolean
@@ -73,6 +85,13 @@ sm_cli_apply_settings (SmCliModelOptions *opts, GError **error)
         }
       if (!sm_kernels_set_level (level, error))
         return FALSE;
+    }
+  opts->kv_type = SM_KV_TYPE_F32;
+  if (opts->cache_type && !sm_engine_kv_type_from_name (opts->cache_type, &opts->kv_type))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown KV cache type '%s' (use f32 or f16)", opts->cache_type);
+      return FALSE;
     }
   if (opts->threads < 0 || opts->threads > SM_MAX_THREADS)
     {

@@ -16,14 +16,20 @@ typedef struct {
   char    *kernels;
   gboolean no_pool;
   gint64   seed;
+  char    *cache_type;   /* --cache-type as given, NULL when not */
+  SmKvType kv_type;      /* what it names, once sm_cli_apply_settings () has read it */
 } SmCliModelOptions;
 
 /* Adds -m, -z, --preset, --kernels, --no-pool, --seed and -t/--threads N to @group; the
  * _no_threads form leaves -t to the command (bench takes a list there). */
 void      sm_cli_add_model_options   (GOptionGroup *group, SmCliModelOptions *opts);
 void      sm_cli_add_model_options_no_threads (GOptionGroup *group, SmCliModelOptions *opts);
+/* Adds --cache-type f32|f16, the KV cache's type (llama.cpp's -ctk/-ctv, one type for both),
+ * for the commands whose sessions hold one. */
+void      sm_cli_add_cache_option    (GOptionGroup *group, SmCliModelOptions *opts);
 void      sm_cli_model_options_clear (SmCliModelOptions *opts);
-/* Applies --threads / --kernels / --no-pool to the process-wide engine state. */
+/* Applies --threads / --kernels / --no-pool to the process-wide engine state, and reads
+ * --cache-type into kv_type. */
 gboolean  sm_cli_apply_settings      (SmCliModelOptions *opts, GError **error);
 /* Loads -m FILE or --preset NAME (default: the built-in Small model). */
 SmModel  *sm_cli_load_model          (SmCliModelOptions *opts, GError **error);

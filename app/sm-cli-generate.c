@@ -95,6 +95,7 @@ sm_cli_generate (int argc, char **argv)
   };
   g_option_group_add_entries (group, entries);
   sm_cli_add_model_options (group, &mopts);
+  sm_cli_add_cache_option (group, &mopts);
   g_option_context_set_main_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return sm_cli_fail ("generate", g_steal_pointer (&error));
@@ -132,6 +133,7 @@ sm_cli_generate (int argc, char **argv)
     return sm_cli_fail ("generate", g_steal_pointer (&error));
 
   engine = sm_engine_new ();
+  sm_engine_set_kv_type (engine, mopts.kv_type);
   run.loop = g_main_loop_new (NULL, FALSE);
   run.cancel = g_cancellable_new ();
 
@@ -223,8 +225,15 @@ sm_cli_generate (int argc, char **argv)
   if (st->context_shifts > 0)
     fprintf (stderr, " (full %d time%s: kept the newest half)", st->context_shifts,
              st->context_shifts == 1 ? "" : "s");
-  fprintf (stderr, "; kernels %s, %d thread(s), pool %s\n",
+  fprintf (stderr, "; kernels %s, %d thread(s), pool %s",
            sm_kernels ()->name, sm_threads_get_count (), mopts.no_pool ? "off" : "on");
+  {
+    SmEngineStats es;
+    sm_engine_get_stats (engine, &es);
+    fprintf (stderr, "; KV cache %s, %.2f MiB\n", sm_engine_kv_type_name (es.kv_type),
+             es.kv_bytes / 1048576.0);
+    sm_engine_stats_clear (&es);
+  }
 
   g_main_loop_unref (run.loop);
   g_object_unref (run.cancel);

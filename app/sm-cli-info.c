@@ -50,7 +50,7 @@ print_tensor (const char *name, SmTensor *t, gpointer data)
 }
 
 static void
-print_model (SmModel *model, gboolean tensors)
+print_model (SmModel *model, gboolean tensors, SmKvType kv_type)
 {
   const SmModelConfig *c = sm_model_get_config (model);
   g_autofree char *types = sm_model_describe_types (model);
@@ -72,6 +72,16 @@ print_model (SmModel *model, gboolean tensors)
   printf ("output:         %s\n", c->tied_output ? "tied to the token embedding" : "separate");
   printf ("parameters:     %" G_GUINT64_FORMAT "\n", sm_model_n_params (model));
   printf ("weights:        %.2f MiB (%s)\n", sm_model_weight_bytes (model) / 1048576.0, types);
+  {
+    /* what a session over the whole context rents for its cache, in the type asked for and in
+     * the other one */
+    SmKvType other = kv_type == SM_KV_TYPE_F16 ? SM_KV_TYPE_F32 : SM_KV_TYPE_F16;
+    printf ("kv cache:       %s, %.2f MiB over %d positions (%s: %.2f MiB)\n",
+            sm_kv_type_to_string (kv_type),
+            sm_kv_type_cache_bytes (c, c->context_length, kv_type) / 1048576.0,
+            c->context_length, sm_kv_type_to_string (other),
+            sm_kv_type_cache_bytes (c, c->context_length, other) / 1048576.0);
+  }
   printf ("tokenizer:      %s, %d tokens\n", sm_tokenizer_kind_name (sm_model_get_tokenizer (model)),
           sm_tokenizer_n_vocab (sm_model_get_tokenizer (model)));
 
@@ -106,6 +116,7 @@ sm_cli_info (int argc, char **argv)
 
   g_option_group_add_entries (group, entries);
   sm_cli_add_model_options (group, &mopts);
+  sm_cli_add_cache_option (group, &mopts);
   g_option_context_set_main_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return sm_cli_fail ("info", g_steal_pointer (&error));
@@ -122,6 +133,8 @@ sm_cli_info (int argc, char **argv)
   if (argc == 2)
     mopts.model_path = g_strdup (argv[1]);
 
+  if (mopts.cache_type && !sm_cli_apply_settings (&mopts, &error))
+    return sm_cli_fail ("info", g_steal_pointer (&error));
   if (mopts.model_path && is_gguf (mopts.model_path))
     {
       g = sm_gguf_open (mopts.model_path, &error);
@@ -138,7 +151,7 @@ sm_cli_info (int argc, char **argv)
   else if (model == NULL)
     return sm_cli_fail ("info", g_steal_pointer (&error));
   else
-    print_model (model, tensors && g == NULL);
+    print_model (model, tensors && g == NULL, mopts.kv_type);
 
   if (g != NULL)
     {

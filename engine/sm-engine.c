@@ -44,6 +44,8 @@ struct _SmEngine {
   gint         pending_level;
   gint         pending_threads;
   gint         pending_prof;
+  gint         pending_kv;    /* SmKvType, applied between jobs only (sm_engine_set_kv_type) */
+  SmKvType     kv_type;       /* engine thread: of the session, and of the next one */
 
   GMutex       lock;          /* guards stats and model_for_readers */
   SmEngineStats stats;
@@ -388,6 +390,36 @@ apply_settings (SmEngine *self)
     stats_update_config (self);
 }
 
+/* Engine thread, between jobs: the session a generation holds is never swapped under it. */
+static void
+apply_kv_type (SmEngine *self)
+{
+  int v = g_atomic_int_exchange (&self->pending_kv, -1);
+  g_autoptr (GError) error = NULL;
+
+  if (v < 0 || (SmKvType) v == self->kv_type)
+    return;
+  self->kv_type = (SmKvType) v;
+  sm_profiler_add_marker (self->prof, "kv cache %s", sm_kv_type_to_string (self->kv_type));
+  if (self->session != NULL)
+    {
+      /* the cache starts empty: the next reply evaluates its prompt into the new one */
+      SmSession *session = sm_session_new_full (self->model, sm_pool_default (), 0, self->kv_type, &error);
+      g_clear_pointer (&self->session, sm_session_free);
+      self->session = session;
+      sm_session_set_profiler (session, self->prof);
+      sm_profiler_set_context (self->prof, 0, sm_session_get_n_ctx (session));
+      sm_profiler_flush (self->prof);
+    }
+  g_mutex_lock (&self->lock);
+  self->stats.kv_type = self->kv_type;
+  self->stats.kv_bytes = self->session ? sm_session_get_kv_bytes (self->session) : 0;
+  self->stats.gen.context_used = 0;
+  self->stats.gen.cached_tokens = 0;
+  g_mutex_unlock (&self->lock);
+  stats_changed (self);
+}
+
 static void
 job_apply (SmEngine *self, GTask *task)
 {
@@ -450,6 +482,28 @@ sm_engine_set_profiling (SmEngine *self, gboolean enabled)
   queue_apply (self);
 }
 
+void
+sm_engine_set_kv_type (SmEngine *self, SmKvType type)
+{
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail ((int) type >= 0 && type < SM_KV_N_TYPES);
+  g_atomic_int_set (&self->pending_kv, (int) type);
+  queue_apply (self);
+}
+
+const char *
+sm_engine_kv_type_name (SmKvType type)
+{
+  return sm_kv_type_to_string (type);
+}
+
+gboolean
+sm_engine_kv_type_from_name (const char *name, SmKvType *type)
+{
+  g_return_val_if_fail (type != NULL, FALSE);
+  return sm_kv_type_from_string (name, type);
+}
+
 /* ---- the thread ------------------------------------------------------------------------------- */
 
 /* Tells the thread to end; not a task. */
@@ -473,6 +527,7 @@ engine_thread (gpointer data)
       SmEngine *self = g_task_get_source_object (task);
       JobFunc func = g_object_get_data (G_OBJECT (task), "sm-job-func");
       apply_settings (self);
+      apply_kv_type (self);
       func (self, task);
       g_object_unref (task);
     }
@@ -525,7 +580,7 @@ static void
 install_model (SmEngine *self, SmModel *model)
 {
   g_autoptr (GError) error = NULL;
-  SmSession *session = sm_session_new (model, sm_pool_default (), 0, &error);
+  SmSession *session = sm_session_new_full (model, sm_pool_default (), 0, self->kv_type, &error);
   const SmModelConfig *c = sm_model_get_config (model);
 
   g_clear_pointer (&self->session, sm_session_free);
@@ -550,6 +605,8 @@ install_model (SmEngine *self, SmModel *model)
   self->stats.prefill_tps = 0;
   self->stats.decode_tps = 0;
   self->stats.gen.context_size = sm_session_get_n_ctx (session);
+  self->stats.kv_type = self->kv_type;
+  self->stats.kv_bytes = sm_session_get_kv_bytes (session);
   g_mutex_unlock (&self->lock);
   sm_profiler_add_marker (self->prof, "model %s", sm_model_get_name (model));
   sm_profiler_set_context (self->prof, 0, sm_session_get_n_ctx (session));
@@ -1071,6 +1128,7 @@ sm_engine_init (SmEngine *self)
   self->pending_level = -1;
   self->pending_threads = 0;
   self->pending_prof = -1;
+  self->pending_kv = -1;
   self->prof = sm_profiler_new ();
   self->session_models = sm_snapshot_new_bare ();
   for (int r = 0; r < SM_N_SNAPSHOT_RANGES; r++)
@@ -1141,6 +1199,11 @@ sm_engine_dup_snapshot (SmEngine *self, SmSnapshotRange range, const char *label
   snap->kernel_level = g_strdup (sm_kernel_level_to_string (st.kernel_level));
   snap->threads = st.threads;
   snap->profiling = st.profiling;
+  if (st.kv_bytes > 0)
+    {
+      snap->kv_cache = g_strdup (sm_kv_type_to_string (st.kv_type));
+      snap->kv_cache_bytes = st.kv_bytes;
+    }
   sm_engine_stats_clear (&st);
 
   g_mutex_lock (&self->lock);

@@ -54,6 +54,8 @@ typedef struct {
   SmKernelLevel kernel_level;       /* resolved (never AUTO) */
   int          threads;
   gboolean     profiling;
+  SmKvType     kv_type;             /* the KV cache's type: the session's, or the next one's */
+  guint64      kv_bytes;            /* the session's KV cache; 0 before a model is loaded */
   /* the current or last generation */
   gboolean     generating;
   SmGenerateStats gen;
@@ -159,6 +161,13 @@ void        sm_engine_set_pool_enabled    (SmEngine *self, gboolean enabled);
 gboolean    sm_engine_set_kernel_level    (SmEngine *self, SmKernelLevel level, GError **error);
 void        sm_engine_set_threads         (SmEngine *self, int n_threads);
 void        sm_engine_set_profiling       (SmEngine *self, gboolean enabled);
+/* The KV cache's element type (f32 by default; f16 takes half the memory).  Unlike the settings
+ * above it lands between jobs, never inside a reply: a loaded model gets a new session with
+ * an empty cache of the new type (as a new context would; the next reply evaluates its whole
+ * prompt again), and later loads use it. */
+void        sm_engine_set_kv_type         (SmEngine *self, SmKvType type);
+const char *sm_engine_kv_type_name        (SmKvType type);
+gboolean    sm_engine_kv_type_from_name   (const char *name, SmKvType *type);
 
 /* The engine's profiler, for the command line and the engine's tests; the window reads it only
  * through the stats read-out (sm_engine_get_stats (), the sm_engine_copy_* () calls). */

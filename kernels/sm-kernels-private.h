@@ -57,6 +57,9 @@ sm_gemv_prefetch_rows (size_t lda)
                           const float *cos_t, const float *sin_t, SmRopeMode mode);               \
   void   sm_##isa##_f16_to_f32 (float *out, const uint16_t *in, size_t n);                        \
   void   sm_##isa##_bf16_to_f32 (float *out, const uint16_t *in, size_t n);                       \
+  void   sm_##isa##_f32_to_f16 (uint16_t *out, const float *in, size_t n);                        \
+  void   sm_##isa##_gemv_t_f16 (size_t K, size_t N, float alpha, const uint16_t *A, size_t lda,   \
+                                const float *x, float *y);                                        \
   void   sm_##isa##_quantize_row_q8_0 (const float *x, SmBlockQ8_0 *y, size_t k);                 \
   float  sm_##isa##_vec_dot_q8_0_q8_0 (size_t k, const SmBlockQ8_0 *w, const SmBlockQ8_0 *x);     \
   float  sm_##isa##_vec_dot_q4_0_q8_0 (size_t k, const SmBlockQ4_0 *w, const SmBlockQ8_0 *x);     \
@@ -82,7 +85,7 @@ sm_gemv_prefetch_rows (size_t lda)
 #define SM_KERNELS_F32(X)                                                                       \
   X (dot) X (add) X (mul) X (scale) X (axpy) X (broadcast_add) X (argmax)                         \
   X (softmax) X (softmax_causal) X (gelu) X (silu) X (swiglu)                                     \
-  X (layernorm) X (rmsnorm) X (rope) X (f16_to_f32) X (bf16_to_f32)
+  X (layernorm) X (rmsnorm) X (rope) X (f16_to_f32) X (bf16_to_f32) X (f32_to_f16) X (gemv_t_f16)
 #define SM_KERNELS_ALL(X) SM_KERNELS_BASE (X) SM_KERNELS_QUANTS (X)
 #define SM_KERNELS_BASE(X)                                                                      \
   X (sgemm) X (sgemv) X (sgemm_packed) X (sgemv_packed) SM_KERNELS_F32 (X)                        \

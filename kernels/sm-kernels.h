@@ -113,6 +113,14 @@ struct _SmKernels {
   /* ---- conversions ---------------------------------------------------------------------- */
   void  (*f16_to_f32)  (float *out, const uint16_t *in, size_t n);
   void  (*bf16_to_f32) (float *out, const uint16_t *in, size_t n);
+  /* Rounds to nearest even, bit for bit sm_fp32_to_fp16 (F16C's vcvtps2ph, which neither
+   * flush mode of sm-fp-mode.h changes): what an f16 KV cache stores. */
+  void  (*f32_to_f16)  (uint16_t *out, const float *in, size_t n);
+  /* y[N] = alpha · Aᵀ x for half-precision A (K rows of N, rows lda elements apart): decode's
+   * attention scores q·kᵀ over an f16 KV cache, which holds a head as (head_dim, positions)
+   * rows, so the vectors run along the positions.  y must not alias x. */
+  void  (*gemv_t_f16)  (size_t K, size_t N, float alpha, const uint16_t *A, size_t lda,
+                        const float *x, float *y);
 
   /* ---- quantized (k is a multiple of SM_QK) --------------------------------------------- */
   void  (*quantize_row_q8_0) (const float *x, SmBlockQ8_0 *y, size_t k);

@@ -109,6 +109,17 @@ static inline SmF32 sm_f32_load_f16_tail (const uint16_t *p, size_t r)
 {
   return _mm512_cvtph_ps (_mm256_maskz_loadu_epi16 (sm_f32_tail_mask (r), p));
 }
+/* Float to half, rounded to nearest even (the immediate, not MXCSR, picks the rounding); and
+ * the first r < 16 lanes stored under a mask. */
+static inline void sm_f32_store_f16 (uint16_t *p, SmF32 v)
+{
+  _mm256_storeu_si256 ((__m256i *) p, _mm512_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+static inline void sm_f32_store_f16_tail (uint16_t *p, size_t r, SmF32 v)
+{
+  _mm256_mask_storeu_epi16 (p, sm_f32_tail_mask (r),
+                            _mm512_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
 static inline SmF32 sm_f32_bf16_widen_ (__m256i h)
 {
   return _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_cvtepu16_epi32 (h), 16));
@@ -238,6 +249,17 @@ sm_f32_load_f16_tail (const uint16_t *p, size_t r)
   uint16_t buf[8] = { 0 };
   memcpy (buf, p, (r < 8 ? r : 8) * sizeof *p);
   return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) buf));
+}
+static inline void sm_f32_store_f16 (uint16_t *p, SmF32 v)
+{
+  _mm_storeu_si128 ((__m128i *) p, _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT));
+}
+static inline void
+sm_f32_store_f16_tail (uint16_t *p, size_t r, SmF32 v)
+{
+  uint16_t buf[8];
+  _mm_storeu_si128 ((__m128i *) buf, _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT));
+  memcpy (p, buf, (r < 8 ? r : 8) * sizeof *p);
 }
 static inline SmF32 sm_f32_bf16_widen_ (__m128i h)
 {

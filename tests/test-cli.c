@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "sm-test-util.h"
 
 /* Runs smallmind-cli with @args (NULL-terminated); its stdout and stderr into @out and @err.
@@ -92,6 +94,59 @@ test_bench_refusals (void)
   };
 
   check_refusals (cases, G_N_ELEMENTS (cases));
+}
+
+/* --cache-type: an unknown type is refused before any work; bench's JSON names the type of
+ * each result and its bytes (f16: half of f32's), and info says what a session would rent. */
+static gint64
+bench_kv_bytes (const char *type)
+{
+  const char *args[] = { "bench", "--preset", "small", "-p", "8", "-n", "4", "-r", "1", "-o", "json",
+                         "--cache-type", type, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 bytes = -1;
+  int rc = run_cli (args, &out, &err);
+
+  if (rc < 0)
+    return -1;
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  JsonArray *results = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "results");
+  g_assert_cmpuint (json_array_get_length (results), ==, 2);   /* pp8, tg4 */
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *r = json_array_get_object_element (results, i);
+      g_assert_cmpstr (json_object_get_string_member (r, "kv_cache"), ==, type);
+      bytes = json_object_get_int_member (r, "kv_cache_bytes");
+      g_assert_cmpint (bytes, >, 0);
+    }
+  return bytes;
+}
+
+static void
+test_cache_type (void)
+{
+  const Refusal cases[] = {
+    { { "generate", "--preset", "small", "--cache-type", "q8_0", NULL }, "Unknown KV cache type 'q8_0' (use f32 or f16)" },
+    { { "bench", "--preset", "small", "--cache-type", "F16", NULL }, "Unknown KV cache type" },
+    { { "info", "--preset", "small", "--cache-type", "half", NULL }, "Unknown KV cache type" },
+  };
+  const char *info_args[] = { "info", "--preset", "small", "--cache-type", "f16", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  gint64 f32, f16;
+
+  check_refusals (cases, G_N_ELEMENTS (cases));
+  f32 = bench_kv_bytes ("f32");
+  f16 = bench_kv_bytes ("f16");
+  if (f32 < 0 || f16 < 0)
+    return;
+  g_assert_cmpint (f16 * 2, ==, f32);
+  /* Small: keys and values, 2 layers × 4 heads × 32 dims × its 64 positions (a stride of 64) */
+  g_assert_cmpint (f32, ==, 2 * 2 * 4 * 32 * 64 * 4);
+  g_assert_cmpint (run_cli (info_args, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "kv cache:       f16, 0.06 MiB over 64 positions (f32: 0.12 MiB)"));
 }
 
 /* An output that cannot be written stops train before its first step, not after its last. */
@@ -448,6 +503,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Cli/generate-refusals", test_generate_refusals);
   g_test_add_func ("/Cli/bench-refusals", test_bench_refusals);
+  g_test_add_func ("/Cli/cache-type", test_cache_type);
   g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);

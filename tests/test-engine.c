@@ -242,6 +242,122 @@ test_toggles_mid_generation (void)
   sm_engine_set_threads (engine, 1);
 }
 
+/* The KV cache's type: f32 by default; f16 asked for mid-reply lands after the reply (whose
+ * text is the f32 one: the session is not swapped under it), with the cache emptied (the next
+ * reply evaluates its whole prompt, after which prefixes are reused again) and half the
+ * bytes, named in the stats and the snapshot; a later load keeps it. */
+typedef struct {
+  Ctx      c;
+  gboolean asked;
+} KvCtx;
+
+static void
+on_text_kv (SmEngine *engine, const char *text, gpointer data)
+{
+  KvCtx *k = data;
+
+  on_text (engine, text, &k->c);
+  if (!k->asked)
+    sm_engine_set_kv_type (engine, SM_KV_TYPE_F16);
+  k->asked = TRUE;
+}
+
+static void
+generate_abc (SmEngine *engine, SmEngineTextFunc text_func, KvCtx *k, char **text,
+              SmGenerateStats *stats)
+{
+  SmGenerateParams params;
+
+  sm_generate_params_init (&params);
+  params.max_tokens = 20;
+  ctx_init (&k->c);
+  sm_engine_generate_async (engine, "abc", &params, text_func, k, NULL, NULL, on_generated, &k->c);
+  g_main_loop_run (k->c.loop);
+  g_assert_no_error (k->c.error);
+  g_assert_true (k->c.ok);
+  *text = g_strdup (k->c.text->str);
+  *stats = k->c.stats;
+  ctx_clear (&k->c);
+}
+
+static void
+test_kv_cache_type (void)
+{
+  g_autoptr (SmEngine) engine = engine_with_small ();
+  g_autofree char *f32_text = NULL, *mid_text = NULL, *f16_text = NULL, *again = NULL;
+  SmGenerateStats gs;
+  SmEngineStats st;
+  KvCtx k = { 0 };
+  guint64 f32_bytes;
+
+  sm_engine_get_stats (engine, &st);
+  g_assert_cmpint (st.kv_type, ==, SM_KV_TYPE_F32);
+  g_assert_cmpuint (st.kv_bytes, >, 0);
+  f32_bytes = st.kv_bytes;
+  sm_engine_stats_clear (&st);
+  g_assert_cmpstr (sm_engine_kv_type_name (SM_KV_TYPE_F16), ==, "f16");
+  {
+    SmKvType t;
+    g_assert_true (sm_engine_kv_type_from_name ("f32", &t));
+    g_assert_cmpint (t, ==, SM_KV_TYPE_F32);
+    g_assert_false (sm_engine_kv_type_from_name ("q8_0", &t));
+  }
+
+  k.asked = TRUE;
+  generate_abc (engine, on_text_kv, &k, &f32_text, &gs);
+  k.asked = FALSE;
+  generate_abc (engine, on_text_kv, &k, &mid_text, &gs);
+  g_assert_true (k.asked);
+  g_assert_cmpstr (mid_text, ==, f32_text);
+  g_assert_cmpint (gs.cached_tokens, ==, 2);
+
+  /* the f16 cache: asked for mid-reply, it is in force for the next one */
+  generate_abc (engine, on_text, &k, &f16_text, &gs);
+  g_assert_cmpint (gs.cached_tokens, ==, 0);
+  g_assert_cmpint (gs.generated_tokens, ==, 20);
+  sm_engine_get_stats (engine, &st);
+  g_assert_cmpint (st.kv_type, ==, SM_KV_TYPE_F16);
+  g_assert_cmpuint (2 * st.kv_bytes, ==, f32_bytes);
+  sm_engine_stats_clear (&st);
+  generate_abc (engine, on_text, &k, &again, &gs);
+  g_assert_cmpint (gs.cached_tokens, ==, 2);
+  g_assert_cmpstr (again, ==, f16_text);
+  {
+    g_autoptr (SmSnapshot) snap = sm_engine_dup_snapshot (engine, SM_SNAPSHOT_RANGE_SESSION, "kv");
+    g_assert_cmpstr (snap->kv_cache, ==, "f16");
+    g_assert_cmpuint (snap->kv_cache_bytes, ==, f32_bytes / 2);
+  }
+
+  /* the same type again changes nothing: the cache is kept */
+  sm_engine_set_kv_type (engine, SM_KV_TYPE_F16);
+  g_clear_pointer (&again, g_free);
+  generate_abc (engine, on_text, &k, &again, &gs);
+  g_assert_cmpint (gs.cached_tokens, ==, 2);
+
+  /* a load keeps the type */
+  {
+    Ctx c;
+    ctx_init (&c);
+    sm_engine_load_preset_async (engine, SM_PRESET_MEDIUM, 3, NULL, on_loaded, &c);
+    g_main_loop_run (c.loop);
+    g_assert_true (c.ok);
+    ctx_clear (&c);
+  }
+  sm_engine_get_stats (engine, &st);
+  g_assert_cmpint (st.kv_type, ==, SM_KV_TYPE_F16);
+  g_assert_cmpuint (st.kv_bytes, ==, 2 * 4 * 8 * 32 * (128 + 16) * 2);   /* k, v × layers × heads × hd × stride × f16 */
+  sm_engine_stats_clear (&st);
+
+  /* and back to f32 */
+  sm_engine_set_kv_type (engine, SM_KV_TYPE_F32);
+  g_clear_pointer (&again, g_free);
+  generate_abc (engine, on_text, &k, &again, &gs);
+  sm_engine_get_stats (engine, &st);
+  g_assert_cmpint (st.kv_type, ==, SM_KV_TYPE_F32);
+  g_assert_cmpuint (st.kv_bytes, ==, 2 * 4 * 8 * 32 * (128 + 16) * 4);
+  sm_engine_stats_clear (&st);
+}
+
 /* Each text delivery reads the engine's counters while the reply still runs. */
 typedef struct {
   Ctx     c;
@@ -387,6 +503,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Engine/cancel-loop", test_cancel_loop);
   g_test_add_func ("/Engine/toggles-mid-generation", test_toggles_mid_generation);
   g_test_add_func ("/Engine/live-allocations", test_live_allocations);
+  g_test_add_func ("/Engine/kv-cache-type", test_kv_cache_type);
   g_test_add_func ("/Engine/errors", test_errors);
   g_test_add_func ("/Engine/dispose-while-generating", test_dispose_while_generating);
   return g_test_run ();

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #endif
 
+#include "sm-fp-mode.h"
 #include "sm-kernels.h"
 #include "sm-test-util.h"
 
@@ -466,6 +467,118 @@ test_gemv_bf16 (gconstpointer data)
     check_gemv_half (k, HALF_BF16, 7);
 }
 
+/* ---- f32_to_f16: what an f16 KV cache stores ----------------------------------------------------- */
+
+/* Bit for bit sm_fp32_to_fp16 at every length (the SIMD loops' full, double and masked steps),
+ * on floats of every exponent (NaN, inf, f32 subnormals, halves' subnormals and ties among
+ * them), in the IEEE mode and in the forward pass's flush mode, which must not change it; the
+ * half past the end is never written. */
+static void
+test_f32_to_f16 (gconstpointer data)
+{
+  const SmKernels *k = level_table (data);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (9);
+
+  if (k == NULL)
+    return;
+  g_assert_nonnull (k->f32_to_f16);
+  for (int flush = 0; flush < 2; flush++)
+    for (gsize ni = 0; ni < G_N_ELEMENTS (half_ks); ni++)
+      for (int rep = 0; rep < 40; rep++)
+        {
+          const size_t n = half_ks[ni];
+          g_autofree float *x = g_new (float, n + 1);
+          g_autofree uint16_t *h = g_new (uint16_t, n + 1);
+
+          for (size_t i = 0; i < n; i++)
+            {
+              switch (g_rand_int_range (rand, 0, 4))
+                {
+                case 0:   /* any bit pattern */
+                  x[i] = f32_from_bits (g_rand_int (rand));
+                  break;
+                case 1:   /* a tie or a near tie between two halves, subnormal ones included */
+                  x[i] = f32_from_bits ((bits_from_f32 (sm_fp16_to_fp32 ((uint16_t) g_rand_int_range (rand, 0, 0x7c00)))
+                                         + 0x1000 + g_rand_int_range (rand, -1, 2))
+                                        | (g_rand_boolean (rand) ? 0x80000000u : 0));
+                  break;
+                case 2:   /* below the half range, to its subnormals and f32's */
+                  x[i] = (float) g_rand_double_range (rand, -1, 1) * ldexpf (1.0f, -g_rand_int_range (rand, 14, 140));
+                  break;
+                default:  /* around the largest half, to inf */
+                  x[i] = (float) g_rand_double_range (rand, 6.5e4, 6.6e4) * (g_rand_boolean (rand) ? 1 : -1);
+                }
+            }
+          h[n] = 0x5a5a;
+          SmFpMode saved = flush ? sm_fp_flush_begin () : 0;
+          k->f32_to_f16 (h, x, n);
+          if (flush)
+            sm_fp_flush_end (saved);
+          g_assert_cmphex (h[n], ==, 0x5a5a);
+          for (size_t i = 0; i < n; i++)
+            if (h[i] != sm_fp32_to_fp16 (x[i]))
+              g_error ("%s n %zu [%zu] (%s mode): 0x%04x for %a (0x%08x), want 0x%04x", k->name, n, i,
+                       flush ? "flush" : "IEEE", h[i], x[i], bits_from_f32 (x[i]), sm_fp32_to_fp16 (x[i]));
+        }
+}
+
+/* ---- gemv_t_f16: attention scores over an f16 KV cache ---------------------------------------- */
+
+/* y = alpha · Aᵀ x for A (K rows of N halves, stride lda): against the double sum of the
+ * widened halves, and against the scalar level, over head sizes 0..64 and position counts
+ * with every kind of ragged end.  NaN halves pad each row past N and the buffer ends at the
+ * last row's N-th half, so a read outside the columns poisons a result or trips ASan. */
+static void
+test_gemv_t_f16 (gconstpointer data)
+{
+  const SmKernels *k = level_table (data);
+  const SmKernels *ref = sm_kernels_for_level (SM_KERNEL_LEVEL_SCALAR);
+  static const size_t Ks[] = { 0, 1, 3, 8, 17, 64 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (8);
+
+  if (k == NULL)
+    return;
+  g_assert_nonnull (k->gemv_t_f16);
+  for (gsize ki = 0; ki < G_N_ELEMENTS (Ks); ki++)
+    for (gsize ni = 0; ni < G_N_ELEMENTS (half_ks); ni++)
+      {
+        const size_t K = Ks[ki], N = half_ks[ni], lda = N + (ni % 3) * 5;
+        const size_t span = K == 0 ? 0 : (K - 1) * lda + N;
+        const float alpha = ki % 2 ? 0.125f : -0.35355339f;
+        g_autofree uint16_t *A = g_new (uint16_t, span + 1);
+        g_autofree float *x = g_new (float, K + 1);
+        g_autofree float *y = g_new (float, N + 1), *y_ref = g_new (float, N + 1);
+
+        for (size_t i = 0; i < span; i++)
+          A[i] = 0x7e00;
+        for (size_t d = 0; d < K; d++)
+          for (size_t j = 0; j < N; j++)
+            A[d * lda + j] = sm_fp32_to_fp16 ((float) g_rand_double_range (rand, -3.0, 3.0));
+        sm_test_fill_uniform (rand, x, K, -1.0f, 1.0f);
+        y[N] = SENTINEL;
+        k->gemv_t_f16 (K, N, alpha, A, lda, x, y);
+        ref->gemv_t_f16 (K, N, alpha, A, lda, x, y_ref);
+        g_assert_cmpfloat (y[N], ==, SENTINEL);
+        for (size_t j = 0; j < N; j++)
+          {
+            double want = 0.0, abs_sum = 0.0;
+            for (size_t d = 0; d < K; d++)
+              {
+                double t = (double) x[d] * sm_fp16_to_fp32 (A[d * lda + j]);
+                want += t;
+                abs_sum += fabs (t);
+              }
+            want *= alpha;
+            abs_sum *= fabs (alpha);
+            /* K products and K additions rounded, then the scaling */
+            double tol = sum_tolerance (2 * K + 1, abs_sum);
+            if (!(fabs (y[j] - want) <= tol) || !(fabs (y[j] - y_ref[j]) <= 2 * tol))
+              g_error ("K %zu N %zu column %zu: got %.9g, scalar %.9g, want %.9g", K, N, j,
+                       y[j], y_ref[j], want);
+          }
+      }
+}
+
 /* ---- quantize, then dot: the result stays within the quantization error ---------------------- */
 
 /* ggml's Q4_0 maps the block's extreme to -8 exactly and rounds the rest half-up, clamping at
@@ -881,6 +994,8 @@ main (int argc, char **argv)
   add_level_tests ("gemv-q4_0", test_gemv_q4_0);
   add_level_tests ("gemv-f16", test_gemv_f16);
   add_level_tests ("gemv-bf16", test_gemv_bf16);
+  add_level_tests ("gemv-t-f16", test_gemv_t_f16);
+  add_level_tests ("f32-to-f16", test_f32_to_f16);
   add_level_tests ("quantized-dot-consistency", test_quantized_dot_consistency);
   g_test_add_func ("/kernels-quant/convert/q4_0-round-trip", test_q4_0_round_trip);
   g_test_add_func ("/kernels-quant/convert/fp16-exhaustive", test_fp16_exhaustive);

@@ -592,6 +592,241 @@ test_stories_reference (void)
   sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
 }
 
+/* ---- the f16 KV cache ------------------------------------------------------------------------------ */
+
+static float
+f32_of_bits (guint32 u)
+{
+  float f;
+  memcpy (&f, &u, sizeof f);
+  return f;
+}
+
+/* What sm_kv_cache_store () writes at every level, in the forward pass's flush mode, bit for
+ * bit: each key and value rounded once to nearest even (sm_fp32_to_fp16, ggml's f32 -> f16
+ * copy) at its transposed place, nothing else touched; and what the attention reads back widens
+ * to exactly sm_fp16_to_fp32 at every level.  The f32 cache keeps the floats themselves.  Values: random, ties between two halves, subnormal
+ * halves, past the largest half (inf), NaN. */
+static void
+test_kv_cache_f16_bits (void)
+{
+  SmModelConfig c = { .n_layers = 2, .n_kv_heads = 3, .head_dim = 5 };
+  const int n_ctx = 37, kvd = 3 * 5, n = 9, p0 = 11, layer = 1;
+  const gsize ld = kvd + 2;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (16);
+  g_autofree float *k = g_new (float, n * ld), *v = g_new (float, n * ld);
+  const float specials[] = {
+    1.0f + 0x1p-11f,             /* halfway between 1 and the next half: even, 1 */
+    1.0f + 3 * 0x1p-11f,         /* halfway, rounds up to even */
+    0x1p-20f, -3.0f * 0x1p-25f,  /* subnormal halves, one a tie */
+    65519.0f, 65520.0f, -1e6f,   /* the largest half, then inf */
+    0.0f, -0.0f,
+  };
+  const float nan = f32_of_bits (0x7fc00001u);
+
+  for (gsize i = 0; i < n * ld; i++)
+    {
+      k[i] = (float) g_rand_double_range (rand, -4.0, 4.0);
+      v[i] = (float) g_rand_double_range (rand, -1e-3, 1e-3);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (specials); i++)
+    {
+      k[i * ld + i % kvd] = specials[i];
+      v[(n - 1 - i) * ld + (i * 7) % kvd] = -specials[i];
+    }
+  k[3 * ld + 4] = nan;
+
+  for (SmKernelLevel store_level = SM_KERNEL_LEVEL_SCALAR; store_level <= SM_KERNEL_LEVEL_AVX512; store_level++)
+  for (SmKvType type = SM_KV_TYPE_F32; type < SM_KV_N_TYPES; type++)
+    {
+      const SmKernels *st = sm_kernels_for_level (store_level);
+      if (st == NULL)
+        continue;
+      SmKvCache *kv = sm_kv_cache_new (sm_pool_default (), &c, n_ctx, type);
+      g_assert_cmpint (kv->type, ==, type);
+      g_assert_cmpuint (sm_kv_cache_bytes (kv), ==, sm_kv_type_cache_bytes (&c, n_ctx, type));
+      SmFpMode saved = sm_fp_flush_begin ();
+      for (int g = 0; g < c.n_kv_heads; g++)
+        sm_kv_cache_store (kv, st, layer, g, p0, n, k, v, ld);
+      sm_fp_flush_end (saved);
+      for (int l = 0; l < c.n_layers; l++)
+        for (int g = 0; g < c.n_kv_heads; g++)
+          for (int d = 0; d < c.head_dim; d++)
+            for (int p = 0; p < kv->stride; p++)
+              for (int which = 0; which < 2; which++)
+                {
+                  const float *src = which ? v : k;
+                  const char *head = sm_kv_cache_head (kv, which ? kv->v : kv->k, l, g);
+                  gboolean written = l == layer && p >= p0 && p < p0 + n;
+                  float x = written ? src[(p - p0) * ld + g * c.head_dim + d] : 0.0f;
+                  if (type == SM_KV_TYPE_F32)
+                    {
+                      float got;
+                      memcpy (&got, head + ((gsize) d * kv->stride + p) * sizeof (float), sizeof got);
+                      g_assert_cmpmem (&got, sizeof got, &x, sizeof x);
+                      continue;
+                    }
+                  uint16_t got, want = sm_fp32_to_fp16 (x);
+                  memcpy (&got, head + ((gsize) d * kv->stride + p) * sizeof (uint16_t), sizeof got);
+                  if (got != want)
+                    g_error ("%s: layer %d head %d dim %d pos %d (%s): 0x%04x, want 0x%04x for %a",
+                             st->name, l, g, d, p, which ? "v" : "k", got, want, x);
+                }
+      if (type == SM_KV_TYPE_F16)
+        {
+          /* the cases above really are what they say */
+          g_assert_cmphex (sm_fp32_to_fp16 (1.0f + 0x1p-11f), ==, 0x3c00);
+          g_assert_cmphex (sm_fp32_to_fp16 (1.0f + 3 * 0x1p-11f), ==, 0x3c02);
+          g_assert_cmphex (sm_fp32_to_fp16 (65520.0f), ==, 0x7c00);
+          /* read back: every level widens the stored halves to the same floats */
+          const gsize row = (gsize) kv->stride;
+          const uint16_t *Kh = sm_kv_cache_head (kv, kv->k, layer, 0);
+          g_autofree float *want = g_new (float, row), *got = g_new (float, row);
+          for (gsize p = 0; p < row; p++)
+            want[p] = sm_fp16_to_fp32 (Kh[p]);
+          for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+            {
+              const SmKernels *kt = sm_kernels_for_level (level);
+              if (kt == NULL)
+                continue;
+              kt->f16_to_f32 (got, Kh, row);
+              for (gsize p = 0; p < row; p++)
+                g_assert_true (memcmp (&got[p], &want[p], sizeof (float)) == 0
+                               || (isnan (got[p]) && isnan (want[p])));
+            }
+          /* the f16 cache is half the f32 one, padding and all */
+          g_assert_cmpuint (2 * sm_kv_cache_bytes (kv), ==,
+                            sm_kv_type_cache_bytes (&c, n_ctx, SM_KV_TYPE_F32));
+        }
+      sm_kv_cache_free (kv, sm_pool_default ());
+    }
+}
+
+/* Over an f16 cache prefill (the halves widened, f32 GEMMs) and decode (gemv_t_f16, gemv_f16)
+ * read the same rounded keys and values: a prompt evaluated at once and token by token gives
+ * the same logits, at every level, for GPT (the presets) and LLaMA with grouped-query
+ * attention (stories260K: 8 query heads over 4 key/value heads); and both stay near the f32
+ * cache's. */
+static void
+test_kv_cache_f16_paths (void)
+{
+  g_autofree char *gguf = sm_test_shared_model ("stories260K.gguf");
+  g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func ((GDestroyNotify) sm_model_unref);
+
+  g_ptr_array_add (models, sm_model_new_preset (SM_PRESET_SMALL, 3));
+  g_ptr_array_add (models, sm_model_new_preset (SM_PRESET_MEDIUM, 3));
+  if (gguf != NULL)
+    g_ptr_array_add (models, sm_model_load (gguf, NULL, NULL));
+  for (guint mi = 0; mi < models->len; mi++)
+    {
+      SmModel *m = models->pdata[mi];
+      const SmModelConfig *c = sm_model_get_config (m);
+      gint32 tokens[40];
+
+      g_assert_nonnull (m);
+      for (int i = 0; i < 40; i++)
+        tokens[i] = (i * 31 + 7) % c->vocab_size;
+      for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+        {
+          if (!sm_kernels_level_supported (level, NULL))
+            continue;
+          sm_kernels_set_level (level, NULL);
+          g_autoptr (SmSession) batch = sm_session_new_full (m, NULL, 0, SM_KV_TYPE_F16, NULL);
+          g_autoptr (SmSession) steps = sm_session_new_full (m, NULL, 0, SM_KV_TYPE_F16, NULL);
+          g_autoptr (SmSession) f32 = sm_session_new (m, NULL, 0, NULL);
+          g_autoptr (SmSession) f32_steps = sm_session_new (m, NULL, 0, NULL);
+          g_assert_cmpint (sm_session_get_kv_type (batch), ==, SM_KV_TYPE_F16);
+          g_assert_cmpint (sm_session_get_kv_type (f32), ==, SM_KV_TYPE_F32);
+          g_assert_cmpuint (2 * sm_session_get_kv_bytes (batch), ==, sm_session_get_kv_bytes (f32));
+          /* a prompt in two chunks, so prefill also reads positions an earlier chunk stored */
+          g_assert_true (sm_session_eval (batch, tokens, 25, NULL));
+          g_assert_true (sm_session_eval (batch, tokens + 25, 15, NULL));
+          g_assert_true (sm_session_eval (f32, tokens, 40, NULL));
+          for (int i = 0; i < 40; i++)
+            {
+              g_assert_true (sm_session_eval (steps, &tokens[i], 1, NULL));
+              g_assert_true (sm_session_eval (f32_steps, &tokens[i], 1, NULL));
+            }
+          /* how far GEMMs and GEMVs part over the f32 cache, for the message: over f16 they
+           * part further, since a key or value the two compute an ulp apart may round to
+           * halves 2⁻¹¹ apart; a path reading a wrong position or half parts by far more */
+          double d_f32_paths = sm_test_max_rel_err (sm_session_get_logits (f32),
+                                                    sm_session_get_logits (f32_steps), c->vocab_size);
+          double d_paths = sm_test_max_rel_err (sm_session_get_logits (batch),
+                                                sm_session_get_logits (steps), c->vocab_size);
+          double d_f32 = sm_test_max_rel_err (sm_session_get_logits (batch),
+                                              sm_session_get_logits (f32), c->vocab_size);
+          g_test_message ("%s %s: prefill vs decode %.2e over f16 (%.2e over f32), f16 vs f32 "
+                          "cache %.2e", sm_model_get_name (m), sm_kernel_level_to_string (level),
+                          d_paths, d_f32_paths, d_f32);
+          g_assert_cmpfloat (d_paths, <, 5e-4);
+          g_assert_cmpfloat (d_f32, <, 1e-2);
+        }
+    }
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+}
+
+/* Greedy ids from @prompt (with BOS) for @n_new tokens, by argmax over the logits. */
+static GArray *
+greedy_ids (SmModel *m, SmKvType kv_type, const char *prompt, int n_new)
+{
+  g_autoptr (SmSession) s = sm_session_new_full (m, NULL, 0, kv_type, NULL);
+  g_autoptr (GError) error = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  const int vocab = sm_model_get_config (m)->vocab_size;
+
+  g_assert_true (sm_tokenizer_encode (sm_model_get_tokenizer (m), prompt, -1, TRUE, ids, &error));
+  g_assert_true (sm_session_eval (s, (const gint32 *) ids->data, ids->len, &error));
+  g_array_set_size (ids, 0);
+  for (int i = 0; i < n_new; i++)
+    {
+      gint32 next = (gint32) sm_kernels ()->argmax (sm_session_get_logits (s), (gsize) vocab);
+      g_array_append_val (ids, next);
+      if (i + 1 < n_new)
+        g_assert_true (sm_session_eval (s, &next, 1, &error));
+    }
+  return ids;
+}
+
+/* Greedy stories260K with the f16 cache against the f32 one, on both references' runs (the
+ * llama2.c checkpoint's 252 new tokens, the GGUF's 256): the tokens agree from the first on
+ * for at least as long as was measured when the f16 cache came (all of them at every level,
+ * on an AVX-512 machine); the message says how long here. */
+#define KV_F16_AGREE_BIN  252
+#define KV_F16_AGREE_GGUF 256
+static void
+test_stories_kv_f16 (void)
+{
+  g_autofree char *bin = sm_test_shared_model ("stories260K.bin");
+  g_autofree char *tok = bin ? sm_test_shared_model ("tok512.bin") : NULL;
+  g_autofree char *gguf = tok ? sm_test_shared_model ("stories260K.gguf") : NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (gguf == NULL)
+    return;
+  for (int file = 0; file < 2; file++)
+    {
+      g_autoptr (SmModel) m = file == 0 ? sm_model_load (bin, tok, &error) : sm_model_load (gguf, NULL, &error);
+      const int n_new = file == 0 ? 252 : 256, want = file == 0 ? KV_F16_AGREE_BIN : KV_F16_AGREE_GGUF;
+      g_assert_no_error (error);
+      for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+        {
+          if (!sm_kernels_level_supported (level, NULL))
+            continue;
+          sm_kernels_set_level (level, NULL);
+          g_autoptr (GArray) a = greedy_ids (m, SM_KV_TYPE_F32, "Once upon a time", n_new);
+          g_autoptr (GArray) b = greedy_ids (m, SM_KV_TYPE_F16, "Once upon a time", n_new);
+          int agree = 0;
+          while (agree < n_new && g_array_index (a, gint32, agree) == g_array_index (b, gint32, agree))
+            agree++;
+          g_test_message ("stories260K %s at %s: f16 and f32 caches agree for %d of %d greedy tokens",
+                          file == 0 ? "llama2.c" : "GGUF", sm_kernel_level_to_string (level), agree, n_new);
+          g_assert_cmpint (agree, >=, want);
+        }
+    }
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+}
+
 /* With the pool on, decoding makes no system allocation after the first token; off, it
  * allocates every token (the activations are rented per evaluation). */
 static void
@@ -659,6 +894,9 @@ main (int argc, char **argv)
   g_test_add_func ("/Model/stories260K-reference", test_stories_reference);
   g_test_add_func ("/Model/stories260K-llama2c-greedy", test_stories_llama2c);
   g_test_add_func ("/Model/stories260K-gguf-greedy", test_stories_gguf);
+  g_test_add_func ("/Model/kv-cache-f16-bits", test_kv_cache_f16_bits);
+  g_test_add_func ("/Model/kv-cache-f16-paths", test_kv_cache_f16_paths);
+  g_test_add_func ("/Model/stories260K-kv-f16-greedy", test_stories_kv_f16);
   g_test_add_func ("/Model/decode-allocations", test_decode_allocations);
   g_test_add_func ("/Model/stop-strings", test_stop_strings);
   g_test_add_func ("/Model/non-finite-logits", test_non_finite_logits);

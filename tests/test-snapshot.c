@@ -72,6 +72,8 @@ make_snapshot (void)
   snap->pool_enabled = TRUE;
   snap->threads = 2;
   snap->profiling = TRUE;
+  snap->kv_cache = g_strdup ("f16");
+  snap->kv_cache_bytes = 327680;
   snap->op_cost_ns = 9.523809523809524;
   g_array_append_vals (snap->scopes, scopes, 3);
   g_array_append_vals (snap->ops, ops, 2);
@@ -135,6 +137,8 @@ assert_equal (const SmSnapshot *a, const SmSnapshot *b)
   g_assert_cmpstr (a->kernel_level, ==, b->kernel_level);
   g_assert_cmpint (a->threads, ==, b->threads);
   g_assert_cmpint (a->profiling, ==, b->profiling);
+  g_assert_cmpstr (a->kv_cache, ==, b->kv_cache);
+  g_assert_cmpuint (a->kv_cache_bytes, ==, b->kv_cache_bytes);
   g_assert_cmpfloat (a->op_cost_ns, ==, b->op_cost_ns);
 
   g_assert_cmpuint (a->models->len, ==, b->models->len);

@@ -20,6 +20,7 @@ struct _SmEnginePanel {
   GtkToggleButton *avx512_button;
   GtkToggleButton *avx2_button;
   GtkToggleButton *scalar_button;
+  AdwComboRow    *kv_cache_row;
 
   SmEngine       *engine;
   GSettings      *settings;
@@ -39,6 +40,9 @@ static const LevelInfo levels[] = {
   { SM_KERNEL_LEVEL_AVX2, "avx2" },
   { SM_KERNEL_LEVEL_SCALAR, "scalar" },
 };
+
+/* The KV cache row's items, in its model's order: the GSettings nicks (SmKvType names). */
+static const char *const kv_types[] = { "f32", "f16" };
 
 static GtkToggleButton *
 level_button (SmEnginePanel *self, guint i)
@@ -110,6 +114,33 @@ apply_level (SmEnginePanel *self)
 }
 
 static void
+apply_kv_cache (SmEnginePanel *self)
+{
+  g_autofree char *key = g_settings_get_string (self->settings, "kv-cache-type");
+  SmKvType type = SM_KV_TYPE_F32;
+
+  if (!sm_engine_kv_type_from_name (key, &type))
+    type = SM_KV_TYPE_F32;
+  /* the engine empties the cache between replies, never under one */
+  sm_engine_set_kv_type (self->engine, type);
+  self->syncing = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (kv_types); i++)
+    if (g_str_equal (kv_types[i], sm_engine_kv_type_name (type)))
+      adw_combo_row_set_selected (self->kv_cache_row, i);
+  self->syncing = FALSE;
+}
+
+static void
+on_kv_cache_selected (AdwComboRow *row, GParamSpec *pspec, SmEnginePanel *self)
+{
+  guint i = adw_combo_row_get_selected (row);
+
+  if (self->syncing || self->settings == NULL || i >= G_N_ELEMENTS (kv_types))
+    return;
+  g_settings_set_string (self->settings, "kv-cache-type", kv_types[i]);
+}
+
+static void
 on_setting_changed (GSettings *settings, const char *key, SmEnginePanel *self)
 {
   if (g_str_equal (key, "pool-enabled"))
@@ -120,6 +151,8 @@ on_setting_changed (GSettings *settings, const char *key, SmEnginePanel *self)
     apply_threads (self);
   else if (g_str_equal (key, "kernel-level"))
     apply_level (self);
+  else if (g_str_equal (key, "kv-cache-type"))
+    apply_kv_cache (self);
 }
 
 static void
@@ -167,6 +200,7 @@ sm_engine_panel_class_init (SmEnginePanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, avx512_button);
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, avx2_button);
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, scalar_button);
+  gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, kv_cache_row);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "enginepanel");
@@ -208,6 +242,7 @@ sm_engine_panel_init (SmEnginePanel *self)
         }
     }
   gtk_label_set_text (self->kernel_subtitle, subtitle->str);
+  g_signal_connect (self->kv_cache_row, "notify::selected", G_CALLBACK (on_kv_cache_selected), self);
   gtk_adjustment_set_upper (self->threads_adjustment, MIN ((guint) sm_engine_get_max_threads (), MAX (g_get_num_processors () * 2, 2)));
 }
 
@@ -235,4 +270,5 @@ sm_engine_panel_bind (SmEnginePanel *self, SmEngine *engine, GSettings *settings
   apply_profiling (self);
   apply_threads (self);
   apply_level (self);
+  apply_kv_cache (self);
 }

@@ -1,8 +1,9 @@
 /* sm-engine-panel.h: the engine's switches, live while a reply is generated.
  *
  * Memory pool, kernel path (Auto, AVX-512, AVX2, Scalar; a path this CPU lacks is shown but
- * insensitive, with the reason), threads and profiling.  Each lives in GSettings and is handed to
- * the engine when it changes; the engine applies it at its next token.
+ * insensitive, with the reason), threads, profiling and the KV cache's type (f32, f16).  Each
+ * lives in GSettings and is handed to the engine when it changes; the engine applies it at its
+ * next token, the KV cache's type once the reply in progress has ended.
  */
 #pragma once
 

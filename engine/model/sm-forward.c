@@ -32,6 +32,8 @@ typedef struct {
   gsize        ldh;      /* hidden; 2 hidden when LLaMA's gate and up are one product,
                           * each row then gate | up */
   float       *att;      /* (n_threads, n, n_ctx) attention scores, a slab a thread */
+  float       *kv32;     /* (n_threads, 2, head_dim, stride) prefill over an f16 cache: a
+                          * head's keys and values read back as f32 for the GEMMs; else NULL */
   void        *xq;       /* (n, act_row) activations in the weights' vec_dot_type,
                           * rows act_row bytes (the most any type takes for max_k) */
 } Acts;
@@ -206,7 +208,10 @@ typedef struct {
 /* Key/value heads [first, last) of the chunk: each is stored into the cache (a transpose as
  * costly as a head's products at a short prompt, so it runs on the threads too), then its
  * query heads h (grouped-query: h / kv_mul == g) get scores = q·Kᵀ/√hd over positions
- * 0..p0+i, a causal softmax, and the weighted sum of values. */
+ * 0..p0+i, a causal softmax, and the weighted sum of values.  Over an f16 cache decode reads
+ * the halves directly (gemv_t_f16, gemv_f16); prefill widens the head's T positions to f32
+ * once for all its query heads (hd·T conversions against the GEMMs' n·hd·T products) and runs
+ * the f32 GEMMs on them, so both see the same rounded keys and values. */
 static void
 attention_heads (void *user, int ith, int nth)
 {
@@ -216,6 +221,7 @@ attention_heads (void *user, int ith, int nth)
   const SmModelConfig *c = f->c;
   const gsize hd = (gsize) c->head_dim, ldq = f->a.ldq, n_ctx = f->s->n_ctx;
   const SmKvCache *kv = f->s->kv;
+  const gboolean f16 = kv->type == SM_KV_TYPE_F16;
   const gsize qd = q_dim (c), ld = (gsize) kv->stride;
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
@@ -225,35 +231,57 @@ attention_heads (void *user, int ith, int nth)
 
   sm_threads_range ((gsize) c->n_kv_heads, ith, nth, 1, &first, &last);
   for (gsize g = first; g < last; g++)
-    sm_kv_cache_store (f->s->kv, j->layer, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
-  for (gsize h = first * kv_mul; h < last * kv_mul; h++)
+    sm_kv_cache_store (f->s->kv, k, j->layer, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
+  for (gsize g = first; g < last; g++)
     {
-      const float *Qh = f->a.q + h * hd;                                          /* (n, hd), stride ldq */
-      const float *Kt = sm_kv_cache_head (kv, kv->k, j->layer, (int) (h / kv_mul)); /* (hd, T), stride ld */
-      const float *Vt = sm_kv_cache_head (kv, kv->v, j->layer, (int) (h / kv_mul)); /* (hd, T), stride ld */
-      float *out = f->a.att_out + h * hd;                                         /* (n, hd), stride qd */
+      const void *Kh = sm_kv_cache_head (kv, kv->k, j->layer, (int) g);   /* (hd, T), stride ld */
+      const void *Vh = sm_kv_cache_head (kv, kv->v, j->layer, (int) g);
+      const float *Kt = Kh, *Vt = Vh;
 
-      if (n == 1)
+      if (f16 && n > 1)
         {
-          /* scores (1, T) = q (1, hd) · Kt (hd, T) / √hd, then out (hd) = Vt (hd, T) · p (T) */
-          k->sgemm (false, false, 1, T, hd, scale, Qh, ldq, Kt, ld, 0.0f, S, T);
-          k->softmax (S, T);
-          k->sgemv (hd, T, Vt, ld, S, out);    /* out (hd) = Vt (hd, T) · p (T) */
-        }
-      else
-        {
-          /* Query rows in blocks, each against only the positions it may see: the masked
-           * upper triangle (half of a fresh prompt's scores) is never computed. */
-          for (int i0 = 0; i0 < n; i0 += ATTN_QUERY_BLOCK)
+          float *K32 = f->a.kv32 + (gsize) ith * 2 * hd * ld, *V32 = K32 + hd * ld;
+          for (gsize d = 0; d < hd; d++)
             {
-              const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
-              const int Tb = p0 + i0 + rows;                   /* positions the block sees */
-              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq, Kt, ld,
-                        0.0f, S, Tb);
-              for (int i = 0; i < rows; i++)
-                k->softmax_causal (S + (gsize) i * Tb, Tb, p0 + i0 + i + 1);
-              k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt, ld, 0.0f,
-                        out + (gsize) i0 * qd, qd);
+              k->f16_to_f32 (K32 + d * ld, (const uint16_t *) Kh + d * ld, (size_t) T);
+              k->f16_to_f32 (V32 + d * ld, (const uint16_t *) Vh + d * ld, (size_t) T);
+            }
+          Kt = K32;
+          Vt = V32;
+        }
+      for (gsize h = g * kv_mul; h < (g + 1) * kv_mul; h++)
+        {
+          const float *Qh = f->a.q + h * hd;                  /* (n, hd), stride ldq */
+          float *out = f->a.att_out + h * hd;                 /* (n, hd), stride qd */
+
+          if (n == 1 && f16)
+            {
+              k->gemv_t_f16 (hd, T, scale, Kh, ld, Qh, S);
+              k->softmax (S, T);
+              k->gemv_f16 (hd, T, Vh, ld, S, out);
+            }
+          else if (n == 1)
+            {
+              /* scores (1, T) = q (1, hd) · Kt (hd, T) / √hd, then out (hd) = Vt (hd, T) · p (T) */
+              k->sgemm (false, false, 1, T, hd, scale, Qh, ldq, Kt, ld, 0.0f, S, T);
+              k->softmax (S, T);
+              k->sgemv (hd, T, Vt, ld, S, out);
+            }
+          else
+            {
+              /* Query rows in blocks, each against only the positions it may see: the masked
+               * upper triangle (half of a fresh prompt's scores) is never computed. */
+              for (int i0 = 0; i0 < n; i0 += ATTN_QUERY_BLOCK)
+                {
+                  const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
+                  const int Tb = p0 + i0 + rows;               /* positions the block sees */
+                  k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq, Kt, ld,
+                            0.0f, S, Tb);
+                  for (int i = 0; i < rows; i++)
+                    k->softmax_causal (S + (gsize) i * Tb, Tb, p0 + i0 + i + 1);
+                  k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt, ld, 0.0f,
+                            out + (gsize) i0 * qd, qd);
+                }
             }
         }
     }
@@ -272,8 +300,9 @@ attention (Fwd *f, int layer)
     sm_threads_run (MIN (nth, c->n_kv_heads), attention_heads, &j);
   else
     attention_heads (&j, 0, 1);
+  /* the cache's keys and values read: half the bytes in f16 */
   sm_profiler_op_shape (f->s->prof, SM_OP_ATTENTION, f->n, (int) T, c->head_dim, flops,
-                        8.0 * T * kv_dim (c));
+                        2.0 * f->s->kv->elem_bytes * T * kv_dim (c));
 }
 
 /* ---- the layers --------------------------------------------------------------------------------- */
@@ -411,6 +440,10 @@ acts_rent (Fwd *f)
       f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
     }
   f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * n * f->s->n_ctx * sizeof (float));
+  f->a.kv32 = f->s->kv->type == SM_KV_TYPE_F16 && n > 1
+              ? sm_pool_rent (pool, (gsize) f->n_threads * 2 * c->head_dim * f->s->kv->stride
+                                    * sizeof (float))
+              : NULL;
   f->a.xq = sm_pool_rent (pool, n * act_row_bytes (max_k));
 }
 
@@ -432,6 +465,7 @@ acts_return (Fwd *f)
   if (!f->s->packed_gate_up)
     sm_pool_return (pool, f->a.hb2);
   sm_pool_return (pool, f->a.att);
+  sm_pool_return (pool, f->a.kv32);
   sm_pool_return (pool, f->a.xq);
 }
 

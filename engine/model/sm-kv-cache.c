@@ -1,11 +1,14 @@
 /* sm-kv-cache.c: the KV cache's layout and its writes. */
 #include "sm-kv-cache.h"
 
+
 /* Row stride for @n_ctx positions: whole cache lines, and never a multiple of 512 bytes.
- * Decode reads the first pos floats of head_dim rows per head; with a power-of-two stride
+ * Decode reads the first pos elements of head_dim rows per head; with a power-of-two stride
  * (n_ctx = 512: 2 KB) those short runs all fall in the same quarter of the cache sets, and
  * the cache evicts itself from L2 between tokens.  A line of padding spreads them over every
- * set (stories260K decode on a Sapphire Rapids core: 36,000 -> 43,000 tok/s). */
+ * set (stories260K decode on a Sapphire Rapids core: 36,000 -> 43,000 tok/s).  In elements:
+ * an f16 row has the same count in half the bytes, whole half lines, and since the count is no
+ * multiple of 128 it is none of 256 either: no multiple of 512 bytes in f16 as in f32. */
 static int
 row_stride (int n_ctx)
 {
@@ -14,23 +17,58 @@ row_stride (int n_ctx)
 }
 
 static gsize
-n_floats (const SmKvCache *kv)
+elem_bytes (SmKvType type)
 {
-  return (gsize) kv->n_layers * kv->n_kv_heads * kv->head_dim * kv->stride;
+  return type == SM_KV_TYPE_F16 ? sizeof (uint16_t) : sizeof (float);
+}
+
+static gsize
+n_elems (const SmModelConfig *c, int n_ctx)
+{
+  return (gsize) c->n_layers * c->n_kv_heads * c->head_dim * row_stride (n_ctx);
+}
+
+gsize
+sm_kv_type_cache_bytes (const SmModelConfig *c, int n_ctx, SmKvType type)
+{
+  g_return_val_if_fail (c != NULL, 0);
+  return 2 * n_elems (c, n_ctx) * elem_bytes (type);
+}
+
+const char *
+sm_kv_type_to_string (SmKvType type)
+{
+  return type == SM_KV_TYPE_F16 ? "f16" : "f32";
+}
+
+gboolean
+sm_kv_type_from_string (const char *name, SmKvType *type)
+{
+  g_return_val_if_fail (type != NULL, FALSE);
+  if (g_strcmp0 (name, "f32") == 0)
+    *type = SM_KV_TYPE_F32;
+  else if (g_strcmp0 (name, "f16") == 0)
+    *type = SM_KV_TYPE_F16;
+  else
+    return FALSE;
+  return TRUE;
 }
 
 SmKvCache *
-sm_kv_cache_new (SmPool *pool, const SmModelConfig *c, int n_ctx)
+sm_kv_cache_new (SmPool *pool, const SmModelConfig *c, int n_ctx, SmKvType type)
 {
   SmKvCache *kv = g_new0 (SmKvCache, 1);
+  gsize bytes = n_elems (c, n_ctx) * elem_bytes (type);
 
+  kv->type = type;
+  kv->elem_bytes = elem_bytes (type);
   kv->n_layers = c->n_layers;
   kv->n_kv_heads = c->n_kv_heads;
   kv->head_dim = c->head_dim;
   kv->n_ctx = n_ctx;
   kv->stride = row_stride (n_ctx);
-  kv->k = sm_pool_rent0 (pool, n_floats (kv) * sizeof (float));
-  kv->v = sm_pool_rent0 (pool, n_floats (kv) * sizeof (float));
+  kv->k = sm_pool_rent0 (pool, bytes);
+  kv->v = sm_pool_rent0 (pool, bytes);
   return kv;
 }
 
@@ -47,17 +85,40 @@ sm_kv_cache_free (SmKvCache *kv, SmPool *pool)
 gsize
 sm_kv_cache_bytes (const SmKvCache *kv)
 {
-  return 2 * n_floats (kv) * sizeof (float);
+  return 2 * (gsize) kv->n_layers * kv->n_kv_heads * kv->head_dim * kv->stride * kv->elem_bytes;
 }
 
 void
-sm_kv_cache_store (SmKvCache *kv, int layer, int g, int p0, int n, const float *k,
-                   const float *v, gsize ld)
+sm_kv_cache_store (SmKvCache *kv, const SmKernels *kt, int layer, int g, int p0, int n,
+                   const float *k, const float *v, gsize ld)
 {
   const gsize hd = (gsize) kv->head_dim, st = (gsize) kv->stride;
-  float *Kt = sm_kv_cache_head (kv, kv->k, layer, g) + p0;
-  float *Vt = sm_kv_cache_head (kv, kv->v, layer, g) + p0;
 
+  if (kv->type == SM_KV_TYPE_F16)
+    {
+      /* The one rounding of llama.cpp's f16 cache (ggml's f32 -> f16 copy): to nearest even.
+       * A position's head is contiguous in k and v, so it is converted as one run (the SIMD
+       * levels' vcvtps2ph), then spread down the transposed rows. */
+      uint16_t *Kt = (uint16_t *) sm_kv_cache_head (kv, kv->k, layer, g) + p0;
+      uint16_t *Vt = (uint16_t *) sm_kv_cache_head (kv, kv->v, layer, g) + p0;
+      uint16_t hk[256], hv[256];
+      for (int i = 0; i < n; i++)
+        for (gsize d0 = 0; d0 < hd; d0 += G_N_ELEMENTS (hk))
+          {
+            const gsize m = MIN (G_N_ELEMENTS (hk), hd - d0);
+            kt->f32_to_f16 (hk, k + i * ld + g * hd + d0, m);
+            kt->f32_to_f16 (hv, v + i * ld + g * hd + d0, m);
+            for (gsize d = 0; d < m; d++)
+              {
+                Kt[(d0 + d) * st + i] = hk[d];
+                Vt[(d0 + d) * st + i] = hv[d];
+              }
+          }
+      return;
+    }
+
+  float *Kt = (float *) sm_kv_cache_head (kv, kv->k, layer, g) + p0;
+  float *Vt = (float *) sm_kv_cache_head (kv, kv->v, layer, g) + p0;
   for (gsize d = 0; d < hd; d++)
     for (int i = 0; i < n; i++)
       {

@@ -123,10 +123,17 @@ pack_weights (SmSession *s)
 SmSession *
 sm_session_new (SmModel *model, SmPool *pool, int n_ctx, GError **error)
 {
+  return sm_session_new_full (model, pool, n_ctx, SM_KV_TYPE_F32, error);
+}
+
+SmSession *
+sm_session_new_full (SmModel *model, SmPool *pool, int n_ctx, SmKvType kv_type, GError **error)
+{
   const SmModelConfig *c;
   SmSession *s;
 
   g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail ((int) kv_type >= 0 && kv_type < SM_KV_N_TYPES, NULL);
   c = sm_model_get_config (model);
   if (n_ctx <= 0 || n_ctx > c->context_length)
     n_ctx = c->context_length;
@@ -136,7 +143,7 @@ sm_session_new (SmModel *model, SmPool *pool, int n_ctx, GError **error)
   s->pool = pool ? pool : sm_pool_default ();
   s->n_ctx = n_ctx;
   s->n_batch = MIN (PREFILL_CHUNK, n_ctx);
-  s->kv = sm_kv_cache_new (s->pool, c, n_ctx);
+  s->kv = sm_kv_cache_new (s->pool, c, n_ctx, kv_type);
   s->logits = sm_pool_rent0 (s->pool, (gsize) c->vocab_size * sizeof (float));
   s->history = g_new0 (gint32, n_ctx);
   pack_weights (s);
@@ -184,6 +191,18 @@ int
 sm_session_get_n_ctx (SmSession *s)
 {
   return s->n_ctx;
+}
+
+SmKvType
+sm_session_get_kv_type (SmSession *s)
+{
+  return s->kv->type;
+}
+
+gsize
+sm_session_get_kv_bytes (SmSession *s)
+{
+  return sm_kv_cache_bytes (s->kv);
 }
 
 int

@@ -17,14 +17,36 @@ G_BEGIN_DECLS
 
 typedef struct _SmSession SmSession;
 
+/* What the KV cache holds its keys and values in: f32, or f16 as llama.cpp's default cache
+ * (-ctk/-ctv f16) does, in half the memory, each rounded to nearest even when stored and read
+ * back as f32 by the attention. */
+typedef enum {
+  SM_KV_TYPE_F32 = 0,
+  SM_KV_TYPE_F16,
+  SM_KV_N_TYPES
+} SmKvType;
+
+/* "f32", "f16"; FALSE for any other name. */
+const char   *sm_kv_type_to_string    (SmKvType type);
+gboolean      sm_kv_type_from_string  (const char *name, SmKvType *type);
+/* The bytes of a cache of @type over @n_ctx positions of a model of config @c (keys and values
+ * together, padding included), as a session of it rents. */
+gsize         sm_kv_type_cache_bytes  (const SmModelConfig *c, int n_ctx, SmKvType type);
+
 /* @n_ctx: positions to hold (0: the model's context length; never more than it).  The session
  * also packs the model's f32 layer weights (up to 64 MB) into the layout the matrix kernels
- * read, once, from @pool: a new session sees weights as they are at its creation. */
+ * read, once, from @pool: a new session sees weights as they are at its creation.  The KV
+ * cache is f32; sm_session_new_full () chooses. */
 SmSession    *sm_session_new          (SmModel *model, SmPool *pool, int n_ctx, GError **error);
+SmSession    *sm_session_new_full     (SmModel *model, SmPool *pool, int n_ctx, SmKvType kv_type,
+                                       GError **error);
 void          sm_session_free         (SmSession *session);
 
 SmModel      *sm_session_get_model    (SmSession *session);
 int           sm_session_get_n_ctx    (SmSession *session);
+SmKvType      sm_session_get_kv_type  (SmSession *session);
+/* The KV cache's bytes (sm_kv_type_cache_bytes ()), held for the session's life. */
+gsize         sm_session_get_kv_bytes (SmSession *session);
 /* Tokens in the cache: the next token goes at this position. */
 int           sm_session_get_pos      (SmSession *session);
 /* Forgets everything from @pos on (0: the whole conversation), e.g. to regenerate a reply. */

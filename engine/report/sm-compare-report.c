@@ -286,6 +286,8 @@ report_environment (GString *md, const SmProfile *prev, const SmProfile *curr)
   env_row (md, "Kernels", a, b, a ? a->kernel_level : NULL, b ? b->kernel_level : NULL);
   env_row (md, "Pool", a, b, a ? (a->pool_enabled ? "on" : "off") : NULL,
            b ? (b->pool_enabled ? "on" : "off") : NULL);
+  if ((a && a->kv_cache) || (b && b->kv_cache))
+    env_row (md, "KV cache", a, b, a ? a->kv_cache : NULL, b ? b->kv_cache : NULL);
   if (a && b)
     {
       g_string_append_printf (md, "| Threads | %d | %d |\n", a->threads, b->threads);

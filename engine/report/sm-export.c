@@ -124,6 +124,9 @@ md_header (GString *md, const SmSnapshot *snap)
                           snap->kernel_level ? snap->kernel_level : "?",
                           snap->pool_enabled ? "on" : "off", snap->threads,
                           snap->profiling ? "on" : "off");
+  if (snap->kv_cache != NULL)
+    g_string_append_printf (md, "- **KV cache:** %s, %.2f MiB\n", snap->kv_cache,
+                            snap->kv_cache_bytes / (1024.0 * 1024.0));
   for (guint i = 0; i < snap->models->len; i++)
     {
       const SmSnapshotModel *m = g_ptr_array_index (snap->models, i);

@@ -165,6 +165,8 @@ write_config (JsonBuilder *b, const SmSnapshot *snap)
   add_str (b, "kernels", snap->kernel_level);
   add_int (b, "threads", snap->threads);
   add_bool (b, "profiling", snap->profiling);
+  add_str (b, "kv_cache", snap->kv_cache);
+  add_int (b, "kv_cache_bytes", (gint64) snap->kv_cache_bytes);
   json_builder_end_object (b);
 }
 
@@ -668,6 +670,9 @@ read_config (JsonObject *root, SmSnapshot *snap)
   snap->kernel_level = get_str (o, "kernels");
   snap->threads = (int) get_int (o, "threads");
   snap->profiling = get_bool (o, "profiling");
+  /* absent from snapshots older than the f16 cache: those were f32 or had no session */
+  snap->kv_cache = get_str (o, "kv_cache");
+  snap->kv_cache_bytes = (guint64) MAX (get_int (o, "kv_cache_bytes"), 0);
 }
 
 static void

@@ -83,6 +83,7 @@ sm_snapshot_free (SmSnapshot *snap)
   g_free (snap->label);
   g_free (snap->range);
   g_free (snap->kernel_level);
+  g_free (snap->kv_cache);
   sm_machine_info_clear (&snap->machine);
   sm_build_info_clear (&snap->build);
   g_ptr_array_unref (snap->models);

@@ -64,6 +64,8 @@ typedef struct {
   char               *kernel_level;  /* "avx2" ... */
   int                 threads;
   gboolean            profiling;
+  char               *kv_cache;      /* the KV cache's type, "f32" or "f16"; NULL: no session */
+  guint64             kv_cache_bytes;
   GPtrArray          *models;        /* SmSnapshotModel */
   /* what the profiler saw */
   GArray             *scopes;        /* SmScopeStats, names interned */

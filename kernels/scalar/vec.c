@@ -102,6 +102,31 @@ sm_scalar_f16_to_f32 (float *out, const uint16_t *in, size_t n)
     out[i] = fp16_to_f32 (in[i]);
 }
 
+void
+sm_scalar_f32_to_f16 (uint16_t *out, const float *in, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = sm_fp32_to_fp16 (in[i]);
+}
+
+/* Row by row, so each column's sum runs over the rows in order, as each SIMD lane takes it;
+ * and A is read along its rows, as it lies. */
+void
+sm_scalar_gemv_t_f16 (size_t K, size_t N, float alpha, const uint16_t *A, size_t lda,
+                      const float *x, float *y)
+{
+  for (size_t j = 0; j < N; j++)
+    y[j] = 0.0f;
+  for (size_t d = 0; d < K; d++)
+    {
+      const uint16_t *row = A + d * lda;
+      for (size_t j = 0; j < N; j++)
+        y[j] += x[d] * fp16_to_f32 (row[j]);
+    }
+  for (size_t j = 0; j < N; j++)
+    y[j] *= alpha;
+}
+
 /* bfloat16 is the top half of a float. */
 void
 sm_scalar_bf16_to_f32 (float *out, const uint16_t *in, size_t n)
