@@ -6,6 +6,7 @@
 
 #include "sm-engine.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 #include "sm-export.h"
@@ -179,7 +180,7 @@ sm_engine_fit_prompt_async (SmEngine            *self,
   /* the model of now: one loaded later fits its own prompt at its own turn */
   if ((model = sm_engine_dup_model (self)) == NULL)
     {
-      g_task_return_new_error (task, SM_ENGINE_ERROR, SM_ENGINE_ERROR_NO_MODEL, "No model is loaded");
+      g_task_return_new_error (task, SM_ENGINE_ERROR, SM_ENGINE_ERROR_NO_MODEL, _("No model is loaded"));
       return;
     }
   d = g_new0 (FitData, 1);

@@ -16,6 +16,7 @@
 #include "sm-session.h"
 #include "sm-threads.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -942,7 +943,7 @@ job_generate (SmEngine *self, GTask *task)
   if (self->session == NULL)
     {
       g_task_return_new_error (task, SM_ENGINE_ERROR, SM_ENGINE_ERROR_NO_MODEL,
-                               "No model is loaded");
+                               _("No model is loaded"));
       return;
     }
 

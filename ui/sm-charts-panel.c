@@ -13,6 +13,8 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "sm-settings-bind.h"
 #include "sm-chart.h"
@@ -319,11 +321,50 @@ feed_series (SmChartsPanel *self, GArray *series, const SmEngineStats *st, gint6
   sm_chart_set_points (self->pool_chart, np, t, hit);
 }
 
+/* The engine's markers are data ("pool off", "kernels scalar", "model X"), written in English
+ * for every reader; the charts show them in the user's language. */
+static char *
+marker_label (const char *text)
+{
+  const char *arg;
+
+  if (g_str_equal (text, "pool on"))
+    return g_strdup (_("pool on"));
+  if (g_str_equal (text, "pool off"))
+    return g_strdup (_("pool off"));
+  if (g_str_equal (text, "profiling on"))
+    return g_strdup (_("profiling on"));
+  if (g_str_equal (text, "profiling off"))
+    return g_strdup (_("profiling off"));
+  if (g_str_equal (text, "statistics reset"))
+    return g_strdup (_("statistics reset"));
+  if (g_str_has_prefix (text, "kernels "))
+    {
+      arg = text + strlen ("kernels ");
+      /* Translators: a chart marker: the kernel path switched to %s ("avx2", "scalar") */
+      return g_strdup_printf (_("kernels %s"), g_str_equal (arg, "scalar") ? C_("kernel path", "scalar") : arg);
+    }
+  if (g_str_has_prefix (text, "threads "))
+    {
+      int n = atoi (text + strlen ("threads "));
+      /* Translators: a chart marker: the engine now runs on %d threads */
+      return g_strdup_printf (ngettext ("%d thread", "%d threads", n), n);
+    }
+  if (g_str_has_prefix (text, "kv cache "))
+    /* Translators: a chart marker: the KV cache type switched to %s ("f16") */
+    return g_strdup_printf (_("KV cache %s"), text + strlen ("kv cache "));
+  if (g_str_has_prefix (text, "model "))
+    /* Translators: a chart marker: model %s was loaded */
+    return g_strdup_printf (_("model %s"), text + strlen ("model "));
+  return g_strdup (text);
+}
+
 static void
 feed_markers (SmChartsPanel *self, GArray *markers, gint64 now)
 {
   g_autofree double *t = g_new (double, markers->len + 1);
   g_autofree const char **labels = g_new0 (const char *, markers->len + 1);
+  g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
   SmChart *charts[] = { self->tps_chart, self->memory_chart, self->ops_chart, self->pool_chart };
   guint n = 0;
 
@@ -333,7 +374,8 @@ feed_markers (SmChartsPanel *self, GArray *markers, gint64 now)
       if (m->t_ns < now - window_ns (self))
         continue;
       t[n] = (m->t_ns - now) / 1e9;
-      labels[n] = m->text;
+      g_ptr_array_add (owned, marker_label (m->text));
+      labels[n] = g_ptr_array_index (owned, owned->len - 1);
       n++;
     }
   for (guint c = 0; c < G_N_ELEMENTS (charts); c++)

@@ -9,6 +9,7 @@
 
 #include "sm-llama2c.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #define LEGACY_HEADER_BYTES 28    /* 7 × int32 */
@@ -92,7 +93,8 @@ check_range (const gint32 h[7], const char *name, gint32 v, gint32 max, GError *
   if (v > 0 && v <= max)
     return TRUE;
   g_set_error (error, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT,
-               "its %s would be %d, outside 1 to %d: it is not one",
+               /* Translators: %s is a header field's name (dim, n_layers ...) */
+               _("its %s would be %d, outside 1 to %d: it is not one"),
                name, v, max);
   return FALSE;
 }
@@ -299,10 +301,12 @@ layout (SmLlama2c *l, GError **error)
     {
       const SmLlama2cConfig *c = &l->config;
       g_set_error (error, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT,
-                   "%s: a llama2.c model of width %d, %d layers and %d tokens needs %"
-                   G_GUINT64_FORMAT " bytes, and the file has %" G_GSIZE_FORMAT,
-                   lay.pos > l->size ? "it is cut short" : "it is longer than its header says",
-                   c->dim, c->n_layers, c->vocab_size, lay.pos, l->size);
+                   /* plain C formats: gettext cannot read GLib's format macros */
+                   _("%s: a llama2.c model of width %d, %d layers and %d tokens needs %llu "
+                     "bytes, and the file has %llu"),
+                   lay.pos > l->size ? _("it is cut short") : _("it is longer than its header says"),
+                   c->dim, c->n_layers, c->vocab_size, (unsigned long long) lay.pos,
+                   (unsigned long long) l->size);
       return FALSE;
     }
 

@@ -7,6 +7,7 @@
 #include "sm-gguf.h"
 #include "sm-llama2c.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* ---- GGUF ------------------------------------------------------------------------------------- */
@@ -253,8 +254,8 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
       if (!g_file_test (tok_path, G_FILE_TEST_IS_REGULAR))
         {
           g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_TOKENIZER,
-                       "a llama2.c model keeps its vocabulary of %d tokens in a file of its own, "
-                       "and neither %s nor tokenizer.bin is beside it: choose its tokenizer",
+                       _("a llama2.c model keeps its vocabulary of %d tokens in a file of its own, "
+                         "and neither %s nor tokenizer.bin is beside it: choose its tokenizer"),
                        c.vocab_size, sized);
           return NULL;
         }
@@ -267,7 +268,7 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
       GError *local = g_steal_pointer (error);
 
       /* whatever is wrong with it, the way on is another tokenizer */
-      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_TOKENIZER, "its tokenizer %s %s", name,
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_TOKENIZER, _("its tokenizer %s %s"), name,
                    local->message);
       g_error_free (local);
       return NULL;
@@ -465,8 +466,8 @@ sm_model_load (const char *path, const char *tokenizer_path, GError **error)
       /* llama2.c is only the guess for a file without a magic: a damaged GGUF or checkpoint
        * lands here too, and should not read as a broken llama2.c file alone */
       if (model == NULL && g_error_matches (local, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_FORMAT))
-        g_prefix_error (&local, "it has no GGUF or SmallMind magic at its start, and read as a "
-                        "llama2.c model (which has none), ");
+        g_prefix_error (&local, "%s", _("it has no GGUF or SmallMind magic at its start, and read "
+                                        "as a llama2.c model (which has none), "));
       break;
     case FMT_UNKNOWN:
     default:

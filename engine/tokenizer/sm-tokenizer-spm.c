@@ -11,6 +11,7 @@
 
 #include "sm-tokenizer-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "sm-gguf.h"
@@ -416,7 +417,7 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
   if (!g_file_get_contents (path, &contents, &size, &local))
     {
       g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_IO,
-                   "cannot be read: %s", local->message);
+                   _("cannot be read: %s"), local->message);
       return NULL;
     }
   data = (const guint8 *) contents;
@@ -490,8 +491,8 @@ sm_tokenizer_new_llama2c (const char *path, gint vocab_size, GError **error)
           q += 8 + (gsize) len;
         }
       g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                   "holds %u tokens, but the model's vocabulary is %d: it belongs to another "
-                   "model", vocab_size + more, vocab_size);
+                   _("holds %u tokens, but the model's vocabulary is %d: it belongs to another "
+                     "model"), vocab_size + more, vocab_size);
       return NULL;
     }
 

@@ -4,7 +4,7 @@
 cd "$1" || exit 1
 status=0
 for f in $(grep -lE '(^|[^A-Za-z0-9_])(_|N_|C_|NC_|ngettext) ?\(|translatable="yes"' \
-             ui/*.c ui/*.ui ui/gtk/*.ui app/smallmind.c 2>/dev/null) \
+             ui/*.c ui/*.ui ui/gtk/*.ui app/smallmind.c engine/*.c engine/*/*.c 2>/dev/null) \
          data/*.desktop.in data/*.metainfo.xml.in data/*.gschema.xml; do
   [ -f "$f" ] || continue
   if ! grep -qx "$f" po/POTFILES; then
