@@ -12,6 +12,7 @@ struct _SmMessage {
   SmRole            role;
   GString          *text;
   char             *status;
+  gboolean          interrupted;   /* cut off by a crash: said again in every later save */
   gboolean          generating;
   gboolean          has_figures;
   SmMessageFigures  figures;
@@ -186,6 +187,8 @@ sm_message_set_generating (SmMessage *self, gboolean generating)
   if (self->generating == generating)
     return;
   self->generating = generating;
+  if (generating)
+    self->interrupted = FALSE;   /* written on: no longer the cut-off reply */
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATING]);
 }
 
@@ -367,6 +370,11 @@ sm_message_to_json (SmMessage *self)
       json_builder_set_member_name (b, "in_progress");
       json_builder_add_boolean_value (b, TRUE);
     }
+  else if (self->interrupted)
+    {
+      json_builder_set_member_name (b, "interrupted");
+      json_builder_add_boolean_value (b, TRUE);
+    }
   if (self->has_figures)
     {
       const SmMessageFigures *f = &self->figures;
@@ -442,7 +450,10 @@ sm_message_new_from_json (JsonNode *node, GError **error)
       f.model = (char *) json_object_get_string_member_with_default (fo, "model", NULL);
       sm_message_set_figures (self, &f);   /* copies the strings */
     }
-  if (json_object_get_boolean_member_with_default (o, "in_progress", FALSE))
+  if (json_object_get_boolean_member_with_default (o, "in_progress", FALSE) ||
+      json_object_get_boolean_member_with_default (o, "interrupted", FALSE))
+    self->interrupted = TRUE;
+  if (self->interrupted)
     sm_message_set_status (self, _("Interrupted: SmallMind stopped while this reply was being written"));
   return self;
 

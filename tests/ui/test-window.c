@@ -836,6 +836,13 @@ test_reply_saved_in_flight (void)
     g_assert_null (f->stop_reason);
     g_assert_nonnull (f->model);
   }
+  /* saved again (as the store does when anything changes), it still says so */
+  {
+    g_autoptr (JsonNode) again = sm_conversation_to_json (back);
+    g_autoptr (SmConversation) twice = sm_conversation_new_from_json (again, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (sm_message_get_status (sm_conversation_get_last (twice)), "Interrupted"));
+  }
 
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL);
   sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
