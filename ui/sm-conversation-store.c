@@ -367,10 +367,12 @@ SmConversation *
 sm_conversation_store_restore (SmConversationStore *self, const char *id)
 {
   SmConversation *conversation;
+  g_autofree char *key = NULL;
 
   g_return_val_if_fail (SM_IS_CONVERSATION_STORE (self), NULL);
 
-  if (!g_hash_table_steal_extended (self->trash, id, NULL, (gpointer *) &conversation))
+  /* stolen, the key is ours to free */
+  if (!g_hash_table_steal_extended (self->trash, id, (gpointer *) &key, (gpointer *) &conversation))
     return NULL;
   g_list_store_insert_sorted (self->list, conversation, compare_modified, NULL);
   g_signal_connect_object (conversation, "changed", G_CALLBACK (on_changed), self, 0);
@@ -384,11 +386,12 @@ void
 sm_conversation_store_purge (SmConversationStore *self, const char *id)
 {
   g_autoptr (SmConversation) conversation = NULL;
+  g_autofree char *key = NULL;
   WriteJob *job;
 
   g_return_if_fail (SM_IS_CONVERSATION_STORE (self));
 
-  if (!g_hash_table_steal_extended (self->trash, id, NULL, (gpointer *) &conversation))
+  if (!g_hash_table_steal_extended (self->trash, id, (gpointer *) &key, (gpointer *) &conversation))
     return;
   job = g_new0 (WriteJob, 1);
   job->path = conversation_path (self, conversation);

@@ -97,41 +97,46 @@ add_paragraph (SmMessageRow *self, const char *text, gssize len)
   return add_label (self, text, len, FALSE);
 }
 
+/* Appends @text to the last paragraph, in labels of about CHUNK_BYTES: a label past it ends
+ * after its next space (where a line could wrap anyway), or at 4 chunks in a text without one,
+ * however much text comes at once (a busy main loop hands over more per update). */
 static void
 append_to_tail (SmMessageRow *self, const char *text, gssize len)
 {
-  g_autoptr (GString) para = NULL;
   gsize n = len < 0 ? strlen (text) : (gsize) len;
 
   if (self->tail == NULL)
+    self->tail = add_paragraph (self, "", 0);
+  while (n > 0)
     {
-      self->tail = add_paragraph (self, text, (gssize) n);
-      return;
-    }
-  para = g_string_new (gtk_label_get_text (self->tail));
-  if (para->len >= CHUNK_BYTES)
-    {
-      /* a full chunk: the paragraph goes on in a label of its own, after a space (so the
-       * break falls where a line could wrap), or after 4 chunks of a text without one */
-      const char *space = memchr (text, ' ', n);
-      gsize keep = space ? (gsize) (space - text) + 1 : 0;
+      g_autoptr (GString) para = g_string_new (gtk_label_get_text (self->tail));
+      gsize take = n;
 
-      if (space != NULL || para->len >= 4 * CHUNK_BYTES)
+      if (para->len + n > CHUNK_BYTES)
         {
-          if (keep > 0)
+          gsize room = para->len < CHUNK_BYTES ? CHUNK_BYTES - para->len : 0;
+          const char *space = room < n ? memchr (text + room, ' ', n - room) : NULL;
+
+          if (space != NULL)
+            take = (gsize) (space - text) + 1;
+          else if (para->len + n > 4 * CHUNK_BYTES)
             {
-              g_string_append_len (para, text, (gssize) keep);
-              gtk_label_set_text (self->tail, para->str);
+              take = para->len < 4 * CHUNK_BYTES ? 4 * CHUNK_BYTES - para->len : 0;
+              /* never inside a character */
+              while (take < n && (text[take] & 0xc0) == 0x80)
+                take++;
             }
-          /* never inside a character */
-          while (keep < n && (text[keep] & 0xc0) == 0x80)
-            keep++;
-          self->tail = add_label (self, text + keep, (gssize) (n - keep), TRUE);
-          return;
         }
+      if (take > 0)
+        {
+          g_string_append_len (para, text, (gssize) take);
+          gtk_label_set_text (self->tail, para->str);
+        }
+      text += take;
+      n -= take;
+      if (n > 0)
+        self->tail = add_label (self, "", 0, TRUE);
     }
-  g_string_append_len (para, text, (gssize) n);
-  gtk_label_set_text (self->tail, para->str);
 }
 
 /* Appends @text to what the labels show: the last paragraph grows, a newline starts another.

@@ -1520,6 +1520,27 @@ reply_longer_than (gpointer data)
   return m != NULL && strlen (sm_message_get_text (m)) >= want;
 }
 
+/* A sanitizer build writes a reply some ten times slower. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LONG_REPLY_KB 24
+#else
+#define LONG_REPLY_KB 96
+#endif
+
+/* The text box's height, and what its labels' lines need at the width they were laid out at. */
+static void
+blank_measure (GtkWidget *box, int *box_height, int *text_height)
+{
+  *box_height = gtk_widget_get_height (box);
+  *text_height = 0;
+  for (GtkWidget *w = gtk_widget_get_first_child (box); w; w = gtk_widget_get_next_sibling (w))
+    {
+      int h = 0;
+      pango_layout_get_pixel_size (gtk_label_get_layout (GTK_LABEL (w)), NULL, &h);
+      *text_height += h + gtk_widget_get_margin_top (w) + gtk_widget_get_margin_bottom (w);
+    }
+}
+
 /* Issue: a ~290 KB reply took Escape up to 1.6 s to stop (the main loop laid the whole reply
  * out again per update) and left blank space in its bubble.  A person lets a reply run long,
  * then stops it: it stops within a token, and the bubble is as tall as its text. */
@@ -1547,14 +1568,15 @@ test_long_reply (void)
   load_long_model (window);
   send_prompt (window, "A long story");
   g_object_set_data (cond, "chat", chat);
-  g_object_set_data (cond, "want", GSIZE_TO_POINTER (48 * 1024));
-  sm_ui_test_wait (reply_longer_than, cond, 240, "48 KB of reply");
+  g_object_set_data (cond, "want", GSIZE_TO_POINTER (LONG_REPLY_KB / 2 * 1024));
+  sm_ui_test_wait (reply_longer_than, cond, 240, "half the long reply");
   /* the main loop keeps up with a long reply */
   sm_ui_test_stall_start ();
-  g_object_set_data (cond, "want", GSIZE_TO_POINTER (96 * 1024));
-  sm_ui_test_wait (reply_longer_than, cond, 240, "96 KB of reply");
+  g_object_set_data (cond, "want", GSIZE_TO_POINTER (LONG_REPLY_KB * 1024));
+  sm_ui_test_wait (reply_longer_than, cond, 240, "the long reply");
   stall_ms = sm_ui_test_stall_stop ();
-  g_test_message ("longest main-loop stall between 48 and 96 KB of reply: %.1f ms", stall_ms);
+  g_test_message ("longest main-loop stall between %d and %d KB of reply: %.1f ms",
+                  LONG_REPLY_KB / 2, LONG_REPLY_KB, stall_ms);
 
   sm_engine_get_stats (engine, &st);
   at_stop = st.gen.generated_tokens;
@@ -1574,15 +1596,11 @@ test_long_reply (void)
       last++;
     box = sm_ui_test_child (gtk_list_box_get_row_at_index (list, last), SM_TYPE_MESSAGE_ROW, "text_box");
   }
-  box_height = gtk_widget_get_height (box);
-  for (GtkWidget *w = gtk_widget_get_first_child (box); w; w = gtk_widget_get_next_sibling (w))
-    {
-      int h = 0;
-      pango_layout_get_pixel_size (gtk_label_get_layout (GTK_LABEL (w)), NULL, &h);
-      text_height += h + gtk_widget_get_margin_top (w) + gtk_widget_get_margin_bottom (w);
-    }
-  /* Reported, not asserted: alone this test measures no blank (6141 px before the chunks), but
-   * after the window's other tests it measured 2452 px of 30130, so the cause is not all gone. */
+  /* Reported, not asserted: on an idle machine no blank is left (6141 px under 96 KB before the
+   * chunks), but with the machine loaded the box has measured a few hundred to 9000 px taller
+   * than its labels (each label's own height is right): not understood yet. */
+  sm_ui_test_spin (500);
+  blank_measure (box, &box_height, &text_height);
   g_test_message ("text box %d px, its lines %d px", box_height, text_height);
   close_window (window);
   g_settings_reset (settings, "context-shift");
