@@ -113,7 +113,7 @@ add_export_filter (GtkFileChooser *chooser, const char *name, const char *format
 static void
 tokenizer_chosen (SmWindow *self, const char *path, GtkFileFilter *filter, gpointer data)
 {
-  g_autofree char *model = data;
+  const char *model = data;   /* the dialog's, freed with it */
   sm_window_load_file (self, model, path);
 }
 
@@ -136,7 +136,10 @@ choose_tokenizer_action (GtkWidget *widget, const char *name, GVariant *param)
   g_autoptr (GFile) file = g_file_new_for_path (model);
   g_autoptr (GFile) dir = g_file_get_parent (file);
   GtkFileChooser *chooser = new_chooser (self, _("Choose the Tokenizer"), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Open"), tokenizer_chosen, g_strdup (model));
+                                         _("_Open"), tokenizer_chosen, NULL);
+
+  /* the dialog owns the model's path: a cancelled chooser frees it too */
+  g_object_set_data_full (G_OBJECT (chooser), "sm-data", g_strdup (model), g_free);
 
   add_filter (chooser, _("llama2.c tokenizer"), bins, NULL);
   if (dir != NULL)
