@@ -126,7 +126,7 @@ struct _SmKernels {
   void  (*gemv_bf16) (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
 
   /* ---- ggml's other weight types (sm-quants.h): one dot each, their matmul one dot an output
-   * (sm_matmul_dot).  The scalar ones keep ggml's generic order of float operations; the SIMD
+   * (sm_matmul_dot) but for Q4_K and Q6_K's decode, which has a GEMV (below).  The scalar ones keep ggml's generic order of float operations; the SIMD
    * ones sum each block (or super-block) exactly in int32 and differ only in float rounding. */
   SmVecDotFunc vec_dot_q4_1_q8_1;
   SmVecDotFunc vec_dot_q5_0_q8_0;
