@@ -21,6 +21,7 @@
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-kernels.h"
+#include "sm-quants.h"
 #include "sm-threads.h"
 
 #include <json-glib/json-glib.h>
@@ -320,6 +321,7 @@ typedef struct {
   uint16_t *h;
   SmBlockQ8_0 *q8a, *q8b;
   SmBlockQ4_0 *q4;
+  SmBlockQ8_K *q8k;    /* QGEMV_K activations for the K-quant GEMVs */
   void *W;             /* QGEMV_M rows of weights of the kernel's type */
   volatile float sink;
   volatile size_t isink;
@@ -359,6 +361,8 @@ static void run_dot_q8 (void *p) { VecCtx *c = p; c->sink = c->k->vec_dot_q8_0_q
 static void run_dot_q4 (void *p) { VecCtx *c = p; c->sink = c->k->vec_dot_q4_0_q8_0 (c->n, c->q4, c->q8b); }
 static void run_gemv_q8 (void *p) { VecCtx *c = p; sm_gemv_q8_0 (QGEMV_M, QGEMV_K, c->W, c->q8b, c->out); }
 static void run_gemv_q4 (void *p) { VecCtx *c = p; sm_gemv_q4_0 (QGEMV_M, QGEMV_K, c->W, c->q8b, c->out); }
+static void run_gemv_q4k (void *p) { VecCtx *c = p; sm_gemv_q4_k (QGEMV_M, QGEMV_K, c->W, c->q8k, c->out); }
+static void run_gemv_q6k (void *p) { VecCtx *c = p; sm_gemv_q6_k (QGEMV_M, QGEMV_K, c->W, c->q8k, c->out); }
 static void run_gemv_f16 (void *p) { VecCtx *c = p; sm_gemv_f16 (QGEMV_M, QGEMV_K, c->W, QGEMV_K, c->a, c->out); }
 static void run_gemv_bf16 (void *p) { VecCtx *c = p; sm_gemv_bf16 (QGEMV_M, QGEMV_K, c->W, QGEMV_K, c->a, c->out); }
 
@@ -385,6 +389,8 @@ static const VecKernel vec_kernels[] = {
   { "vec_dot_q4_0_q8_0", K_OFF (vec_dot_q4_0_q8_0), run_dot_q4, "GFLOP/s", 2.0 * VEC_N, false },
   { "gemv_q8_0", K_OFF (gemv_q8_0), run_gemv_q8, "GFLOP/s", 2.0 * QGEMV_M * QGEMV_K, true },
   { "gemv_q4_0", K_OFF (gemv_q4_0), run_gemv_q4, "GFLOP/s", 2.0 * QGEMV_M * QGEMV_K, true },
+  { "gemv_q4_k", K_OFF (gemv_q4_k), run_gemv_q4k, "GFLOP/s", 2.0 * QGEMV_M * QGEMV_K, true },
+  { "gemv_q6_k", K_OFF (gemv_q6_k), run_gemv_q6k, "GFLOP/s", 2.0 * QGEMV_M * QGEMV_K, true },
   { "gemv_f16", K_OFF (gemv_f16), run_gemv_f16, "GFLOP/s", 2.0 * QGEMV_M * QGEMV_K, true },
   { "gemv_bf16", K_OFF (gemv_bf16), run_gemv_bf16, "GFLOP/s", 2.0 * QGEMV_M * QGEMV_K, true },
 };
@@ -399,6 +405,10 @@ weight_bytes (const VecKernel *v)
     return rows / SM_QK * sizeof (SmBlockQ8_0);
   if (v->run == run_gemv_q4)
     return rows / SM_QK * sizeof (SmBlockQ4_0);
+  if (v->run == run_gemv_q4k)
+    return rows / SM_QK_K * sizeof (SmBlockQ4_K);
+  if (v->run == run_gemv_q6k)
+    return rows / SM_QK_K * sizeof (SmBlockQ6_K);
   return rows * 2.0;
 }
 
@@ -439,6 +449,16 @@ vec_ctx_init (VecCtx *c, GRand *rand)
       for (int j = 0; j < SM_QK / 2; j++)
         c->q4[i].qs[j] = (uint8_t) g_rand_int_range (rand, 0, 256);
     }
+  c->q8k = g_new0 (SmBlockQ8_K, QGEMV_K / SM_QK_K);
+  for (size_t i = 0; i < QGEMV_K / SM_QK_K; i++)
+    {
+      c->q8k[i].d = 1.0f / 127.0f;
+      for (int j = 0; j < SM_QK_K; j++)
+        {
+          c->q8k[i].qs[j] = (int8_t) g_rand_int_range (rand, -127, 128);
+          c->q8k[i].bsums[j / 16] += c->q8k[i].qs[j];
+        }
+    }
   c->W = g_malloc (wbytes);
   /* Any bits make valid q8/q4 codes; keep the fp16 scales and halfs finite and small. */
   uint16_t *w = c->W;
@@ -457,6 +477,7 @@ vec_ctx_clear (VecCtx *c)
   g_free (c->q8a);
   g_free (c->q8b);
   g_free (c->q4);
+  g_free (c->q8k);
   g_free (c->W);
 }
 

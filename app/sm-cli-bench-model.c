@@ -1,6 +1,8 @@
 /* sm-cli-bench-model.c: `smallmind-cli bench -m FILE -p 64,512 -n 128 -t 1,2 -o md|json`,
  * prefill (ppN) and decode (tgN) throughput like llama-bench: repeated runs, mean ± stddev,
- * plus the pool's system allocations per decoded token. */
+ * plus the pool's system allocations per decoded token.  Decode also gets the bytes a token
+ * moves (the weights it reads and the KV cache) and what tok/s × bytes/token is of the DRAM
+ * read bandwidth measured here at the same thread count: how far a kernel is from the bus. */
 #include "sm-json.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
@@ -21,6 +23,8 @@ typedef struct {
   double  mean_tps, std_tps;
   double  sys_allocs_per_token;
   int     reps;
+  /* decode only (0 for prefill): bytes a token reads, and the measured bandwidth */
+  double  weight_bytes_per_token, kv_bytes_per_token, read_bandwidth;
 } Result;
 
 static void
@@ -30,6 +34,42 @@ result_free (gpointer p)
   g_free (r->test);
   g_free (r->kernels);
   g_free (r);
+}
+
+typedef struct {
+  guint64 bytes;
+  gboolean tied;
+} TokenBytes;
+
+/* Decode reads every matrix once a token, but of an untied token embedding (and a learned
+ * position embedding) only the row it looks up. */
+static void
+add_tensor_bytes (const char *name, SmTensor *t, gpointer data)
+{
+  TokenBytes *tb = data;
+  guint64 bytes = sm_tensor_n_bytes (t);
+
+  if ((g_str_equal (name, "token_embd.weight") && !tb->tied) || g_str_equal (name, "position_embd.weight"))
+    bytes /= (guint64) MAX (t->shape[0], 1);
+  tb->bytes += bytes;
+}
+
+static double
+weight_bytes_per_token (SmModel *model)
+{
+  TokenBytes tb = { .tied = sm_model_get_config (model)->tied_output };
+  sm_model_foreach_tensor (model, add_tensor_bytes, &tb);
+  return (double) tb.bytes;
+}
+
+/* tgN starts after one token and decodes N, so token i (0-based) attends over i + 2 positions:
+ * their keys and values, in the cache's type, in every layer; (N + 3) / 2 positions on average. */
+static double
+kv_bytes_per_token (const SmModelConfig *c, int n_gen, SmKvType kv_type)
+{
+  double positions = (n_gen + 3) / 2.0;
+  double elem = kv_type == SM_KV_TYPE_F16 ? 2.0 : 4.0;
+  return 2.0 * c->n_layers * c->n_kv_heads * c->head_dim * elem * positions;
 }
 
 static void
@@ -125,6 +165,11 @@ measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads,
     r->std_tps += (tps[i] - r->mean_tps) * (tps[i] - r->mean_tps);
   r->std_tps = reps > 1 ? sqrt (r->std_tps / (reps - 1)) : 0.0;
   r->sys_allocs_per_token = (double) total_allocs / ((double) reps * (n_gen > 0 ? n_gen : n_prompt));
+  if (n_gen > 0)
+    {
+      r->weight_bytes_per_token = weight_bytes_per_token (model);
+      r->kv_bytes_per_token = kv_bytes_per_token (c, n_gen, kv_type);
+    }
   return r;
 }
 
@@ -133,7 +178,7 @@ sm_cli_bench_model (int argc, char **argv)
 {
   SmCliModelOptions mopts = { 0 };
   g_autofree char *pp = NULL, *tg = NULL, *threads_s = NULL, *output = NULL;
-  int reps = 5;
+  int reps = 5, bw_mib = 1024;
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- prefill and decode throughput");
   GOptionGroup *group = g_option_group_new ("bench", "Bench", "Bench options", NULL, NULL);
   g_autoptr (GError) error = NULL;
@@ -146,6 +191,8 @@ sm_cli_bench_model (int argc, char **argv)
     { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_s, "Thread counts (default 1)", "N,N" },
     { "repetitions", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed runs per test (default 5)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "md (default) or json", "FMT" },
+    { "bandwidth-mib", 0, 0, G_OPTION_ARG_INT, &bw_mib,
+      "Buffer for the DRAM read-bandwidth test, MiB (default 1024; 0 skips it)", "N" },
     { NULL }
   };
 
@@ -165,6 +212,11 @@ sm_cli_bench_model (int argc, char **argv)
       fprintf (stderr, "smallmind-cli bench: --repetitions must be 1 or more\n");
       return 2;
     }
+  if (bw_mib < 0 || bw_mib > 1 << 20)
+    {
+      fprintf (stderr, "smallmind-cli bench: --bandwidth-mib must be 0 to 1048576\n");
+      return 2;
+    }
   if (output && g_strcmp0 (output, "md") != 0 && g_strcmp0 (output, "json") != 0)
     {
       fprintf (stderr, "smallmind-cli bench: -o must be md or json\n");
@@ -182,12 +234,18 @@ sm_cli_bench_model (int argc, char **argv)
 
   gboolean md = g_strcmp0 (output, "json") != 0;
   g_autofree char *types = sm_model_describe_types (model);
+  g_autofree double *bandwidth = g_new0 (double, ths->len);
+
+  /* The bus first, with nothing else of ours running: best of 3 passes at each thread count. */
+  for (guint t = 0; t < ths->len && bw_mib > 0; t++)
+    bandwidth[t] = sm_cli_read_bandwidth ((size_t) bw_mib << 20, g_array_index (ths, int, t), 3);
 
   /* Markdown rows go out as each test ends, llama-bench's way: a long run shows its progress */
   if (md)
     {
-      printf ("| model | params | type | kernels | pool | threads | kv cache | test | t/s | sys allocs/token |\n");
-      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: |\n");
+      printf ("| model | params | type | kernels | pool | threads | kv cache | test | t/s | sys allocs/token "
+              "| MB/token | of bandwidth |\n");
+      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |\n");
       fflush (stdout);
     }
   for (guint t = 0; t < ths->len; t++)
@@ -205,14 +263,21 @@ sm_cli_bench_model (int argc, char **argv)
               fprintf (stderr, "skipped %s with %d thread(s): %s\n", name, th, err->message);
               continue;
             }
+          r->read_bandwidth = bandwidth[t];
           g_ptr_array_add (results, r);
           if (md)
             {
-              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f |\n",
+              g_autofree char *mb = NULL, *pct = NULL;
+              double bytes = r->weight_bytes_per_token + r->kv_bytes_per_token;
+              mb = is_pp ? g_strdup ("") : g_strdup_printf ("%.1f", bytes / 1e6);
+              pct = is_pp || r->read_bandwidth <= 0 ? g_strdup ("")
+                    : g_strdup_printf ("%.0f%% of %.1f GB/s", 100.0 * r->mean_tps * bytes / r->read_bandwidth,
+                                       r->read_bandwidth / 1e9);
+              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f | %s | %s |\n",
                       sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
                       r->pool ? "on" : "off", r->threads, sm_kv_type_to_string (r->kv_type),
                       r->kv_bytes / 1048576.0, r->test, r->mean_tps, r->std_tps,
-                      r->sys_allocs_per_token);
+                      r->sys_allocs_per_token, mb, pct);
               fflush (stdout);
             }
         }
@@ -228,6 +293,21 @@ sm_cli_bench_model (int argc, char **argv)
       json_builder_add_int_value (b, (gint64) sm_model_n_params (model));
       json_builder_set_member_name (b, "cpu");
       json_builder_add_string_value (b, sm_cpu_model_name ());
+      json_builder_set_member_name (b, "weight_bytes");
+      json_builder_add_int_value (b, (gint64) sm_model_weight_bytes (model));
+      /* bytes per second read at each thread count; absent when --bandwidth-mib 0 */
+      json_builder_set_member_name (b, "read_bandwidth");
+      json_builder_begin_array (b);
+      for (guint t = 0; t < ths->len && bw_mib > 0; t++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "threads");
+          json_builder_add_int_value (b, g_array_index (ths, int, t));
+          json_builder_set_member_name (b, "bytes_per_second");
+          json_builder_add_double_value (b, bandwidth[t]);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
       json_builder_set_member_name (b, "results");
       json_builder_begin_array (b);
       for (guint i = 0; i < results->len; i++)
@@ -246,6 +326,23 @@ sm_cli_bench_model (int argc, char **argv)
           json_builder_set_member_name (b, "stddev"); json_builder_add_double_value (b, r->std_tps);
           json_builder_set_member_name (b, "system_allocs_per_token");
           json_builder_add_double_value (b, r->sys_allocs_per_token);
+          if (r->weight_bytes_per_token > 0)
+            {
+              double bytes = r->weight_bytes_per_token + r->kv_bytes_per_token;
+              json_builder_set_member_name (b, "weight_bytes_per_token");
+              json_builder_add_double_value (b, r->weight_bytes_per_token);
+              json_builder_set_member_name (b, "kv_bytes_per_token");
+              json_builder_add_double_value (b, r->kv_bytes_per_token);
+              json_builder_set_member_name (b, "bytes_per_token");
+              json_builder_add_double_value (b, bytes);
+              if (r->read_bandwidth > 0)
+                {
+                  json_builder_set_member_name (b, "read_bandwidth");
+                  json_builder_add_double_value (b, r->read_bandwidth);
+                  json_builder_set_member_name (b, "bandwidth_percent");
+                  json_builder_add_double_value (b, 100.0 * r->mean_tps * bytes / r->read_bandwidth);
+                }
+            }
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -258,8 +355,13 @@ sm_cli_bench_model (int argc, char **argv)
       printf ("%s\n", text);
     }
   else
-    printf ("\nCPU: %s; %d repetitions after one warm-up run; mean ± sample stddev.\n",
-            sm_cpu_model_name (), reps);
+    {
+      printf ("\nCPU: %s; %d repetitions after one warm-up run; mean ± sample stddev.\n",
+              sm_cpu_model_name (), reps);
+      for (guint t = 0; t < ths->len && bw_mib > 0; t++)
+        printf ("DRAM read bandwidth, %d thread(s): %.2f GB/s (best of 3 passes over %d MiB).\n",
+                g_array_index (ths, int, t), bandwidth[t] / 1e9, bw_mib);
+    }
   sm_cli_model_options_clear (&mopts);
   return results->len > 0 ? 0 : 1;
 }

@@ -79,7 +79,9 @@ sm_gemv_prefetch_rows (size_t lda)
   float  sm_##isa##_vec_dot_q3_k_q8_k (size_t k, const void *w, const void *x);                   \
   float  sm_##isa##_vec_dot_q4_k_q8_k (size_t k, const void *w, const void *x);                   \
   float  sm_##isa##_vec_dot_q5_k_q8_k (size_t k, const void *w, const void *x);                   \
-  float  sm_##isa##_vec_dot_q6_k_q8_k (size_t k, const void *w, const void *x)
+  float  sm_##isa##_vec_dot_q6_k_q8_k (size_t k, const void *w, const void *x);                   \
+  void   sm_##isa##_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y);     \
+  void   sm_##isa##_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y)
 
 /* Every kernel of the table, for X-macros: X (name) per SmKernels member. */
 #define SM_KERNELS_F32(X)                                                                       \
@@ -95,7 +97,7 @@ sm_gemv_prefetch_rows (size_t lda)
 #define SM_KERNELS_QUANTS(X)                                                                    \
   X (vec_dot_q4_1_q8_1) X (vec_dot_q5_0_q8_0) X (vec_dot_q5_1_q8_1) X (vec_dot_iq4_nl_q8_0)       \
   X (vec_dot_q2_k_q8_k) X (vec_dot_q3_k_q8_k) X (vec_dot_q4_k_q8_k) X (vec_dot_q5_k_q8_k)         \
-  X (vec_dot_q6_k_q8_k)
+  X (vec_dot_q6_k_q8_k) X (gemv_q4_k) X (gemv_q6_k)
 
 /* Overrides in @k the kernels this level has.  The dispatcher calls it on a copy of the level
  * below's table (scalar's for avx2, avx2's for avx512; scalar's own is all NULL and it sets

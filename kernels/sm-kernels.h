@@ -134,7 +134,7 @@ struct _SmKernels {
   void  (*gemv_bf16) (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
 
   /* ---- ggml's other weight types (sm-quants.h): one dot each, their matmul one dot an output
-   * (sm_matmul_dot).  The scalar ones keep ggml's generic order of float operations; the SIMD
+   * (sm_matmul_dot) but for Q4_K and Q6_K's decode, which has a GEMV (below).  The scalar ones keep ggml's generic order of float operations; the SIMD
    * ones sum each block (or super-block) exactly in int32 and differ only in float rounding. */
   SmVecDotFunc vec_dot_q4_1_q8_1;
   SmVecDotFunc vec_dot_q5_0_q8_0;
@@ -145,6 +145,11 @@ struct _SmKernels {
   SmVecDotFunc vec_dot_q4_k_q8_k;
   SmVecDotFunc vec_dot_q5_k_q8_k;
   SmVecDotFunc vec_dot_q6_k_q8_k;
+  /* y[M] = W · x for W of M rows of k/256 super-blocks each (rows contiguous) and x in Q8_K:
+   * decode's matmul for the two types of a Q4_K_M file (sm_gemv_q4_k / _q6_k split it over the
+   * threads).  The SIMD ones take 4 rows at a time and differ from the dots only in rounding. */
+  void (*gemv_q4_k) (size_t M, size_t k, const void *W, const void *xq, float *y);
+  void (*gemv_q6_k) (size_t M, size_t k, const void *W, const void *xq, float *y);
 };
 
 /* ---- levels ------------------------------------------------------------------------------ */
@@ -195,6 +200,8 @@ void sm_gemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda, c
 void sm_gemv_packed (size_t N, size_t K, const float *P, const float *x, float *y);
 void sm_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y);
 void sm_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y);
+void sm_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y);
+void sm_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y);
 void sm_gemv_f16  (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
 void sm_gemv_bf16 (size_t M, size_t k, const uint16_t *W, size_t ldw, const float *x, float *y);
 /* Y (n_tok, M) = X (n_tok, k) · Wᵀ for quantized W (M rows); X given quantized, n_tok rows of

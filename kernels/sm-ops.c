@@ -7,6 +7,7 @@
  * slices instead of waiting for a worker that is not running (the pool already gives an
  * unclaimed share to the caller, but a claimed one must finish). */
 #include "sm-kernels.h"
+#include "sm-quants.h"
 #include "sm-threads.h"
 
 #include <stdatomic.h>
@@ -185,7 +186,7 @@ sm_gemm_packed (size_t M, size_t N, size_t K, const float *A, size_t lda, const 
 
 /* ---- GEMV family: split the rows of W -------------------------------------------------------- */
 
-typedef enum { GEMV_F32, GEMV_PACKED, GEMV_Q8_0, GEMV_Q4_0, GEMV_F16, GEMV_BF16 } GemvKind;
+typedef enum { GEMV_F32, GEMV_PACKED, GEMV_Q8_0, GEMV_Q4_0, GEMV_F16, GEMV_BF16, GEMV_Q4_K, GEMV_Q6_K } GemvKind;
 
 typedef struct {
   const SmKernels *k;
@@ -228,6 +229,12 @@ gemv_rows (const GemvJob *j, size_t r0, size_t r1)
       break;
     case GEMV_BF16:
       j->k->gemv_bf16 (rows, j->K, (const uint16_t *) j->W + r0 * j->ld, j->ld, j->x, j->y + r0);
+      break;
+    case GEMV_Q4_K:
+      j->k->gemv_q4_k (rows, j->K, (const SmBlockQ4_K *) j->W + r0 * (j->K / SM_QK_K), j->x, j->y + r0);
+      break;
+    case GEMV_Q6_K:
+      j->k->gemv_q6_k (rows, j->K, (const SmBlockQ6_K *) j->W + r0 * (j->K / SM_QK_K), j->x, j->y + r0);
       break;
     }
 }
@@ -286,6 +293,20 @@ void
 sm_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y)
 {
   GemvJob j = { .kind = GEMV_Q4_0, .M = M, .K = k, .W = W, .x = xq, .y = y };
+  gemv_run (&j);
+}
+
+void
+sm_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y)
+{
+  GemvJob j = { .kind = GEMV_Q4_K, .M = M, .K = k, .W = W, .x = xq, .y = y };
+  gemv_run (&j);
+}
+
+void
+sm_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y)
+{
+  GemvJob j = { .kind = GEMV_Q6_K, .M = M, .K = k, .W = W, .x = xq, .y = y };
   gemv_run (&j);
 }
 

@@ -1,12 +1,14 @@
 /* test-cli.c: smallmind-cli as a person meets it: bad input refused before any work, with a
  * message that says what is wrong, nothing half-written on stdout or on disk. */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
+#include "sm-model.h"
 #include "sm-test-util.h"
 
 /* Runs smallmind-cli with @args (NULL-terminated); its stdout and stderr into @out and @err.
@@ -79,6 +81,75 @@ test_generate_refusals (void)
   check_refusals (cases, G_N_ELEMENTS (cases));
 }
 
+/* bench -o json carries, for decode, the bytes a token moves and the share of the measured
+ * bandwidth they make at that speed: the bandwidth is a positive figure for each thread count,
+ * the bytes are the model's weights (an untied embedding counting one row) plus the KV term,
+ * and the share is tok/s × bytes / bandwidth.  No timing is judged. */
+static void
+test_bench_bandwidth_json (void)
+{
+  const char *args[] = { "bench", "--preset", "small", "-p", "4", "-n", "8", "-t", "1,2", "-r", "1",
+                         "--bandwidth-mib", "32", "-o", "json", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = sm_model_new_preset (SM_PRESET_SMALL, 1);
+  const SmModelConfig *c = sm_model_get_config (model);
+  const double weights = (double) sm_model_weight_bytes (model);
+  /* tg8: token i of 8 attends over i + 2 positions, 5.5 on average; K and V, f32 */
+  const double kv = 2.0 * c->n_layers * c->n_kv_heads * c->head_dim * 4 * 5.5;
+  int rc = run_cli (args, &out, &err);
+  guint n_tg = 0;
+
+  if (rc < 0)
+    return;
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpfloat (json_object_get_int_member (root, "weight_bytes"), ==, weights);
+
+  JsonArray *bw = json_object_get_array_member (root, "read_bandwidth");
+  g_assert_cmpuint (json_array_get_length (bw), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *o = json_array_get_object_element (bw, i);
+      g_assert_cmpint (json_object_get_int_member (o, "threads"), ==, i + 1);
+      g_assert_cmpfloat (json_object_get_double_member (o, "bytes_per_second"), >, 0.0);
+    }
+
+  JsonArray *results = json_object_get_array_member (root, "results");
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *r = json_array_get_object_element (results, i);
+      const char *test = json_object_get_string_member (r, "test");
+      if (!g_str_equal (test, "tg8"))
+        {
+          /* prefill's bytes are not one pass over the weights a token: none are claimed */
+          g_assert_false (json_object_has_member (r, "bytes_per_token"));
+          continue;
+        }
+      n_tg++;
+      double wpt = json_object_get_double_member (r, "weight_bytes_per_token");
+      double bpt = json_object_get_double_member (r, "bytes_per_token");
+      double tps = json_object_get_double_member (r, "tokens_per_second");
+      double rbw = json_object_get_double_member (r, "read_bandwidth");
+      double pct = json_object_get_double_member (r, "bandwidth_percent");
+      gint64 th = json_object_get_int_member (r, "threads");
+      if (c->tied_output)
+        g_assert_cmpfloat (wpt, ==, weights);
+      else
+        g_assert_true (wpt < weights && wpt > 0.5 * weights);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (r, "kv_bytes_per_token"), kv, 1e-6);
+      g_assert_cmpfloat_with_epsilon (bpt, wpt + kv, 1e-6);
+      g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (bw, (guint) th - 1),
+                                                        "bytes_per_second"), ==, rbw);
+      g_assert_cmpfloat (tps, >, 0.0);
+      g_assert_cmpfloat_with_epsilon (pct, 100.0 * tps * bpt / rbw, 1e-9 * pct);
+    }
+  g_assert_cmpuint (n_tg, ==, 2);
+}
+
 /* Benchmark settings that cannot be meant are refused before any timing: no empty table, no
  * "1000 threads" in a report the engine ran on 64. */
 static void
@@ -87,6 +158,7 @@ test_bench_refusals (void)
   const Refusal cases[] = {
     { { "bench", "--preset", "small", "-r", "0", NULL }, "--repetitions" },
     { { "bench", "--preset", "small", "-t", "1000", NULL }, "from 1 to 64" },
+    { { "bench", "--preset", "small", "--bandwidth-mib", "-1", NULL }, "--bandwidth-mib" },
     { { "bench", "kernels", "-k", "nosuch", NULL }, "no kernel is called 'nosuch'" },
     { { "bench", "kernels", "-k", "dot", "-t", "0", NULL }, "thread count" },
     { { "bench", "kernels", "-k", "dot", "-r", "-1", NULL }, "--reps" },
@@ -504,6 +576,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/generate-refusals", test_generate_refusals);
   g_test_add_func ("/Cli/bench-refusals", test_bench_refusals);
   g_test_add_func ("/Cli/cache-type", test_cache_type);
+  g_test_add_func ("/Cli/bench-bandwidth-json", test_bench_bandwidth_json);
   g_test_add_func ("/Cli/train-checks-outputs-first", test_train_checks_outputs_first);
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);

@@ -594,6 +594,19 @@ test_levels (gconstpointer data)
   g_rand_free (rand);
 }
 
+typedef void (*GemvFn) (size_t M, size_t k, const void *W, const void *xq, float *y);
+
+/* Where @t's GEMV sits in SmKernels, 0 for a type without one. */
+static gsize
+gemv_at (const QuantType *t)
+{
+  if (strcmp (t->name, "q4_K") == 0)
+    return G_STRUCT_OFFSET (SmKernels, gemv_q4_k);
+  if (strcmp (t->name, "q6_K") == 0)
+    return G_STRUCT_OFFSET (SmKernels, gemv_q6_k);
+  return 0;
+}
+
 /* The weight table's matmul for these types (one dot an output, threaded): every output is the
  * dot of its row and its token, bit for bit, for several token and row counts. */
 static void
@@ -638,11 +651,87 @@ test_matmul (gconstpointer data)
             sm_dtype_traits (tt->vec_dot_type)->from_f32 (x, X + i * act_bytes, k);
           }
         tt->matmul (n, N, k, W, row_bytes, X, act_bytes, Y, N + 2);
+        /* decode goes through the type's GEMV where it has one: threaded, still its rows' */
+        if (n == 1 && gemv_at (t) != 0)
+          {
+            g_autofree float *y1 = g_new (float, N);
+            G_STRUCT_MEMBER (GemvFn, sm_kernels (), gemv_at (t)) (N, k, W, X, y1);
+            for (size_t r = 0; r < N; r++)
+              g_assert_cmpfloat (Y[r], ==, y1[r]);
+            continue;
+          }
         for (size_t i = 0; i < n; i++)
           for (size_t r = 0; r < N; r++)
             g_assert_cmpfloat (Y[i * (N + 2) + r], ==,
                                G_STRUCT_MEMBER (SmVecDotFunc, sm_kernels (), t->dot_at)
                                  (k, W + r * row_bytes, X + i * act_bytes));
+      }
+  g_rand_free (rand);
+}
+
+/* The GEMV at every level against the scalar dot of each row, for row counts that leave 1-3
+ * rows past the last group of 4 and k from one super-block to 4096 + 256; the AVX-512 GEMV
+ * takes the AVX2 one's float steps, so those two agree bit for bit. */
+static void
+test_gemv (gconstpointer data)
+{
+  const QuantType *t = data;
+  const size_t ks[] = { 256, 512, 768, 2816, 4096 + 256 };
+  const size_t Ms[] = { 1, 3, 4, 5, 6, 7, 13, 36 };
+  SmVecDotFunc ref = dot_of (t, SM_KERNEL_LEVEL_SCALAR);
+  GRand *rand = g_rand_new_with_seed (2468);
+
+  for (gsize ki = 0; ki < G_N_ELEMENTS (ks); ki++)
+    for (gsize mi = 0; mi < G_N_ELEMENTS (Ms); mi++)
+      {
+        const size_t k = ks[ki], M = Ms[mi], nb = k / SM_QK_K, row_bytes = nb * t->type_size;
+        g_autofree uint8_t *W = g_malloc (M * row_bytes);
+        g_autofree uint8_t *xq = g_malloc (nb * t->act_size);
+        g_autofree float *x = g_new (float, k);
+        g_autofree float *wf = g_new (float, k);
+        g_autofree float *xf = g_new (float, k);
+        g_autofree float *y = g_new (float, M + 1);
+        g_autofree float *y2 = g_new (float, M + 1);
+        g_autofree double *tol = g_new (double, M);
+
+        sm_test_fill_uniform (rand, x, k, -3.0f, 3.0f);
+        x[g_rand_int_range (rand, 0, (gint32) k)] = -60.0f;
+        t->quantize_act (x, xq, k);
+        t->dequantize_act (xq, xf, k);
+        for (size_t r = 0; r < M; r++)
+          {
+            random_row (rand, t, W + r * row_bytes, k);
+            t->dequantize (W + r * row_bytes, wf, k);
+            double mag = 0.0;
+            for (size_t i = 0; i < k; i++)
+              mag += fabs ((double) wf[i] * xf[i]);
+            tol[r] = 2.0 * 2.0 * (double) (nb + 16) * 0x1p-24 * mag;
+          }
+        for (int level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+          {
+            if (!sm_kernels_level_supported ((SmKernelLevel) level, NULL))
+              continue;
+            GemvFn gemv = G_STRUCT_MEMBER (GemvFn, sm_kernels_for_level ((SmKernelLevel) level), gemv_at (t));
+            y[M] = 12345.0f;   /* a guard: nothing past row M is written */
+            gemv (M, k, W, xq, y);
+            g_assert_cmpfloat (y[M], ==, 12345.0f);
+            for (size_t r = 0; r < M; r++)
+              {
+                const float want = ref (k, W + r * row_bytes, xq);
+                if (level == SM_KERNEL_LEVEL_SCALAR)
+                  g_assert_cmpfloat (y[r], ==, want);
+                else if (!(fabs ((double) y[r] - want) <= tol[r]))
+                  g_test_fail_printf ("%s gemv %s M=%zu k=%zu row %zu: %.9g, scalar dot %.9g (> %.3g)",
+                                      t->name, sm_kernel_level_to_string ((SmKernelLevel) level), M, k,
+                                      r, (double) y[r], (double) want, tol[r]);
+              }
+            if (level == SM_KERNEL_LEVEL_AVX512 && sm_kernels_level_supported (SM_KERNEL_LEVEL_AVX2, NULL))
+              {
+                G_STRUCT_MEMBER (GemvFn, sm_kernels_for_level (SM_KERNEL_LEVEL_AVX2), gemv_at (t)) (M, k, W, xq, y2);
+                for (size_t r = 0; r < M; r++)
+                  g_assert_cmpfloat (y[r], ==, y2[r]);
+              }
+          }
       }
   g_rand_free (rand);
 }
@@ -696,6 +785,11 @@ main (int argc, char **argv)
       g_test_add_data_func (pl, t, test_levels);
       g_autofree char *pm = g_strdup_printf ("/quants/matmul/%s", t->name);
       g_test_add_data_func (pm, t, test_matmul);
+      if (gemv_at (t) != 0)
+        {
+          g_autofree char *pg = g_strdup_printf ("/quants/gemv/%s", t->name);
+          g_test_add_data_func (pg, t, test_gemv);
+        }
     }
 
   return g_test_run ();

@@ -148,10 +148,24 @@ DOT_MATMUL (q5_1, vec_dot_q5_1_q8_1)
 DOT_MATMUL (iq4_nl, vec_dot_iq4_nl_q8_0)
 DOT_MATMUL (q2_k, vec_dot_q2_k_q8_k)
 DOT_MATMUL (q3_k, vec_dot_q3_k_q8_k)
-DOT_MATMUL (q4_k, vec_dot_q4_k_q8_k)
 DOT_MATMUL (q5_k, vec_dot_q5_k_q8_k)
-DOT_MATMUL (q6_k, vec_dot_q6_k_q8_k)
 #undef DOT_MATMUL
+
+/* Q4_K and Q6_K (a Q4_K_M file's types) have a GEMV for decode; prefill stays one dot an
+ * output, which reads each slab of W once for all its tokens. */
+#define GEMV_MATMUL(type, dot)                                                                  \
+  static void                                                                                   \
+  type##_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x, gsize ldx,  \
+                 float *y, gsize ldy)                                                           \
+  {                                                                                             \
+    if (n == 1)                                                                                 \
+      sm_gemv_##type (N, K, W, x, y);                                                           \
+    else                                                                                        \
+      sm_matmul_dot (n, N, K, W, ldw, x, ldx, y, ldy, sm_kernels ()->dot);                      \
+  }
+GEMV_MATMUL (q4_k, vec_dot_q4_k_q8_k)
+GEMV_MATMUL (q6_k, vec_dot_q6_k_q8_k)
+#undef GEMV_MATMUL
 
 /* ---- the table ----------------------------------------------------------------------------- */
 

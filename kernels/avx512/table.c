@@ -22,5 +22,7 @@ sm_kernels_fill_avx512 (SmKernels *k)
   SET (vec_dot_q4_k_q8_k)
   SET (vec_dot_q5_k_q8_k)
   SET (vec_dot_q6_k_q8_k)
+  SET (gemv_q4_k)
+  SET (gemv_q6_k)
 #undef SET
 }

@@ -593,3 +593,23 @@ sm_scalar_vec_dot_q6_k_q8_k (size_t k, const void *vw, const void *vx)
     }
   return kdot_finish (&acc);
 }
+
+/* ---- GEMVs: the reference is one dot a row ---------------------------------------------------- */
+
+void
+sm_scalar_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y)
+{
+  const size_t row = k / SM_QK_K * sizeof (SmBlockQ4_K);
+
+  for (size_t r = 0; r < M; r++)
+    y[r] = sm_scalar_vec_dot_q4_k_q8_k (k, (const char *) W + r * row, xq);
+}
+
+void
+sm_scalar_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y)
+{
+  const size_t row = k / SM_QK_K * sizeof (SmBlockQ6_K);
+
+  for (size_t r = 0; r < M; r++)
+    y[r] = sm_scalar_vec_dot_q6_k_q8_k (k, (const char *) W + r * row, xq);
+}
