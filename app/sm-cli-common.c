@@ -17,7 +17,7 @@ add_model_options (GOptionGroup *group, SmCliModelOptions *opts, gboolean with_t
     { "preset", 0, 0, G_OPTION_ARG_STRING, &opts->preset,
       "A built-in model: small or medium", "NAME" },
     { "kernels", 0, 0, G_OPTION_ARG_STRING, &opts->kernels,
-      "Kernel path: auto, scalar, avx2 or avx512", "LEVEL" },
+      "Kernel path: auto, scalar, avx2, avx2-vnni, avx512 or avx512-vnni", "LEVEL" },
     { "no-pool", 0, 0, G_OPTION_ARG_NONE, &opts->no_pool, "Switch the memory pool off", NULL },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opts->seed, "Random seed (default 42)", "N" },
     { NULL }
@@ -80,7 +80,7 @@ sm_cli_apply_settings (SmCliModelOptions *opts, GError **error)
       if (!sm_kernel_level_from_string (opts->kernels, &level))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "Unknown kernel level '%s' (use auto, scalar, avx2 or avx512)", opts->kernels);
+                       "Unknown kernel level '%s' (use auto, scalar, avx2, avx2-vnni, avx512 or avx512-vnni)", opts->kernels);
           return FALSE;
         }
       if (!sm_kernels_set_level (level, error))

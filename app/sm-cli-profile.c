@@ -588,7 +588,7 @@ sm_cli_profile (int argc, char **argv)
     { "repeat", 'r', 0, G_OPTION_ARG_INT, &repeat, "Runs of the whole suite (default 3; 1 with --quick)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Directory for the report and snapshot (default .)", "DIR" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Compute threads (default 1)", "N" },
-    { "kernels", 0, 0, G_OPTION_ARG_STRING, &kernels, "Kernel path: auto, scalar, avx2 or avx512", "LEVEL" },
+    { "kernels", 0, 0, G_OPTION_ARG_STRING, &kernels, "Kernel path: auto, scalar, avx2, avx2-vnni, avx512 or avx512-vnni", "LEVEL" },
     { "no-pool", 0, 0, G_OPTION_ARG_NONE, &no_pool, "Switch the memory pool off", NULL },
     { "no-overhead", 0, 0, G_OPTION_ARG_NONE, &no_overhead, "Skip the profiling-overhead measurement", NULL },
     { NULL }

@@ -108,9 +108,21 @@ sm_gemv_prefetch_rows (size_t lda)
 void sm_kernels_fill_scalar (SmKernels *k);
 void sm_kernels_fill_avx2   (SmKernels *k);
 void sm_kernels_fill_avx512 (SmKernels *k);
+/* The VNNI levels: over a copy of avx2's and avx512's tables, the int8 GEMM only. */
+void sm_kernels_fill_avx2_vnni   (SmKernels *k);
+void sm_kernels_fill_avx512_vnni (SmKernels *k);
 
 SM_DECLARE_ISA (scalar);
 SM_DECLARE_ISA (avx2);
 SM_DECLARE_ISA (avx512);
+
+#define SM_DECLARE_I8(isa)                                                                      \
+  void sm_##isa##_i8_pack_x (SmI8Weight w, size_t n, size_t K, const void *Xq, size_t ldx,        \
+                             size_t g0, size_t g1, void *xp);                                     \
+  void sm_##isa##_i8_gemm_rows (SmI8Weight w, size_t n, size_t K, const void *W, size_t ldw,      \
+                                const void *xp, float *Y, size_t ldy, size_t r0, size_t r1,       \
+                                void *slab)
+SM_DECLARE_I8 (avx2_vnni);
+SM_DECLARE_I8 (avx512_vnni);
 
 G_END_DECLS

@@ -22,7 +22,9 @@ typedef enum {
   SM_KERNEL_LEVEL_AUTO = 0,   /* the best level the CPU supports */
   SM_KERNEL_LEVEL_SCALAR,
   SM_KERNEL_LEVEL_AVX2,       /* AVX2 + FMA + F16C */
+  SM_KERNEL_LEVEL_AVX2_VNNI,  /* AVX2 with AVX-VNNI's 256-bit int8 dots */
   SM_KERNEL_LEVEL_AVX512,     /* AVX-512 F/BW/DQ/VL + FMA + F16C */
+  SM_KERNEL_LEVEL_AVX512_VNNI,/* AVX-512 with AVX512-VNNI */
   SM_KERNEL_LEVEL_NEON,       /* slot kept for ARM; no implementation yet */
   SM_KERNEL_N_LEVELS
 } SmKernelLevel;
@@ -52,6 +54,13 @@ typedef enum {
  * lays out: k elements (a multiple of the weight's block), w in the weight type, x in its
  * activation type (vec_dot_type: Q8_0, Q8_1 or Q8_K). */
 typedef float (*SmVecDotFunc) (size_t k, const void *w, const void *x);
+
+/* The weight types the int8 GEMM reads (sm_gemm_i8 ()), in ggml's block layouts. */
+typedef enum {
+  SM_I8_Q8_0, SM_I8_Q4_0, SM_I8_Q4_1, SM_I8_Q5_0, SM_I8_Q5_1, SM_I8_IQ4_NL,
+  SM_I8_Q2_K, SM_I8_Q3_K, SM_I8_Q4_K, SM_I8_Q5_K, SM_I8_Q6_K,
+  SM_I8_N_WEIGHTS
+} SmI8Weight;
 
 typedef struct _SmKernels SmKernels;
 
@@ -150,6 +159,18 @@ struct _SmKernels {
    * threads).  The SIMD ones take 4 rows at a time and differ from the dots only in rounding. */
   void (*gemv_q4_k) (size_t M, size_t k, const void *W, const void *xq, float *y);
   void (*gemv_q6_k) (size_t M, size_t k, const void *W, const void *xq, float *y);
+
+  /* ---- the int8 GEMM of prefill (the VNNI levels; 0 / NULL below them) -------------------
+   * sm_gemm_i8 () drives these; sm-gemm-i8-private.h gives the layouts.  i8_lanes is the
+   * tokens one vector holds.  i8_pack_x packs token groups [g0, g1) of X (n rows in the
+   * weight's activation type, ldx bytes apart) into xp; i8_gemm_rows computes Y's columns
+   * r0..r1 (weight rows, ldw bytes apart) for all n tokens, unpacking the weights a slab at
+   * a time into @slab. */
+  unsigned i8_lanes;
+  void (*i8_pack_x) (SmI8Weight w, size_t n, size_t K, const void *Xq, size_t ldx,
+                     size_t g0, size_t g1, void *xp);
+  void (*i8_gemm_rows) (SmI8Weight w, size_t n, size_t K, const void *W, size_t ldw,
+                        const void *xp, float *Y, size_t ldy, size_t r0, size_t r1, void *slab);
 };
 
 /* ---- levels ------------------------------------------------------------------------------ */
@@ -210,6 +231,13 @@ void sm_gemm_q8_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ8_0 *W,
                    const SmBlockQ8_0 *Xq, float *Y, size_t ldy);
 void sm_gemm_q4_0 (size_t n_tok, size_t M, size_t k, const SmBlockQ4_0 *W,
                    const SmBlockQ8_0 *Xq, float *Y, size_t ldy);
+
+/* Y (n, M) = X (n, K) · Wᵀ through the int8 GEMM of the table in force, for W of type @w (M
+ * rows @ldw bytes apart) and X given in its activation type (n rows @ldx bytes apart).
+ * Returns FALSE, touching nothing, when the level in force has no int8 GEMM (below VNNI):
+ * the caller then runs its other matmul. */
+gboolean sm_gemm_i8 (SmI8Weight w, size_t n, size_t M, size_t K, const void *W, size_t ldw,
+                     const void *Xq, size_t ldx, float *Y, size_t ldy);
 
 /* Y (n, M) = X (n, K) · Wᵀ by one @dot per output, for weight types that have a dot kernel
  * but no GEMV / GEMM of their own yet: W rows @ldw bytes apart, X rows (in the type's

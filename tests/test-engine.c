@@ -68,7 +68,8 @@ on_text (SmEngine *engine, const char *text, gpointer data)
     {
       /* flip everything the window lets a person flip, while tokens flow */
       static const SmKernelLevel levels[] = { SM_KERNEL_LEVEL_SCALAR, SM_KERNEL_LEVEL_AVX2,
-                                              SM_KERNEL_LEVEL_AVX512, SM_KERNEL_LEVEL_AUTO };
+                                              SM_KERNEL_LEVEL_AVX512, SM_KERNEL_LEVEL_AVX512_VNNI,
+                                              SM_KERNEL_LEVEL_AUTO };
       SmKernelLevel level = levels[c->chunks % G_N_ELEMENTS (levels)];
       if (sm_kernels_level_supported (level, NULL))
         g_assert_true (sm_engine_set_kernel_level (engine, level, NULL));

@@ -31,13 +31,16 @@ typedef struct {
 
 static const char *const prompts[2] = { "Once upon a time", "The little dog" };
 
-/* matched: measured at the scalar, AVX2 and AVX-512 levels (the least of them). */
+/* matched: measured at the scalar, AVX2, AVX-512 and both VNNI levels (the least of them).
+ * The VNNI levels prefill with the int8 GEMM, whose float steps differ from the dots' only
+ * in rounding: q4_k_s p1 parts at 16 there (45 and more at the other levels), where the
+ * teacher-forced comparison finds llama.cpp's pick at most 0.087 sd below ours. */
 static const KquantModel models[] = {
   { "visible-q2_k.gguf",   "f32+q2_k+q3_k+q6_k",      { 12, 9 } },
   { "visible-q3_k_m.gguf", "f32+q3_k+q4_k+q5_k+q6_k", { 6, 16 } },
   { "visible-q4_0.gguf",   "f32+q4_0+q6_k",           { 7, 21 } },
   { "visible-q4_k_m.gguf", "f32+q4_k+q6_k",           { 1, 4 } },
-  { "visible-q4_k_s.gguf", "f32+q4_k+q5_k+q6_k",      { 14, 34 } },
+  { "visible-q4_k_s.gguf", "f32+q4_k+q5_k+q6_k",      { 14, 16 } },
   { "visible-q5_k_m.gguf", "f32+q5_k+q6_k",           { 6, 23 } },
   { "visible-q6_k.gguf",   "f32+q6_k",                { 34, 14 } },
 };
@@ -195,7 +198,7 @@ test_greedy (gconstpointer data)
   g_assert_cmpuint (want_gen->len, ==, N_GENERATE);
 
   const SmKernelLevel before = sm_kernels_get_level ();
-  for (int level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+  for (int level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     {
       if (!sm_kernels_level_supported ((SmKernelLevel) level, NULL))
         continue;

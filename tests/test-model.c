@@ -209,7 +209,7 @@ check_preset (SmPreset preset)
   g_rand_free (rand);
   ref = ref_forward (m, tokens, n);
 
-  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     for (int pool_on = 0; pool_on <= 1; pool_on++)
       for (int threads = 1; threads <= 2; threads++)
         {
@@ -508,7 +508,7 @@ test_stories_llama2c (void)
     return;
   g_assert_true (g_file_get_contents (ref_path, &expected, NULL, &error));
 
-  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     {
       if (!sm_kernels_level_supported (level, NULL))
         continue;
@@ -536,7 +536,7 @@ test_stories_gguf (void)
     return;
   g_assert_true (g_file_get_contents (ref_path, &expected, NULL, &error));
 
-  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     {
       if (!sm_kernels_level_supported (level, NULL))
         continue;
@@ -569,7 +569,7 @@ test_stories_reference (void)
     tokens[i] = (i * 37 + 11) % 512;
   g_autofree double *ref = ref_forward (m, tokens, 40);
 
-  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     {
       if (!sm_kernels_level_supported (level, NULL))
         continue;
@@ -636,7 +636,7 @@ test_kv_cache_f16_bits (void)
     }
   k[3 * ld + 4] = nan;
 
-  for (SmKernelLevel store_level = SM_KERNEL_LEVEL_SCALAR; store_level <= SM_KERNEL_LEVEL_AVX512; store_level++)
+  for (SmKernelLevel store_level = SM_KERNEL_LEVEL_SCALAR; store_level <= SM_KERNEL_LEVEL_AVX512_VNNI; store_level++)
   for (SmKvType type = SM_KV_TYPE_F32; type < SM_KV_N_TYPES; type++)
     {
       const SmKernels *st = sm_kernels_for_level (store_level);
@@ -684,7 +684,7 @@ test_kv_cache_f16_bits (void)
           g_autofree float *want = g_new (float, row), *got = g_new (float, row);
           for (gsize p = 0; p < row; p++)
             want[p] = sm_fp16_to_fp32 (Kh[p]);
-          for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+          for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
             {
               const SmKernels *kt = sm_kernels_for_level (level);
               if (kt == NULL)
@@ -726,7 +726,7 @@ test_kv_cache_f16_paths (void)
       g_assert_nonnull (m);
       for (int i = 0; i < 40; i++)
         tokens[i] = (i * 31 + 7) % c->vocab_size;
-      for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+      for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
         {
           if (!sm_kernels_level_supported (level, NULL))
             continue;
@@ -809,7 +809,7 @@ test_stories_kv_f16 (void)
       g_autoptr (SmModel) m = file == 0 ? sm_model_load (bin, tok, &error) : sm_model_load (gguf, NULL, &error);
       const int n_new = file == 0 ? 252 : 256, want = file == 0 ? KV_F16_AGREE_BIN : KV_F16_AGREE_GGUF;
       g_assert_no_error (error);
-      for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512; level++)
+      for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
         {
           if (!sm_kernels_level_supported (level, NULL))
             continue;

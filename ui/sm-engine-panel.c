@@ -20,6 +20,8 @@ struct _SmEnginePanel {
   GtkToggleButton *avx512_button;
   GtkToggleButton *avx2_button;
   GtkToggleButton *scalar_button;
+  AdwActionRow   *vnni_row;
+  GtkSwitch      *vnni_switch;
   AdwComboRow    *kv_cache_row;
 
   SmEngine       *engine;
@@ -83,14 +85,95 @@ apply_threads (SmEnginePanel *self)
   sm_engine_set_threads (self->engine, n);
 }
 
+/* The VNNI levels are the AVX-512 and AVX2 paths with int8 products: not two more buttons
+ * (six made the window 685 px wide in German) but a switch under the path, which applies to
+ * the two paths that have it. */
+static SmKernelLevel
+vnni_level_of (SmKernelLevel base)
+{
+  switch (base)
+    {
+    case SM_KERNEL_LEVEL_AVX512:
+    case SM_KERNEL_LEVEL_AVX512_VNNI:
+      return SM_KERNEL_LEVEL_AVX512_VNNI;
+    case SM_KERNEL_LEVEL_AVX2:
+    case SM_KERNEL_LEVEL_AVX2_VNNI:
+      return SM_KERNEL_LEVEL_AVX2_VNNI;
+    default:
+      return SM_KERNEL_LEVEL_AUTO;   /* auto and scalar have no switch */
+    }
+}
+
+static SmKernelLevel
+base_level_of (SmKernelLevel level)
+{
+  if (level == SM_KERNEL_LEVEL_AVX512_VNNI)
+    return SM_KERNEL_LEVEL_AVX512;
+  if (level == SM_KERNEL_LEVEL_AVX2_VNNI)
+    return SM_KERNEL_LEVEL_AVX2;
+  return level;
+}
+
+/* The switch shows the level in force: on auto, whether auto picked a VNNI level; it can be
+ * flipped only on a path whose VNNI level this CPU has, and otherwise says why not. */
+static void
+sync_vnni_switch (SmEnginePanel *self, SmKernelLevel level)
+{
+  SmKernelLevel vnni = vnni_level_of (level);
+  const char *why_not = NULL;
+  g_autofree char *reason = NULL;
+
+  if (level == SM_KERNEL_LEVEL_AUTO)
+    {
+      SmKernelLevel best = sm_engine_get_best_kernel_level ();
+      gtk_switch_set_active (self->vnni_switch, vnni_level_of (best) == best);
+      reason = g_strdup (_("Auto uses them where the CPU has them"));
+    }
+  else if (vnni == SM_KERNEL_LEVEL_AUTO)
+    reason = g_strdup (_("The scalar path has no VNNI products"));
+  else if (!sm_engine_kernel_level_supported (vnni, &why_not))
+    reason = g_strdup_printf (_("Not available: %s"), why_not ? why_not : "");
+  if (level != SM_KERNEL_LEVEL_AUTO && vnni != SM_KERNEL_LEVEL_AUTO && reason == NULL)
+    gtk_switch_set_active (self->vnni_switch, level == vnni);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->vnni_row), reason == NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->vnni_row), reason);
+}
+
 static void
 sync_level_checks (SmEnginePanel *self, const char *key)
 {
+  SmKernelLevel level = SM_KERNEL_LEVEL_AUTO;
+
+  if (!sm_engine_kernel_level_from_name (key, &level))
+    level = SM_KERNEL_LEVEL_AUTO;
   self->syncing = TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
-    if (g_str_equal (levels[i].key, key))
+    if (levels[i].level == base_level_of (level))
       gtk_toggle_button_set_active (level_button (self, i), TRUE);
+  sync_vnni_switch (self, level);
   self->syncing = FALSE;
+}
+
+/* The level a path button stands for with the switch as it is. */
+static const char *
+level_key (SmEnginePanel *self, SmKernelLevel base)
+{
+  SmKernelLevel vnni = vnni_level_of (base);
+
+  if (vnni != SM_KERNEL_LEVEL_AUTO && gtk_switch_get_active (self->vnni_switch)
+      && sm_engine_kernel_level_supported (vnni, NULL))
+    return sm_engine_kernel_level_name (vnni);
+  return sm_engine_kernel_level_name (base);
+}
+
+static void
+on_vnni_toggled (GtkSwitch *sw, GParamSpec *pspec, SmEnginePanel *self)
+{
+  if (self->syncing || self->settings == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    if (gtk_toggle_button_get_active (level_button (self, i)))
+      g_settings_set_string (self->settings, "kernel-level", level_key (self, levels[i].level));
 }
 
 static void
@@ -162,7 +245,7 @@ on_level_toggled (GtkToggleButton *button, SmEnginePanel *self)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
     if (level_button (self, i) == button)
-      g_settings_set_string (self->settings, "kernel-level", levels[i].key);
+      g_settings_set_string (self->settings, "kernel-level", level_key (self, levels[i].level));
 }
 
 static void
@@ -200,6 +283,8 @@ sm_engine_panel_class_init (SmEnginePanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, avx512_button);
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, avx2_button);
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, scalar_button);
+  gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, vnni_row);
+  gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, vnni_switch);
   gtk_widget_class_bind_template_child (widget_class, SmEnginePanel, kv_cache_row);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
@@ -243,6 +328,7 @@ sm_engine_panel_init (SmEnginePanel *self)
     }
   gtk_label_set_text (self->kernel_subtitle, subtitle->str);
   g_signal_connect (self->kv_cache_row, "notify::selected", G_CALLBACK (on_kv_cache_selected), self);
+  g_signal_connect (self->vnni_switch, "notify::active", G_CALLBACK (on_vnni_toggled), self);
   gtk_adjustment_set_upper (self->threads_adjustment, MIN ((guint) sm_engine_get_max_threads (), MAX (g_get_num_processors () * 2, 2)));
 }
 

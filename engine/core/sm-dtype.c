@@ -112,14 +112,29 @@ bf16_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x,
     sm_gemv_bf16 (N, K, W, ldw / 2, (const float *) ((const char *) x + i * ldx), y + i * ldy);
 }
 
-/* The quantized kernels read W's rows and x's rows back to back (ldw, ldx are the row sizes). */
+/* Prefill of the quantized types runs the int8 GEMM where the level in force has one (the
+ * VNNI levels) from this many tokens: below it the GEMV of each token wins (measured on the
+ * 1B shape, see README).  Otherwise Q8_0 and Q4_0 have a GEMM of one GEMV a token over a slab
+ * of W, and the others one dot an output; Q4_K and Q6_K (a Q4_K_M file's types) have a GEMV
+ * for decode.  The quantized kernels read W's rows and x's rows back to back (ldw, ldx are
+ * the row sizes), and everything goes through the table in force, so a level switch reaches
+ * them all. */
+#define I8_MIN_TOKENS 4
+
+static gboolean
+i8_matmul (SmI8Weight w, gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x,
+           gsize ldx, float *y, gsize ldy)
+{
+  return n >= I8_MIN_TOKENS && sm_gemm_i8 (w, n, N, K, W, ldw, x, ldx, y, ldy);
+}
+
 static void
 q8_0_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x, gsize ldx,
              float *y, gsize ldy)
 {
   if (n == 1)
     sm_gemv_q8_0 (N, K, W, x, y);
-  else
+  else if (!i8_matmul (SM_I8_Q8_0, n, N, K, W, ldw, x, ldx, y, ldy))
     sm_gemm_q8_0 (n, N, K, W, x, y, ldy);
 }
 
@@ -129,42 +144,39 @@ q4_0_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x,
 {
   if (n == 1)
     sm_gemv_q4_0 (N, K, W, x, y);
-  else
+  else if (!i8_matmul (SM_I8_Q4_0, n, N, K, W, ldw, x, ldx, y, ldy))
     sm_gemm_q4_0 (n, N, K, W, x, y, ldy);
 }
 
-/* ggml's other types have a dot kernel and no GEMV / GEMM of their own yet: one dot an output,
- * through the table in force (so a level switch reaches them too). */
-#define DOT_MATMUL(type, dot)                                                                   \
+#define DOT_MATMUL(type, kind, dot)                                                             \
   static void                                                                                   \
   type##_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x, gsize ldx,  \
                  float *y, gsize ldy)                                                           \
   {                                                                                             \
-    sm_matmul_dot (n, N, K, W, ldw, x, ldx, y, ldy, sm_kernels ()->dot);                        \
+    if (!i8_matmul (kind, n, N, K, W, ldw, x, ldx, y, ldy))                                     \
+      sm_matmul_dot (n, N, K, W, ldw, x, ldx, y, ldy, sm_kernels ()->dot);                      \
   }
-DOT_MATMUL (q4_1, vec_dot_q4_1_q8_1)
-DOT_MATMUL (q5_0, vec_dot_q5_0_q8_0)
-DOT_MATMUL (q5_1, vec_dot_q5_1_q8_1)
-DOT_MATMUL (iq4_nl, vec_dot_iq4_nl_q8_0)
-DOT_MATMUL (q2_k, vec_dot_q2_k_q8_k)
-DOT_MATMUL (q3_k, vec_dot_q3_k_q8_k)
-DOT_MATMUL (q5_k, vec_dot_q5_k_q8_k)
+DOT_MATMUL (q4_1, SM_I8_Q4_1, vec_dot_q4_1_q8_1)
+DOT_MATMUL (q5_0, SM_I8_Q5_0, vec_dot_q5_0_q8_0)
+DOT_MATMUL (q5_1, SM_I8_Q5_1, vec_dot_q5_1_q8_1)
+DOT_MATMUL (iq4_nl, SM_I8_IQ4_NL, vec_dot_iq4_nl_q8_0)
+DOT_MATMUL (q2_k, SM_I8_Q2_K, vec_dot_q2_k_q8_k)
+DOT_MATMUL (q3_k, SM_I8_Q3_K, vec_dot_q3_k_q8_k)
+DOT_MATMUL (q5_k, SM_I8_Q5_K, vec_dot_q5_k_q8_k)
 #undef DOT_MATMUL
 
-/* Q4_K and Q6_K (a Q4_K_M file's types) have a GEMV for decode; prefill stays one dot an
- * output, which reads each slab of W once for all its tokens. */
-#define GEMV_MATMUL(type, dot)                                                                  \
+#define GEMV_MATMUL(type, kind, dot)                                                            \
   static void                                                                                   \
   type##_matmul (gsize n, gsize N, gsize K, const void *W, gsize ldw, const void *x, gsize ldx,  \
                  float *y, gsize ldy)                                                           \
   {                                                                                             \
     if (n == 1)                                                                                 \
       sm_gemv_##type (N, K, W, x, y);                                                           \
-    else                                                                                        \
+    else if (!i8_matmul (kind, n, N, K, W, ldw, x, ldx, y, ldy))                                \
       sm_matmul_dot (n, N, K, W, ldw, x, ldx, y, ldy, sm_kernels ()->dot);                      \
   }
-GEMV_MATMUL (q4_k, vec_dot_q4_k_q8_k)
-GEMV_MATMUL (q6_k, vec_dot_q6_k_q8_k)
+GEMV_MATMUL (q4_k, SM_I8_Q4_K, vec_dot_q4_k_q8_k)
+GEMV_MATMUL (q6_k, SM_I8_Q6_K, vec_dot_q6_k_q8_k)
 #undef GEMV_MATMUL
 
 /* ---- the table ----------------------------------------------------------------------------- */

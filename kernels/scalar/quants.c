@@ -225,79 +225,6 @@ sm_scalar_vec_dot_iq4_nl_q8_0 (size_t k, const void *vw, const void *vx)
   return sum;
 }
 
-/* ---- K-quant unpacking --------------------------------------------------------------------- */
-
-/* Q2_K: weight 128h + 32j + l (l < 32) is bits 2j..2j+1 of qs[32h + l]; sub-block e / 16. */
-static void
-unpack_q2_k (const SmBlockQ2_K *x, int8_t q[SM_QK_K])
-{
-  for (int h = 0; h < 2; h++)
-    for (int j = 0; j < 4; j++)
-      for (int l = 0; l < 32; l++)
-        q[128 * h + 32 * j + l] = (int8_t) ((x->qs[32 * h + l] >> (2 * j)) & 3);
-}
-
-/* Q3_K: the low bits as Q2_K's; bit 4h + j of hmask[l] is the third bit, and a clear bit
- * subtracts 4 (so q is -4..3). */
-static void
-unpack_q3_k (const SmBlockQ3_K *x, int8_t q[SM_QK_K])
-{
-  for (int h = 0; h < 2; h++)
-    for (int j = 0; j < 4; j++)
-      for (int l = 0; l < 32; l++)
-        {
-          int lo = (x->qs[32 * h + l] >> (2 * j)) & 3;
-          int hi = (x->hmask[l] >> (4 * h + j)) & 1;
-          q[128 * h + 32 * j + l] = (int8_t) (lo - (hi ? 0 : 4));
-        }
-}
-
-/* Q4_K: weight 64j + l (l < 32) is the low nibble of qs[32j + l], weight 64j + 32 + l its
- * high nibble; sub-block e / 32. */
-static void
-unpack_q4_k (const SmBlockQ4_K *x, int8_t q[SM_QK_K])
-{
-  for (int j = 0; j < 4; j++)
-    for (int l = 0; l < 32; l++)
-      {
-        q[64 * j + l] = (int8_t) (x->qs[32 * j + l] & 0x0f);
-        q[64 * j + 32 + l] = (int8_t) (x->qs[32 * j + l] >> 4);
-      }
-}
-
-/* Q5_K: Q4_K's nibbles plus the fifth bit: bit e / 32 of qh[e % 32]. */
-static void
-unpack_q5_k (const SmBlockQ5_K *x, int8_t q[SM_QK_K])
-{
-  for (int j = 0; j < 4; j++)
-    for (int l = 0; l < 32; l++)
-      {
-        int lo = x->qs[32 * j + l] & 0x0f, hi = x->qs[32 * j + l] >> 4;
-        q[64 * j + l] = (int8_t) (lo + ((x->qh[l] >> (2 * j)) & 1) * 16);
-        q[64 * j + 32 + l] = (int8_t) (hi + ((x->qh[l] >> (2 * j + 1)) & 1) * 16);
-      }
-}
-
-/* Q6_K: per 128 weights (h), ql[64h .. 64h+63] give the low nibbles of weights 0..63 and
- * their high nibbles weights 64..127; qh[32h + l] holds the top two bits of weights l,
- * l + 32, l + 64, l + 96 in that order.  Biased by 32; sub-block e / 16. */
-static void
-unpack_q6_k (const SmBlockQ6_K *x, int8_t q[SM_QK_K])
-{
-  for (int h = 0; h < 2; h++)
-    {
-      const uint8_t *ql = x->ql + 64 * h, *qh = x->qh + 32 * h;
-      int8_t *o = q + 128 * h;
-      for (int l = 0; l < 32; l++)
-        {
-          o[l + 0] = (int8_t) (((ql[l] & 0x0f) | ((qh[l] >> 0) & 3) << 4) - 32);
-          o[l + 32] = (int8_t) (((ql[l + 32] & 0x0f) | ((qh[l] >> 2) & 3) << 4) - 32);
-          o[l + 64] = (int8_t) (((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32);
-          o[l + 96] = (int8_t) (((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32);
-        }
-    }
-}
-
 /* ---- K-quant dequantizers ------------------------------------------------------------------ */
 
 void
@@ -309,7 +236,7 @@ sm_dequantize_row_q2_k (const void *vx, float *y, size_t k)
   for (size_t b = 0; b < k / SM_QK_K; b++, y += SM_QK_K)
     {
       float d = h2f (x[b].d), dmin = h2f (x[b].dmin);
-      unpack_q2_k (&x[b], q);
+      sm_unpack_q2_k (&x[b], q);
       for (int s = 0; s < 16; s++)
         {
           float dl = d * (float) (x[b].scales[s] & 0x0f);
@@ -330,7 +257,7 @@ sm_dequantize_row_q3_k (const void *vx, float *y, size_t k)
   for (size_t b = 0; b < k / SM_QK_K; b++, y += SM_QK_K)
     {
       float d = h2f (x[b].d);
-      unpack_q3_k (&x[b], q);
+      sm_unpack_q3_k (&x[b], q);
       sm_q3_k_scales (x[b].scales, sc);
       for (int s = 0; s < 16; s++)
         {
@@ -363,7 +290,7 @@ sm_dequantize_row_q4_k (const void *vx, float *y, size_t k)
 
   for (size_t b = 0; b < k / SM_QK_K; b++, y += SM_QK_K)
     {
-      unpack_q4_k (&x[b], q);
+      sm_unpack_q4_k (&x[b], q);
       dequantize_k4 (h2f (x[b].d), h2f (x[b].dmin), x[b].scales, q, y);
     }
 }
@@ -376,7 +303,7 @@ sm_dequantize_row_q5_k (const void *vx, float *y, size_t k)
 
   for (size_t b = 0; b < k / SM_QK_K; b++, y += SM_QK_K)
     {
-      unpack_q5_k (&x[b], q);
+      sm_unpack_q5_k (&x[b], q);
       dequantize_k4 (h2f (x[b].d), h2f (x[b].dmin), x[b].scales, q, y);
     }
 }
@@ -390,7 +317,7 @@ sm_dequantize_row_q6_k (const void *vx, float *y, size_t k)
   for (size_t b = 0; b < k / SM_QK_K; b++, y += SM_QK_K)
     {
       float d = h2f (x[b].d);
-      unpack_q6_k (&x[b], q);
+      sm_unpack_q6_k (&x[b], q);
       /* (d * sc) * q, left to right as ggml writes d * sc[is] * q */
       for (int e = 0; e < SM_QK_K; e++)
         y[e] = d * (float) x[b].scales[e / 16] * (float) q[e];
@@ -492,7 +419,7 @@ sm_scalar_vec_dot_q2_k_q8_k (size_t k, const void *vw, const void *vx)
     {
       int isum = 0, summs = 0;
 
-      unpack_q2_k (&w[b], q);
+      sm_unpack_q2_k (&w[b], q);
       for (int s = 0; s < 16; s++)
         {
           int sumq = 0;
@@ -520,7 +447,7 @@ sm_scalar_vec_dot_q3_k_q8_k (size_t k, const void *vw, const void *vx)
 
   for (size_t b = 0; b < k / SM_QK_K; b++)
     {
-      unpack_q3_k (&w[b], q);
+      sm_unpack_q3_k (&w[b], q);
       sm_q3_k_scales (w[b].scales, sc);
       kdot_add_lanes (&acc, h2f (w[b].d) * x[b].d, x[b].qs, q, sc, 16);
     }
@@ -553,7 +480,7 @@ sm_scalar_vec_dot_q4_k_q8_k (size_t k, const void *vw, const void *vx)
 
   for (size_t b = 0; b < k / SM_QK_K; b++)
     {
-      unpack_q4_k (&w[b], q);
+      sm_unpack_q4_k (&w[b], q);
       kdot_k4 (&acc, w[b].d, w[b].dmin, w[b].scales, q, &x[b]);
     }
   return kdot_finish (&acc);
@@ -569,7 +496,7 @@ sm_scalar_vec_dot_q5_k_q8_k (size_t k, const void *vw, const void *vx)
 
   for (size_t b = 0; b < k / SM_QK_K; b++)
     {
-      unpack_q5_k (&w[b], q);
+      sm_unpack_q5_k (&w[b], q);
       kdot_k4 (&acc, w[b].d, w[b].dmin, w[b].scales, q, &x[b]);
     }
   return kdot_finish (&acc);
@@ -586,7 +513,7 @@ sm_scalar_vec_dot_q6_k_q8_k (size_t k, const void *vw, const void *vx)
 
   for (size_t b = 0; b < k / SM_QK_K; b++)
     {
-      unpack_q6_k (&w[b], q);
+      sm_unpack_q6_k (&w[b], q);
       for (int s = 0; s < 16; s++)
         sc[s] = w[b].scales[s];
       kdot_add_lanes (&acc, h2f (w[b].d) * x[b].d, x[b].qs, q, sc, 16);

@@ -1195,6 +1195,75 @@ about_shown (gpointer data)
   return about_window () != NULL;
 }
 
+/* Issue 13: the VNNI levels are shown in the kernel switch and switchable live.  A person picks
+ * AVX-512, flips "VNNI Int8 Products" off and on, then Scalar, where the switch has nothing to
+ * act on; the engine follows each click. */
+static void
+test_vnni_switch (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmEngine *engine = sm_window_get_engine (window);
+  GtkWidget *panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "engine_panel");
+  GtkWidget *avx512 = sm_ui_test_child (panel, SM_TYPE_ENGINE_PANEL, "avx512_button");
+  GtkWidget *avx2 = sm_ui_test_child (panel, SM_TYPE_ENGINE_PANEL, "avx2_button");
+  GtkWidget *scalar = sm_ui_test_child (panel, SM_TYPE_ENGINE_PANEL, "scalar_button");
+  GtkWidget *vnni = sm_ui_test_child (panel, SM_TYPE_ENGINE_PANEL, "vnni_switch");
+  GtkWidget *vnni_row = sm_ui_test_child (panel, SM_TYPE_ENGINE_PANEL, "vnni_row");
+  GtkWidget *path = NULL;
+  SmKernelLevel with = SM_KERNEL_LEVEL_AUTO, without = SM_KERNEL_LEVEL_AUTO;
+  Config want;
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "live"));
+  /* auto: the switch shows what auto picked and cannot be flipped */
+  g_assert_false (gtk_widget_is_sensitive (vnni_row));
+  g_assert_cmpint (gtk_switch_get_active (GTK_SWITCH (vnni)), ==,
+                   g_str_has_suffix (sm_kernel_level_to_string (sm_kernels_best_level ()), "-vnni"));
+  if (sm_kernels_level_supported (SM_KERNEL_LEVEL_AVX512_VNNI, NULL))
+    path = avx512, with = SM_KERNEL_LEVEL_AVX512_VNNI, without = SM_KERNEL_LEVEL_AVX512;
+  else if (sm_kernels_level_supported (SM_KERNEL_LEVEL_AVX2_VNNI, NULL))
+    path = avx2, with = SM_KERNEL_LEVEL_AVX2_VNNI, without = SM_KERNEL_LEVEL_AVX2;
+  if (path == NULL)
+    {
+      /* a CPU without VNNI: the row says why, on a path that exists here */
+      if (gtk_widget_is_sensitive (avx2))
+        {
+          sm_ui_test_click (avx2);
+          sm_ui_test_spin (50);
+          g_assert_false (gtk_widget_is_sensitive (vnni_row));
+          g_assert_nonnull (gtk_widget_get_tooltip_text (vnni_row));
+        }
+      close_window (window);
+      g_settings_reset (settings, "kernel-level");
+      g_test_skip ("this CPU has no VNNI level");
+      return;
+    }
+
+  sm_ui_test_click (path);
+  want = (Config) { engine, with, g_settings_get_boolean (settings, "pool-enabled") };
+  sm_ui_test_wait (config_applied, &want, 30, "the VNNI level (the switch starts on)");
+  g_assert_true (gtk_widget_is_sensitive (vnni_row));
+  g_assert_cmpstr (g_settings_get_string (settings, "kernel-level"), ==, sm_kernel_level_to_string (with));
+  sm_ui_test_click (vnni);
+  want.level = without;
+  sm_ui_test_wait (config_applied, &want, 30, "the path without VNNI");
+  sm_ui_test_click (vnni);
+  want.level = with;
+  sm_ui_test_wait (config_applied, &want, 30, "VNNI again");
+  sm_ui_test_click (scalar);
+  want.level = SM_KERNEL_LEVEL_SCALAR;
+  sm_ui_test_wait (config_applied, &want, 30, "the scalar path");
+  g_assert_false (gtk_widget_is_sensitive (vnni_row));
+  /* back on the path, the switch's last position holds */
+  sm_ui_test_click (path);
+  want.level = with;
+  sm_ui_test_wait (config_applied, &want, 30, "the VNNI level once more");
+  close_window (window);
+  g_settings_reset (settings, "kernel-level");
+}
+
 static void
 test_accessibility (void)
 {
@@ -1758,6 +1827,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/close-during-generation", test_close_during_generation);
   g_test_add_func ("/Window/load-error", test_load_error);
   g_test_add_func ("/Window/accessibility", test_accessibility);
+  g_test_add_func ("/Window/vnni-switch", test_vnni_switch);
   g_test_add_func ("/Window/builtin-menu", test_builtin_menu);
   g_test_add_func ("/Window/no-model", test_no_model);
   g_test_add_func ("/Window/startup-prompt", test_startup_prompt_new_conversation);

@@ -1,0 +1,18 @@
+/* avx2/gemm-i8.c: the avx2-vnni level: AVX2's table with prefill's int8 GEMM in 256-bit
+ * AVX-VNNI (gemm-i8.inc with 8 token lanes), for CPUs that have AVX-VNNI but not AVX-512
+ * (and to compare the two widths where both exist). */
+#include "sm-kernels-private.h"
+
+#define VL 8
+#define ISA avx2_vnni
+#include "gemm-i8.inc"
+
+void
+sm_kernels_fill_avx2_vnni (SmKernels *k)
+{
+  k->level = SM_KERNEL_LEVEL_AVX2_VNNI;
+  k->name = "avx2-vnni";
+  k->i8_lanes = VL;
+  k->i8_pack_x = sm_avx2_vnni_i8_pack_x;
+  k->i8_gemm_rows = sm_avx2_vnni_i8_gemm_rows;
+}
