@@ -17,8 +17,8 @@ struct _SmMessageRow {
   GtkWidget     *previous_branch_button;
   GtkWidget     *next_branch_button;
   GtkLabel      *branch_label;
-  GtkStack      *stack;
-  GtkWidget     *text_box;       /* one label per paragraph */
+  GtkWidget     *text_box;       /* one label per paragraph; hidden while editing */
+  GtkWidget     *edit_box;       /* shown instead of text_box while editing */
   GtkTextView   *edit_view;
   GtkButton     *save_button;
   GtkLabel      *status_label;
@@ -51,10 +51,24 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+static gboolean
+is_editing (SmMessageRow *self)
+{
+  return gtk_widget_get_visible (self->edit_box);
+}
+
+/* The text and the editor take turns in the bubble (see the .ui for why not a GtkStack). */
+static void
+set_editing (SmMessageRow *self, gboolean editing)
+{
+  gtk_widget_set_visible (self->text_box, !editing);
+  gtk_widget_set_visible (self->edit_box, editing);
+}
+
 static void
 update_actions (SmMessageRow *self)
 {
-  gboolean editing = g_str_equal (gtk_stack_get_visible_child_name (self->stack), "edit");
+  gboolean editing = is_editing (self);
   gboolean idle = !self->busy;
   gboolean reply = sm_message_get_role (self->message) == SM_ROLE_ASSISTANT;
 
@@ -229,7 +243,7 @@ cancel_edit_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   SmMessageRow *self = SM_MESSAGE_ROW (widget);
 
-  gtk_stack_set_visible_child_name (self->stack, "view");
+  set_editing (self, FALSE);
   update_actions (self);
 }
 
@@ -243,7 +257,7 @@ save_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-  gtk_stack_set_visible_child_name (self->stack, "view");
+  set_editing (self, FALSE);
   update_actions (self);
   g_signal_emit (self, signals[EDITED], 0, text);
 }
@@ -377,8 +391,8 @@ sm_message_row_class_init (SmMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, branch_label);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, previous_branch_button);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, next_branch_button);
-  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, stack);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, text_box);
+  gtk_widget_class_bind_template_child (widget_class, SmMessageRow, edit_box);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, edit_view);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, save_button);
   gtk_widget_class_bind_template_child (widget_class, SmMessageRow, status_label);
@@ -450,8 +464,8 @@ sm_message_row_set_busy (SmMessageRow *self, gboolean busy)
 {
   g_return_if_fail (SM_IS_MESSAGE_ROW (self));
   self->busy = !!busy;
-  if (busy && g_str_equal (gtk_stack_get_visible_child_name (self->stack), "edit"))
-    gtk_stack_set_visible_child_name (self->stack, "view");
+  if (busy && is_editing (self))
+    set_editing (self, FALSE);
   update_actions (self);
 }
 
@@ -464,7 +478,7 @@ sm_message_row_begin_edit (SmMessageRow *self)
     return;
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->edit_view),
                             sm_message_get_text (self->message), -1);
-  gtk_stack_set_visible_child_name (self->stack, "edit");
+  set_editing (self, TRUE);
   update_actions (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->edit_view));
 }
