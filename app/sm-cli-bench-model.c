@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
   char   *test;        /* "pp512", "tg128" */
@@ -25,7 +26,25 @@ typedef struct {
   int     reps;
   /* decode only (0 for prefill): bytes a token reads, and the measured bandwidth */
   double  weight_bytes_per_token, kv_bytes_per_token, read_bandwidth;
+  /* the process's resident memory after the timed runs (0 where /proc says nothing), and what
+   * the pool held from the system then: the KV cache and the activations */
+  guint64 rss_bytes, pool_bytes;
 } Result;
+
+/* VmRSS of /proc/self/status, in bytes; 0 where it cannot be read. */
+static guint64
+resident_bytes (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  line = strstr (status, "\nVmRSS:");
+  if (line == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10) * 1024;   /* in kB */
+}
 
 static void
 result_free (gpointer p)
@@ -158,6 +177,12 @@ measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads,
   r->pool = sm_pool_get_enabled (sm_pool_default ());
   r->kv_type = kv_type;
   r->kv_bytes = sm_session_get_kv_bytes (s);
+  r->rss_bytes = resident_bytes ();
+  {
+    SmPoolStats ps;
+    sm_pool_get_stats (sm_pool_default (), &ps);
+    r->pool_bytes = ps.system_bytes;
+  }
   r->reps = reps;
   for (int i = 0; i < reps; i++)
     r->mean_tps += tps[i] / reps;
@@ -244,8 +269,8 @@ sm_cli_bench_model (int argc, char **argv)
   if (md)
     {
       printf ("| model | params | type | kernels | pool | threads | kv cache | test | t/s | sys allocs/token "
-              "| MB/token | of bandwidth |\n");
-      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |\n");
+              "| MB/token | of bandwidth | RSS MiB (weights + pool) |\n");
+      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
       fflush (stdout);
     }
   for (guint t = 0; t < ths->len; t++)
@@ -273,11 +298,13 @@ sm_cli_bench_model (int argc, char **argv)
               pct = is_pp || r->read_bandwidth <= 0 ? g_strdup ("")
                     : g_strdup_printf ("%.0f%% of %.1f GB/s", 100.0 * r->mean_tps * bytes / r->read_bandwidth,
                                        r->read_bandwidth / 1e9);
-              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f | %s | %s |\n",
+              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f | %s | %s "
+                      "| %.0f (%.0f + %.0f) |\n",
                       sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
                       r->pool ? "on" : "off", r->threads, sm_kv_type_to_string (r->kv_type),
                       r->kv_bytes / 1048576.0, r->test, r->mean_tps, r->std_tps,
-                      r->sys_allocs_per_token, mb, pct);
+                      r->sys_allocs_per_token, mb, pct, r->rss_bytes / 1048576.0,
+                      sm_model_weight_bytes (model) / 1048576.0, r->pool_bytes / 1048576.0);
               fflush (stdout);
             }
         }
@@ -326,6 +353,10 @@ sm_cli_bench_model (int argc, char **argv)
           json_builder_set_member_name (b, "stddev"); json_builder_add_double_value (b, r->std_tps);
           json_builder_set_member_name (b, "system_allocs_per_token");
           json_builder_add_double_value (b, r->sys_allocs_per_token);
+          /* resident memory against its parts: the weights (top-level weight_bytes) and the
+           * pool's KV cache and activations; the rest is code, packed copies and scratch */
+          json_builder_set_member_name (b, "rss_bytes"); json_builder_add_int_value (b, (gint64) r->rss_bytes);
+          json_builder_set_member_name (b, "pool_bytes"); json_builder_add_int_value (b, (gint64) r->pool_bytes);
           if (r->weight_bytes_per_token > 0)
             {
               double bytes = r->weight_bytes_per_token + r->kv_bytes_per_token;

@@ -123,6 +123,12 @@ test_bench_bandwidth_json (void)
     {
       JsonObject *r = json_array_get_object_element (results, i);
       const char *test = json_object_get_string_member (r, "test");
+      /* resident memory holds at least what the pool got from the system (the KV cache and
+       * activations); the weights are the built-in model's, in that memory too */
+      gint64 rss = json_object_get_int_member (r, "rss_bytes");
+      gint64 pool = json_object_get_int_member (r, "pool_bytes");
+      g_assert_cmpint (pool, >=, json_object_get_int_member (r, "kv_cache_bytes"));
+      g_assert_cmpint (rss, >=, pool + (gint64) weights);
       if (!g_str_equal (test, "tg8"))
         {
           /* prefill's bytes are not one pass over the weights a token: none are claimed */
