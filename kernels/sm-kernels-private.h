@@ -115,6 +115,7 @@ void sm_kernels_fill_avx512_vnni (SmKernels *k);
 SM_DECLARE_ISA (scalar);
 SM_DECLARE_ISA (avx2);
 SM_DECLARE_ISA (avx512);
+void sm_avx512_quantize_row_q8_k (const float *x, void *y, size_t k);
 
 #define SM_DECLARE_I8(isa)                                                                      \
   void sm_##isa##_i8_pack_x (SmI8Weight w, size_t n, size_t K, const void *Xq, size_t ldx,        \

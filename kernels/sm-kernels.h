@@ -159,6 +159,10 @@ struct _SmKernels {
    * threads).  The SIMD ones take 4 rows at a time and differ from the dots only in rounding. */
   void (*gemv_q4_k) (size_t M, size_t k, const void *W, const void *xq, float *y);
   void (*gemv_q6_k) (size_t M, size_t k, const void *W, const void *xq, float *y);
+  /* ggml's quantize_row_q8_K_ref, bit for bit at every level (sm_quantize_row_q8_k () is the
+   * reference): the K-quants' activations, quantized once per token and matmul input, which
+   * prefill's int8 GEMM made worth a vector version.  k is a multiple of 256. */
+  void (*quantize_row_q8_k) (const float *x, void *y, size_t k);
 
   /* ---- the int8 GEMM of prefill (the VNNI levels; 0 / NULL below them) -------------------
    * sm_gemm_i8 () drives these; sm-gemm-i8-private.h gives the layouts.  i8_lanes is the

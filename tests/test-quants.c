@@ -362,6 +362,49 @@ test_quantize_q8_k (void)
   g_rand_free (rand);
 }
 
+/* Every level's quantize_row_q8_k is the reference bit for bit: rows with exact ties (x · iscale
+ * landing on a half), the largest magnitude twice with either sign first, an all-zero block,
+ * tiny values and outliers. */
+static void
+test_quantize_q8_k_levels (void)
+{
+  enum { NB = 6 };
+  GRand *rand = g_rand_new_with_seed (12);
+  float x[NB * SM_QK_K];
+  SmBlockQ8_K want[NB], got[NB];
+  int levels_seen = 0;
+
+  sm_test_fill_uniform (rand, x, G_N_ELEMENTS (x), -3.0f, 3.0f);
+  for (int e = 0; e < SM_QK_K; e++)            /* block 0: halves of the step 127/127 */
+    x[e] = (float) (e % 9 - 4) * 0.5f;
+  x[3] = 127.0f;
+  x[SM_QK_K + 40] = -5.0f, x[SM_QK_K + 200] = 5.0f;        /* block 1: -max first */
+  x[2 * SM_QK_K + 7] = 5.0f, x[2 * SM_QK_K + 9] = -5.0f;   /* block 2: +max first */
+  memset (x + 3 * SM_QK_K, 0, SM_QK_K * sizeof (float));  /* block 3: zero */
+  for (int e = 0; e < SM_QK_K; e++)            /* block 4: tiny */
+    x[4 * SM_QK_K + e] *= 1e-30f;
+  x[5 * SM_QK_K + 255] = -60.0f;               /* block 5: an outlier in the last lane */
+  sm_quantize_row_q8_k (x, want, G_N_ELEMENTS (x));
+  for (int level = SM_KERNEL_LEVEL_SCALAR; level < SM_KERNEL_N_LEVELS; level++)
+    {
+      const SmKernels *k = sm_kernels_for_level ((SmKernelLevel) level);
+      if (k == NULL)
+        continue;
+      levels_seen++;
+      memset (got, 0x55, sizeof got);
+      k->quantize_row_q8_k (x, got, G_N_ELEMENTS (x));
+      for (int b = 0; b < NB; b++)
+        {
+          g_assert_cmpuint (f32_bits (got[b].d), ==, f32_bits (want[b].d));
+          g_assert_cmpmem (got[b].qs, sizeof got[b].qs, want[b].qs, sizeof want[b].qs);
+          g_assert_cmpmem (got[b].bsums, sizeof got[b].bsums, want[b].bsums, sizeof want[b].bsums);
+        }
+      g_test_message ("%s: bit for bit", k->name);
+    }
+  g_assert_cmpint (levels_seen, >=, 1);
+  g_rand_free (rand);
+}
+
 /* Q8_1: q = roundf (x / d), ties away from zero; s = fp16 (d * sum q). */
 static void
 test_quantize_q8_1 (void)
@@ -771,6 +814,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/quants/layout-32", test_layout_32);
   g_test_add_func ("/quants/quantize-q8_k", test_quantize_q8_k);
+  g_test_add_func ("/quants/quantize-q8_k-levels", test_quantize_q8_k_levels);
   g_test_add_func ("/quants/quantize-q8_1", test_quantize_q8_1);
   for (gsize i = 0; i < G_N_ELEMENTS (quant_types); i++)
     {

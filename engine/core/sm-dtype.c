@@ -81,6 +81,14 @@ q4_0_from_f32 (const float *row, void *out, gsize n)
 }
 
 
+/* Q8_K, the K-quants' activations, through the table in force: every level's is bit for bit
+ * ggml's quantize_row_q8_K_ref, and it runs once per token and matmul input. */
+static void
+q8_k_from_f32 (const float *x, void *y, gsize k)
+{
+  sm_kernels ()->quantize_row_q8_k (x, y, k);
+}
+
 /* ---- matmuls ------------------------------------------------------------------------------- */
 
 static void
@@ -286,7 +294,7 @@ static const SmDTypeTraits traits[SM_N_DTYPES] = {
   [SM_DTYPE_Q8_K] = {
     .name = "q8_k", .ggml_name = "Q8_K", .ggml_type = SM_GGML_TYPE_Q8_K, .ggml_file_type = 0,
     .block_elems = SM_QK_K, .block_bytes = sizeof (SmBlockQ8_K), .data_align = 4,
-    .to_f32 = sm_dequantize_row_q8_k, .from_f32 = sm_quantize_row_q8_k,
+    .to_f32 = sm_dequantize_row_q8_k, .from_f32 = q8_k_from_f32,
     .vec_dot_type = SM_DTYPE_F32,
   },
 };

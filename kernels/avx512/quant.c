@@ -17,6 +17,9 @@
  * masked loads take the ragged end of a row) are 512-bit.
  */
 #include "sm-kernels-private.h"
+#include "sm-quants.h"
+
+#include <string.h>
 
 #include <immintrin.h>
 
@@ -46,6 +49,55 @@ sm_avx512_quantize_row_q8_0 (const float *x, SmBlockQ8_0 *y, size_t k)
       __m128i q1 = _mm512_cvtsepi32_epi8 (_mm512_cvtps_epi32 (_mm512_div_ps (v1, dv)));
       _mm_storeu_si128 ((__m128i *) y[b].qs, q0);
       _mm_storeu_si128 ((__m128i *) (y[b].qs + 16), q1);
+    }
+}
+
+/* ggml's quantize_row_q8_K_ref in 16 lanes, bit for bit: the same max (the first element of
+ * largest magnitude, its sign kept), the same IEEE division for iscale and d, and the same
+ * product iscale · x rounded half to even (vcvtps2dq in the default rounding mode is what
+ * ggml's nearest_int's + 1.5 · 2^23 does for |v| < 2^22; the flush modes of sm-fp-mode.h
+ * treat both alike).  tests/test-quants.c compares the two over awkward rows. */
+void
+sm_avx512_quantize_row_q8_k (const float *x, void *vy, size_t k)
+{
+  SmBlockQ8_K *y = vy;
+
+  for (size_t b = 0; b < k / SM_QK_K; b++, x += SM_QK_K)
+    {
+      __m512 m = _mm512_setzero_ps ();
+      for (int e = 0; e < SM_QK_K; e += 16)
+        m = _mm512_max_ps (m, _mm512_abs_ps (_mm512_loadu_ps (x + e)));
+      const float amax = _mm512_reduce_max_ps (m);
+      if (amax == 0.0f)
+        {
+          memset (&y[b], 0, sizeof y[b]);
+          continue;
+        }
+      float max = 0.0f;
+      const __m512 am = _mm512_set1_ps (amax);
+      for (int e = 0; e < SM_QK_K; e += 16)
+        {
+          __mmask16 hit = _mm512_cmp_ps_mask (_mm512_abs_ps (_mm512_loadu_ps (x + e)), am, _CMP_EQ_OQ);
+          if (hit)
+            {
+              max = x[e + __builtin_ctz (hit)];
+              break;
+            }
+        }
+
+      const float iscale = -127.0f / max;
+      const __m512 is = _mm512_set1_ps (iscale);
+      const __m512i top = _mm512_set1_epi32 (127);
+      for (int e = 0; e < SM_QK_K; e += 16)
+        {
+          __m512i q = _mm512_cvtps_epi32 (_mm512_mul_ps (is, _mm512_loadu_ps (x + e)));
+          q = _mm512_min_epi32 (q, top);
+          __m128i q8 = _mm512_cvtepi32_epi8 (q);
+          _mm_storeu_si128 ((__m128i *) (y[b].qs + e), q8);
+          /* the sixteen just stored are one bsum */
+          y[b].bsums[e / 16] = (int16_t) _mm512_reduce_add_epi32 (q);
+        }
+      y[b].d = 1.0f / iscale;
     }
 }
 

@@ -24,5 +24,6 @@ sm_kernels_fill_avx512 (SmKernels *k)
   SET (vec_dot_q6_k_q8_k)
   SET (gemv_q4_k)
   SET (gemv_q6_k)
+  SET (quantize_row_q8_k)
 #undef SET
 }
