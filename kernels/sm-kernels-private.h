@@ -126,4 +126,15 @@ void sm_avx512_quantize_row_q8_k (const float *x, void *y, size_t k);
 SM_DECLARE_I8 (avx2_vnni);
 SM_DECLARE_I8 (avx512_vnni);
 
+/* avx2/quant.c's int8 kernels built again with vpdpbusd (avx2/quant-vnni.c, avx512/quant-vnni.c) */
+#define SM_DECLARE_QUANT_VNNI(isa)                                                              \
+  float  sm_##isa##_vec_dot_q8_0_q8_0 (size_t k, const SmBlockQ8_0 *w, const SmBlockQ8_0 *x);     \
+  float  sm_##isa##_vec_dot_q4_0_q8_0 (size_t k, const SmBlockQ4_0 *w, const SmBlockQ8_0 *x);     \
+  void   sm_##isa##_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W,                          \
+                               const SmBlockQ8_0 *xq, float *y);                                  \
+  void   sm_##isa##_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W,                          \
+                               const SmBlockQ8_0 *xq, float *y)
+SM_DECLARE_QUANT_VNNI (avx2_vnni);
+SM_DECLARE_QUANT_VNNI (avx512_vnni);
+
 G_END_DECLS

@@ -18,7 +18,8 @@
 #include "sm-test-util.h"
 
 static const SmKernelLevel levels[] = {
-  SM_KERNEL_LEVEL_SCALAR, SM_KERNEL_LEVEL_AVX2, SM_KERNEL_LEVEL_AVX512,
+  SM_KERNEL_LEVEL_SCALAR, SM_KERNEL_LEVEL_AVX2, SM_KERNEL_LEVEL_AVX2_VNNI, SM_KERNEL_LEVEL_AVX512,
+  SM_KERNEL_LEVEL_AVX512_VNNI,
 };
 
 /* Block counts the kernels' loops split differently: 0, 1, 2, 3, 9, 128; 5, 7, 13, 15 for the

@@ -15,4 +15,9 @@ sm_kernels_fill_avx2_vnni (SmKernels *k)
   k->i8_lanes = VL;
   k->i8_pack_x = sm_avx2_vnni_i8_pack_x;
   k->i8_gemm_rows = sm_avx2_vnni_i8_gemm_rows;
+  /* decode's Q8_0 / Q4_0 GEMVs and their dots, with vpdpbusd (quant-vnni.c) */
+  k->vec_dot_q8_0_q8_0 = sm_avx2_vnni_vec_dot_q8_0_q8_0;
+  k->vec_dot_q4_0_q8_0 = sm_avx2_vnni_vec_dot_q4_0_q8_0;
+  k->gemv_q8_0 = sm_avx2_vnni_gemv_q8_0;
+  k->gemv_q4_0 = sm_avx2_vnni_gemv_q4_0;
 }

@@ -14,15 +14,18 @@
 #define ROWS 4
 
 /* Four interleaved row streams per thread outrun the hardware prefetcher: the samples of a
- * profile sat on the first load of each new super-block.  Each row is prefetched this far
- * ahead, every line of the super-block's bytes (144 or 210). */
-#define PREFETCH_AHEAD 1024
-
+ * profile sat on the first load of each new super-block.  A group's four rows lie back to
+ * back, and so does the next group's, so each super-block read prefetches the same one of the
+ * next group: a steady stream one group ahead (4 rows of 1.2-4.7 KB on the 1B shape), every
+ * line of the super-block's bytes (144 or 210).  Each row 1 KB ahead of itself, as before,
+ * decoded the 1B shape at 26.0 tok/s (Q4_K_M) and 18.8 (Q6_K) on one Zen 5 core, against 32.0
+ * and 30.3 this way (bench -p 1 -n 32, interleaved). */
 static inline void
 prefetch_block (const void *p, size_t bytes)
 {
   for (size_t o = 0; o < bytes; o += 64)
-    _mm_prefetch ((const char *) p + PREFETCH_AHEAD + o, _MM_HINT_T0);
+    _mm_prefetch ((const char *) p + o, _MM_HINT_T0);
+  _mm_prefetch ((const char *) p + bytes - 1, _MM_HINT_T0);
 }
 
 static inline __m256i
@@ -121,7 +124,7 @@ sm_avx512_gemv_q4_k (size_t M, size_t k, const void *vW, const void *vx, float *
 
           for (int i = 0; i < ROWS; i++)
             {
-              prefetch_block (&w[i][b], sizeof (SmBlockQ4_K));
+              prefetch_block (&w[i][b] + ROWS * nb, sizeof (SmBlockQ4_K));
               const __m128i sm = q4_k_scales_mins (w[i][b].scales);
               sc[i] = _mm512_castsi128_si512 (_mm_cvtepu8_epi16 (sm));
               mins[i] = _mm_madd_epi16 (_mm_cvtepu8_epi16 (_mm_srli_si128 (sm, 8)), bsums);
@@ -178,7 +181,7 @@ sm_avx512_gemv_q6_k (size_t M, size_t k, const void *vW, const void *vx, float *
 
           for (int i = 0; i < ROWS; i++)
             {
-              prefetch_block (&w[i][b], sizeof (SmBlockQ6_K));
+              prefetch_block (&w[i][b] + ROWS * nb, sizeof (SmBlockQ6_K));
               const __m256i s16 = _mm256_cvtepi8_epi16 (_mm_loadu_si128 ((const __m128i *) w[i][b].scales));
               sc[i] = _mm512_castsi256_si512 (s16);
               bias[i] = _mm256_slli_epi32 (_mm256_madd_epi16 (s16, bsums), 5);
