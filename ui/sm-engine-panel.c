@@ -32,15 +32,15 @@ struct _SmEnginePanel {
 G_DEFINE_FINAL_TYPE (SmEnginePanel, sm_engine_panel, GTK_TYPE_WIDGET)
 
 typedef struct {
-  SmKernelLevel level;
-  const char   *key;            /* the GSettings nick */
+  SmKernelLevel level;          /* its GSettings nick is the level's name */
 } LevelInfo;
 
+/* the path buttons, in their order (level_button ()) */
 static const LevelInfo levels[] = {
-  { SM_KERNEL_LEVEL_AUTO, "auto" },
-  { SM_KERNEL_LEVEL_AVX512, "avx512" },
-  { SM_KERNEL_LEVEL_AVX2, "avx2" },
-  { SM_KERNEL_LEVEL_SCALAR, "scalar" },
+  { SM_KERNEL_LEVEL_AUTO },
+  { SM_KERNEL_LEVEL_AVX512 },
+  { SM_KERNEL_LEVEL_AVX2 },
+  { SM_KERNEL_LEVEL_SCALAR },
 };
 
 /* The KV cache row's items, in its model's order: the GSettings nicks (SmKvType names). */

@@ -1245,7 +1245,10 @@ test_vnni_switch (void)
   want = (Config) { engine, with, g_settings_get_boolean (settings, "pool-enabled") };
   sm_ui_test_wait (config_applied, &want, 30, "the VNNI level (the switch starts on)");
   g_assert_true (gtk_widget_is_sensitive (vnni_row));
-  g_assert_cmpstr (g_settings_get_string (settings, "kernel-level"), ==, sm_kernel_level_to_string (with));
+  {
+    g_autofree char *key = g_settings_get_string (settings, "kernel-level");
+    g_assert_cmpstr (key, ==, sm_kernel_level_to_string (with));
+  }
   sm_ui_test_click (vnni);
   want.level = without;
   sm_ui_test_wait (config_applied, &want, 30, "the path without VNNI");
