@@ -58,17 +58,23 @@ print_model (SmModel *model, gboolean tensors, SmKvType kv_type)
   printf ("model:          %s\n", sm_model_get_name (model));
   printf ("file:           %s\n", sm_model_get_path (model) ? sm_model_get_path (model) : "(built-in preset)");
   printf ("format:         %s\n", sm_model_get_format (model));
-  printf ("architecture:   %s\n", c->arch == SM_ARCH_GPT ? "gpt (SmallMind)" : "llama");
+  printf ("architecture:   %s (%s)\n", sm_arch_info (c->arch)->gguf_name, sm_arch_info (c->arch)->label);
   printf ("vocab:          %d\n", c->vocab_size);
   printf ("dim:            %d\n", c->dim);
   printf ("layers:         %d\n", c->n_layers);
   printf ("heads:          %d (key/value heads %d, head dim %d)\n", c->n_heads, c->n_kv_heads, c->head_dim);
   printf ("hidden:         %d\n", c->hidden_dim);
   printf ("context:        %d\n", c->context_length);
-  printf ("norm:           %s, eps %g\n", c->arch == SM_ARCH_GPT ? "LayerNorm" : "RMSNorm", c->norm_eps);
-  if (c->arch == SM_ARCH_LLAMA)
-    printf ("rope:           base %g, %d dims, %s\n", c->rope_base, c->rope_dims,
-            c->rope_mode == SM_ROPE_NORM ? "adjacent pairs" : "neox halves");
+  printf ("norm:           %s, eps %g\n", sm_arch_info (c->arch)->layer_norm ? "LayerNorm" : "RMSNorm", c->norm_eps);
+  if (!sm_arch_info (c->arch)->pos_embd)
+    printf ("rope:           base %g, %d dims, %s%s\n", c->rope_base, c->rope_dims,
+            c->rope_mode == SM_ROPE_NORM ? "adjacent pairs" : "neox halves",
+            c->rope_freq_scale > 0.0f && c->rope_freq_scale != 1.0f ? ", linear scaling" : "");
+  if (c->sliding_window > 0)
+    printf ("attention:      sliding window of %d on %s\n", c->sliding_window,
+            c->swa_period == 1 ? "every layer" : "every other layer");
+  if (c->attn_softcap > 0.0f || c->final_softcap > 0.0f)
+    printf ("soft-capping:   scores %g, logits %g\n", c->attn_softcap, c->final_softcap);
   printf ("output:         %s\n", c->tied_output ? "tied to the token embedding" : "separate");
   printf ("parameters:     %" G_GUINT64_FORMAT "\n", sm_model_n_params (model));
   printf ("weights:        %.2f MiB (%s)\n", sm_model_weight_bytes (model) / 1048576.0, types);

@@ -35,6 +35,7 @@ int
 sm_cli_init (int argc, char **argv)
 {
   int dim = 288, hidden = 768, layers = 6, heads = 6, kv_heads = 0, vocab = 32000, ctx_len = 256;
+  int head_dim = 0, window = -1;
   gint64 seed = 42;
   gboolean untied = FALSE;
   g_autofree char *type = NULL, *tokenizer = NULL, *arch = NULL;
@@ -45,7 +46,12 @@ sm_cli_init (int argc, char **argv)
   SmModelConfig c = { 0 };
   SmDType dtype;
   GOptionEntry entries[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "llama (default) or gpt", "ARCH" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+      "llama (default), gpt, qwen2, qwen3, phi3 or gemma2", "ARCH" },
+    { "head-dim", 0, 0, G_OPTION_ARG_INT, &head_dim,
+      "Head size (default dim / heads; Qwen3 and Gemma 2 may differ)", "N" },
+    { "sliding-window", 0, 0, G_OPTION_ARG_INT, &window,
+      "Phi-3 and Gemma 2: the attention window (default as released: 2047, 4096)", "N" },
     { "dim", 0, 0, G_OPTION_ARG_INT, &dim, "Width (default 288)", "N" },
     { "hidden", 0, 0, G_OPTION_ARG_INT, &hidden, "MLP width (default 768)", "N" },
     { "layers", 0, 0, G_OPTION_ARG_INT, &layers, "Layers (default 6)", "N" },
@@ -73,26 +79,53 @@ sm_cli_init (int argc, char **argv)
   if (!sm_cli_parse_dtype (type ? type : "f32", &dtype, &error))
     return sm_cli_fail ("init", g_steal_pointer (&error));
 
-  c.arch = g_strcmp0 (arch, "gpt") == 0 ? SM_ARCH_GPT : SM_ARCH_LLAMA;
-  if (arch && c.arch == SM_ARCH_LLAMA && g_strcmp0 (arch, "llama") != 0)
-    {
-      fprintf (stderr, "smallmind-cli init: --arch must be llama or gpt\n");
-      return 2;
-    }
+  {
+    SmArch id = SM_ARCH_LLAMA;
+    if (arch && !sm_arch_from_name (arch, &id))
+      {
+        g_autofree char *names = sm_arch_list_names ();
+        fprintf (stderr, "smallmind-cli init: --arch must be one of %s\n", names);
+        return 2;
+      }
+    sm_arch_config_defaults (id, &c);
+  }
+  const gboolean rope = !sm_arch_info (c.arch)->pos_embd;
   if (dim < 1 || hidden < 1 || layers < 1 || heads < 1 || vocab < 1 || ctx_len < 2 || kv_heads < 0)
     {
       fprintf (stderr, "smallmind-cli init: --dim, --hidden, --layers, --heads and --vocab must be 1 "
                "or more, --context 2 or more\n");
       return 2;
     }
-  if (dim % heads != 0 || (kv_heads > 0 && heads % kv_heads != 0) ||
-      (c.arch == SM_ARCH_LLAMA && (dim / heads) % 2 != 0))
+  if (head_dim < 0 || (head_dim > 0 && !rope))
     {
-      /* RoPE turns pairs of a head's dimensions: LLaMA's heads need an even size */
-      fprintf (stderr, "smallmind-cli init: --dim (%d) must be a multiple of --heads (%d)%s, and "
-               "--heads a multiple of --kv-heads (%d)\n", dim, heads,
-               c.arch == SM_ARCH_LLAMA ? " with an even head size" : "", kv_heads > 0 ? kv_heads : heads);
+      fprintf (stderr, "smallmind-cli init: --head-dim must be positive, and GPT's heads are "
+               "dim / heads\n");
       return 2;
+    }
+  if (head_dim == 0 && (dim % heads != 0))
+    {
+      fprintf (stderr, "smallmind-cli init: --dim (%d) must be a multiple of --heads (%d), or give "
+               "--head-dim\n", dim, heads);
+      return 2;
+    }
+  if (head_dim == 0)
+    head_dim = dim / heads;
+  if ((kv_heads > 0 && heads % kv_heads != 0) || (rope && head_dim % 2 != 0))
+    {
+      /* RoPE turns pairs of a head's dimensions: its heads need an even size */
+      fprintf (stderr, "smallmind-cli init: --heads (%d) must be a multiple of --kv-heads (%d)%s\n",
+               heads, kv_heads > 0 ? kv_heads : heads,
+               rope ? ", and heads need an even size" : "");
+      return 2;
+    }
+  if (window >= 0)
+    {
+      if (c.swa_period == 0)
+        {
+          fprintf (stderr, "smallmind-cli init: only phi3 and gemma2 have a sliding window\n");
+          return 2;
+        }
+      c.sliding_window = window;
     }
   {
     /* the weights are made in f32 in memory before any conversion: refuse a shape that cannot
@@ -113,14 +146,12 @@ sm_cli_init (int argc, char **argv)
   c.n_layers = layers;
   c.n_heads = heads;
   c.n_kv_heads = kv_heads > 0 ? kv_heads : heads;
-  c.head_dim = heads > 0 ? dim / heads : 0;
+  c.head_dim = head_dim;
   c.hidden_dim = hidden;
   c.context_length = ctx_len;
-  c.norm_eps = 1e-5f;
-  c.rope_base = 10000.0f;
   c.rope_dims = c.head_dim;
-  c.rope_mode = SM_ROPE_NORM;
-  c.tied_output = c.arch == SM_ARCH_LLAMA && !untied;
+  /* Gemma 2 always reads its logits from the embedding */
+  c.tied_output = c.arch == SM_ARCH_GEMMA2 || (rope && !untied);
 
   if (tokenizer)
     {
@@ -135,7 +166,7 @@ sm_cli_init (int argc, char **argv)
   if (tok == NULL)
     return sm_cli_fail ("init", g_steal_pointer (&error));
 
-  g_autofree char *name = g_strdup_printf ("random %s %dd %dL", c.arch == SM_ARCH_GPT ? "gpt" : "llama", dim, layers);
+  g_autofree char *name = g_strdup_printf ("random %s %dd %dL", sm_arch_info (c.arch)->name, dim, layers);
   model = sm_model_new_random (&c, tok, (guint64) seed, name, &error);
   if (model == NULL)
     return sm_cli_fail ("init", g_steal_pointer (&error));

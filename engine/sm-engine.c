@@ -597,7 +597,7 @@ install_model (SmEngine *self, SmModel *model)
   g_free (self->stats.model_arch);
   g_free (self->stats.model_types);
   self->stats.model_name = g_strdup (sm_model_get_name (model));
-  self->stats.model_arch = g_strdup (c->arch == SM_ARCH_GPT ? "gpt" : "llama");
+  self->stats.model_arch = g_strdup (sm_arch_info (c->arch)->name);
   self->stats.model_types = sm_model_describe_types (model);
   self->stats.model_params = sm_model_n_params (model);
   self->stats.chat_format = sm_model_get_chat_format (model);

@@ -2,11 +2,12 @@
  *
  * A chunk of n tokens at positions p0 .. p0+n-1 flows as rows of activation matrices:
  * embed, then per layer norm -> q, k, v (k and v written straight into the KV cache) ->
- * RoPE (LLaMA) -> causal attention -> output projection added into the residual -> norm ->
- * MLP, its down projection added likewise, then the final norm and the logits of the last
- * token.  GPT's q, k and v come from one product with the fused QKV weight.  With n > 1
- * (prefill) every linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read
- * once per chunk, so a level switch lands at the next token.
+ * per-head q/k norms and RoPE where the architecture has them -> causal attention ->
+ * output projection added into the residual -> norm -> MLP, its down projection added
+ * likewise, then the final norm and the logits of the last token.  Which parts a layer has
+ * is the architecture's row of sm-arch.c (SmArchInfo), never its name.  With n > 1 (prefill)
+ * every linear is a GEMM; with n == 1 (decode) a GEMV.  The kernel table is read once per
+ * chunk, so a level switch lands at the next token.
  */
 #include "sm-fp-mode.h"
 #include "sm-session-private.h"
@@ -23,9 +24,9 @@ typedef struct {
   float       *q;        /* (n, q_dim)   queries, row stride ldq                   */
   float       *k;        /* (n, kv_dim)  this chunk's keys, before the cache       */
   float       *v;        /* (n, kv_dim)  this chunk's values; k and v stride ldkv  */
-  gsize        ldq, ldkv; /* GPT, and LLaMA with packed weights: one (n, q_dim + 2·kv_dim)
-                           * block from the fused QKV product, q, k and v its column
-                           * ranges; otherwise three buffers */
+  gsize        ldq, ldkv; /* a fused QKV weight, or packed q, k, v: one (n, q_dim + 2·kv_dim)
+                           * block from the one product, q, k and v its column ranges;
+                           * otherwise three buffers */
   float       *att_out;  /* (n, q_dim)   attention output, before wo               */
   float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate), stride ldh  */
   float       *hb2;      /* (n, hidden)  LLaMA: the up projection, stride ldh      */
@@ -41,6 +42,7 @@ typedef struct {
 typedef struct {
   SmSession           *s;
   const SmModelConfig *c;
+  const SmArchInfo    *arch;
   const SmWeights     *w;
   const SmKernels     *k;
   Acts                 a;
@@ -177,7 +179,8 @@ embedding_row (const SmTensor *E, gint64 row, float *out)
   sm_dtype_traits (E->dtype)->to_f32 (src, out, dim);
 }
 
-/* x (n, dim) rows normed into out (n, dim): LayerNorm with bias for GPT, RMSNorm for LLaMA. */
+/* x (n, dim) rows normed into out (n, dim): LayerNorm with bias or RMSNorm, as the
+ * architecture has it.  out may be x. */
 static void
 norm_rows (Fwd *f, const SmTensor *w, const SmTensor *b, const float *x, float *out, int rows)
 {
@@ -185,7 +188,7 @@ norm_rows (Fwd *f, const SmTensor *w, const SmTensor *b, const float *x, float *
 
   for (int i = 0; i < rows; i++)
     {
-      if (f->c->arch == SM_ARCH_GPT)
+      if (f->arch->layer_norm)
         f->k->layernorm (out + i * dim, x + i * dim, sm_tensor_f32 (w),
                          b ? sm_tensor_f32 (b) : NULL, dim, f->c->norm_eps, NULL, NULL);
       else
@@ -203,15 +206,33 @@ norm_rows (Fwd *f, const SmTensor *w, const SmTensor *b, const float *x, float *
 typedef struct {
   Fwd *f;
   int  layer;
+  int  window;   /* positions a query sees, itself included; 0: all before it */
 } AttnJob;
+
+/* cap · tanh (x / cap) over x[0..n): Gemma 2's soft-capping of scores and logits.  Only
+ * Gemma 2 takes it, on scores it has just computed, so it stays a loop here. */
+static void
+soft_cap (float *x, gsize n, float cap)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = cap * tanhf (x[i] / cap);
+}
+
+/* The first position a query at @pos sees: all before it, or the last @window. */
+static inline int
+first_visible (int pos, int window)
+{
+  return window > 0 && pos >= window ? pos - window + 1 : 0;
+}
 
 /* Key/value heads [first, last) of the chunk: each is stored into the cache (a transpose as
  * costly as a head's products at a short prompt, so it runs on the threads too), then its
- * query heads h (grouped-query: h / kv_mul == g) get scores = q·Kᵀ/√hd over positions
- * 0..p0+i, a causal softmax, and the weighted sum of values.  Over an f16 cache decode reads
- * the halves directly (gemv_t_f16, gemv_f16); prefill widens the head's T positions to f32
- * once for all its query heads (hd·T conversions against the GEMMs' n·hd·T products) and runs
- * the f32 GEMMs on them, so both see the same rounded keys and values. */
+ * query heads h (grouped-query: h / kv_mul == g) get scores = q·Kᵀ · scale over the
+ * positions each query sees (0..p0+i, or its sliding window), soft-capped where the
+ * architecture caps them, a softmax, and the weighted sum of values.  Over an f16 cache
+ * decode reads the halves directly (gemv_t_f16, gemv_f16); prefill widens the head's T
+ * positions to f32 once for all its query heads (hd·T conversions against the GEMMs' n·hd·T
+ * products) and runs the f32 GEMMs on them, so both see the same rounded keys and values. */
 static void
 attention_heads (void *user, int ith, int nth)
 {
@@ -225,7 +246,8 @@ attention_heads (void *user, int ith, int nth)
   const gsize qd = q_dim (c), ld = (gsize) kv->stride;
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
-  const float scale = 1.0f / sqrtf ((float) hd);
+  const float scale = c->query_scale > 0.0f ? c->query_scale : 1.0f / sqrtf ((float) hd);
+  const float cap = c->attn_softcap;
   float *S = f->a.att + (gsize) ith * n * n_ctx;        /* (n, T) */
   gsize first, last;
 
@@ -254,32 +276,48 @@ attention_heads (void *user, int ith, int nth)
           const float *Qh = f->a.q + h * hd;                  /* (n, hd), stride ldq */
           float *out = f->a.att_out + h * hd;                 /* (n, hd), stride qd */
 
-          if (n == 1 && f16)
+          if (n == 1)
             {
-              k->gemv_t_f16 (hd, T, scale, Kh, ld, Qh, S);
-              k->softmax (S, T);
-              k->gemv_f16 (hd, T, Vh, ld, S, out);
-            }
-          else if (n == 1)
-            {
-              /* scores (1, T) = q (1, hd) · Kt (hd, T) / √hd, then out (hd) = Vt (hd, T) · p (T) */
-              k->sgemm (false, false, 1, T, hd, scale, Qh, ldq, Kt, ld, 0.0f, S, T);
-              k->softmax (S, T);
-              k->sgemv (hd, T, Vt, ld, S, out);
+              /* positions [s0, T): the last query's view, the whole cache or its window */
+              const int s0 = first_visible (T - 1, j->window), Tv = T - s0;
+              if (f16)
+                k->gemv_t_f16 (hd, Tv, scale, (const uint16_t *) Kh + s0, ld, Qh, S);
+              else
+                /* scores (1, Tv) = q (1, hd) · Kt (hd, Tv) · scale */
+                k->sgemm (false, false, 1, Tv, hd, scale, Qh, ldq, Kt + s0, ld, 0.0f, S, Tv);
+              if (cap > 0.0f)
+                soft_cap (S, Tv, cap);
+              k->softmax (S, Tv);
+              /* out (hd) = Vt (hd, Tv) · p (Tv) */
+              if (f16)
+                k->gemv_f16 (hd, Tv, (const uint16_t *) Vh + s0, ld, S, out);
+              else
+                k->sgemv (hd, Tv, Vt + s0, ld, S, out);
             }
           else
             {
               /* Query rows in blocks, each against only the positions it may see: the masked
-               * upper triangle (half of a fresh prompt's scores) is never computed. */
+               * upper triangle (half of a fresh prompt's scores) is never computed, nor what
+               * lies before a sliding window. */
               for (int i0 = 0; i0 < n; i0 += ATTN_QUERY_BLOCK)
                 {
                   const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
-                  const int Tb = p0 + i0 + rows;               /* positions the block sees */
-                  k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq, Kt, ld,
-                            0.0f, S, Tb);
+                  const int s0 = first_visible (p0 + i0, j->window);  /* the block's first */
+                  const int Tb = p0 + i0 + rows - s0;                 /* positions it sees */
+                  k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq,
+                            Kt + s0, ld, 0.0f, S, Tb);
                   for (int i = 0; i < rows; i++)
-                    k->softmax_causal (S + (gsize) i * Tb, Tb, p0 + i0 + i + 1);
-                  k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt, ld, 0.0f,
+                    {
+                      /* row i sees [lo, hi) of the block's positions */
+                      const int pos = p0 + i0 + i;
+                      const int lo = first_visible (pos, j->window) - s0, hi = pos + 1 - s0;
+                      float *Si = S + (gsize) i * Tb;
+                      if (cap > 0.0f)
+                        soft_cap (Si + lo, hi - lo, cap);
+                      memset (Si, 0, lo * sizeof (float));
+                      k->softmax_causal (Si + lo, Tb - lo, hi - lo);
+                    }
+                  k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt + s0, ld, 0.0f,
                             out + (gsize) i0 * qd, qd);
                 }
             }
@@ -287,13 +325,23 @@ attention_heads (void *user, int ith, int nth)
     }
 }
 
+/* The window layer @l attends over, 0 for the whole context. */
+static int
+layer_window (const SmModelConfig *c, int l)
+{
+  return c->sliding_window > 0 && c->swa_period > 0 && l % c->swa_period == 0
+         ? c->sliding_window : 0;
+}
+
 static void
 attention (Fwd *f, int layer)
 {
   const SmModelConfig *c = f->c;
-  AttnJob j = { f, layer };
-  double T = f->p0 + f->n;
-  double flops = 4.0 * f->n * T * c->head_dim * c->n_heads;
+  AttnJob j = { f, layer, layer_window (c, layer) };
+  const int T = f->p0 + f->n;
+  /* positions the queries see on average, for the op's flops and bytes */
+  const double seen = j.window > 0 ? MIN ((double) j.window, (double) T) : (double) T;
+  double flops = 4.0 * f->n * seen * c->head_dim * c->n_heads;
   int nth = MIN (f->n_threads, sm_threads_for_work (flops));
 
   if (nth > 1)
@@ -301,84 +349,141 @@ attention (Fwd *f, int layer)
   else
     attention_heads (&j, 0, 1);
   /* the cache's keys and values read: half the bytes in f16 */
-  sm_profiler_op_shape (f->s->prof, SM_OP_ATTENTION, f->n, (int) T, c->head_dim, flops,
-                        2.0 * f->s->kv->elem_bytes * T * kv_dim (c));
+  sm_profiler_op_shape (f->s->prof, SM_OP_ATTENTION, f->n, T, c->head_dim, flops,
+                        2.0 * f->s->kv->elem_bytes * seen * kv_dim (c));
 }
 
-/* ---- the layers --------------------------------------------------------------------------------- */
+/* ---- the layer ---------------------------------------------------------------------------------- */
 
+/* y (n, len) += b at column @col of each row of y (stride ld). */
 static void
-gpt_layer (Fwd *f, int l)
+add_bias (Fwd *f, float *y, gsize ld, const SmTensor *b)
 {
-  const SmModelConfig *c = f->c;
-  const SmLayerWeights *L = &f->w->layers[l];
-  const gsize dim = c->dim, hidden = c->hidden_dim;
-  const float *bqkv = sm_tensor_f32 (L->bqkv);
+  if (b == NULL)
+    return;
+  for (int i = 0; i < f->n; i++)
+    f->k->add (y + i * ld, y + i * ld, sm_tensor_f32 (b), (gsize) sm_tensor_n_elements (b));
+}
+
+/* RMSNorm of each of @heads heads of hd in every row (Qwen3's q and k norms). */
+static void
+head_norm (Fwd *f, float *x, gsize ld, int heads, const SmTensor *w)
+{
+  const gsize hd = (gsize) f->c->head_dim;
+
+  for (int i = 0; i < f->n; i++)
+    for (int h = 0; h < heads; h++)
+      f->k->rmsnorm (x + i * ld + h * hd, x + i * ld + h * hd, sm_tensor_f32 (w), hd,
+                     f->c->norm_eps);
+  sm_profiler_op (f->s->prof, SM_OP_NORM, 5.0 * f->n * heads * hd, 12.0 * f->n * heads * hd);
+}
+
+/* x (n, dim) += the block's output (n, dim) from in · Wᵀ + b, normed first where the
+ * architecture norms a block's output (Gemma 2's post-norms). */
+static void
+block_out (Fwd *f, const SmTensor *W, const SmTensor *b, const SmTensor *post_norm,
+           const float *in, gsize ldin)
+{
   Acts *a = &f->a;
+  const gsize dim = f->c->dim;
 
-  /* attention block: the fused QKV weight is three stacked (dim, dim) matrices, one product
-   * whose rows hold q, k and v side by side */
-  norm_rows (f, L->attn_norm, L->attn_norm_b, a->x, a->xb, f->n);
-  linear (f, L->wqkv, 0, 3 * dim, bqkv, a->xb, dim, a->q, a->ldq);
-  attention (f, l);
-  linear_residual (f, L->wo, sm_tensor_f32 (L->bo), a->att_out, dim, a->x);
-
-  /* MLP block: 4×C GELU */
-  norm_rows (f, L->ffn_norm, L->ffn_norm_b, a->x, a->xb, f->n);
-  linear (f, L->w_up, 0, hidden, sm_tensor_f32 (L->b_up), a->xb, dim, a->hb, hidden);
-  f->k->gelu (a->hb, a->hb, (gsize) f->n * hidden);
-  sm_profiler_op (f->s->prof, SM_OP_GELU, 10.0 * f->n * hidden, 8.0 * f->n * hidden);
-  linear_residual (f, L->w_down, sm_tensor_f32 (L->b_down), a->hb, hidden, a->x);
+  if (post_norm == NULL)
+    {
+      linear_residual (f, W, b ? sm_tensor_f32 (b) : NULL, in, ldin, a->x);
+      return;
+    }
+  linear (f, W, 0, (gint64) dim, b ? sm_tensor_f32 (b) : NULL, in, ldin, a->xb, dim);
+  norm_rows (f, post_norm, NULL, a->xb, a->xb, f->n);
+  f->k->add (a->x, a->x, a->xb, (gsize) f->n * dim);
 }
 
 static void
-llama_layer (Fwd *f, int l)
+layer (Fwd *f, int l)
 {
   const SmModelConfig *c = f->c;
+  const SmArchInfo *arch = f->arch;
   const SmLayerWeights *L = &f->w->layers[l];
   const gsize dim = c->dim, hidden = c->hidden_dim, qd = q_dim (c), kvd = kv_dim (c);
   const int half = c->rope_dims / 2;
   Acts *a = &f->a;
 
-  /* attention block */
-  norm_rows (f, L->attn_norm, NULL, a->x, a->xb, f->n);
+  /* ---- attention block ---- */
+  norm_rows (f, L->attn_norm, L->attn_norm_b, a->x, a->xb, f->n);
   if (f->s->packed_qkv)
     linear_packed (f, f->s->packed_qkv[l], qd + 2 * kvd, dim, a->xb, dim, a->q, a->ldq);
+  else if (L->wqkv)
+    /* the fused weight is q, k and v stacked: one product whose rows hold them side by side */
+    linear (f, L->wqkv, 0, (gint64) (qd + 2 * kvd), L->bqkv ? sm_tensor_f32 (L->bqkv) : NULL,
+            a->xb, dim, a->q, a->ldq);
   else
     {
-      linear (f, L->wq, 0, qd, NULL, a->xb, dim, a->q, a->ldq);
-      linear (f, L->wk, 0, kvd, NULL, a->xb, dim, a->k, a->ldkv);
-      linear (f, L->wv, 0, kvd, NULL, a->xb, dim, a->v, a->ldkv);
+      linear (f, L->wq, 0, (gint64) qd, NULL, a->xb, dim, a->q, a->ldq);
+      linear (f, L->wk, 0, (gint64) kvd, NULL, a->xb, dim, a->k, a->ldkv);
+      linear (f, L->wv, 0, (gint64) kvd, NULL, a->xb, dim, a->v, a->ldkv);
     }
-  for (int i = 0; i < f->n; i++)
+  /* Qwen2's biases, added after the product whichever form it took */
+  add_bias (f, a->q, a->ldq, L->bq);
+  add_bias (f, a->k, a->ldkv, L->bk);
+  add_bias (f, a->v, a->ldkv, L->bv);
+  if (arch->qk_norm)
     {
-      const gsize pos = (gsize) (f->p0 + i);
-      const float *cos_t = f->s->model->rope_cos + pos * half;
-      const float *sin_t = f->s->model->rope_sin + pos * half;
-      f->k->rope (a->q + i * a->ldq, c->n_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
-      f->k->rope (a->k + i * a->ldkv, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+      head_norm (f, a->q, a->ldq, c->n_heads, L->q_norm);
+      head_norm (f, a->k, a->ldkv, c->n_kv_heads, L->k_norm);
     }
-  sm_profiler_op (f->s->prof, SM_OP_ROPE, 6.0 * f->n * (qd + kvd), 8.0 * f->n * (qd + kvd));
-  attention (f, l);
-  linear_residual (f, L->wo, NULL, a->att_out, qd, a->x);
-
-  /* MLP block: SwiGLU */
-  norm_rows (f, L->ffn_norm, NULL, a->x, a->xb, f->n);
-  if (f->s->packed_gate_up)
+  if (!arch->pos_embd)
     {
-      /* rows gate | up; the product goes over the gate half */
-      linear_packed (f, f->s->packed_gate_up[l], 2 * hidden, dim, a->xb, dim, a->hb, a->ldh);
       for (int i = 0; i < f->n; i++)
-        f->k->swiglu (a->hb + i * a->ldh, a->hb + i * a->ldh, a->hb2 + i * a->ldh, hidden);
+        {
+          const gsize pos = (gsize) (f->p0 + i);
+          const float *cos_t = f->s->model->rope_cos + pos * half;
+          const float *sin_t = f->s->model->rope_sin + pos * half;
+          f->k->rope (a->q + i * a->ldq, c->n_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+          f->k->rope (a->k + i * a->ldkv, c->n_kv_heads, c->head_dim, c->rope_dims, cos_t, sin_t, c->rope_mode);
+        }
+      sm_profiler_op (f->s->prof, SM_OP_ROPE, 6.0 * f->n * (qd + kvd), 8.0 * f->n * (qd + kvd));
+    }
+  attention (f, l);
+  block_out (f, L->wo, L->bo, L->attn_post_norm, a->att_out, qd);
+
+  /* ---- MLP block ---- */
+  norm_rows (f, L->ffn_norm, L->ffn_norm_b, a->x, a->xb, f->n);
+  if (arch->ffn == SM_FFN_GELU)
+    {
+      linear (f, L->w_up, 0, (gint64) hidden, L->b_up ? sm_tensor_f32 (L->b_up) : NULL,
+              a->xb, dim, a->hb, hidden);
+      f->k->gelu (a->hb, a->hb, (gsize) f->n * hidden);
+      sm_profiler_op (f->s->prof, SM_OP_GELU, 10.0 * f->n * hidden, 8.0 * f->n * hidden);
     }
   else
     {
-      linear (f, L->w_gate, 0, hidden, NULL, a->xb, dim, a->hb, hidden);
-      linear (f, L->w_up, 0, hidden, NULL, a->xb, dim, a->hb2, hidden);
-      f->k->swiglu (a->hb, a->hb, a->hb2, (gsize) f->n * hidden);
+      /* gate into hb, up into hb2: one product when the two are one weight (packed, or
+       * Phi-3's fused gate | up), each row then gate | up */
+      if (f->s->packed_gate_up)
+        linear_packed (f, f->s->packed_gate_up[l], 2 * hidden, dim, a->xb, dim, a->hb, a->ldh);
+      else if (arch->gate_up_fused)
+        linear (f, L->w_up, 0, (gint64) (2 * hidden), NULL, a->xb, dim, a->hb, a->ldh);
+      else
+        {
+          linear (f, L->w_gate, 0, (gint64) hidden, NULL, a->xb, dim, a->hb, a->ldh);
+          linear (f, L->w_up, 0, (gint64) hidden, NULL, a->xb, dim, a->hb2, a->ldh);
+        }
+      for (int i = 0; i < f->n; i++)
+        {
+          float *g = a->hb + i * a->ldh, *u = a->hb2 + i * a->ldh;
+          if (arch->ffn == SM_FFN_SWIGLU)
+            f->k->swiglu (g, g, u, hidden);
+          else
+            {
+              f->k->gelu (g, g, hidden);
+              f->k->mul (g, g, u, hidden);
+            }
+        }
+      if (arch->ffn == SM_FFN_SWIGLU)
+        sm_profiler_op (f->s->prof, SM_OP_SILU, 6.0 * f->n * hidden, 12.0 * f->n * hidden);
+      else
+        sm_profiler_op (f->s->prof, SM_OP_GELU, 11.0 * f->n * hidden, 20.0 * f->n * hidden);
     }
-  sm_profiler_op (f->s->prof, SM_OP_SILU, 6.0 * f->n * hidden, 12.0 * f->n * hidden);
-  linear_residual (f, L->w_down, NULL, a->hb, a->ldh, a->x);
+  block_out (f, L->w_down, L->b_down, L->ffn_post_norm, a->hb, a->ldh);
 }
 
 /* ---- the pass ------------------------------------------------------------------------------------ */
@@ -411,7 +516,7 @@ acts_rent (Fwd *f)
 
   f->a.x = sm_pool_rent (pool, n * dim * sizeof (float));
   f->a.xb = sm_pool_rent (pool, n * dim * sizeof (float));
-  if (c->arch == SM_ARCH_GPT || f->s->packed_qkv)
+  if (f->arch->qkv_fused || f->s->packed_qkv)
     {
       f->a.ldq = f->a.ldkv = qd + 2 * kv_dim (c);
       f->a.q = sm_pool_rent (pool, n * f->a.ldq * sizeof (float));
@@ -427,7 +532,7 @@ acts_rent (Fwd *f)
       f->a.v = sm_pool_rent (pool, n * kv_dim (c) * sizeof (float));
     }
   f->a.att_out = sm_pool_rent (pool, n * qd * sizeof (float));
-  if (f->s->packed_gate_up)
+  if (f->s->packed_gate_up || f->arch->gate_up_fused)
     {
       f->a.ldh = 2 * hidden;
       f->a.hb = sm_pool_rent (pool, n * f->a.ldh * sizeof (float));
@@ -437,7 +542,7 @@ acts_rent (Fwd *f)
     {
       f->a.ldh = hidden;
       f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
-      f->a.hb2 = c->arch == SM_ARCH_LLAMA ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
+      f->a.hb2 = f->arch->ffn != SM_FFN_GELU ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
     }
   f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * n * f->s->n_ctx * sizeof (float));
   f->a.kv32 = f->s->kv->type == SM_KV_TYPE_F16 && n > 1
@@ -455,14 +560,14 @@ acts_return (Fwd *f)
   sm_pool_return (pool, f->a.x);
   sm_pool_return (pool, f->a.xb);
   sm_pool_return (pool, f->a.q);
-  if (f->c->arch != SM_ARCH_GPT && !f->s->packed_qkv)
+  if (!f->arch->qkv_fused && !f->s->packed_qkv)
     {
       sm_pool_return (pool, f->a.k);
       sm_pool_return (pool, f->a.v);
     }
   sm_pool_return (pool, f->a.att_out);
   sm_pool_return (pool, f->a.hb);
-  if (!f->s->packed_gate_up)
+  if (!f->s->packed_gate_up && !f->arch->gate_up_fused)
     sm_pool_return (pool, f->a.hb2);
   sm_pool_return (pool, f->a.att);
   sm_pool_return (pool, f->a.kv32);
@@ -475,6 +580,7 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
   Fwd f = {
     .s = s,
     .c = &s->model->config,
+    .arch = sm_arch_info (s->model->config.arch),
     .w = &s->model->w,
     .k = sm_kernels (),
     .n = n,
@@ -493,22 +599,19 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
   sm_profiler_mark_pass (s->prof, n > 1 ? SM_OP_PASS_PREFILL : SM_OP_PASS_DECODE);
   acts_rent (&f);
 
-  /* token (and, for GPT, position) embeddings */
+  /* token (and, for GPT, position) embeddings; Gemma's scaled by √dim */
   for (int i = 0; i < n; i++)
     {
       embedding_row (f.w->token_embd, tokens[i], f.a.x + i * dim);
-      if (c->arch == SM_ARCH_GPT)
+      if (f.arch->pos_embd)
         f.k->add (f.a.x + i * dim, f.a.x + i * dim, sm_tensor_row (f.w->pos_embd, f.p0 + i), dim);
+      if (f.arch->embd_scale)
+        f.k->scale (f.a.x + i * dim, f.a.x + i * dim, sqrtf ((float) dim), dim);
     }
   sm_profiler_op (s->prof, SM_OP_EMBED, (double) n * dim, 8.0 * n * dim);
 
   for (int l = 0; l < c->n_layers; l++)
-    {
-      if (c->arch == SM_ARCH_GPT)
-        gpt_layer (&f, l);
-      else
-        llama_layer (&f, l);
-    }
+    layer (&f, l);
 
   /* final norm and the logits, for the last token only */
   {
@@ -518,6 +621,8 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
     norm_rows (&f, f.w->output_norm, f.w->output_norm_b, last, f.a.xb, 1);
     f.n = 1;
     linear (&f, f.w->output, 0, c->vocab_size, NULL, f.a.xb, dim, s->logits, c->vocab_size);
+    if (c->final_softcap > 0.0f)
+      soft_cap (s->logits, (gsize) c->vocab_size, c->final_softcap);
     f.n = keep_n;
   }
 

@@ -1,4 +1,4 @@
-/* sm-model-load.c: building an SmModel from a file: GGUF (architecture `llama`), a llama2.c
+/* sm-model-load.c: building an SmModel from a file: GGUF (the architectures of sm-arch.c), a llama2.c
  * checkpoint with its tokenizer.bin, or a SmallMind checkpoint.  The format is told by the
  * file's first bytes, never by its name.  Weights are borrowed from the mapped file in their
  * stored type. */
@@ -8,6 +8,7 @@
 #include "sm-llama2c.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- GGUF ------------------------------------------------------------------------------------- */
@@ -84,6 +85,7 @@ load_gguf (const char *path, GError **error)
   g_autoptr (SmGguf) g = sm_gguf_open (path, error);
   g_autofree char *arch = NULL;
   SmModelConfig c = { .rope_mode = SM_ROPE_NORM };
+  const SmArchInfo *a;
   const SmGgufTensorInfo *embd;
   g_autoptr (SmModel) model = NULL;
   char key[128];
@@ -93,16 +95,19 @@ load_gguf (const char *path, GError **error)
   arch = sm_gguf_get_string (g, "general.architecture", error);
   if (arch == NULL)
     return NULL;
-  if (strcmp (arch, "llama") == 0)
-    c.arch = SM_ARCH_LLAMA;
-  else if (strcmp (arch, "gpt2") == 0)
-    c.arch = SM_ARCH_GPT;
-  else
+  if (!sm_arch_from_gguf_name (arch, &c.arch))
     {
+      g_autofree char *known = NULL;
+      GString *list = g_string_new (NULL);
+      for (guint i = 0; i < SM_N_ARCHS; i++)
+        g_string_append_printf (list, "%s%s", i ? ", " : "", sm_arch_info ((SmArch) i)->gguf_name);
+      known = g_string_free (list, FALSE);
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
-                   "GGUF architecture '%s' is not supported (only 'llama' and SmallMind's 'gpt2')", arch);
+                   "GGUF architecture '%s' is not supported (SmallMind runs %s)", arch, known);
       return NULL;
     }
+  a = sm_arch_info (c.arch);
+  c.rope_mode = a->rope_mode;
 
 #define KEY(suffix) (g_snprintf (key, sizeof key, "%s." suffix, arch), key)
   if (!gguf_u32 (g, KEY ("embedding_length"), &c.dim, TRUE, 0, error) ||
@@ -117,16 +122,94 @@ load_gguf (const char *path, GError **error)
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID, "GGUF head count is 0");
       return NULL;
     }
-  c.head_dim = c.dim / c.n_heads;
-  if (c.arch == SM_ARCH_LLAMA)
+  /* Gemma and Qwen3 heads are not dim / heads wide: llama.cpp's key_length says how wide */
+  {
+    int v_len = 0;
+    if (!gguf_u32 (g, KEY ("attention.key_length"), &c.head_dim, FALSE, c.dim / c.n_heads, error) ||
+        !gguf_u32 (g, KEY ("attention.value_length"), &v_len, FALSE, c.head_dim, error))
+      return NULL;
+    if (v_len != c.head_dim)
+      {
+        g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                     "Keys of %d and values of %d per head: SmallMind needs them equal",
+                     c.head_dim, v_len);
+        return NULL;
+      }
+  }
+  if (a->layer_norm
+      ? !gguf_f32 (g, KEY ("attention.layer_norm_epsilon"), &c.norm_eps, 1e-5f, error)
+      : !gguf_f32 (g, KEY ("attention.layer_norm_rms_epsilon"), &c.norm_eps, 1e-5f, error))
+    return NULL;
+  if (!a->pos_embd)
     {
-      if (!gguf_f32 (g, KEY ("attention.layer_norm_rms_epsilon"), &c.norm_eps, 1e-5f, error) ||
-          !gguf_f32 (g, KEY ("rope.freq_base"), &c.rope_base, 10000.0f, error) ||
+      g_autofree char *scaling = NULL;
+      float factor = 0.0f;
+
+      if (!gguf_f32 (g, KEY ("rope.freq_base"), &c.rope_base, 10000.0f, error) ||
           !gguf_u32 (g, KEY ("rope.dimension_count"), &c.rope_dims, FALSE, c.head_dim, error))
         return NULL;
+      /* llama.cpp's default scaling is "linear" with a factor of 1, i.e. none */
+      if (sm_gguf_find_key (g, KEY ("rope.scaling.type")) >= 0)
+        scaling = sm_gguf_get_string (g, key, NULL);
+      if (scaling != NULL && strcmp (scaling, "linear") != 0 && strcmp (scaling, "none") != 0)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                       "RoPE scaling '%s' is not supported (none, linear, and Llama 3's "
+                       "rope_freqs are)", scaling);
+          return NULL;
+        }
+      if (!gguf_f32 (g, KEY ("rope.scaling.factor"), &factor, 0.0f, error))
+        return NULL;
+      if (factor == 0.0f && !gguf_f32 (g, KEY ("rope.scale_linear"), &factor, 0.0f, error))
+        return NULL;
+      if (!(factor == 0.0f || (factor >= 1e-3f && factor <= 1e3f)) )
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                       "RoPE scaling factor %g is out of range", factor);
+          return NULL;
+        }
+      c.rope_freq_scale = factor == 0.0f || (scaling && strcmp (scaling, "none") == 0) ? 1.0f : 1.0f / factor;
     }
-  else if (!gguf_f32 (g, KEY ("attention.layer_norm_epsilon"), &c.norm_eps, 1e-5f, error))
-    return NULL;
+  if (c.arch == SM_ARCH_GEMMA2)
+    {
+      /* llama.cpp's defaults for Gemma 2, which its converter also writes */
+      if (!gguf_u32 (g, KEY ("attention.sliding_window"), &c.sliding_window, FALSE, 4096, error) ||
+          !gguf_f32 (g, KEY ("attn_logit_softcapping"), &c.attn_softcap, 50.0f, error) ||
+          !gguf_f32 (g, KEY ("final_logit_softcapping"), &c.final_softcap, 30.0f, error))
+        return NULL;
+      c.swa_period = 2;
+      /* Gemma 2 27B scales queries by its model width over heads, the others by the head
+       * size (gemma_pytorch; llama.cpp tells 27B by its 46 layers) */
+      c.query_scale = 1.0f / sqrtf ((float) (c.n_layers == 46 ? c.dim / c.n_heads : c.head_dim));
+    }
+  if (c.arch == SM_ARCH_PHI3)
+    {
+      /* Phi-3's window, as llama.cpp's defaults for the files written before the key existed */
+      int fallback = 0;
+      if ((c.n_layers == 32 || c.n_layers == 40) && c.context_length == 4096)
+        fallback = 2047;
+      else if (c.n_layers == 32 && c.n_kv_heads == 32 && c.context_length == 131072)
+        fallback = 262144;
+      else if (c.n_layers == 40 && c.context_length == 131072)
+        fallback = 131072;
+      if (sm_gguf_find_key (g, KEY ("attention.sliding_window")) < 0 && fallback == 0)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                       "This Phi-3 file has no %s", key);
+          return NULL;
+        }
+      if (!gguf_u32 (g, KEY ("attention.sliding_window"), &c.sliding_window, FALSE, fallback, error))
+        return NULL;
+      c.swa_period = 1;
+      if (sm_gguf_find_tensor (g, "rope_factors_long.weight") != NULL ||
+          sm_gguf_find_tensor (g, "rope_factors_short.weight") != NULL)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                       "LongRoPE (rope_factors_long / short, the 128k Phi-3 files) is not "
+                       "supported yet");
+          return NULL;
+        }
+    }
 #undef KEY
 
   embd = sm_gguf_find_tensor (g, "token_embd.weight");
@@ -137,7 +220,8 @@ load_gguf (const char *path, GError **error)
       return NULL;
     }
   c.vocab_size = (int) MIN (embd->shape[0], (gint64) G_MAXINT);
-  c.tied_output = sm_gguf_find_tensor (g, "output.weight") == NULL;
+  /* Gemma 2 always reads its logits from the embedding, as llama.cpp does */
+  c.tied_output = c.arch == SM_ARCH_GEMMA2 || sm_gguf_find_tensor (g, "output.weight") == NULL;
 
   model = sm_model_alloc (&c);
   if (!sm_model_validate_config (model, error))
@@ -147,6 +231,8 @@ load_gguf (const char *path, GError **error)
   for (guint i = 0; i < slots->len; i++)
     {
       SmTensorSlot *s = g_ptr_array_index (slots, i);
+      if (s->optional && sm_gguf_find_tensor (g, s->name) == NULL)
+        continue;
       *s->slot = sm_gguf_get_tensor (g, s->name, error);
       if (*s->slot == NULL)
         return NULL;
@@ -230,6 +316,8 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
   for (guint i = 0; i < slots->len; i++)
     {
       SmTensorSlot *s = g_ptr_array_index (slots, i);
+      if (s->optional)
+        continue;   /* llama2.c files hold only the required ones */
       *s->slot = sm_llama2c_get_tensor (l, s->name, error);
       if (*s->slot == NULL)
         return NULL;
@@ -390,6 +478,8 @@ sm_model_load_checkpoint (const char *path, GError **error)
   for (guint i = 0; i < slots->len; i++)
     {
       SmTensorSlot *s = g_ptr_array_index (slots, i);
+      if (s->optional)
+        continue;   /* SmallMind's checkpoints hold only the required ones */
       *s->slot = sm_checkpoint_get_tensor (ck, s->name, error);
       if (*s->slot == NULL)
         return NULL;

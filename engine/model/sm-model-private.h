@@ -10,21 +10,28 @@ typedef struct {
   /* attention block */
   SmTensor *attn_norm;     /* (dim)                                 */
   SmTensor *attn_norm_b;   /* (dim)            GPT: LayerNorm bias  */
-  SmTensor *wqkv;          /* (3 dim, dim)     GPT: fused Q, K, V   */
-  SmTensor *bqkv;          /* (3 dim)          GPT                  */
-  SmTensor *wq;            /* (n_heads hd, dim)    LLaMA            */
-  SmTensor *wk;            /* (n_kv_heads hd, dim) LLaMA            */
-  SmTensor *wv;            /* (n_kv_heads hd, dim) LLaMA            */
-  SmTensor *wo;            /* (dim, n_heads hd)                     */
-  SmTensor *bo;            /* (dim)            GPT                  */
+  SmTensor *wqkv;          /* (q_dim + 2 kv_dim, dim)  qkv_fused: rows q | k | v */
+  SmTensor *bqkv;          /* (q_dim + 2 kv_dim)       GPT                       */
+  SmTensor *wq;            /* (q_dim, dim)     q_dim = n_heads hd                */
+  SmTensor *wk;            /* (kv_dim, dim)    kv_dim = n_kv_heads hd            */
+  SmTensor *wv;            /* (kv_dim, dim)                                      */
+  SmTensor *bq;            /* (q_dim)          qkv_bias, separate weights (Qwen2) */
+  SmTensor *bk;            /* (kv_dim)                                           */
+  SmTensor *bv;            /* (kv_dim)                                           */
+  SmTensor *q_norm;        /* (hd)             qk_norm: RMSNorm of each head     */
+  SmTensor *k_norm;        /* (hd)                                               */
+  SmTensor *wo;            /* (dim, q_dim)                                       */
+  SmTensor *bo;            /* (dim)            GPT                               */
+  SmTensor *attn_post_norm; /* (dim)           post_norms (Gemma 2)              */
   /* MLP block */
-  SmTensor *ffn_norm;      /* (dim)                                 */
-  SmTensor *ffn_norm_b;    /* (dim)            GPT                  */
-  SmTensor *w_gate;        /* (hidden, dim)    LLaMA: SwiGLU gate   */
-  SmTensor *w_up;          /* (hidden, dim)                         */
-  SmTensor *b_up;          /* (hidden)         GPT                  */
-  SmTensor *w_down;        /* (dim, hidden)                         */
-  SmTensor *b_down;        /* (dim)            GPT                  */
+  SmTensor *ffn_norm;      /* (dim)                                              */
+  SmTensor *ffn_norm_b;    /* (dim)            GPT                               */
+  SmTensor *w_gate;        /* (hidden, dim)    SwiGLU / GeGLU gate               */
+  SmTensor *w_up;          /* (hidden, dim); gate_up_fused: (2 hidden, dim), gate | up */
+  SmTensor *b_up;          /* (hidden)         GPT                               */
+  SmTensor *w_down;        /* (dim, hidden)                                      */
+  SmTensor *b_down;        /* (dim)            GPT                               */
+  SmTensor *ffn_post_norm; /* (dim)            post_norms                        */
 } SmLayerWeights;
 
 typedef struct {
@@ -34,6 +41,8 @@ typedef struct {
   SmTensor       *output_norm;   /* (dim)                                */
   SmTensor       *output_norm_b; /* (dim)            GPT                 */
   SmTensor       *output;        /* (vocab, dim)     may be token_embd   */
+  SmTensor       *rope_freqs;    /* (rope_dims / 2)  optional: each pair's frequency is
+                                  * divided by its factor (Llama 3's rope scaling) */
 } SmWeights;
 
 struct _SmModel {
@@ -46,7 +55,7 @@ struct _SmModel {
   char          *path;
   char          *chat_template;   /* GGUF tokenizer.chat_template (Jinja), or NULL */
   SmChatFormat   chat_format;     /* its family, detected once at load */
-  /* RoPE tables, LLaMA only: (context_length, rope_dims / 2) each */
+  /* RoPE tables, the architectures with RoPE: (context_length, rope_dims / 2) each */
   float         *rope_cos;
   float         *rope_sin;
   /* What keeps borrowed weights alive (a mapped file object), released last. */
@@ -60,6 +69,7 @@ typedef struct {
   SmTensor **slot;
   int        n_dims;
   gint64     shape[2];
+  gboolean   optional;   /* may be absent (rope_freqs): left NULL, not made up by init */
 } SmTensorSlot;
 
 /* Every weight tensor the config calls for, in file order (GPtrArray of SmTensorSlot, owning
@@ -76,7 +86,7 @@ SmModel  *sm_model_load_checkpoint (const char *path, GError **error);
 SmModel  *sm_model_load_llama2c   (const char *path, const char *tokenizer_path, GError **error);
 void      sm_model_init_rope      (SmModel *model);
 
-/* Naming of the tensors, as GGUF's llama and gpt2 architectures name them. */
+/* Naming of the tensors, as llama.cpp's llama-arch.cpp names them for every architecture. */
 char     *sm_layer_tensor_name    (int layer, const char *suffix);
 
 G_END_DECLS

@@ -180,7 +180,8 @@ save_gguf (SmModel *model, const char *path, guint32 file_type, const SmDType *t
            GError **error)
 {
   const SmModelConfig *c = &model->config;
-  const char *arch = c->arch == SM_ARCH_GPT ? "gpt2" : "llama";
+  const SmArchInfo *a = sm_arch_info (c->arch);
+  const char *arch = a->gguf_name;
   g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
   SaveCtx ctx = { w, types, 0 };
 
@@ -197,15 +198,32 @@ save_gguf (SmModel *model, const char *path, guint32 file_type, const SmDType *t
   sm_gguf_writer_set_u32 (w, KEY ("block_count"), c->n_layers);
   sm_gguf_writer_set_u32 (w, KEY ("feed_forward_length"), c->hidden_dim);
   sm_gguf_writer_set_u32 (w, KEY ("attention.head_count"), c->n_heads);
-  if (c->arch == SM_ARCH_LLAMA)
+  if (a->layer_norm)
+    sm_gguf_writer_set_f32 (w, KEY ("attention.layer_norm_epsilon"), c->norm_eps);
+  else
+    sm_gguf_writer_set_f32 (w, KEY ("attention.layer_norm_rms_epsilon"), c->norm_eps);
+  if (!a->pos_embd)
     {
       sm_gguf_writer_set_u32 (w, KEY ("attention.head_count_kv"), c->n_kv_heads);
-      sm_gguf_writer_set_f32 (w, KEY ("attention.layer_norm_rms_epsilon"), c->norm_eps);
       sm_gguf_writer_set_f32 (w, KEY ("rope.freq_base"), c->rope_base);
       sm_gguf_writer_set_u32 (w, KEY ("rope.dimension_count"), c->rope_dims);
+      if (c->rope_freq_scale > 0.0f && c->rope_freq_scale != 1.0f)
+        {
+          sm_gguf_writer_set_string (w, KEY ("rope.scaling.type"), "linear");
+          sm_gguf_writer_set_f32 (w, KEY ("rope.scaling.factor"), 1.0f / c->rope_freq_scale);
+        }
     }
-  else
-    sm_gguf_writer_set_f32 (w, KEY ("attention.layer_norm_epsilon"), c->norm_eps);
+  if (c->head_dim * c->n_heads != c->dim)
+    {
+      sm_gguf_writer_set_u32 (w, KEY ("attention.key_length"), c->head_dim);
+      sm_gguf_writer_set_u32 (w, KEY ("attention.value_length"), c->head_dim);
+    }
+  if (c->sliding_window > 0)
+    sm_gguf_writer_set_u32 (w, KEY ("attention.sliding_window"), c->sliding_window);
+  if (c->attn_softcap > 0.0f)
+    sm_gguf_writer_set_f32 (w, KEY ("attn_logit_softcapping"), c->attn_softcap);
+  if (c->final_softcap > 0.0f)
+    sm_gguf_writer_set_f32 (w, KEY ("final_logit_softcapping"), c->final_softcap);
 #undef KEY
 
   add_tokenizer (w, model->tokenizer);
@@ -274,7 +292,16 @@ sm_model_save_checkpoint (SmModel *model, const char *path, JsonObject *extra, G
 
   json_object_set_string_member (meta, "format", "smallmind");
   json_object_set_string_member (meta, "name", model->name ? model->name : "model");
-  json_object_set_string_member (cfg, "arch", c->arch == SM_ARCH_GPT ? "gpt" : "llama");
+  if (c->arch != SM_ARCH_GPT && c->arch != SM_ARCH_LLAMA)
+    {
+      json_object_unref (cfg);
+      json_object_unref (tok);
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
+                   "A %s model is saved as GGUF, not as a SmallMind checkpoint",
+                   sm_arch_info (c->arch)->label);
+      return FALSE;
+    }
+  json_object_set_string_member (cfg, "arch", sm_arch_info (c->arch)->name);
   json_object_set_int_member (cfg, "vocab_size", c->vocab_size);
   json_object_set_int_member (cfg, "dim", c->dim);
   json_object_set_int_member (cfg, "n_layers", c->n_layers);

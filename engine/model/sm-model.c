@@ -63,7 +63,7 @@ sm_model_alloc (const SmModelConfig *config)
     model->config.n_kv_heads = model->config.n_heads;
   if (model->config.n_heads > 0 && model->config.head_dim == 0)
     model->config.head_dim = model->config.dim / model->config.n_heads;
-  if (model->config.arch == SM_ARCH_LLAMA && model->config.rope_dims == 0)
+  if (!sm_arch_info (model->config.arch)->pos_embd && model->config.rope_dims == 0)
     model->config.rope_dims = model->config.head_dim;
   model->w.layers = g_new0 (SmLayerWeights, MAX (model->config.n_layers, 0));
   return model;
@@ -94,54 +94,80 @@ GPtrArray *
 sm_model_tensor_slots (SmModel *model)
 {
   const SmModelConfig *c = &model->config;
+  const SmArchInfo *a = sm_arch_info (c->arch);
   GPtrArray *slots = g_ptr_array_new_with_free_func (slot_free);
   gint64 q_dim = (gint64) c->n_heads * c->head_dim;
   gint64 kv_dim = (gint64) c->n_kv_heads * c->head_dim;
-  gboolean gpt = c->arch == SM_ARCH_GPT;
+  gint64 up_rows = a->gate_up_fused ? 2 * (gint64) c->hidden_dim : c->hidden_dim;
 
+#define LAYER(suffix, slot, rows, cols) \
+  add_slot (slots, sm_layer_tensor_name (l, suffix), slot, rows, cols)
   add_slot (slots, g_strdup ("token_embd.weight"), &model->w.token_embd, c->vocab_size, c->dim);
-  if (gpt)
+  if (a->pos_embd)
     add_slot (slots, g_strdup ("position_embd.weight"), &model->w.pos_embd, c->context_length, c->dim);
 
   for (int l = 0; l < c->n_layers; l++)
     {
       SmLayerWeights *L = &model->w.layers[l];
 
-      add_slot (slots, sm_layer_tensor_name (l, "attn_norm.weight"), &L->attn_norm, c->dim, 0);
-      if (gpt)
+      LAYER ("attn_norm.weight", &L->attn_norm, c->dim, 0);
+      if (a->layer_norm)
+        LAYER ("attn_norm.bias", &L->attn_norm_b, c->dim, 0);
+      if (a->qkv_fused)
         {
-          add_slot (slots, sm_layer_tensor_name (l, "attn_norm.bias"), &L->attn_norm_b, c->dim, 0);
-          add_slot (slots, sm_layer_tensor_name (l, "attn_qkv.weight"), &L->wqkv, 3 * (gint64) c->dim, c->dim);
-          add_slot (slots, sm_layer_tensor_name (l, "attn_qkv.bias"), &L->bqkv, 3 * (gint64) c->dim, 0);
+          LAYER ("attn_qkv.weight", &L->wqkv, q_dim + 2 * kv_dim, c->dim);
+          if (a->qkv_bias)
+            LAYER ("attn_qkv.bias", &L->bqkv, q_dim + 2 * kv_dim, 0);
         }
       else
         {
-          add_slot (slots, sm_layer_tensor_name (l, "attn_q.weight"), &L->wq, q_dim, c->dim);
-          add_slot (slots, sm_layer_tensor_name (l, "attn_k.weight"), &L->wk, kv_dim, c->dim);
-          add_slot (slots, sm_layer_tensor_name (l, "attn_v.weight"), &L->wv, kv_dim, c->dim);
+          LAYER ("attn_q.weight", &L->wq, q_dim, c->dim);
+          LAYER ("attn_k.weight", &L->wk, kv_dim, c->dim);
+          LAYER ("attn_v.weight", &L->wv, kv_dim, c->dim);
+          if (a->qkv_bias)
+            {
+              LAYER ("attn_q.bias", &L->bq, q_dim, 0);
+              LAYER ("attn_k.bias", &L->bk, kv_dim, 0);
+              LAYER ("attn_v.bias", &L->bv, kv_dim, 0);
+            }
         }
-      add_slot (slots, sm_layer_tensor_name (l, "attn_output.weight"), &L->wo, c->dim, q_dim);
-      if (gpt)
-        add_slot (slots, sm_layer_tensor_name (l, "attn_output.bias"), &L->bo, c->dim, 0);
+      if (a->qk_norm)
+        {
+          LAYER ("attn_q_norm.weight", &L->q_norm, c->head_dim, 0);
+          LAYER ("attn_k_norm.weight", &L->k_norm, c->head_dim, 0);
+        }
+      LAYER ("attn_output.weight", &L->wo, c->dim, q_dim);
+      if (a->biases)
+        LAYER ("attn_output.bias", &L->bo, c->dim, 0);
+      if (a->post_norms)
+        LAYER ("post_attention_norm.weight", &L->attn_post_norm, c->dim, 0);
 
-      add_slot (slots, sm_layer_tensor_name (l, "ffn_norm.weight"), &L->ffn_norm, c->dim, 0);
-      if (gpt)
-        add_slot (slots, sm_layer_tensor_name (l, "ffn_norm.bias"), &L->ffn_norm_b, c->dim, 0);
-      else
-        add_slot (slots, sm_layer_tensor_name (l, "ffn_gate.weight"), &L->w_gate, c->hidden_dim, c->dim);
-      add_slot (slots, sm_layer_tensor_name (l, "ffn_up.weight"), &L->w_up, c->hidden_dim, c->dim);
-      if (gpt)
-        add_slot (slots, sm_layer_tensor_name (l, "ffn_up.bias"), &L->b_up, c->hidden_dim, 0);
-      add_slot (slots, sm_layer_tensor_name (l, "ffn_down.weight"), &L->w_down, c->dim, c->hidden_dim);
-      if (gpt)
-        add_slot (slots, sm_layer_tensor_name (l, "ffn_down.bias"), &L->b_down, c->dim, 0);
+      LAYER ("ffn_norm.weight", &L->ffn_norm, c->dim, 0);
+      if (a->layer_norm)
+        LAYER ("ffn_norm.bias", &L->ffn_norm_b, c->dim, 0);
+      if (a->ffn != SM_FFN_GELU && !a->gate_up_fused)
+        LAYER ("ffn_gate.weight", &L->w_gate, c->hidden_dim, c->dim);
+      LAYER ("ffn_up.weight", &L->w_up, up_rows, c->dim);
+      if (a->biases)
+        LAYER ("ffn_up.bias", &L->b_up, c->hidden_dim, 0);
+      LAYER ("ffn_down.weight", &L->w_down, c->dim, c->hidden_dim);
+      if (a->biases)
+        LAYER ("ffn_down.bias", &L->b_down, c->dim, 0);
+      if (a->post_norms)
+        LAYER ("post_ffw_norm.weight", &L->ffn_post_norm, c->dim, 0);
     }
+#undef LAYER
 
   add_slot (slots, g_strdup ("output_norm.weight"), &model->w.output_norm, c->dim, 0);
-  if (gpt)
+  if (a->layer_norm)
     add_slot (slots, g_strdup ("output_norm.bias"), &model->w.output_norm_b, c->dim, 0);
   if (!c->tied_output)
     add_slot (slots, g_strdup ("output.weight"), &model->w.output, c->vocab_size, c->dim);
+  if (!a->pos_embd)
+    {
+      add_slot (slots, g_strdup ("rope_freqs.weight"), &model->w.rope_freqs, c->rope_dims / 2, 0);
+      ((SmTensorSlot *) g_ptr_array_index (slots, slots->len - 1))->optional = TRUE;
+    }
   return slots;
 }
 
@@ -167,15 +193,16 @@ sm_model_validate_config (SmModel *model, GError **error)
                    c->vocab_size, c->dim, c->n_layers, c->hidden_dim, c->context_length);
       return FALSE;
     }
-  if (c->head_dim <= 0 || (c->arch == SM_ARCH_GPT && c->head_dim * c->n_heads != c->dim) ||
-      c->n_heads % c->n_kv_heads != 0)
+  if (c->head_dim <= 0 || c->head_dim > (1 << 12) || c->n_heads % c->n_kv_heads != 0 ||
+      (sm_arch_info (c->arch)->pos_embd && c->head_dim * c->n_heads != c->dim))
     {
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
                    "Inconsistent attention shape: dim %d, %d heads of %d, %d key/value heads",
                    c->dim, c->n_heads, c->head_dim, c->n_kv_heads);
       return FALSE;
     }
-  if (c->arch == SM_ARCH_LLAMA && (c->rope_dims <= 0 || c->rope_dims > c->head_dim || c->rope_dims % 2))
+  if (!sm_arch_info (c->arch)->pos_embd &&
+      (c->rope_dims <= 0 || c->rope_dims > c->head_dim || c->rope_dims % 2))
     {
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
                    "Invalid RoPE dimension count %d for heads of %d", c->rope_dims, c->head_dim);
@@ -199,6 +226,8 @@ sm_model_validate (SmModel *model, GError **error)
       SmTensor *t = *s->slot;
       gboolean ok;
 
+      if (t == NULL && s->optional)
+        continue;
       if (t == NULL)
         {
           g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
@@ -262,7 +291,10 @@ sm_model_init_rope (SmModel *model)
 
   g_clear_pointer (&model->rope_cos, g_free);
   g_clear_pointer (&model->rope_sin, g_free);
-  if (c->arch != SM_ARCH_LLAMA)
+  const float *factors = model->w.rope_freqs ? sm_tensor_f32 (model->w.rope_freqs) : NULL;
+  const float pos_scale = c->rope_freq_scale > 0.0f ? c->rope_freq_scale : 1.0f;
+
+  if (sm_arch_info (c->arch)->pos_embd)
     return;
 
   model->rope_cos = g_new (float, (gsize) c->context_length * half);
@@ -273,7 +305,8 @@ sm_model_init_rope (SmModel *model)
         /* Computed in float as llama2.c and ggml do, so greedy outputs match theirs exactly:
          * freq = base^(-2i/d), angle = pos · freq. */
         float freq = 1.0f / powf (c->rope_base, (float) (2 * i) / (float) c->rope_dims);
-        float angle = (float) pos * freq;
+        /* in ggml's order: theta = freq_scale · ((pos · freq) / factor) */
+        float angle = pos_scale * (((float) pos * freq) / (factors ? factors[i] : 1.0f));
         model->rope_cos[(gsize) pos * half + i] = cosf (angle);
         model->rope_sin[(gsize) pos * half + i] = sinf (angle);
       }
@@ -339,6 +372,8 @@ sm_model_new_random (const SmModelConfig *config, SmTokenizer *tokenizer, guint6
   for (guint i = 0; i < slots->len; i++)
     {
       SmTensorSlot *s = g_ptr_array_index (slots, i);
+      if (s->optional)
+        continue;
       SmTensor *t = sm_tensor_new (NULL, SM_DTYPE_F32, s->n_dims, s->shape);
       float *x = sm_tensor_f32 (t);
       gint64 n = sm_tensor_n_elements (t);

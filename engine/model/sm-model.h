@@ -1,11 +1,18 @@
 /* sm-model.h: a transformer language model: its configuration, weights and tokenizer.
  *
- * Two families share one forward pass (sm-forward.c):
- *   GPT   SmallMind's own: learned token + position embeddings, pre-norm LayerNorm blocks, a
- *         fused QKV linear with bias, output projection with bias, a 4×C GELU MLP with biases,
- *         final LayerNorm, an untied LM head without bias.  Presets Small and Medium.
- *   LLAMA RMSNorm, RoPE, SwiGLU MLP, grouped-query attention, tied or untied output; loaded
- *         from GGUF (architecture `llama`) or a llama2.c checkpoint.
+ * The architectures share one forward pass (sm-forward.c); what sets each apart is a row of
+ * the SmArchInfo table (sm-arch.c), so the pass reads "has q/k norms", not "is Qwen3":
+ *   GPT    GGUF `gpt2`, and SmallMind's own Small and Medium: learned token + position
+ *          embeddings, pre-norm LayerNorm blocks with biases, a fused QKV linear, a GELU MLP,
+ *          an untied or tied LM head.
+ *   LLAMA  RMSNorm, RoPE on adjacent pairs, SwiGLU MLP, grouped-query attention; from GGUF
+ *          (`llama`: Llama 2 / 3, TinyLlama, SmolLM2, with Llama 3's rope_freqs) or llama2.c.
+ *   QWEN2  LLaMA with q, k, v biases and RoPE on halves (NeoX).
+ *   QWEN3  LLaMA with per-head RMSNorm of q and k before RoPE (NeoX), a head size of its own.
+ *   PHI3   LLaMA with one fused QKV weight and one fused gate|up weight (NeoX), sliding window.
+ *   GEMMA2 GeGLU MLP, norms after attention and MLP as well as before, embeddings scaled by
+ *          √dim, tanh soft-capping of attention scores and logits, sliding-window attention on
+ *          every other layer, a head size of its own, tied output.
  * A model is immutable once loaded and may be shared by several sessions (sm-session.h).
  */
 #pragma once
@@ -34,7 +41,45 @@ GQuark sm_model_error_quark (void);
 typedef enum {
   SM_ARCH_GPT = 0,
   SM_ARCH_LLAMA,
+  SM_ARCH_QWEN2,
+  SM_ARCH_QWEN3,
+  SM_ARCH_PHI3,
+  SM_ARCH_GEMMA2,
+  SM_N_ARCHS
 } SmArch;
+
+typedef enum {
+  SM_FFN_GELU = 0,   /* down (gelu (up x + b) ) + b: GPT */
+  SM_FFN_SWIGLU,     /* down (silu (gate x) * up x) */
+  SM_FFN_GEGLU,      /* down (gelu (gate x) * up x): Gemma */
+} SmFfnKind;
+
+/* What an architecture is made of: the forward pass, the loaders, the writers and the tests
+ * read this and never the SmArch value itself. */
+typedef struct {
+  const char *name;         /* SmallMind's short name: "gpt", "llama", "qwen2" (snapshots, CLI) */
+  const char *gguf_name;    /* general.architecture: "gpt2", "llama", "qwen2" */
+  const char *label;        /* "GPT-2", "LLaMA", "Qwen2" */
+  gboolean    layer_norm;   /* LayerNorm with bias (else RMSNorm without) */
+  gboolean    biases;       /* every linear has a bias: GPT */
+  gboolean    pos_embd;     /* learned position embedding (else RoPE) */
+  gboolean    qkv_fused;    /* one attn_qkv weight, rows q | k | v */
+  gboolean    qkv_bias;     /* attn_q/k/v biases (Qwen2) */
+  gboolean    qk_norm;      /* attn_q_norm / attn_k_norm over each head (Qwen3) */
+  gboolean    post_norms;   /* attn_post_norm / ffn_post_norm before the residual add (Gemma 2) */
+  gboolean    embd_scale;   /* token embeddings × √dim (Gemma) */
+  SmFfnKind   ffn;
+  gboolean    gate_up_fused; /* one ffn_up weight of 2 hidden rows, gate | up (Phi-3) */
+  SmRopeMode  rope_mode;    /* for the architectures with RoPE */
+} SmArchInfo;
+
+const SmArchInfo *sm_arch_info          (SmArch arch);
+/* By general.architecture; FALSE for an architecture SmallMind does not run. */
+gboolean          sm_arch_from_gguf_name (const char *gguf_name, SmArch *arch);
+/* By SmallMind's short name or the GGUF one ("gpt", "gpt2", "qwen2" ...). */
+gboolean          sm_arch_from_name      (const char *name, SmArch *arch);
+/* "gpt, llama, qwen2, ..." for messages. */
+char             *sm_arch_list_names     (void);
 
 typedef enum {
   SM_PRESET_SMALL = 0,   /* vocab 256, n_embd 128, 2 layers, 4 heads, context 64 */
@@ -53,12 +98,27 @@ typedef struct {
   int        hidden_dim;      /* MLP width: 4 × dim for GPT */
   int        context_length;  /* positions the model was built for */
   float      norm_eps;
-  /* LLaMA only */
+  /* the architectures with RoPE */
   float      rope_base;
   int        rope_dims;       /* rotated dims per head (== head_dim usually) */
   SmRopeMode rope_mode;
+  float      rope_freq_scale; /* linear RoPE scaling: positions × this; 0 or 1: none */
   gboolean   tied_output;     /* output.weight is token_embd.weight */
+  /* attention: scores = q·k × query_scale (0: 1/√head_dim), then, when attn_softcap > 0,
+   * cap · tanh (score / cap); logits likewise with final_softcap */
+  float      query_scale;
+  float      attn_softcap;
+  float      final_softcap;
+  /* sliding-window attention: a query sees the last sliding_window positions (itself
+   * included) on the layers l with l % swa_period == 0 (Gemma 2: every other one; Phi-3:
+   * swa_period 1, all); 0: every layer sees the whole context */
+  int        sliding_window;
+  int        swa_period;
 } SmModelConfig;
+
+/* Sets config's architecture and what comes with it as released (RoPE mode and base, norm
+ * epsilon, soft-caps, sliding window), leaving the shape alone: for `init --arch`. */
+void sm_arch_config_defaults (SmArch arch, SmModelConfig *config);
 
 typedef struct _SmModel SmModel;
 

@@ -95,7 +95,7 @@ pack_weights (SmSession *s)
     }
   if (todo->len == 0 || bytes > PACK_MAX_BYTES)
     return;
-  if (c->arch == SM_ARCH_LLAMA && pack_llama_fused (s))
+  if (pack_llama_fused (s))
     {
       /* wq, wk, wv, w_gate and w_up are in the fused packs now */
       for (int l = 0; l < c->n_layers; l++)

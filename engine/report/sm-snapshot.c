@@ -243,7 +243,7 @@ sm_snapshot_add_model (SmSnapshot *snap, SmModel *model)
   m->name = g_strdup (sm_model_get_name (model));
   m->path = g_strdup (sm_model_get_path (model));
   m->format = g_strdup (sm_model_get_format (model));
-  m->arch = g_strdup (c->arch == SM_ARCH_GPT ? "gpt" : "llama");
+  m->arch = g_strdup (sm_arch_info (c->arch)->name);
   m->types = sm_model_describe_types (model);
   m->params = sm_model_n_params (model);
   m->weight_bytes = sm_model_weight_bytes (model);
