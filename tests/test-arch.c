@@ -1,0 +1,452 @@
+/* test-arch.c: every architecture of sm-arch.c against a naive double-precision forward pass
+ * written here from llama.cpp's graph builders (build_gpt2, build_llama, build_qwen2, Qwen3's
+ * q/k norms, build_phi3, build_gemma2), at every kernel level, pool on and off, 1 and 2
+ * threads, prefill and decode, packed and unpacked weights; the same models written as GGUF
+ * and read back. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "sm-model-private.h"
+#include "sm-session-private.h"
+#include "sm-test-util.h"
+#include "sm-threads.h"
+
+static const float *
+F (const SmTensor *t)
+{
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->dtype, ==, SM_DTYPE_F32);
+  return sm_tensor_f32 ((SmTensor *) t);
+}
+
+static const float *
+F_opt (const SmTensor *t)
+{
+  return t ? F (t) : NULL;
+}
+
+/* y[N] = W (N, K) x[K] + b */
+static void
+ref_linear (const float *W, const float *b, const double *x, int N, int K, double *y)
+{
+  for (int i = 0; i < N; i++)
+    {
+      double acc = b ? b[i] : 0.0;
+      for (int j = 0; j < K; j++)
+        acc += (double) W[(gsize) i * K + j] * x[j];
+      y[i] = acc;
+    }
+}
+
+/* LayerNorm with bias, or RMSNorm; out may be x */
+static void
+ref_norm (gboolean layer_norm, const double *x, const float *w, const float *b, int n,
+          double eps, double *out)
+{
+  double mean = 0, var = 0;
+
+  if (layer_norm)
+    {
+      for (int i = 0; i < n; i++)
+        mean += x[i];
+      mean /= n;
+    }
+  for (int i = 0; i < n; i++)
+    var += (x[i] - mean) * (x[i] - mean);
+  var /= n;
+  for (int i = 0; i < n; i++)
+    out[i] = (x[i] - mean) / sqrt (var + eps) * w[i] + (b ? b[i] : 0.0);
+}
+
+static double
+ref_gelu (double x)
+{
+  return 0.5 * x * (1.0 + tanh (sqrt (2.0 / G_PI) * (x + 0.044715 * x * x * x)));
+}
+
+/* rotates one head of hd by position @pos, NORM (adjacent pairs) or NEOX (halves) */
+static void
+ref_rope (const SmModel *m, double *v, int pos)
+{
+  const SmModelConfig *c = &m->config;
+  const int half = c->rope_dims / 2;
+  const float *ff = m->w.rope_freqs ? F (m->w.rope_freqs) : NULL;
+  const double scale = c->rope_freq_scale > 0 ? c->rope_freq_scale : 1.0;
+
+  for (int i = 0; i < half; i++)
+    {
+      double a = scale * pos * pow (c->rope_base, -(2.0 * i) / c->rope_dims) / (ff ? ff[i] : 1.0);
+      int i0 = c->rope_mode == SM_ROPE_NORM ? 2 * i : i;
+      int i1 = c->rope_mode == SM_ROPE_NORM ? 2 * i + 1 : i + half;
+      double x0 = v[i0], x1 = v[i1];
+      v[i0] = x0 * cos (a) - x1 * sin (a);
+      v[i1] = x0 * sin (a) + x1 * cos (a);
+    }
+}
+
+/* Logits (vocab) of the last of tokens[0..n), from scratch. */
+static double *
+ref_forward (const SmModel *m, const gint32 *tokens, int n)
+{
+  const SmModelConfig *c = &m->config;
+  const SmArchInfo *a = sm_arch_info (c->arch);
+  const int D = c->dim, H = c->hidden_dim, hd = c->head_dim;
+  const int qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, kv_mul = c->n_heads / c->n_kv_heads;
+  const double scale = c->query_scale > 0 ? c->query_scale : 1.0 / sqrt ((double) hd);
+  double *x = g_new0 (double, (gsize) n * D);     /* (n, D) residual stream */
+  double *xb = g_new0 (double, D);
+  double *q = g_new0 (double, (gsize) n * qd);
+  double *k = g_new0 (double, (gsize) n * kvd);
+  double *v = g_new0 (double, (gsize) n * kvd);
+  double *att = g_new0 (double, n);
+  double *ao = g_new0 (double, qd);
+  double *tmp = g_new0 (double, qd + 2 * kvd + 2 * H + D);
+  double *h1 = g_new0 (double, 2 * H);
+  double *logits = g_new0 (double, c->vocab_size);
+
+  for (int t = 0; t < n; t++)
+    for (int i = 0; i < D; i++)
+      {
+        double e = F (m->w.token_embd)[(gsize) tokens[t] * D + i];
+        if (a->pos_embd)
+          e += F (m->w.pos_embd)[(gsize) t * D + i];
+        x[t * D + i] = a->embd_scale ? e * sqrt ((double) D) : e;
+      }
+
+  for (int l = 0; l < c->n_layers; l++)
+    {
+      const SmLayerWeights *L = &m->w.layers[l];
+      const int window = c->sliding_window > 0 && c->swa_period > 0 && l % c->swa_period == 0
+                         ? c->sliding_window : 0;
+
+      for (int t = 0; t < n; t++)
+        {
+          ref_norm (a->layer_norm, x + t * D, F (L->attn_norm), F_opt (L->attn_norm_b), D,
+                    c->norm_eps, xb);
+          if (L->wqkv)
+            {
+              ref_linear (F (L->wqkv), F_opt (L->bqkv), xb, qd + 2 * kvd, D, tmp);
+              memcpy (q + t * qd, tmp, qd * sizeof (double));
+              memcpy (k + t * kvd, tmp + qd, kvd * sizeof (double));
+              memcpy (v + t * kvd, tmp + qd + kvd, kvd * sizeof (double));
+            }
+          else
+            {
+              ref_linear (F (L->wq), F_opt (L->bq), xb, qd, D, q + t * qd);
+              ref_linear (F (L->wk), F_opt (L->bk), xb, kvd, D, k + t * kvd);
+              ref_linear (F (L->wv), F_opt (L->bv), xb, kvd, D, v + t * kvd);
+            }
+          for (int h = 0; h < c->n_heads + c->n_kv_heads; h++)
+            {
+              gboolean is_q = h < c->n_heads;
+              double *vec = is_q ? q + t * qd + h * hd : k + t * kvd + (h - c->n_heads) * hd;
+              if (a->qk_norm)
+                ref_norm (FALSE, vec, F (is_q ? L->q_norm : L->k_norm), NULL, hd, c->norm_eps, vec);
+              if (!a->pos_embd)
+                ref_rope (m, vec, t);
+            }
+        }
+
+      for (int t = 0; t < n; t++)
+        {
+          const int s0 = window > 0 && t >= window ? t - window + 1 : 0;
+          for (int h = 0; h < c->n_heads; h++)
+            {
+              int g = h / kv_mul;
+              double mx = -INFINITY, sum = 0;
+              for (int s = s0; s <= t; s++)
+                {
+                  double dot = 0;
+                  for (int i = 0; i < hd; i++)
+                    dot += q[t * qd + h * hd + i] * k[s * kvd + g * hd + i];
+                  dot *= scale;
+                  if (c->attn_softcap > 0)
+                    dot = c->attn_softcap * tanh (dot / c->attn_softcap);
+                  att[s] = dot;
+                  mx = MAX (mx, att[s]);
+                }
+              for (int s = s0; s <= t; s++)
+                sum += (att[s] = exp (att[s] - mx));
+              for (int i = 0; i < hd; i++)
+                {
+                  double acc = 0;
+                  for (int s = s0; s <= t; s++)
+                    acc += att[s] / sum * v[s * kvd + g * hd + i];
+                  ao[h * hd + i] = acc;
+                }
+            }
+          ref_linear (F (L->wo), F_opt (L->bo), ao, D, qd, tmp);
+          if (L->attn_post_norm)
+            ref_norm (FALSE, tmp, F (L->attn_post_norm), NULL, D, c->norm_eps, tmp);
+          for (int i = 0; i < D; i++)
+            x[t * D + i] += tmp[i];
+
+          ref_norm (a->layer_norm, x + t * D, F (L->ffn_norm), F_opt (L->ffn_norm_b), D,
+                    c->norm_eps, xb);
+          if (a->ffn == SM_FFN_GELU)
+            {
+              ref_linear (F (L->w_up), F_opt (L->b_up), xb, H, D, h1);
+              for (int i = 0; i < H; i++)
+                h1[i] = ref_gelu (h1[i]);
+            }
+          else
+            {
+              /* h1 = gate | up */
+              if (a->gate_up_fused)
+                ref_linear (F (L->w_up), NULL, xb, 2 * H, D, h1);
+              else
+                {
+                  ref_linear (F (L->w_gate), NULL, xb, H, D, h1);
+                  ref_linear (F (L->w_up), NULL, xb, H, D, h1 + H);
+                }
+              for (int i = 0; i < H; i++)
+                h1[i] = (a->ffn == SM_FFN_SWIGLU ? h1[i] / (1.0 + exp (-h1[i])) : ref_gelu (h1[i]))
+                        * h1[H + i];
+            }
+          ref_linear (F (L->w_down), F_opt (L->b_down), h1, D, H, tmp);
+          if (L->ffn_post_norm)
+            ref_norm (FALSE, tmp, F (L->ffn_post_norm), NULL, D, c->norm_eps, tmp);
+          for (int i = 0; i < D; i++)
+            x[t * D + i] += tmp[i];
+        }
+    }
+
+  ref_norm (a->layer_norm, x + (gsize) (n - 1) * D, F (m->w.output_norm), F_opt (m->w.output_norm_b),
+            D, c->norm_eps, xb);
+  ref_linear (F (m->w.output), NULL, xb, c->vocab_size, D, logits);
+  if (c->final_softcap > 0)
+    for (int i = 0; i < c->vocab_size; i++)
+      logits[i] = c->final_softcap * tanh (logits[i] / c->final_softcap);
+
+  g_free (x); g_free (xb); g_free (q); g_free (k); g_free (v); g_free (att); g_free (ao);
+  g_free (tmp); g_free (h1);
+  return logits;
+}
+
+/* ---- the models -------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  SmArch      arch;
+  int         head_dim;      /* 0: dim / heads */
+  int         window;        /* sliding window, or 0 */
+  float       attn_softcap, final_softcap;
+  gboolean    rope_freqs;    /* Llama 3's per-pair factors */
+  float       rope_scale;    /* linear scaling, 0: none */
+} ArchCase;
+
+static const ArchCase cases[] = {
+  { "gpt", SM_ARCH_GPT, 0, 0, 0, 0, FALSE, 0 },
+  { "llama", SM_ARCH_LLAMA, 0, 0, 0, 0, FALSE, 0 },
+  { "llama3-rope", SM_ARCH_LLAMA, .rope_freqs = TRUE },
+  { "llama-linear-rope", SM_ARCH_LLAMA, .rope_scale = 0.25f },
+  { "qwen2", SM_ARCH_QWEN2, 0, 0, 0, 0, FALSE, 0 },
+  { "qwen3", SM_ARCH_QWEN3, .head_dim = 24 },
+  { "phi3", SM_ARCH_PHI3, .window = 7 },
+  { "gemma2", SM_ARCH_GEMMA2, .head_dim = 24, .window = 5, .attn_softcap = 0.3f,
+    .final_softcap = 0.08f },
+};
+
+static double
+rng_normal (GRand *r)
+{
+  double u1 = g_rand_double_range (r, 1e-12, 1.0), u2 = g_rand_double (r);
+  return sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
+}
+
+static void
+perturb (const char *name, SmTensor *t, gpointer data)
+{
+  GRand *r = data;
+  float *x = sm_tensor_f32 (t);
+  gint64 n = sm_tensor_n_elements (t);
+
+  /* init leaves biases 0 and norms 1, which would test neither: give them values */
+  if (g_str_has_suffix (name, ".bias"))
+    for (gint64 i = 0; i < n; i++)
+      x[i] = (float) (0.05 * rng_normal (r));
+  else if (g_str_has_suffix (name, "norm.weight"))
+    for (gint64 i = 0; i < n; i++)
+      x[i] = (float) (1.0 + 0.2 * rng_normal (r));
+}
+
+static SmModel *
+make_model (const ArchCase *ac)
+{
+  g_autoptr (SmTokenizer) bytes = sm_tokenizer_new_bytes ();
+  g_autoptr (GError) error = NULL;
+  SmModelConfig c = { 0 };
+  SmModel *m;
+  GRand *r = g_rand_new_with_seed (5);
+
+  sm_arch_config_defaults (ac->arch, &c);
+  c.vocab_size = 300;
+  c.dim = 64;
+  c.n_layers = 2;
+  c.n_heads = 4;
+  c.n_kv_heads = ac->arch == SM_ARCH_GPT ? 4 : 2;
+  c.head_dim = ac->head_dim ? ac->head_dim : c.dim / c.n_heads;
+  c.rope_dims = c.head_dim;
+  c.hidden_dim = 96;
+  c.context_length = 32;
+  c.tied_output = ac->arch == SM_ARCH_GEMMA2 || ac->arch == SM_ARCH_QWEN2;
+  if (ac->window)
+    c.sliding_window = ac->window;
+  if (ac->attn_softcap)
+    c.attn_softcap = ac->attn_softcap;
+  if (ac->final_softcap)
+    c.final_softcap = ac->final_softcap;
+  if (ac->rope_scale)
+    c.rope_freq_scale = ac->rope_scale;
+  m = sm_model_new_random (&c, bytes, 17, ac->name, &error);
+  g_assert_no_error (error);
+  sm_model_foreach_tensor (m, perturb, r);
+  if (ac->rope_freqs)
+    {
+      gint64 shape[1] = { c.rope_dims / 2 };
+      float *ff;
+      m->w.rope_freqs = sm_tensor_new (NULL, SM_DTYPE_F32, 1, shape);
+      ff = sm_tensor_f32 (m->w.rope_freqs);
+      /* as Llama 3's: the fast pairs kept, the slow ones slowed by up to 8 */
+      for (int i = 0; i < shape[0]; i++)
+        ff[i] = i < shape[0] / 2 ? 1.0f : 1.0f + 7.0f * (i - shape[0] / 2) / (shape[0] / 2);
+      sm_model_init_rope (m);
+    }
+  g_rand_free (r);
+  return m;
+}
+
+static double
+max_abs_diff (const float *a, const double *b, int n)
+{
+  double worst = 0;
+  for (int i = 0; i < n; i++)
+    worst = MAX (worst, fabs ((double) a[i] - b[i]));
+  return worst;
+}
+
+static void
+test_reference (gconstpointer data)
+{
+  const ArchCase *ac = data;
+  g_autoptr (SmModel) m = make_model (ac);
+  const SmModelConfig *c = sm_model_get_config (m);
+  const int n = 20;
+  gint32 tokens[20];
+  g_autofree double *ref = NULL;
+  GRand *r = g_rand_new_with_seed (99);
+  double worst = 0, spread = 0;
+
+  for (int i = 0; i < n; i++)
+    tokens[i] = g_rand_int_range (r, 0, c->vocab_size);
+  g_rand_free (r);
+  ref = ref_forward (m, tokens, n);
+  for (int i = 0; i < c->vocab_size; i++)
+    spread = MAX (spread, fabs (ref[i] - ref[0]));
+  /* the logits must move with the input, or agreement would prove nothing */
+  g_assert_cmpfloat (spread, >, 1e-3);
+
+  for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
+    for (int pool_on = 0; pool_on <= 1; pool_on++)
+      for (int threads = 1; threads <= 2; threads++)
+        {
+          g_autoptr (GError) error = NULL;
+          if (!sm_kernels_level_supported (level, NULL))
+            continue;
+          g_assert_true (sm_kernels_set_level (level, &error));
+          sm_pool_set_enabled (sm_pool_default (), pool_on);
+          sm_threads_set_count (threads);
+
+          for (int packed = 0; packed <= 1; packed++)
+            {
+              /* prefill in one batch (GEMM), then the same tokens one at a time (GEMV) */
+              g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, &error);
+              g_autoptr (SmSession) s2 = sm_session_new (m, NULL, 0, &error);
+              g_assert_no_error (error);
+              if (!packed)
+                {
+                  sm_session_drop_packed (s);
+                  sm_session_drop_packed (s2);
+                }
+              g_assert_true (sm_session_eval (s, tokens, n, &error));
+              g_assert_no_error (error);
+              for (int i = 0; i < n; i++)
+                g_assert_true (sm_session_eval (s2, &tokens[i], 1, &error));
+              double d1 = max_abs_diff (sm_session_get_logits (s), ref, c->vocab_size);
+              double d2 = max_abs_diff (sm_session_get_logits (s2), ref, c->vocab_size);
+              if (d1 >= 1e-4 || d2 >= 1e-4)
+                g_test_message ("%s %s pool %s, %d threads, %s: |prefill - ref| %.2e, "
+                                "|decode - ref| %.2e", ac->name, sm_kernel_level_to_string (level),
+                                pool_on ? "on" : "off", threads, packed ? "packed" : "unpacked",
+                                d1, d2);
+              g_assert_cmpfloat (d1, <, 1e-4);
+              g_assert_cmpfloat (d2, <, 1e-4);
+              worst = MAX (worst, MAX (d1, d2));
+            }
+        }
+  g_test_message ("%s: worst |logit - ref| %.2e over every level, pool, thread count and path "
+                  "(logits spread %.2f)", ac->name, worst, spread);
+
+  sm_kernels_set_level (SM_KERNEL_LEVEL_AUTO, NULL);
+  sm_pool_set_enabled (sm_pool_default (), TRUE);
+  sm_threads_set_count (1);
+}
+
+/* Written as GGUF and read back: the same config and the same logits. */
+static void
+test_gguf_round_trip (gconstpointer data)
+{
+  const ArchCase *ac = data;
+  g_autoptr (SmModel) m = make_model (ac);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sm-arch-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "m.gguf", NULL);
+  gint32 tokens[6] = { 1, 50, 99, 7, 200, 3 };
+
+  g_assert_no_error (error);
+  g_assert_true (sm_model_save_gguf (m, path, SM_DTYPE_F32, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (SmModel) back = sm_model_load (path, NULL, &error);
+    const SmModelConfig *a = sm_model_get_config (m), *b = NULL;
+    g_assert_no_error (error);
+    b = sm_model_get_config (back);
+    g_assert_cmpint (a->arch, ==, b->arch);
+    g_assert_cmpint (a->head_dim, ==, b->head_dim);
+    g_assert_cmpint (a->n_kv_heads, ==, b->n_kv_heads);
+    g_assert_cmpint (a->sliding_window, ==, b->sliding_window);
+    g_assert_cmpint (a->swa_period, ==, b->swa_period);
+    g_assert_cmpint (a->rope_mode, ==, b->rope_mode);
+    g_assert_cmpfloat (a->attn_softcap, ==, b->attn_softcap);
+    g_assert_cmpfloat (a->final_softcap, ==, b->final_softcap);
+    /* 0 and 1 both mean no scaling */
+    g_assert_cmpfloat (fabsf ((a->rope_freq_scale > 0 ? a->rope_freq_scale : 1.0f)
+                              - (b->rope_freq_scale > 0 ? b->rope_freq_scale : 1.0f)), <, 1e-6f);
+    g_assert_cmpint (a->tied_output, ==, b->tied_output);
+    g_assert_true ((m->w.rope_freqs == NULL) == (back->w.rope_freqs == NULL));
+
+    g_autoptr (SmSession) s1 = sm_session_new (m, NULL, 0, &error);
+    g_autoptr (SmSession) s2 = sm_session_new (back, NULL, 0, &error);
+    g_assert_true (sm_session_eval (s1, tokens, 6, &error));
+    g_assert_true (sm_session_eval (s2, tokens, 6, &error));
+    g_assert_cmpmem (sm_session_get_logits (s1), a->vocab_size * sizeof (float),
+                     sm_session_get_logits (s2), b->vocab_size * sizeof (float));
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *p1 = g_strdup_printf ("/arch/reference/%s", cases[i].name);
+      g_autofree char *p2 = g_strdup_printf ("/arch/gguf-round-trip/%s", cases[i].name);
+      g_test_add_data_func (p1, &cases[i], test_reference);
+      g_test_add_data_func (p2, &cases[i], test_gguf_round_trip);
+    }
+  return g_test_run ();
+}
