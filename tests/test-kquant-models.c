@@ -20,6 +20,7 @@
 #include "sm-model.h"
 #include "sm-session.h"
 #include "sm-test-util.h"
+#include "sm-test-greedy.h"
 
 #define N_GENERATE 128
 
@@ -50,28 +51,6 @@ typedef struct {
   const KquantModel *m;
   int                prompt;
 } Case;
-
-/* "prompt_ids: 1 2 3" -> its ids */
-static GArray *
-parse_ids (const char *text, const char *key)
-{
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  const char *line = strstr (text, key);
-
-  g_assert_nonnull (line);
-  line += strlen (key);
-  while (*line != '\0' && *line != '\n')
-    {
-      char *end;
-      gint64 v = g_ascii_strtoll (line, &end, 10);
-      if (end == line)
-        break;
-      gint32 id = (gint32) v;
-      g_array_append_val (ids, id);
-      line = end;
-    }
-  return ids;
-}
 
 static SmModel *
 load (const KquantModel *km)
@@ -135,54 +114,6 @@ greedy (SmModel *m, const char *prompt, SmKernelLevel level)
   return greedy_kv (m, prompt, level, SM_KV_TYPE_F32);
 }
 
-/* Teacher forcing: llama.cpp's ids fed one at a time after the prompt; at each step, how far
- * llama.cpp's pick lies below our top logit, relative to the spread of the logits (their
- * standard deviation).  This checks all N_GENERATE steps, where free-running greedy decoding
- * stops telling anything at its first flip. */
-static double
-forced_worst_gap (SmModel *m, GArray *prompt, GArray *want, guint *worst_at, double *mean_lead,
-                  guint *agree)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SmSession) s = sm_session_new (m, NULL, 0, &error);
-  const int vocab = sm_model_get_config (m)->vocab_size;
-  double worst = 0.0;
-
-  g_assert_no_error (error);
-  g_assert_true (sm_session_eval (s, (const gint32 *) prompt->data, prompt->len, &error));
-  g_assert_no_error (error);
-  for (guint i = 0; i < want->len; i++)
-    {
-      const float *logits = sm_session_get_logits (s);
-      const gint32 id = g_array_index (want, gint32, i);
-      double max = logits[0], second = -G_MAXDOUBLE, sum = 0.0, sum2 = 0.0;
-      for (int v = 0; v < vocab; v++)
-        {
-          if (v > 0 && logits[v] > max)
-            {
-              second = max;
-              max = logits[v];
-            }
-          else if (v > 0 && logits[v] > second)
-            second = logits[v];
-          sum += logits[v];
-          sum2 += (double) logits[v] * logits[v];
-        }
-      const double mean = sum / vocab, sd = sqrt (MAX (sum2 / vocab - mean * mean, 1e-30));
-      const double gap = (max - logits[id]) / sd;
-      *agree += logits[id] == max;
-      *mean_lead += (max - second) / sd / want->len;
-      if (gap > worst)
-        {
-          worst = gap;
-          *worst_at = i;
-        }
-      g_assert_true (sm_session_eval (s, &id, 1, &error));
-      g_assert_no_error (error);
-    }
-  return worst;
-}
-
 static void
 test_greedy (gconstpointer data)
 {
@@ -200,8 +131,8 @@ test_greedy (gconstpointer data)
   g_autofree char *text = NULL;
   g_autoptr (GError) error = NULL;
   g_assert_true (g_file_get_contents (ref_path, &text, NULL, &error));
-  g_autoptr (GArray) want_prompt = parse_ids (text, "prompt_ids:");
-  g_autoptr (GArray) want_gen = parse_ids (text, "generated_ids:");
+  g_autoptr (GArray) want_prompt = sm_test_parse_ids (text, "prompt_ids:");
+  g_autoptr (GArray) want_gen = sm_test_parse_ids (text, "generated_ids:");
   g_assert_cmpuint (want_gen->len, ==, N_GENERATE);
 
   const SmKernelLevel before = sm_kernels_get_level ();
@@ -239,7 +170,7 @@ test_greedy (gconstpointer data)
     g_autofree char *text16 = NULL;
     if (path16 != NULL && g_file_get_contents (path16, &text16, NULL, NULL))
       {
-        g_autoptr (GArray) want16 = parse_ids (text16, "generated_ids:");
+        g_autoptr (GArray) want16 = sm_test_parse_ids (text16, "generated_ids:");
         g_autoptr (GArray) got16 = greedy_kv (m, prompts[cs->prompt], before, SM_KV_TYPE_F16);
         const gint32 *gen16 = &g_array_index (got16, gint32, want_prompt->len);
         const guint n16 = got16->len - want_prompt->len;
@@ -260,7 +191,7 @@ test_greedy (gconstpointer data)
   guint at = 0;
   guint agree = 0;
   double lead = 0.0;
-  double gap = forced_worst_gap (m, want_prompt, want_gen, &at, &lead, &agree);
+  double gap = sm_test_forced_gap (m, SM_KV_TYPE_F32, want_prompt, want_gen, &at, &lead, &agree);
   g_test_message ("%s p%d %s: teacher-forced, our top is llama.cpp's pick at %u of %u steps; "
                   "elsewhere it is at most %.3g sd below our top logit (step %u), while our top "
                   "leads the runner-up by %.3g sd on average", name, cs->prompt,
