@@ -652,7 +652,7 @@ test_kv_cache_f16_bits (void)
       for (int l = 0; l < c.n_layers; l++)
         for (int g = 0; g < c.n_kv_heads; g++)
           for (int d = 0; d < c.head_dim; d++)
-            for (int p = 0; p < kv->stride; p++)
+            for (int p = 0; p < kv->stride[l]; p++)
               for (int which = 0; which < 2; which++)
                 {
                   const float *src = which ? v : k;
@@ -662,12 +662,12 @@ test_kv_cache_f16_bits (void)
                   if (type == SM_KV_TYPE_F32)
                     {
                       float got;
-                      memcpy (&got, head + ((gsize) d * kv->stride + p) * sizeof (float), sizeof got);
+                      memcpy (&got, head + ((gsize) d * kv->stride[l] + p) * sizeof (float), sizeof got);
                       g_assert_cmpmem (&got, sizeof got, &x, sizeof x);
                       continue;
                     }
                   uint16_t got, want = sm_fp32_to_fp16 (x);
-                  memcpy (&got, head + ((gsize) d * kv->stride + p) * sizeof (uint16_t), sizeof got);
+                  memcpy (&got, head + ((gsize) d * kv->stride[l] + p) * sizeof (uint16_t), sizeof got);
                   if (got != want)
                     g_error ("%s: layer %d head %d dim %d pos %d (%s): 0x%04x, want 0x%04x for %a",
                              st->name, l, g, d, p, which ? "v" : "k", got, want, x);
@@ -679,7 +679,7 @@ test_kv_cache_f16_bits (void)
           g_assert_cmphex (sm_fp32_to_fp16 (1.0f + 3 * 0x1p-11f), ==, 0x3c02);
           g_assert_cmphex (sm_fp32_to_fp16 (65520.0f), ==, 0x7c00);
           /* read back: every level widens the stored halves to the same floats */
-          const gsize row = (gsize) kv->stride;
+          const gsize row = (gsize) kv->stride[layer];
           const uint16_t *Kh = sm_kv_cache_head (kv, kv->k, layer, 0);
           g_autofree float *want = g_new (float, row), *got = g_new (float, row);
           for (gsize p = 0; p < row; p++)

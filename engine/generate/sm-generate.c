@@ -165,7 +165,7 @@ sm_generate (SmSession                 *session,
   while (common < n_cached && common < n_prompt - 1 &&
          cached[common] == g_array_index (ids, gint32, common))
     common++;
-  sm_session_rewind (session, common);
+  common = sm_session_rewind (session, common);
   stats->cached_tokens = common;
 
   if (!sm_session_eval (session, &g_array_index (ids, gint32, common), n_prompt - common, error))

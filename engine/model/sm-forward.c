@@ -33,8 +33,9 @@ typedef struct {
   gsize        ldh;      /* hidden; 2 hidden when LLaMA's gate and up are one product,
                           * each row then gate | up */
   float       *att;      /* (n_threads, n, n_ctx) attention scores, a slab a thread */
-  float       *kv32;     /* (n_threads, 2, head_dim, stride) prefill over an f16 cache: a
-                          * head's keys and values read back as f32 for the GEMMs; else NULL */
+  float       *kv32;     /* (n_threads, 2, head_dim, max_stride) prefill over an f16 cache
+                          * or a sliding window's ring: a head's keys and values as f32
+                          * columns in position order for the GEMMs; else NULL */
   void        *xq;       /* (n, act_row) activations in the weights' vec_dot_type,
                           * rows act_row bytes (the most any type takes for max_k) */
 } Acts;
@@ -229,10 +230,14 @@ first_visible (int pos, int window)
  * costly as a head's products at a short prompt, so it runs on the threads too), then its
  * query heads h (grouped-query: h / kv_mul == g) get scores = q·Kᵀ · scale over the
  * positions each query sees (0..p0+i, or its sliding window), soft-capped where the
- * architecture caps them, a softmax, and the weighted sum of values.  Over an f16 cache
- * decode reads the halves directly (gemv_t_f16, gemv_f16); prefill widens the head's T
- * positions to f32 once for all its query heads (hd·T conversions against the GEMMs' n·hd·T
- * products) and runs the f32 GEMMs on them, so both see the same rounded keys and values. */
+ * architecture caps them, a softmax, and the weighted sum of values.
+ *
+ * Decode reads the cache in place, f32 or f16 (gemv_t_f16, gemv_f16), in one run of slots or
+ * two where a sliding window's ring turns.  Prefill reads the positions the chunk sees,
+ * [lo, T), as one run of f32 columns: in place for an f32 cache where they are consecutive
+ * slots, else widened (f16: hd·T conversions against the GEMMs' n·hd·T products, once for
+ * all of the head's queries) or copied (a turning ring) into a scratch, so prefill and decode
+ * see the same rounded keys and values. */
 static void
 attention_heads (void *user, int ith, int nth)
 {
@@ -240,34 +245,107 @@ attention_heads (void *user, int ith, int nth)
   const Fwd *f = j->f;
   const SmKernels *k = f->k;
   const SmModelConfig *c = f->c;
-  const gsize hd = (gsize) c->head_dim, ldq = f->a.ldq, n_ctx = f->s->n_ctx;
   const SmKvCache *kv = f->s->kv;
+  const int l = j->layer;
+  const gsize hd = (gsize) c->head_dim, ldq = f->a.ldq, n_ctx = f->s->n_ctx;
   const gboolean f16 = kv->type == SM_KV_TYPE_F16;
-  const gsize qd = q_dim (c), ld = (gsize) kv->stride;
+  const gsize qd = q_dim (c), ld = (gsize) kv->stride[l], cap = (gsize) kv->cap[l];
   const int n = f->n, p0 = f->p0, T = p0 + n;
   const int kv_mul = c->n_heads / c->n_kv_heads;
   const float scale = c->query_scale > 0.0f ? c->query_scale : 1.0f / sqrtf ((float) hd);
-  const float cap = c->attn_softcap;
-  float *S = f->a.att + (gsize) ith * n * n_ctx;        /* (n, T) */
+  const float cap_score = c->attn_softcap;
+  float *S = f->a.att + (gsize) ith * (n * n_ctx + hd);  /* (n, T), then hd floats */
+  float *tmp = S + (gsize) n * n_ctx;
   gsize first, last;
 
   sm_threads_range ((gsize) c->n_kv_heads, ith, nth, 1, &first, &last);
   for (gsize g = first; g < last; g++)
-    sm_kv_cache_store (f->s->kv, k, j->layer, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
+    sm_kv_cache_store (f->s->kv, k, l, (int) g, f->p0, f->n, f->a.k, f->a.v, f->a.ldkv);
   for (gsize g = first; g < last; g++)
     {
-      const void *Kh = sm_kv_cache_head (kv, kv->k, j->layer, (int) g);   /* (hd, T), stride ld */
-      const void *Vh = sm_kv_cache_head (kv, kv->v, j->layer, (int) g);
-      const float *Kt = Kh, *Vt = Vh;
+      const void *Kh = sm_kv_cache_head (kv, kv->k, l, (int) g);   /* (hd, cap), stride ld */
+      const void *Vh = sm_kv_cache_head (kv, kv->v, l, (int) g);
 
-      if (f16 && n > 1)
+      if (n == 1)
         {
-          float *K32 = f->a.kv32 + (gsize) ith * 2 * hd * ld, *V32 = K32 + hd * ld;
-          for (gsize d = 0; d < hd; d++)
+          /* positions [s0, T): the query's view, in slots [a0, a0 + n1) and, where the ring
+           * turns, [0, Tv - n1) */
+          const int s0 = first_visible (T - 1, j->window), Tv = T - s0;
+          const gsize a0 = (gsize) sm_kv_cache_slot (kv, l, s0);
+          const gsize n1 = MIN ((gsize) Tv, cap - a0), n2 = (gsize) Tv - n1;
+          for (gsize h = g * kv_mul; h < (g + 1) * kv_mul; h++)
             {
-              k->f16_to_f32 (K32 + d * ld, (const uint16_t *) Kh + d * ld, (size_t) T);
-              k->f16_to_f32 (V32 + d * ld, (const uint16_t *) Vh + d * ld, (size_t) T);
+              const float *Qh = f->a.q + h * hd;
+              float *out = f->a.att_out + h * hd;
+
+              /* scores (1, Tv) = q (1, hd) · K (hd, Tv) · scale */
+              if (f16)
+                {
+                  k->gemv_t_f16 (hd, n1, scale, (const uint16_t *) Kh + a0, ld, Qh, S);
+                  if (n2)
+                    k->gemv_t_f16 (hd, n2, scale, Kh, ld, Qh, S + n1);
+                }
+              else
+                {
+                  k->sgemm (false, false, 1, n1, hd, scale, Qh, ldq, (const float *) Kh + a0, ld,
+                            0.0f, S, n1);
+                  if (n2)
+                    k->sgemm (false, false, 1, n2, hd, scale, Qh, ldq, Kh, ld, 0.0f, S + n1, n2);
+                }
+              if (cap_score > 0.0f)
+                soft_cap (S, Tv, cap_score);
+              k->softmax (S, Tv);
+              /* out (hd) = V (hd, Tv) · p (Tv) */
+              if (f16)
+                k->gemv_f16 (hd, n1, (const uint16_t *) Vh + a0, ld, S, out);
+              else
+                k->sgemv (hd, n1, (const float *) Vh + a0, ld, S, out);
+              if (n2)
+                {
+                  if (f16)
+                    k->gemv_f16 (hd, n2, Vh, ld, S + n1, tmp);
+                  else
+                    k->sgemv (hd, n2, Vh, ld, S + n1, tmp);
+                  k->add (out, out, tmp, hd);
+                }
             }
+          continue;
+        }
+
+      /* prefill: columns c of Kt / Vt hold position lo + c, for the positions [lo, T) the
+       * chunk's first query and all after it see */
+      const int lo = first_visible (p0, j->window);
+      const gsize Tl = (gsize) (T - lo), a0 = (gsize) sm_kv_cache_slot (kv, l, lo);
+      const gsize n1 = MIN (Tl, cap - a0);
+      const float *Kt, *Vt;
+      gsize ldt = ld;
+      if (!f16 && n1 == Tl)
+        {
+          Kt = (const float *) Kh + a0;
+          Vt = (const float *) Vh + a0;
+        }
+      else
+        {
+          float *K32 = f->a.kv32 + (gsize) ith * 2 * hd * kv->max_stride, *V32 = K32 + hd * kv->max_stride;
+          ldt = (gsize) kv->max_stride;
+          for (gsize d = 0; d < hd; d++)
+            for (int part = 0; part < 2; part++)
+              {
+                /* the run from a0 to the ring's end, then what turned to its start */
+                const gsize from = part ? 0 : a0, len = part ? Tl - n1 : n1, to = part ? n1 : 0;
+                if (len == 0)
+                  continue;
+                if (f16)
+                  {
+                    k->f16_to_f32 (K32 + d * ldt + to, (const uint16_t *) Kh + d * ld + from, len);
+                    k->f16_to_f32 (V32 + d * ldt + to, (const uint16_t *) Vh + d * ld + from, len);
+                  }
+                else
+                  {
+                    memcpy (K32 + d * ldt + to, (const float *) Kh + d * ld + from, len * sizeof (float));
+                    memcpy (V32 + d * ldt + to, (const float *) Vh + d * ld + from, len * sizeof (float));
+                  }
+              }
           Kt = K32;
           Vt = V32;
         }
@@ -276,50 +354,29 @@ attention_heads (void *user, int ith, int nth)
           const float *Qh = f->a.q + h * hd;                  /* (n, hd), stride ldq */
           float *out = f->a.att_out + h * hd;                 /* (n, hd), stride qd */
 
-          if (n == 1)
+          /* Query rows in blocks, each against only the positions it may see: the masked
+           * upper triangle (half of a fresh prompt's scores) is never computed, nor what lies
+           * before a sliding window. */
+          for (int i0 = 0; i0 < n; i0 += ATTN_QUERY_BLOCK)
             {
-              /* positions [s0, T): the last query's view, the whole cache or its window */
-              const int s0 = first_visible (T - 1, j->window), Tv = T - s0;
-              if (f16)
-                k->gemv_t_f16 (hd, Tv, scale, (const uint16_t *) Kh + s0, ld, Qh, S);
-              else
-                /* scores (1, Tv) = q (1, hd) · Kt (hd, Tv) · scale */
-                k->sgemm (false, false, 1, Tv, hd, scale, Qh, ldq, Kt + s0, ld, 0.0f, S, Tv);
-              if (cap > 0.0f)
-                soft_cap (S, Tv, cap);
-              k->softmax (S, Tv);
-              /* out (hd) = Vt (hd, Tv) · p (Tv) */
-              if (f16)
-                k->gemv_f16 (hd, Tv, (const uint16_t *) Vh + s0, ld, S, out);
-              else
-                k->sgemv (hd, Tv, Vt + s0, ld, S, out);
-            }
-          else
-            {
-              /* Query rows in blocks, each against only the positions it may see: the masked
-               * upper triangle (half of a fresh prompt's scores) is never computed, nor what
-               * lies before a sliding window. */
-              for (int i0 = 0; i0 < n; i0 += ATTN_QUERY_BLOCK)
+              const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
+              const int s0 = first_visible (p0 + i0, j->window);  /* the block's first */
+              const int Tb = p0 + i0 + rows - s0;                 /* positions it sees */
+              k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq,
+                        Kt + (s0 - lo), ldt, 0.0f, S, Tb);
+              for (int i = 0; i < rows; i++)
                 {
-                  const int rows = MIN (ATTN_QUERY_BLOCK, n - i0);
-                  const int s0 = first_visible (p0 + i0, j->window);  /* the block's first */
-                  const int Tb = p0 + i0 + rows - s0;                 /* positions it sees */
-                  k->sgemm (false, false, rows, Tb, hd, scale, Qh + (gsize) i0 * ldq, ldq,
-                            Kt + s0, ld, 0.0f, S, Tb);
-                  for (int i = 0; i < rows; i++)
-                    {
-                      /* row i sees [lo, hi) of the block's positions */
-                      const int pos = p0 + i0 + i;
-                      const int lo = first_visible (pos, j->window) - s0, hi = pos + 1 - s0;
-                      float *Si = S + (gsize) i * Tb;
-                      if (cap > 0.0f)
-                        soft_cap (Si + lo, hi - lo, cap);
-                      memset (Si, 0, lo * sizeof (float));
-                      k->softmax_causal (Si + lo, Tb - lo, hi - lo);
-                    }
-                  k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt + s0, ld, 0.0f,
-                            out + (gsize) i0 * qd, qd);
+                  /* row i sees [vlo, vhi) of the block's positions */
+                  const int pos = p0 + i0 + i;
+                  const int vlo = first_visible (pos, j->window) - s0, vhi = pos + 1 - s0;
+                  float *Si = S + (gsize) i * Tb;
+                  if (cap_score > 0.0f)
+                    soft_cap (Si + vlo, vhi - vlo, cap_score);
+                  memset (Si, 0, vlo * sizeof (float));
+                  k->softmax_causal (Si + vlo, Tb - vlo, vhi - vlo);
                 }
+              k->sgemm (false, true, rows, hd, Tb, 1.0f, S, Tb, Vt + (s0 - lo), ldt, 0.0f,
+                        out + (gsize) i0 * qd, qd);
             }
         }
     }
@@ -544,9 +601,12 @@ acts_rent (Fwd *f)
       f->a.hb = sm_pool_rent (pool, n * hidden * sizeof (float));
       f->a.hb2 = f->arch->ffn != SM_FFN_GELU ? sm_pool_rent (pool, n * hidden * sizeof (float)) : NULL;
     }
-  f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * n * f->s->n_ctx * sizeof (float));
-  f->a.kv32 = f->s->kv->type == SM_KV_TYPE_F16 && n > 1
-              ? sm_pool_rent (pool, (gsize) f->n_threads * 2 * c->head_dim * f->s->kv->stride
+  /* per thread: scores (n, n_ctx), and a head's worth for decode's second run of a ring */
+  f->a.att = sm_pool_rent (pool, (gsize) f->n_threads * (n * f->s->n_ctx + c->head_dim)
+                                 * sizeof (float));
+  /* prefill over an f16 cache or a sliding window's ring: a head's keys and values as f32 */
+  f->a.kv32 = n > 1 && (f->s->kv->type == SM_KV_TYPE_F16 || c->sliding_window > 0)
+              ? sm_pool_rent (pool, (gsize) f->n_threads * 2 * c->head_dim * f->s->kv->max_stride
                                     * sizeof (float))
               : NULL;
   f->a.xq = sm_pool_rent (pool, n * act_row_bytes (max_k));
@@ -628,5 +688,6 @@ sm_forward (SmSession *s, const gint32 *tokens, int n)
 
   acts_return (&f);
   s->pos += n;
+  sm_kv_cache_advance (s->kv, s->pos);
   sm_fp_flush_end (fp_saved);
 }

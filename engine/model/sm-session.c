@@ -5,8 +5,9 @@
 #include <string.h>
 
 /* Prefill runs in chunks of this many tokens: enough rows for GEMM to reach full speed, few
- * enough that the chunk's activations (a few MB for a 15M model) stay modest. */
-#define PREFILL_CHUNK 512
+ * enough that the chunk's activations (a few MB for a 15M model) stay modest.  A sliding
+ * window's ring holds one chunk beyond its window (sm-kv-cache.h). */
+#define PREFILL_CHUNK SM_KV_CHUNK
 
 /* Packed copies cost as much memory as the weights, so only models whose f32 layer weights
  * fit in this are packed; larger ones keep packing B on every prefill GEMM. */
@@ -211,12 +212,19 @@ sm_session_get_pos (SmSession *s)
   return s->pos;
 }
 
-void
+int
 sm_session_rewind (SmSession *s, int pos)
 {
-  g_return_if_fail (pos >= 0);
-  /* Entries past pos are simply overwritten later: attention never reads beyond pos. */
-  s->pos = MIN (pos, s->pos);
+  g_return_val_if_fail (pos >= 0, s->pos);
+  /* Entries past pos are simply overwritten later: attention never reads beyond pos.  A
+   * sliding window's ring may have overwritten what pos needs, and then only 0 is left. */
+  pos = MIN (pos, s->pos);
+  if (!sm_kv_cache_can_rewind (s->kv, &s->model->config, pos))
+    pos = 0;
+  s->pos = pos;
+  if (pos == 0)
+    s->kv->high = 0;
+  return pos;
 }
 
 void

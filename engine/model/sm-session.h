@@ -49,8 +49,10 @@ SmKvType      sm_session_get_kv_type  (SmSession *session);
 gsize         sm_session_get_kv_bytes (SmSession *session);
 /* Tokens in the cache: the next token goes at this position. */
 int           sm_session_get_pos      (SmSession *session);
-/* Forgets everything from @pos on (0: the whole conversation), e.g. to regenerate a reply. */
-void          sm_session_rewind       (SmSession *session, int pos);
+/* Forgets everything from @pos on (0: the whole conversation), e.g. to regenerate a reply.
+ * Returns the position kept: @pos, or 0 where a sliding window's ring has overwritten what a
+ * query at @pos would read (the caller evaluates from there). */
+int           sm_session_rewind       (SmSession *session, int pos);
 
 /* The tokens in the cache (positions 0 .. pos-1). */
 const gint32 *sm_session_get_tokens   (SmSession *session, int *n);
