@@ -34,11 +34,12 @@ filler_vocab (int n, GError **error)
 int
 sm_cli_init (int argc, char **argv)
 {
-  int dim = 288, hidden = 768, layers = 6, heads = 6, kv_heads = 0, vocab = 32000, ctx_len = 256;
+  int dim = 288, hidden = 768, layers = 6, heads = 6, kv_heads = 0, vocab = 0, ctx_len = 256;
   int head_dim = 0, window = -1;
   gint64 seed = 42;
   gboolean untied = FALSE;
-  g_autofree char *type = NULL, *tokenizer = NULL, *arch = NULL;
+  g_autofree char *type = NULL, *tokenizer = NULL, *arch = NULL, *vocab_file = NULL;
+  g_autofree char *template_arg = NULL;
   g_autoptr (GOptionContext) ctx = g_option_context_new ("OUT - write a random-weight model of any shape (GGUF)");
   g_autoptr (GError) error = NULL;
   g_autoptr (SmTokenizer) tok = NULL;
@@ -57,7 +58,12 @@ sm_cli_init (int argc, char **argv)
     { "layers", 0, 0, G_OPTION_ARG_INT, &layers, "Layers (default 6)", "N" },
     { "heads", 0, 0, G_OPTION_ARG_INT, &heads, "Attention heads (default 6)", "N" },
     { "kv-heads", 0, 0, G_OPTION_ARG_INT, &kv_heads, "Key/value heads (default: heads)", "N" },
-    { "vocab", 0, 0, G_OPTION_ARG_INT, &vocab, "Vocabulary (default 32000)", "N" },
+    { "vocab", 0, 0, G_OPTION_ARG_INT, &vocab,
+      "Vocabulary (default 32000, or the --vocab-from file's)", "N" },
+    { "vocab-from", 0, 0, G_OPTION_ARG_FILENAME, &vocab_file,
+      "A GGUF whose vocabulary (tokenizer.*) and chat template to ship with it", "FILE" },
+    { "chat-template", 0, 0, G_OPTION_ARG_STRING, &template_arg,
+      "A chat template: chatml, llama3, gemma or phi3, or a file of Jinja", "NAME|FILE" },
     { "context", 0, 0, G_OPTION_ARG_INT, &ctx_len, "Context length (default 256)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "N" },
     { "untied", 0, 0, G_OPTION_ARG_NONE, &untied,
@@ -90,6 +96,42 @@ sm_cli_init (int argc, char **argv)
     sm_arch_config_defaults (id, &c);
   }
   const gboolean rope = !sm_arch_info (c.arch)->pos_embd;
+  if (tokenizer && vocab_file)
+    {
+      fprintf (stderr, "smallmind-cli init: give --tokenizer or --vocab-from, not both\n");
+      return 2;
+    }
+  g_autofree char *jinja = NULL;
+  if (vocab_file)
+    {
+      g_autoptr (SmGguf) g = sm_gguf_open (vocab_file, &error);
+      if (g != NULL)
+        tok = sm_tokenizer_new_from_gguf (g, &error);
+      if (tok == NULL)
+        {
+          g_prefix_error (&error, "the vocabulary of %s: ", vocab_file);
+          return sm_cli_fail ("init", g_steal_pointer (&error));
+        }
+      if (sm_gguf_find_key (g, "tokenizer.chat_template") >= 0)
+        jinja = sm_gguf_get_string (g, "tokenizer.chat_template", NULL);
+      if (vocab == 0)
+        vocab = sm_tokenizer_n_vocab (tok);
+    }
+  if (vocab == 0)
+    vocab = 32000;
+  if (template_arg)
+    {
+      SmChatFormat f = sm_chat_format_detect (template_arg);
+      g_clear_pointer (&jinja, g_free);
+      if (f != SM_CHAT_FORMAT_NONE && sm_chat_format_jinja (f) != NULL)
+        jinja = g_strdup (sm_chat_format_jinja (f));
+      else if (!g_file_get_contents (template_arg, &jinja, NULL, NULL))
+        {
+          fprintf (stderr, "smallmind-cli init: --chat-template %s is neither chatml, llama3, gemma, "
+                   "phi3 nor a readable file\n", template_arg);
+          return 2;
+        }
+    }
   if (dim < 1 || hidden < 1 || layers < 1 || heads < 1 || vocab < 1 || ctx_len < 2 || kv_heads < 0)
     {
       fprintf (stderr, "smallmind-cli init: --dim, --hidden, --layers, --heads and --vocab must be 1 "
@@ -153,7 +195,9 @@ sm_cli_init (int argc, char **argv)
   /* Gemma 2 always reads its logits from the embedding */
   c.tied_output = c.arch == SM_ARCH_GEMMA2 || (rope && !untied);
 
-  if (tokenizer)
+  if (tok != NULL)
+    ;   /* --vocab-from */
+  else if (tokenizer)
     {
       tok = sm_tokenizer_new_llama2c (tokenizer, vocab, &error);
       if (tok == NULL)
@@ -170,6 +214,8 @@ sm_cli_init (int argc, char **argv)
   model = sm_model_new_random (&c, tok, (guint64) seed, name, &error);
   if (model == NULL)
     return sm_cli_fail ("init", g_steal_pointer (&error));
+  if (jinja)
+    sm_model_set_chat_template (model, jinja);
   if (!sm_model_save_gguf (model, argv[1], dtype, &error))
     return sm_cli_fail ("init", g_steal_pointer (&error));
   printf ("wrote %s: %" G_GUINT64_FORMAT " parameters\n", argv[1], sm_model_n_params (model));

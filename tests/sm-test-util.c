@@ -1,5 +1,7 @@
 #include "sm-test-util.h"
 
+#include <sys/wait.h>
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,4 +72,29 @@ sm_test_free_unaligned (float *p)
   uintptr_t a = (uintptr_t) p;
   char *base = (char *) ((a - 64) & ~(uintptr_t) 63);
   free (((void **) base)[0]);
+}
+
+int
+sm_test_run_cli (const char *const *args, char **out, char **err)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  g_autofree char *cli = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (build == NULL)
+    {
+      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
+      return -1;
+    }
+  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
+  g_ptr_array_add (argv, cli);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }

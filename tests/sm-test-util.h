@@ -16,4 +16,9 @@ double sm_test_max_rel_err  (const float *a, const float *b, gsize n);
 float *sm_test_alloc_unaligned (gsize n, gsize misalign);
 void   sm_test_free_unaligned  (float *p);
 
+/* Runs the built smallmind-cli with @args (NULL-terminated); its stdout and stderr into @out
+ * and @err (either may be NULL).  Returns the exit status (128 + signal for a crash), or -1
+ * after g_test_skip when the binary is not at hand. */
+int    sm_test_run_cli         (const char *const *args, char **out, char **err);
+
 G_END_DECLS

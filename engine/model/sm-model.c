@@ -494,6 +494,15 @@ sm_model_get_chat_template (SmModel *model)
   return model->chat_template;
 }
 
+void
+sm_model_set_chat_template (SmModel *model, const char *jinja)
+{
+  g_return_if_fail (model != NULL);
+  g_free (model->chat_template);
+  model->chat_template = g_strdup (jinja);
+  model->chat_format = sm_chat_format_detect (model->chat_template);
+}
+
 SmChatFormat
 sm_model_get_chat_format (SmModel *model)
 {

@@ -174,6 +174,9 @@ const char          *sm_model_get_format    (SmModel *model);
 const char          *sm_model_get_path      (SmModel *model);   /* NULL for a preset */
 /* The Jinja chat template the file carries (GGUF tokenizer.chat_template); NULL when none. */
 const char          *sm_model_get_chat_template (SmModel *model);
+/* For a model being made (`init`): the Jinja chat template it will carry, NULL for none; its
+ * family is detected again. */
+void                 sm_model_set_chat_template (SmModel *model, const char *jinja);
 /* Its family (sm-chat-template.h): SM_CHAT_FORMAT_NONE without a template or for a template of
  * no known family. */
 SmChatFormat         sm_model_get_chat_format (SmModel *model);

@@ -45,6 +45,37 @@ sm_chat_format_display_name (SmChatFormat format)
   return formats[format].display;
 }
 
+/* ---- templates of each family ---------------------------------------------------------------------- */
+
+const char *
+sm_chat_format_jinja (SmChatFormat format)
+{
+  switch (format)
+    {
+    case SM_CHAT_FORMAT_CHATML:
+      return "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + "
+             "message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}"
+             "{{ '<|im_start|>assistant\n' }}{% endif %}";
+    case SM_CHAT_FORMAT_LLAMA3:
+      return "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
+             "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + "
+             "message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = "
+             "bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+             "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+    case SM_CHAT_FORMAT_GEMMA:
+      return "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'assistant') %}"
+             "{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
+             "{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}"
+             "{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}";
+    case SM_CHAT_FORMAT_PHI3:
+      return "{% for message in messages %}{{'<|' + message['role'] + '|>' + '\n' + "
+             "message['content'] + '<|end|>\n' }}{% endfor %}{% if add_generation_prompt %}"
+             "{{ '<|assistant|>\n' }}{% endif %}";
+    default:
+      return NULL;
+    }
+}
+
 /* ---- detection --------------------------------------------------------------------------------- */
 
 #define HAS(s) (strstr (jinja, (s)) != NULL)

@@ -52,6 +52,10 @@ const char        *sm_chat_format_display_name (SmChatFormat format);
  * appended (formats whose replies follow [/INST] directly have none).  NULL for NONE. */
 char              *sm_chat_format_apply        (SmChatFormat format, const SmChatTurn *turns,
                                                 gsize n_turns, gboolean add_generation_prompt);
+/* A Jinja template of @format's family, as the models of that family carry it (shortened to
+ * the messages loop), for writing test models (`init --chat-template`); NULL for the families
+ * written only by name.  sm_chat_format_detect () gives @format back. */
+const char        *sm_chat_format_jinja        (SmChatFormat format);
 /* NULL-terminated texts that end an assistant's turn in @format (static; an empty list for
  * NONE).  Generation stops at them and they are not shown. */
 const char *const *sm_chat_format_stop_strings (SmChatFormat format);
