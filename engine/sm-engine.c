@@ -238,6 +238,8 @@ sm_engine_stats_clear (SmEngineStats *stats)
   g_clear_pointer (&stats->model_name, g_free);
   g_clear_pointer (&stats->model_arch, g_free);
   g_clear_pointer (&stats->model_types, g_free);
+  g_clear_pointer (&stats->model_vocab, g_free);
+  g_clear_pointer (&stats->model_chat, g_free);
 }
 
 static void
@@ -262,6 +264,8 @@ sm_engine_get_stats (SmEngine *self, SmEngineStats *out)
   out->model_name = g_strdup (self->stats.model_name);
   out->model_arch = g_strdup (self->stats.model_arch);
   out->model_types = g_strdup (self->stats.model_types);
+  out->model_vocab = g_strdup (self->stats.model_vocab);
+  out->model_chat = g_strdup (self->stats.model_chat);
   g_mutex_unlock (&self->lock);
 
   /* the profiler's counters read the pool and /proc once for both */
@@ -596,7 +600,11 @@ install_model (SmEngine *self, SmModel *model)
   g_free (self->stats.model_name);
   g_free (self->stats.model_arch);
   g_free (self->stats.model_types);
+  g_free (self->stats.model_vocab);
+  g_free (self->stats.model_chat);
   self->stats.model_name = g_strdup (sm_model_get_name (model));
+  self->stats.model_vocab = sm_model_describe_vocab (model);
+  self->stats.model_chat = g_strdup (sm_chat_format_display_name (sm_model_get_chat_format (model)));
   self->stats.model_arch = g_strdup (sm_arch_info (c->arch)->name);
   self->stats.model_types = sm_model_describe_types (model);
   self->stats.model_params = sm_model_n_params (model);

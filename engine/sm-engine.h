@@ -47,6 +47,8 @@ typedef struct {
   char        *model_name;          /* NULL before a model is loaded */
   char        *model_arch;
   char        *model_types;
+  char        *model_vocab;         /* "GPT-2 byte-level BPE (qwen2)", "SentencePiece" ... */
+  char        *model_chat;          /* its chat template's family ("ChatML"), NULL for none */
   guint64      model_params;
   SmChatFormat chat_format;         /* the model's chat template family; NONE without one */
   /* engine configuration in force */

@@ -80,10 +80,14 @@ update_title (SmWindow *self)
       g_autofree char *file = path ? g_filename_display_basename (path) : NULL;
       g_autofree char *params = format_params (st.model_params);
       g_autofree char *arch = g_ascii_strup (st.model_arch ? st.model_arch : "", -1);
-      /* the file it came from first: two models of one name differ by it */
-      g_autofree char *subtitle = g_strdup_printf ("%s%s%s · %s · %s", file ? file : "",
+      const char *chat = st.model_chat;
+      /* the file it came from first: two models of one name differ by it; then what the
+       * model is made of and how it reads text */
+      g_autofree char *subtitle = g_strdup_printf ("%s%s%s · %s · %s · %s%s%s", file ? file : "",
                                                    file ? " · " : "", arch, params,
-                                                   st.model_types ? st.model_types : "");
+                                                   st.model_types ? st.model_types : "",
+                                                   st.model_vocab ? st.model_vocab : "",
+                                                   chat ? " · " : "", chat ? chat : "");
       g_autofree char *name = display_name_dup (self, model, &st);
 
       adw_window_title_set_title (self->window_title, name);

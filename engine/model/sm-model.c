@@ -510,6 +510,13 @@ sm_model_get_chat_format (SmModel *model)
   return model->chat_format;
 }
 
+char *
+sm_model_describe_vocab (SmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return g_strdup (sm_tokenizer_kind_name (model->tokenizer));
+}
+
 typedef struct {
   guint64 params;
   guint64 bytes;

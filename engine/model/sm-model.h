@@ -180,6 +180,9 @@ void                 sm_model_set_chat_template (SmModel *model, const char *jin
 /* Its family (sm-chat-template.h): SM_CHAT_FORMAT_NONE without a template or for a template of
  * no known family. */
 SmChatFormat         sm_model_get_chat_format (SmModel *model);
+/* The vocabulary's kind, with its pre-tokenizer where it has one: "SentencePiece",
+ * "GPT-2 byte-level BPE (qwen2)". */
+char                *sm_model_describe_vocab (SmModel *model);
 guint64              sm_model_n_params      (SmModel *model);
 /* Bytes of weights and the types they are stored in ("f32", "f32+q8_0" ...). */
 guint64              sm_model_weight_bytes  (SmModel *model);
