@@ -12,7 +12,8 @@
  * sm-tokenizer.c.
  *
  * Decoding maps a normal token's characters back to bytes, so what was encoded comes back
- * byte for byte, valid UTF-8 or not.
+ * byte for byte, valid UTF-8 or not, as long as the vocabulary has a token for each byte (a
+ * byte it lacks is U+FFFD or left out, as in llama.cpp; see respell_missing).
  */
 #define G_LOG_DOMAIN "sm-tokenizer"
 
@@ -303,12 +304,42 @@ merge_long (Encoder *e, gsize n)
       g_array_append_val (e->out, ids[i]);
 }
 
+/* Some byte of the word has no token: vocabularies trained on UTF-8 text lack the bytes that
+ * never occur in it (StarCoder's and Falcon's lack 0xF5-0xFF).  llama.cpp has turned every
+ * broken byte into U+FFFD before it gets here, and leaves out a byte of a valid character
+ * that has no token; do the same, but keep each broken byte that does have its token, so
+ * that vocabularies with all 256 (GPT-2's, Llama 3's) give back any bytes.  Rewrites ids[];
+ * returns their number (at most 3 n). */
+static gsize
+respell_missing (Encoder *e, const guint8 *w, gsize n)
+{
+  static const guint8 replacement[3] = { 0xef, 0xbf, 0xbd };
+  const gint32 *byte_token = e->tok->byte_token;
+  gsize m = 0;
+
+  for (gsize i = 0; i < n;)
+    {
+      guint32 c;
+      guint len = sm_utf8_decode (w, n, i, &c);
+
+      if (len == 1 && c == 0xfffd && byte_token[w[i]] < 0)
+        for (guint k = 0; k < 3; k++)
+          e->ids[m++] = byte_token[replacement[k]];
+      else
+        for (guint k = 0; k < len; k++)
+          e->ids[m++] = byte_token[w[i + k]];   /* -1: left out by the merging */
+      i += len;
+    }
+  return m;
+}
+
 static void
 encode_word (const char *text, gsize start, gsize end, gpointer data)
 {
   Encoder *e = data;
   const guint8 *w = (const guint8 *) text + start;
   gsize n = end - start;
+  gboolean missing = FALSE;
 
   /* llama.cpp's ignore_merges (Llama 3): a word that is a token is that token. */
   if (e->d->ignore_merges && n > 1)
@@ -320,19 +351,19 @@ encode_word (const char *text, gsize start, gsize end, gpointer data)
           return;
         }
     }
-  if (n > e->cap)
+  if (3 * n > e->cap)
     {
-      e->cap = MAX (n, 2 * e->cap);
+      e->cap = MAX (3 * n, 2 * e->cap);
       e->ids = g_renew (gint32, e->ids, e->cap);
       e->ranks = g_renew (guint32, e->ranks, e->cap);
       e->results = g_renew (gint32, e->results, e->cap);
       e->prev = g_renew (gint32, e->prev, e->cap);
       e->next = g_renew (gint32, e->next, e->cap);
     }
-  /* A byte whose character the vocabulary lacks has no token, merges with nothing and is
-   * left out, as llama.cpp leaves it out. */
   for (gsize i = 0; i < n; i++)
-    e->ids[i] = e->tok->byte_token[w[i]];
+    missing |= (e->ids[i] = e->tok->byte_token[w[i]]) < 0;
+  if (missing)
+    n = respell_missing (e, w, n);
   if (n <= SHORT_WORD)
     merge_short (e, n);
   else
