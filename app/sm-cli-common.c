@@ -1,10 +1,13 @@
 /* sm-cli-common.c: model loading and engine settings shared by the subcommands. */
 #include "sm-cli-common.h"
+#include "sm-gguf.h"
 #include "sm-kernels.h"
 #include "sm-threads.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void
 add_model_options (GOptionGroup *group, SmCliModelOptions *opts, gboolean with_threads)
@@ -130,6 +133,47 @@ sm_cli_load_model (SmCliModelOptions *opts, GError **error)
     }
   /* The built-in model is the trained checkpoint when it ships, else random weights. */
   return sm_model_load_builtin (preset, (guint64) opts->seed, error);
+}
+
+SmTokenizer *
+sm_cli_load_tokenizer (const char *path, const char *tokenizer_path, const char *preset,
+                       GError **error)
+{
+  g_autoptr (SmModel) model = NULL;
+  SmCliModelOptions opts = { 0 };
+  char magic[4] = { 0 };
+  FILE *f;
+  gboolean gguf;
+
+  if (path == NULL)
+    {
+      opts.preset = (char *) preset;
+      opts.seed = 42;
+      model = sm_cli_load_model (&opts, error);
+      return model ? sm_tokenizer_ref (sm_model_get_tokenizer (model)) : NULL;
+    }
+  f = fopen (path, "rb");
+  if (f == NULL)
+    {
+      int err = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "Cannot open %s: %s",
+                   path, g_strerror (err));
+      return NULL;
+    }
+  gguf = fread (magic, 1, 4, f) == 4 && memcmp (magic, "GGUF", 4) == 0;
+  fclose (f);
+  if (gguf)
+    {
+      g_autoptr (SmGguf) g = sm_gguf_open (path, error);
+      SmTokenizer *tok = g ? sm_tokenizer_new_from_gguf (g, error) : NULL;
+      if (tok == NULL)
+        g_prefix_error (error, "Cannot read the vocabulary of %s: ", path);
+      return tok;
+    }
+  opts.model_path = (char *) path;
+  opts.tokenizer_path = (char *) tokenizer_path;
+  model = sm_cli_load_model (&opts, error);
+  return model ? sm_tokenizer_ref (sm_model_get_tokenizer (model)) : NULL;
 }
 
 GArray *

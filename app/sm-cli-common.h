@@ -33,6 +33,12 @@ void      sm_cli_model_options_clear (SmCliModelOptions *opts);
 gboolean  sm_cli_apply_settings      (SmCliModelOptions *opts, GError **error);
 /* Loads -m FILE or --preset NAME (default: the built-in Small model). */
 SmModel  *sm_cli_load_model          (SmCliModelOptions *opts, GError **error);
+/* The tokenizer of @path alone: a GGUF's vocabulary without its weights (so vocabulary-only
+ * files do), a llama2.c checkpoint's or SmallMind checkpoint's by loading the model (with
+ * @tokenizer_path, or the tokenizer.bin beside it); @preset instead of a file: a built-in
+ * model's.  The error names the file. */
+SmTokenizer *sm_cli_load_tokenizer   (const char *path, const char *tokenizer_path,
+                                      const char *preset, GError **error);
 /* Parses "1,2,4" into an array of ints, each 1..@max; the error names @what ("thread count"). */
 GArray   *sm_cli_parse_int_list      (const char *text, int max, const char *what, GError **error);
 /* Prints "smallmind-cli CMD: message" to stderr and returns 1. */

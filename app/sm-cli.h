@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 
 int sm_cli_bench_kernels (int argc, char **argv);
 int sm_cli_bench_model   (int argc, char **argv);
+int sm_cli_bench_tokenize (int argc, char **argv);
 int sm_cli_generate      (int argc, char **argv);
 int sm_cli_info          (int argc, char **argv);
 int sm_cli_quantize      (int argc, char **argv);
@@ -17,5 +18,6 @@ int sm_cli_compare       (int argc, char **argv);
 int sm_cli_train         (int argc, char **argv);
 int sm_cli_train_tokenizer (int argc, char **argv);
 int sm_cli_make_corpus   (int argc, char **argv);
+int sm_cli_tokenize      (int argc, char **argv);
 
 G_END_DECLS

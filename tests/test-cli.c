@@ -1,5 +1,6 @@
 /* test-cli.c: smallmind-cli as a person meets it: bad input refused before any work, with a
  * message that says what is wrong, nothing half-written on stdout or on disk. */
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sm-gguf.h"
 #include "sm-model.h"
 #include "sm-test-util.h"
 
@@ -36,6 +38,39 @@ run_cli (const char *const *args, char **out, char **err)
                                out, err, &status, &error));
   g_assert_no_error (error);
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+/* As run_cli, with @input (@len bytes) on the command's standard input. */
+static int
+run_cli_stdin (const char *const *args, const char *input, gsize len, char **out, char **err)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  g_autofree char *cli = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GBytes) in = g_bytes_new (input, len);
+  g_autoptr (GBytes) o = NULL, e = NULL;
+
+  if (build == NULL)
+    {
+      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
+      return -1;
+    }
+  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
+  g_ptr_array_add (argv, cli);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char *const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                            G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (proc, in, NULL, &o, &e, &error));
+  g_assert_no_error (error);
+  *out = g_strndup (g_bytes_get_data (o, NULL), g_bytes_get_size (o));
+  *err = g_strndup (g_bytes_get_data (e, NULL), g_bytes_get_size (e));
+  return g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : 128;
 }
 
 /* A command line and what its error must say. */
@@ -575,6 +610,112 @@ test_quantize_mix (void)
   g_rmdir (dir);
 }
 
+/* tokenize prints what llama.cpp's llama-tokenize prints: "%6d -> 'piece'" lines, or the ids
+ * as "[a, b]"; BOS as the vocabulary asks, control tokens parsed unless told not to, stdin
+ * read exactly.  A GGUF's vocabulary alone is read (the vocabulary-only files work); a
+ * llama2.c model loads with its tokenizer. */
+static void
+test_tokenize (void)
+{
+  g_autofree char *gpt2 = sm_test_shared_model ("vocab/ggml-vocab-gpt-2.gguf");
+  g_autofree char *spm = gpt2 ? sm_test_shared_model ("ggml-vocab-llama-spm.gguf") : NULL;
+  g_autofree char *bin = spm ? sm_test_shared_model ("stories260K.bin") : NULL;
+  g_autofree char *tok512 = bin ? sm_test_shared_model ("tok512.bin") : NULL;
+  static const struct {
+    const char *args[10];
+    const char *out;
+  } cases[] = {
+    { { "tokenize", "-m", NULL, "Hello world", NULL }, " 15496 -> 'Hello'\n   995 -> ' world'\n" },
+    { { "tokenize", "-m", NULL, "--ids", "Hello world<|endoftext|>", NULL }, "[15496, 995, 50256]\n" },
+    { { "tokenize", "-m", NULL, "--ids", "--no-parse-special", "<|endoftext|>", NULL },
+      "[27, 91, 437, 1659, 5239, 91, 29]\n" },
+    { { "tokenize", "-m", NULL, "<|endoftext|>", NULL }, " 50256 -> '<|endoftext|>'\n" },
+  };
+
+  if (tok512 == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *args[10];
+      g_autofree char *out = NULL, *err = NULL;
+
+      memcpy (args, cases[i].args, sizeof args);
+      args[2] = gpt2;
+      g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+      g_assert_cmpstr (out, ==, cases[i].out);
+    }
+
+  /* SentencePiece: BOS by default, printed as spelled; --no-bos */
+  {
+    const char *args[] = { "tokenize", "-m", spm, "Hello world", NULL };
+    const char *no_bos[] = { "tokenize", "-m", spm, "--no-bos", "--ids", "Hello world", NULL };
+    g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "     1 -> '<s>'\n 15043 -> ' Hello'\n  3186 -> ' world'\n");
+    g_assert_cmpint (run_cli (no_bos, &out2, &err2), ==, 0);
+    g_assert_cmpstr (out2, ==, "[15043, 3186]\n");
+  }
+
+  /* --stdin: the bytes as they come, no newline added or taken, a broken byte too */
+  {
+    const char *args[] = { "tokenize", "-m", gpt2, "--stdin", "--ids", NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli_stdin (args, "a\nb\xff", 4, &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "[64, 198, 65, 187]\n");
+  }
+
+  /* a llama2.c checkpoint and its tokenizer */
+  {
+    const char *args[] = { "tokenize", "-m", bin, "-z", tok512, "--ids", "Once upon a time", NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "[1, 403, 407, 261, 378]\n");
+  }
+
+  /* no text, two texts, no vocabulary, a file that is none */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("sm-cli-tok-XXXXXX", NULL);
+    g_autofree char *junk = g_build_filename (dir, "junk.gguf", NULL);
+    g_autofree char *novocab = g_build_filename (dir, "novocab.gguf", NULL);
+    g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
+    const Refusal refusals[] = {
+      { { "tokenize", "-m", gpt2, NULL }, "give the text once" },
+      { { "tokenize", "-m", gpt2, "--stdin", "text", NULL }, "give the text once" },
+      { { "tokenize", "some text", NULL }, "give the vocabulary as -m FILE" },
+      { { "tokenize", "-m", "/no/such/file.gguf", "x", NULL }, "Cannot open /no/such/file.gguf" },
+      { { "tokenize", "-m", junk, "x", NULL }, junk },
+      { { "tokenize", "-m", novocab, "x", NULL }, "holds no vocabulary" },
+      { { "bench", "tokenize", "-m", gpt2, "-r", "0", NULL }, "--repetitions" },
+      { { "bench", "tokenize", "-m", gpt2, "--mb", "0", NULL }, "--mb" },
+      { { "bench", "tokenize", "-m", novocab, NULL }, "holds no vocabulary" },
+    };
+
+    g_assert_true (g_file_set_contents (junk, "GGUF not really", -1, NULL));
+    sm_gguf_writer_set_string (w, "general.name", "weights only");
+    g_assert_true (sm_gguf_writer_write (w, novocab, NULL));
+    check_refusals (refusals, G_N_ELEMENTS (refusals));
+    g_unlink (junk);
+    g_unlink (novocab);
+    g_rmdir (dir);
+  }
+}
+
+/* bench tokenize times a vocabulary on the generated corpus (no figure is judged) */
+static void
+test_bench_tokenize (void)
+{
+  g_autofree char *gpt2 = sm_test_shared_model ("vocab/ggml-vocab-gpt-2.gguf");
+  const char *args[] = { "bench", "tokenize", "-m", gpt2, "--mb", "0.05", "-r", "1", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (gpt2 == NULL)
+    return;
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "GPT-2 byte-level BPE, pre-tokenizer gpt-2, 50257 tokens"));
+  g_assert_nonnull (strstr (out, "generated corpus, 50000 bytes"));
+  g_assert_nonnull (strstr (out, " MB/s median of 1 runs"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -590,5 +731,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
   g_test_add_func ("/Cli/info-mix", test_info_mix);
   g_test_add_func ("/Cli/quantize-mix", test_quantize_mix);
+  g_test_add_func ("/Cli/tokenize", test_tokenize);
+  g_test_add_func ("/Cli/bench-tokenize", test_bench_tokenize);
   return g_test_run ();
 }

@@ -155,11 +155,86 @@ test_llama2_vocab (void)
   remove_written (path);
 }
 
+/* A model with GPT-2's byte-level BPE vocabulary writes it as llama.cpp's converter does:
+ * model "gpt2", its pre-tokenizer, the pieces in the byte alphabet, their types and the merges
+ * as "left right" in rank order; read back, it encodes as the original. */
+static void
+test_gpt2_vocab (void)
+{
+  g_autofree char *ref_path = sm_test_shared_model ("vocab/ggml-vocab-gpt-2.gguf");
+  g_autoptr (GError) error = NULL;
+  char *path = NULL;
+  static const char *const keys[] = {
+    "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.bos_token_id",
+    "tokenizer.ggml.eos_token_id",
+  };
+  static const char *const arrays[] = {
+    "tokenizer.ggml.tokens", "tokenizer.ggml.merges",
+  };
+
+  if (ref_path == NULL)
+    return;
+  g_autoptr (SmGguf) ref = sm_gguf_open (ref_path, &error);
+  g_assert_no_error (error);
+  g_autoptr (SmTokenizer) tok = sm_tokenizer_new_from_gguf (ref, &error);
+  g_assert_no_error (error);
+  SmModelConfig c = {
+    .arch = SM_ARCH_LLAMA, .vocab_size = 50257, .dim = 32, .n_layers = 1, .n_heads = 2,
+    .n_kv_heads = 2, .head_dim = 16, .hidden_dim = 64, .context_length = 32, .norm_eps = 1e-5f,
+    .rope_base = 10000.0f, .rope_dims = 16, .rope_mode = SM_ROPE_NORM, .tied_output = TRUE,
+  };
+  g_autoptr (SmModel) model = sm_model_new_random (&c, tok, 1, "gpt2 vocab", &error);
+  g_assert_no_error (error);
+  g_autoptr (SmGguf) ours = write_and_open (model, "f32", &path);
+
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      gssize i = sm_gguf_find_key (ref, keys[k]), j = sm_gguf_find_key (ours, keys[k]);
+      g_assert_cmpint (i, >=, 0);
+      g_assert_cmpint (j, >=, 0);
+      g_assert_cmpint (sm_gguf_kv_type (ours, j), ==, sm_gguf_kv_type (ref, i));
+      g_autofree char *a = sm_gguf_kv_to_string (ours, j);
+      g_autofree char *b = sm_gguf_kv_to_string (ref, i);
+      g_assert_cmpstr (a, ==, b);
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (arrays); k++)
+    {
+      guint64 na = 0, nb = 0;
+      const SmGgufString *a = sm_gguf_get_string_array (ours, arrays[k], &na, &error);
+      g_assert_no_error (error);
+      const SmGgufString *b = sm_gguf_get_string_array (ref, arrays[k], &nb, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (na, ==, nb);
+      for (guint64 t = 0; t < nb; t++)
+        if (a[t].len != b[t].len || memcmp (a[t].str, b[t].str, b[t].len) != 0)
+          g_error ("%s[%" G_GUINT64_FORMAT "]: ours '%.*s', llama.cpp's '%.*s'", arrays[k], t,
+                   (int) a[t].len, a[t].str, (int) b[t].len, b[t].str);
+    }
+  {
+    guint64 na = 0, nb = 0;
+    g_autofree gint32 *ya = sm_gguf_get_i32_array (ours, "tokenizer.ggml.token_type", &na, NULL);
+    g_autofree gint32 *yb = sm_gguf_get_i32_array (ref, "tokenizer.ggml.token_type", &nb, NULL);
+    g_assert_cmpmem (ya, na * sizeof (gint32), yb, nb * sizeof (gint32));
+  }
+  {
+    const char *text = "Hello world's  <|endoftext|> 🦙 \xff";
+    g_autoptr (SmTokenizer) back = sm_tokenizer_new_from_gguf (ours, &error);
+    g_autoptr (GArray) x = g_array_new (FALSE, FALSE, sizeof (gint32));
+    g_autoptr (GArray) y = g_array_new (FALSE, FALSE, sizeof (gint32));
+    g_assert_no_error (error);
+    g_assert_true (sm_tokenizer_encode_special (tok, text, -1, FALSE, x, NULL));
+    g_assert_true (sm_tokenizer_encode_special (back, text, -1, FALSE, y, NULL));
+    g_assert_cmpmem (x->data, x->len * sizeof (gint32), y->data, y->len * sizeof (gint32));
+  }
+  remove_written (path);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/SaveVocab/stories260K", test_stories260k);
   g_test_add_func ("/SaveVocab/llama2", test_llama2_vocab);
+  g_test_add_func ("/SaveVocab/gpt2", test_gpt2_vocab);
   return g_test_run ();
 }

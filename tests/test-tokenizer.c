@@ -724,14 +724,25 @@ test_gguf_defaults_and_errors (void)
     }
   }
 
-  /* Another kind of vocabulary; scores that do not match the tokens; no vocabulary. */
+  /* Another kind of vocabulary; GPT-2's without its merges; scores that do not match the
+   * tokens; no vocabulary. */
+  {
+    g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
+    sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "t5");
+    sm_gguf_writer_set_string_array (w, "tokenizer.ggml.tokens",
+                                     (const char *const *) pieces->pdata, pieces->len);
+    g_assert_null (tokenizer_from_written_gguf (w, &error));
+    g_assert_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, "t5"));
+    g_clear_error (&error);
+  }
   {
     g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
     sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "gpt2");
     sm_gguf_writer_set_string_array (w, "tokenizer.ggml.tokens",
                                      (const char *const *) pieces->pdata, pieces->len);
     g_assert_null (tokenizer_from_written_gguf (w, &error));
-    g_assert_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_UNSUPPORTED);
+    g_assert_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT);
     g_clear_error (&error);
   }
   {

@@ -146,6 +146,39 @@ add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
         sm_gguf_writer_set_i32_array (w, "smallmind.tokenizer.merges", merges, 2 * n_merges);
       }
       break;
+    case SM_TOKENIZER_GPT2:
+      {
+        /* As llama.cpp's converter writes it: the pieces in GPT-2's byte alphabet, the merges
+         * as "left right" in rank order, the pre-tokenizer by name. */
+        g_autofree const char **pieces = g_new0 (const char *, n + 1);
+        g_autofree gint32 *types = g_new (gint32, n);
+        g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
+        gsize n_merges = 0;
+        const gint32 *pairs = sm_tokenizer_get_merges (tok, &n_merges);
+        for (int i = 0; i < n; i++)
+          {
+            pieces[i] = sm_tokenizer_token_piece (tok, i);
+            types[i] = sm_tokenizer_token_type (tok, i);
+          }
+        for (gsize i = 0; i < n_merges; i++)
+          g_ptr_array_add (merges, g_strconcat (sm_tokenizer_token_piece (tok, pairs[2 * i]), " ",
+                                                sm_tokenizer_token_piece (tok, pairs[2 * i + 1]), NULL));
+        sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "gpt2");
+        sm_gguf_writer_set_string (w, "tokenizer.ggml.pre", sm_tokenizer_get_pre (tok));
+        sm_gguf_writer_set_string_array (w, "tokenizer.ggml.tokens", pieces, n);
+        sm_gguf_writer_set_i32_array (w, "tokenizer.ggml.token_type", types, n);
+        sm_gguf_writer_set_string_array (w, "tokenizer.ggml.merges",
+                                         (const char *const *) merges->pdata, merges->len);
+        if (sm_tokenizer_bos (tok) >= 0)
+          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.bos_token_id", sm_tokenizer_bos (tok));
+        if (sm_tokenizer_eos (tok) >= 0)
+          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.eos_token_id", sm_tokenizer_eos (tok));
+        if (sm_tokenizer_unk (tok) >= 0)
+          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.unknown_token_id", sm_tokenizer_unk (tok));
+        sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_bos_token", sm_tokenizer_get_add_bos (tok));
+        sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_eos_token", sm_tokenizer_get_add_eos (tok));
+      }
+      break;
     case SM_TOKENIZER_SPM:
     default:
       {
@@ -331,10 +364,12 @@ sm_model_save_checkpoint (SmModel *model, const char *path, JsonObject *extra, G
       }
       break;
     case SM_TOKENIZER_SPM:
+    case SM_TOKENIZER_GPT2:
     default:
       json_object_unref (tok);
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_UNSUPPORTED,
-                   "A SentencePiece model is saved as GGUF, not as a SmallMind checkpoint");
+                   "A model with a %s vocabulary is saved as GGUF, not as a SmallMind checkpoint",
+                   sm_tokenizer_kind_name (model->tokenizer));
       return FALSE;
     }
   json_object_set_object_member (meta, "tokenizer", tok);

@@ -5,7 +5,8 @@
  * by that piece's score; the best pair merges, its new neighbours are offered, and so on until
  * the heap is empty.  Each remaining symbol is its piece, or failing that its bytes as `<0xNN>`
  * tokens.  llama2.c's encoder rescans the whole list after every merge (quadratic); this one
- * is O(n log n) and gives the same ids.
+ * is O(n log n) and gives the same ids.  Also llama2.c's tokenizer.bin; GGUF vocabularies are
+ * read in sm-tokenizer-gguf.c.
  */
 #define G_LOG_DOMAIN "sm-tokenizer"
 
@@ -14,28 +15,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "sm-gguf.h"
-
 /* ---- the piece index ------------------------------------------------------------------------- */
-
-static guint
-piece_key_hash (gconstpointer p)
-{
-  const SmPieceKey *k = p;
-  guint32 h = 2166136261u;   /* FNV-1a */
-
-  for (gsize i = 0; i < k->len; i++)
-    h = (h ^ (guint8) k->s[i]) * 16777619u;
-  return h;
-}
-
-static gboolean
-piece_key_equal (gconstpointer a, gconstpointer b)
-{
-  const SmPieceKey *x = a, *y = b;
-
-  return x->len == y->len && memcmp (x->s, y->s, x->len) == 0;
-}
 
 static gint32
 piece_lookup (SmTokenizer *tok, const char *s, gsize len)
@@ -55,80 +35,7 @@ type_matches_text (guint8 type)
          type == SM_TOKEN_TYPE_UNDEFINED;
 }
 
-static int
-hex_digit (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
-/* "<0xNN>" */
-static gboolean
-parse_byte_piece (const char *p, gsize len, guint8 *byte)
-{
-  int hi, lo;
-
-  if (len != 6 || memcmp (p, "<0x", 3) != 0 || p[5] != '>')
-    return FALSE;
-  hi = hex_digit (p[3]);
-  lo = hex_digit (p[4]);
-  if (hi < 0 || lo < 0)
-    return FALSE;
-  *byte = (guint8) (hi << 4 | lo);
-  return TRUE;
-}
-
 /* ---- construction ---------------------------------------------------------------------------- */
-
-/* The pieces llama.cpp's vocabulary loader takes for end-of-generation tokens besides EOS. */
-static const char *const eog_pieces[] = {
-  "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-  "<EOT>", "<|end_of_text|>", "<|END_OF_TURN_TOKEN|>",
-};
-
-static gint
-special_longer_first (gconstpointer a, gconstpointer b, gpointer data)
-{
-  SmTokenizer *tok = data;
-  gint32 x = *(const gint32 *) a, y = *(const gint32 *) b;
-  guint32 lx = tok->piece_off[x + 1] - tok->piece_off[x];
-  guint32 ly = tok->piece_off[y + 1] - tok->piece_off[y];
-
-  if (lx != ly)
-    return lx > ly ? -1 : 1;
-  return x < y ? -1 : x > y;
-}
-
-static void
-find_special_tokens (SmTokenizer *tok)
-{
-  g_autoptr (GArray) special = g_array_new (FALSE, FALSE, sizeof (gint32));
-  g_autoptr (GArray) eog = g_array_new (FALSE, FALSE, sizeof (gint32));
-
-  for (gint32 i = 0; i < tok->n_vocab; i++)
-    {
-      guint8 type = tok->types[i];
-      const char *piece = sm_tokenizer_token_piece (tok, i);
-
-      if ((type == SM_TOKEN_TYPE_CONTROL || type == SM_TOKEN_TYPE_USER_DEFINED ||
-           type == SM_TOKEN_TYPE_UNKNOWN) && *piece != '\0')
-        g_array_append_val (special, i);
-      if (type == SM_TOKEN_TYPE_CONTROL && i != tok->eos)
-        for (guint k = 0; k < G_N_ELEMENTS (eog_pieces); k++)
-          if (strcmp (piece, eog_pieces[k]) == 0)
-            g_array_append_val (eog, i);
-    }
-  g_array_sort_with_data (special, special_longer_first, tok);
-  tok->n_special = special->len;
-  tok->special = (gint32 *) g_array_free (g_steal_pointer (&special), FALSE);
-  tok->n_eog = eog->len;
-  tok->eog = (gint32 *) g_array_free (g_steal_pointer (&eog), FALSE);
-}
 
 static gboolean
 check_special (gint32 id, gsize n_vocab, const char *what, GError **error)
@@ -195,7 +102,7 @@ sm_tokenizer_new_spm (const SmSpmVocab *v, GError **error)
                        "Token %" G_GSIZE_FORMAT " is %" G_GSIZE_FORMAT " bytes long", i, len);
           return NULL;
         }
-      is_byte = parse_byte_piece (p, len, &byte);
+      is_byte = sm_parse_byte_piece (p, len, &byte);
       if (v->types)
         type = v->types[i];
       else if ((gint32) i == v->unk_id)
@@ -257,7 +164,7 @@ sm_tokenizer_new_spm (const SmSpmVocab *v, GError **error)
   /* Keyed into the finished blob, which no longer moves.  A repeated piece maps to its last
    * id, as in llama.cpp. */
   tok->piece_keys = g_new (SmPieceKey, v->n_vocab);
-  tok->piece_index = g_hash_table_new (piece_key_hash, piece_key_equal);
+  tok->piece_index = g_hash_table_new (sm_piece_key_hash, sm_piece_key_equal);
   for (gint32 i = 0; i < tok->n_vocab; i++)
     {
       tok->piece_keys[i].s = sm_tokenizer_token_piece (tok, i);
@@ -265,126 +172,8 @@ sm_tokenizer_new_spm (const SmSpmVocab *v, GError **error)
       if (type_matches_text (tok->types[i]))
         g_hash_table_insert (tok->piece_index, &tok->piece_keys[i], GINT_TO_POINTER (i + 1));
     }
-  find_special_tokens (tok);
+  sm_tokenizer_find_special_tokens (tok);
   return g_steal_pointer (&tok);
-}
-
-/* A special token id: llama.cpp keeps its default when the key is absent or out of range. */
-static gint32
-gguf_special (SmGguf *gguf, const char *key, gsize n_vocab, gint32 fallback)
-{
-  gint32 v = fallback;
-  guint32 u;
-
-  if (sm_gguf_find_key (gguf, key) >= 0)
-    {
-      if (!sm_gguf_get_i32 (gguf, key, &v, NULL))
-        v = sm_gguf_get_u32 (gguf, key, &u, NULL) && u <= G_MAXINT32 ? (gint32) u : -1;
-      if (v < 0 || (gsize) v >= n_vocab)
-        {
-          g_debug ("%s = %d is not a token of the vocabulary: using %d", key, v, fallback);
-          v = fallback;
-        }
-    }
-  return (gsize) v < n_vocab ? v : -1;
-}
-
-static gboolean
-gguf_flag (SmGguf *gguf, const char *key, gboolean fallback)
-{
-  gboolean v;
-
-  if (sm_gguf_find_key (gguf, key) < 0 || !sm_gguf_get_bool (gguf, key, &v, NULL))
-    return fallback;
-  return v;
-}
-
-SmTokenizer *
-sm_tokenizer_new_from_gguf (SmGguf *gguf, GError **error)
-{
-  g_autofree char *model = NULL;
-  g_autofree float *scores = NULL;
-  g_autofree gint32 *types = NULL;
-  g_autofree const char **pieces = NULL;
-  g_autofree gsize *lens = NULL;
-  const SmGgufString *tokens;
-  guint64 n = 0, n_scores = 0, n_types = 0;
-  SmSpmVocab v = { 0 };
-
-  g_return_val_if_fail (gguf != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (sm_gguf_find_key (gguf, "tokenizer.ggml.model") < 0)
-    {
-      g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                   "The file holds no vocabulary (no tokenizer.ggml.model)");
-      return NULL;
-    }
-  model = sm_gguf_get_string (gguf, "tokenizer.ggml.model", error);
-  if (model == NULL)
-    return NULL;
-  if (strcmp (model, "llama") != 0)
-    {
-      g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_UNSUPPORTED,
-                   "The vocabulary is of the kind \"%s\"; only \"llama\" (SentencePiece) is "
-                   "supported", model);
-      return NULL;
-    }
-
-  tokens = sm_gguf_get_string_array (gguf, "tokenizer.ggml.tokens", &n, error);
-  if (tokens == NULL)
-    return NULL;
-  if (n == 0 || n > G_MAXINT32 / 2)
-    {
-      g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                   "tokenizer.ggml.tokens holds %" G_GUINT64_FORMAT " tokens", n);
-      return NULL;
-    }
-  if (sm_gguf_find_key (gguf, "tokenizer.ggml.scores") >= 0)
-    {
-      scores = sm_gguf_get_f32_array (gguf, "tokenizer.ggml.scores", &n_scores, error);
-      if (scores == NULL)
-        return NULL;
-      if (n_scores != n)
-        {
-          g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                       "%" G_GUINT64_FORMAT " tokens but %" G_GUINT64_FORMAT " scores",
-                       n, n_scores);
-          return NULL;
-        }
-    }
-  if (sm_gguf_find_key (gguf, "tokenizer.ggml.token_type") >= 0)
-    {
-      types = sm_gguf_get_i32_array (gguf, "tokenizer.ggml.token_type", &n_types, error);
-      if (types == NULL)
-        return NULL;
-      if (n_types != n)
-        {
-          g_set_error (error, SM_TOKENIZER_ERROR, SM_TOKENIZER_ERROR_FORMAT,
-                       "%" G_GUINT64_FORMAT " tokens but %" G_GUINT64_FORMAT " token types",
-                       n, n_types);
-          return NULL;
-        }
-    }
-
-  pieces = g_new (const char *, n);
-  lens = g_new (gsize, n);
-  for (guint64 i = 0; i < n; i++)
-    {
-      pieces[i] = tokens[i].str;
-      lens[i] = tokens[i].len;
-    }
-  v.n_vocab = n;
-  v.pieces = pieces;
-  v.piece_lens = lens;
-  v.scores = scores;
-  v.types = types;   /* absent: inferred, so byte tokens still decode to their byte */
-  v.bos_id = gguf_special (gguf, "tokenizer.ggml.bos_token_id", n, 1);
-  v.eos_id = gguf_special (gguf, "tokenizer.ggml.eos_token_id", n, 2);
-  v.unk_id = gguf_special (gguf, "tokenizer.ggml.unknown_token_id", n, 0);
-  v.add_bos = gguf_flag (gguf, "tokenizer.ggml.add_bos_token", TRUE);
-  v.add_space_prefix = gguf_flag (gguf, "tokenizer.ggml.add_space_prefix", TRUE);
-  return sm_tokenizer_new_spm (&v, error);
 }
 
 /* ---- llama2.c's tokenizer.bin ---------------------------------------------------------------- */
