@@ -27,13 +27,21 @@ static const char *const prompts[3] = { "Once upon a time", "The capital of Fran
 typedef struct {
   const char *name;     /* arch/NAME.gguf */
   SmArch      arch;
+  int         matched[3]; /* generated ids known to agree (f32 KV), per prompt: the least
+                           * over the levels when measured */
 } ArchModel;
 
+/* qwen2 and llama with a GPT-2 vocabulary agree on all 128 at every level.  GPT-2 parts at 18 to
+ * 59: ggml computes GELU through a table of f16 inputs and outputs (GGML_GELU_FP16), which
+ * rounds each activation to f16 where ours is exact in f32; with random weights the top two
+ * logits are 0.22 sd apart on average (0.6-0.8 for the others), so that rounding flips a
+ * near-tie within a few dozen tokens.  Teacher-forced, llama.cpp's pick is our top at 122-127
+ * of 128 steps and never more than 0.035 sd below it. */
 static const ArchModel models[] = {
-  { "qwen2-rand-f32", SM_ARCH_QWEN2 },
-  { "qwen2-rand-q8_0", SM_ARCH_QWEN2 },
-  { "llama-bpe-rand-q8_0", SM_ARCH_LLAMA },
-  { "gpt2-rand-q8_0", SM_ARCH_GPT },
+  { "qwen2-rand-f32", SM_ARCH_QWEN2, { 128, 128, 128 } },
+  { "qwen2-rand-q8_0", SM_ARCH_QWEN2, { 128, 128, 128 } },
+  { "llama-bpe-rand-q8_0", SM_ARCH_LLAMA, { 128, 128, 128 } },
+  { "gpt2-rand-q8_0", SM_ARCH_GPT, { 27, 33, 48 } },
 };
 
 typedef struct {
@@ -70,7 +78,8 @@ greedy (SmModel *m, const char *prompt, SmKernelLevel level, SmKvType kv)
   SmGenerateStats stats;
   sm_generate_params_init (&params);
   params.sampling.temperature = 0;
-  params.max_tokens = N_GENERATE;
+  /* one more: generate evaluates every token it samples but the last */
+  params.max_tokens = N_GENERATE + 1;
   g_assert_true (sm_generate (s, prompt, &params, NULL, NULL, &stats, &error));
   g_assert_no_error (error);
 
@@ -123,6 +132,7 @@ test_greedy (gconstpointer data)
       g_test_message ("%s p%d %s: first differing generated token %u of %u%s", cs->m->name,
                       cs->prompt, sm_kernel_level_to_string ((SmKernelLevel) level), same,
                       want_gen->len, same == want_gen->len ? " (all agree)" : "");
+      g_assert_cmpuint (same, >=, (guint) cs->m->matched[cs->prompt]);
     }
   g_assert_true (sm_kernels_set_level (before, NULL));
   {
