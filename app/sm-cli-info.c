@@ -88,8 +88,12 @@ print_model (SmModel *model, gboolean tensors, SmKvType kv_type)
             c->context_length, sm_kv_type_to_string (other),
             sm_kv_type_cache_bytes (c, c->context_length, other) / 1048576.0);
   }
-  printf ("tokenizer:      %s, %d tokens\n", sm_tokenizer_kind_name (sm_model_get_tokenizer (model)),
-          sm_tokenizer_n_vocab (sm_model_get_tokenizer (model)));
+  {
+    SmTokenizer *tok = sm_model_get_tokenizer (model);
+    printf ("tokenizer:      %s, %d tokens\n", sm_tokenizer_kind_name (tok), sm_tokenizer_n_vocab (tok));
+    if (sm_tokenizer_get_pre (tok) != NULL)
+      printf ("pre-tokenizer:  %s\n", sm_tokenizer_get_pre (tok));
+  }
 
   if (sm_model_get_chat_format (model) != SM_CHAT_FORMAT_NONE)
     printf ("chat template:  %s (%s)\n", sm_chat_format_display_name (sm_model_get_chat_format (model)),

@@ -513,7 +513,12 @@ sm_model_get_chat_format (SmModel *model)
 char *
 sm_model_describe_vocab (SmModel *model)
 {
+  const char *pre;
+
   g_return_val_if_fail (model != NULL, NULL);
+  pre = sm_tokenizer_get_pre (model->tokenizer);
+  if (pre != NULL)
+    return g_strdup_printf ("%s (%s)", sm_tokenizer_kind_name (model->tokenizer), pre);
   return g_strdup (sm_tokenizer_kind_name (model->tokenizer));
 }
 
