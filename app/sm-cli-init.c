@@ -4,6 +4,7 @@
 #include "sm-cli-common.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* A stand-in SentencePiece vocabulary of @n tokens (control, 256 byte tokens, then filler
  * pieces) so a random model of any vocabulary size can be saved, loaded and benchmarked. */
@@ -29,6 +30,55 @@ filler_vocab (int n, GError **error)
   v.add_bos = TRUE;
   v.add_space_prefix = TRUE;
   return sm_tokenizer_new_spm (&v, error);
+}
+
+/* @tok (a GPT-2 vocabulary) with ChatML's markers appended as control tokens where it lacks
+ * them, as Qwen's vocabulary holds them after its merges: a model made for ChatML must read
+ * <|im_start|> as one token and stop at <|im_end|>. */
+static SmTokenizer *
+with_chatml_tokens (SmTokenizer *tok, GError **error)
+{
+  static const char *const markers[] = { "<|im_start|>", "<|im_end|>" };
+  const int n = sm_tokenizer_n_vocab (tok);
+  g_autoptr (GPtrArray) pieces = g_ptr_array_new ();
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
+  gsize n_merges = 0;
+  const gint32 *m = sm_tokenizer_get_merges (tok, &n_merges);
+  SmGpt2Vocab v = { 0 };
+
+  for (int i = 0; i < n; i++)
+    {
+      gint32 type = (gint32) sm_tokenizer_token_type (tok, i);
+      g_ptr_array_add (pieces, (gpointer) sm_tokenizer_token_piece (tok, i));
+      g_array_append_val (types, type);
+      for (gsize k = 0; k < G_N_ELEMENTS (markers); k++)
+        if (strcmp (sm_tokenizer_token_piece (tok, i), markers[k]) == 0)
+          return sm_tokenizer_ref (tok);   /* it has them */
+    }
+  for (gsize k = 0; k < G_N_ELEMENTS (markers); k++)
+    {
+      gint32 type = SM_TOKEN_TYPE_CONTROL;
+      g_ptr_array_add (pieces, (gpointer) markers[k]);
+      g_array_append_val (types, type);
+    }
+  for (gsize i = 0; i < n_merges; i++)
+    g_ptr_array_add (merges, g_strdup_printf ("%s %s", sm_tokenizer_token_piece (tok, m[2 * i]),
+                                              sm_tokenizer_token_piece (tok, m[2 * i + 1])));
+  v.n_vocab = pieces->len;
+  v.pieces = (const char *const *) pieces->pdata;
+  v.types = (const gint32 *) types->data;
+  v.n_merges = merges->len;
+  v.merges = (const char *const *) merges->pdata;
+  v.pre = sm_tokenizer_get_pre (tok);
+  v.bos_id = sm_tokenizer_bos (tok);
+  v.eos_id = sm_tokenizer_eos (tok);
+  v.unk_id = sm_tokenizer_unk (tok);
+  v.eot_id = n + 1;   /* <|im_end|> ends a turn */
+  v.eom_id = -1;
+  v.add_bos = sm_tokenizer_get_add_bos (tok);
+  v.add_eos = sm_tokenizer_get_add_eos (tok);
+  return sm_tokenizer_new_gpt2 (&v, error);
 }
 
 int
@@ -209,6 +259,16 @@ sm_cli_init (int argc, char **argv)
     tok = filler_vocab (vocab, &error);
   if (tok == NULL)
     return sm_cli_fail ("init", g_steal_pointer (&error));
+  if (jinja && sm_chat_format_detect (jinja) == SM_CHAT_FORMAT_CHATML
+      && sm_tokenizer_get_kind (tok) == SM_TOKENIZER_GPT2)
+    {
+      SmTokenizer *chatml = with_chatml_tokens (tok, &error);
+      if (chatml == NULL)
+        return sm_cli_fail ("init", g_steal_pointer (&error));
+      g_clear_pointer (&tok, sm_tokenizer_unref);
+      tok = chatml;
+      c.vocab_size = MAX (c.vocab_size, sm_tokenizer_n_vocab (tok));
+    }
 
   g_autofree char *name = g_strdup_printf ("random %s %dd %dL", sm_arch_info (c.arch)->name, dim, layers);
   model = sm_model_new_random (&c, tok, (guint64) seed, name, &error);
