@@ -48,7 +48,7 @@ encode (SmTokenizer *tok, const char *text, gssize len, gboolean special)
 static gboolean
 ids_equal (GArray *a, GArray *b)
 {
-  return a->len == b->len && memcmp (a->data, b->data, a->len * sizeof (gint32)) == 0;
+  return a->len == b->len && (a->len == 0 || memcmp (a->data, b->data, a->len * sizeof (gint32)) == 0);
 }
 
 static gboolean

@@ -169,7 +169,7 @@ test_vocab (gconstpointer data)
       g_assert_true (sm_tokenizer_encode (tok, text, (gssize) len, FALSE, got, &error));
       g_assert_no_error (error);
       ok = got->len == want->len &&
-           memcmp (got->data, want->data, want->len * sizeof (gint32)) == 0;
+           (want->len == 0 || memcmp (got->data, want->data, want->len * sizeof (gint32)) == 0);
 
       /* back to the same bytes (after a BOS, so SentencePiece's leading space goes too) */
       g_assert_true (sm_tokenizer_encode (tok, text, (gssize) len, TRUE, with_bos, &error));
