@@ -440,6 +440,31 @@ test_gguf_round_trip (gconstpointer data)
     g_assert_cmpint (a->tied_output, ==, b->tied_output);
     g_assert_true ((m->w.rope_freqs == NULL) == (back->w.rope_freqs == NULL));
 
+    /* SmallMind's bytes are written as GPT-2's 256 byte tokens (a vocabulary llama.cpp
+     * reads): the same ids for any bytes at all */
+    {
+      SmTokenizer *ta = sm_model_get_tokenizer (m), *tb = sm_model_get_tokenizer (back);
+      g_autoptr (GArray) ia = g_array_new (FALSE, FALSE, sizeof (gint32));
+      g_autoptr (GArray) ib = g_array_new (FALSE, FALSE, sizeof (gint32));
+      char text[300 + 256];
+      gsize len = 0;
+      const char *words = "Once upon a time, don't   stop!\n\tÜber 42 \xe2\x96\x81 ";
+      memcpy (text, words, strlen (words));
+      len = strlen (words);
+      for (int byte = 0; byte < 256; byte++)
+        text[len++] = (char) byte;
+      g_assert_cmpint (sm_tokenizer_get_kind (ta), ==, SM_TOKENIZER_BYTES);
+      g_assert_cmpint (sm_tokenizer_get_kind (tb), ==, SM_TOKENIZER_GPT2);
+      g_assert_cmpstr (sm_tokenizer_get_pre (tb), ==, "gpt-2");
+      g_assert_true (sm_tokenizer_encode (ta, text, len, FALSE, ia, &error));
+      g_assert_true (sm_tokenizer_encode (tb, text, len, FALSE, ib, &error));
+      g_assert_cmpuint (ia->len, ==, len);
+      g_assert_cmpmem (ia->data, ia->len * sizeof (gint32), ib->data, ib->len * sizeof (gint32));
+      gsize dl = 0;
+      g_autofree char *dec = sm_tokenizer_decode (tb, (const gint32 *) ib->data, ib->len, &dl);
+      g_assert_cmpmem (dec, dl, text, len);
+    }
+
     g_autoptr (SmSession) s1 = sm_session_new (m, NULL, 0, &error);
     g_autoptr (SmSession) s2 = sm_session_new (back, NULL, 0, &error);
     g_assert_true (sm_session_eval (s1, tokens, 6, &error));

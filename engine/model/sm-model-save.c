@@ -136,10 +136,19 @@ add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
   switch (sm_tokenizer_get_kind (tok))
     {
     case SM_TOKENIZER_BYTES:
-      sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "smallmind-bytes");
+      {
+        /* as GPT-2's 256 byte tokens: the same ids for every text, and a vocabulary llama.cpp
+         * reads */
+        g_autoptr (SmTokenizer) bytes = sm_tokenizer_new_gpt2_bytes ();
+        add_tokenizer (w, bytes);
+      }
       break;
     case SM_TOKENIZER_BPE:
       {
+        /* SmallMind's own: its words keep apostrophes and the bytes of UTF-8 characters
+         * ("don't" is one word), which no pre-tokenizer of llama.cpp does, so as a gpt2
+         * vocabulary llama.cpp would cut some texts where training never did and give other
+         * ids.  Kept under SmallMind's keys, which llama.cpp refuses by name. */
         gsize n_merges = 0;
         const gint32 *merges = sm_tokenizer_get_merges (tok, &n_merges);
         sm_gguf_writer_set_string (w, "tokenizer.ggml.model", "smallmind-bpe");

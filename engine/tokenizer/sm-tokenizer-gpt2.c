@@ -630,3 +630,30 @@ sm_tokenizer_new_gpt2 (const SmGpt2Vocab *v, GError **error)
   sm_tokenizer_add_eog (tok, v->eom_id);
   return g_steal_pointer (&tok);
 }
+
+SmTokenizer *
+sm_tokenizer_new_gpt2_bytes (void)
+{
+  const Alphabet *a = alphabet ();
+  char pieces_buf[256][4];
+  const char *pieces[256];
+  SmGpt2Vocab v = { 0 };
+  SmTokenizer *tok;
+
+  for (int b = 0; b < 256; b++)
+    {
+      int n = g_unichar_to_utf8 (a->to_cpt[b], pieces_buf[b]);
+      pieces_buf[b][n] = '\0';
+      pieces[b] = pieces_buf[b];
+    }
+  v.n_vocab = 256;
+  v.pieces = pieces;
+  v.pre = "gpt-2";
+  v.bos_id = v.eos_id = v.unk_id = v.eot_id = v.eom_id = -1;
+  v.add_bos = FALSE;
+  g_autoptr (GError) error = NULL;
+  tok = sm_tokenizer_new_gpt2 (&v, &error);
+  if (tok == NULL)
+    g_error ("GPT-2's byte vocabulary: %s", error->message);
+  return tok;
+}

@@ -99,6 +99,10 @@ SmTokenizer *sm_tokenizer_new_spm       (const SmSpmVocab *vocab, GError **error
  * SM_TOKENIZER_ERROR_FORMAT for a merge that names a piece the vocabulary lacks or makes one
  * it lacks. */
 SmTokenizer *sm_tokenizer_new_gpt2      (const SmGpt2Vocab *vocab, GError **error);
+/* The 256 byte tokens in GPT-2's alphabet, id = byte, no merges, pre-tokenizer "gpt-2": for any
+ * text the ids of sm_tokenizer_new_bytes (), but a vocabulary llama.cpp reads (SmallMind
+ * Small written as GGUF). */
+SmTokenizer *sm_tokenizer_new_gpt2_bytes (void);
 /* Reads tokenizer.ggml.* (sm-tokenizer-gguf.c) for tokenizer.ggml.model "llama" (SPM) or
  * "gpt2" (GPT2), with llama.cpp's defaults for the keys that are absent: SPM BOS 1, EOS 2,
  * UNK 0, add_bos TRUE, add_space_prefix TRUE; GPT2 BOS and EOS 11, no UNK, add_bos FALSE
