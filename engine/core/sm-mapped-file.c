@@ -170,12 +170,15 @@ mapping_free (gpointer data)
 {
   Mapping *m = data;
   Slot *s = &slots[m->slot];
+  /* read before the slot is given back: another mapping may take it at once */
+  void *start = (void *) s->start;
+  size_t length = s->length;
 
   g_mutex_lock (&table_lock);
   atomic_store (&s->state, SLOT_FREE);
   mappings[m->slot] = NULL;
   g_mutex_unlock (&table_lock);
-  munmap ((void *) s->start, s->length);
+  munmap (start, length);
   close (m->fd);
   g_free (m->path);
   g_free (m);
