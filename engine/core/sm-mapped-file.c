@@ -74,14 +74,13 @@ chain (int sig, siginfo_t *info, void *context)
 {
   struct sigaction dfl = { 0 };
 
-  if (previous.sa_flags & SA_SIGINFO)
-    {
-      previous.sa_sigaction (sig, info, context);   /* AddressSanitizer's, in its builds */
-      return;
-    }
+  /* (SIG_DFL and SIG_IGN share the union with sa_sigaction: tested first, whatever the flags) */
   if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN)
     {
-      previous.sa_handler (sig);
+      if (previous.sa_flags & SA_SIGINFO)
+        previous.sa_sigaction (sig, info, context);   /* AddressSanitizer's, in its builds */
+      else
+        previous.sa_handler (sig);
       return;
     }
   if (previous.sa_handler == SIG_IGN && info->si_code <= 0)
