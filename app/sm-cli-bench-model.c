@@ -6,6 +6,7 @@
 #include "sm-json.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
+#include "sm-model-file.h"
 #include "sm-session.h"
 #include "sm-threads.h"
 
@@ -122,6 +123,9 @@ run_once (SmSession *s, const gint32 *tokens, int n_prompt, int n_gen, guint64 *
       t1 = g_get_monotonic_time ();
       sm_pool_get_stats (sm_pool_default (), &after);
       *sys_allocs = after.system_allocs - before.system_allocs;
+      /* a time over zeros (the file truncated under the run) or new bytes is not the model's */
+      if (!sm_model_check_file (sm_session_get_model (s), TRUE, error))
+        return -1;
       return n_gen * 1e6 / (double) MAX (t1 - t0, 1);
     }
   sm_pool_get_stats (sm_pool_default (), &before);
@@ -131,6 +135,8 @@ run_once (SmSession *s, const gint32 *tokens, int n_prompt, int n_gen, guint64 *
   t1 = g_get_monotonic_time ();
   sm_pool_get_stats (sm_pool_default (), &after);
   *sys_allocs = after.system_allocs - before.system_allocs;
+  if (!sm_model_check_file (sm_session_get_model (s), TRUE, error))
+    return -1;
   return n_prompt * 1e6 / (double) MAX (t1 - t0, 1);
 }
 

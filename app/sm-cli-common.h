@@ -28,6 +28,7 @@ void      sm_cli_add_model_options_no_threads (GOptionGroup *group, SmCliModelOp
  * for the commands whose sessions hold one. */
 void      sm_cli_add_cache_option    (GOptionGroup *group, SmCliModelOptions *opts);
 void      sm_cli_model_options_clear (SmCliModelOptions *opts);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SmCliModelOptions, sm_cli_model_options_clear)
 /* Applies --threads / --kernels / --no-pool to the process-wide engine state, and reads
  * --cache-type into kv_type. */
 gboolean  sm_cli_apply_settings      (SmCliModelOptions *opts, GError **error);

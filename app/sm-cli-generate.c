@@ -15,6 +15,7 @@ typedef struct {
   gboolean         ok;
   const char      *echo;   /* the prompt, printed before the first text of the reply (not
                             * before the prompt was accepted: a refused one prints nothing) */
+  gboolean         printed; /* text is on stdout: a reply cut short by an error ends its line */
 } Run;
 
 static void
@@ -36,7 +37,10 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
 static void
 on_text (SmEngine *engine, const char *text, gpointer data)
 {
-  echo_prompt (data);
+  Run *run = data;
+
+  echo_prompt (run);
+  run->printed = TRUE;
   fputs (text, stdout);
   fflush (stdout);
 }
@@ -62,7 +66,11 @@ on_sigint (gpointer data)
 int
 sm_cli_generate (int argc, char **argv)
 {
-  SmCliModelOptions mopts = { 0 };
+  /* freed on every way out: a failed reply must leave no leak for LeakSanitizer to turn into
+   * another exit status */
+  g_auto (SmCliModelOptions) mopts = { 0 };
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GCancellable) cancel = NULL;
   g_autofree char *prompt = NULL;
   g_autofree char *system_prompt = NULL;
   gboolean chat = FALSE, no_context_shift = FALSE;
@@ -134,8 +142,8 @@ sm_cli_generate (int argc, char **argv)
 
   engine = sm_engine_new ();
   sm_engine_set_kv_type (engine, mopts.kv_type);
-  run.loop = g_main_loop_new (NULL, FALSE);
-  run.cancel = g_cancellable_new ();
+  run.loop = loop = g_main_loop_new (NULL, FALSE);
+  run.cancel = cancel = g_cancellable_new ();
 
   t0 = g_get_monotonic_time ();
   if (mopts.model_path)
@@ -202,7 +210,16 @@ sm_cli_generate (int argc, char **argv)
   g_main_loop_run (run.loop);
   g_source_remove (sig);
   if (!run.ok)
-    return sm_cli_fail ("generate", run.error);
+    {
+      /* The text so far stays (it came from the model as loaded: a file truncated under the
+       * reply fails it at the next token, sm-model-file.h), on a line of its own. */
+      if (run.printed)
+        {
+          fputc ('\n', stdout);
+          fflush (stdout);
+        }
+      return sm_cli_fail ("generate", run.error);
+    }
   fputc ('\n', stdout);
   fflush (stdout);
 
@@ -235,8 +252,5 @@ sm_cli_generate (int argc, char **argv)
     sm_engine_stats_clear (&es);
   }
 
-  g_main_loop_unref (run.loop);
-  g_object_unref (run.cancel);
-  sm_cli_model_options_clear (&mopts);
   return st->stop_reason == SM_STOP_CANCELLED ? 130 : 0;
 }

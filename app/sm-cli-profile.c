@@ -21,6 +21,7 @@
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-export.h"
+#include "sm-model-file.h"
 #include "sm-session.h"
 #include "sm-snapshot.h"
 #include "sm-threads.h"
@@ -325,6 +326,9 @@ profile_model (SmProfiler *prof, const Suite *su, SmPreset preset, SmSnapshot *m
       sm_profiler_scope_end (prof);
       t_end = sm_profiler_now_ns ();
       ps1 = pool_stats ();
+      /* figures of a file truncated or rewritten under the run are not the model's */
+      if (!sm_model_check_file (sm_session_get_model (s), TRUE, error))
+        return FALSE;
 
       fig->sys_allocs_per_token[mi][kv] = (ps1.system_allocs - ps0.system_allocs) / (double) su->tokens;
       fig->rents_per_token[mi][kv] = (ps1.rents - ps0.rents) / (double) su->tokens;
@@ -429,6 +433,8 @@ decode_runs (SmSession *s, SmProfiler *prof, int runs, GError **error)
           sm_profiler_token_end (prof, 1);
         }
       busy += g_get_monotonic_time () - t0;
+      if (!sm_model_check_file (sm_session_get_model (s), TRUE, error))
+        return -1;
     }
   return (double) runs * n_decode * 1e6 / (double) MAX (busy, 1);
 }

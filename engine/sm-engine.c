@@ -13,6 +13,7 @@
 #define G_LOG_DOMAIN "SmEngine"
 
 #include "sm-engine.h"
+#include "sm-mapped-file.h"
 #include "sm-session.h"
 #include "sm-threads.h"
 
@@ -989,6 +990,13 @@ job_generate (SmEngine *self, GTask *task)
   g_mutex_unlock (&self->lock);
   stats_changed (self);
 
+  /* the window offers to load the file again: it must know this failure from the others, and
+   * it sees no layer below SmEngine */
+  if (g_error_matches (error, SM_MAPPED_FILE_ERROR, SM_MAPPED_FILE_ERROR_CHANGED))
+    {
+      error->domain = SM_ENGINE_ERROR;
+      error->code = SM_ENGINE_ERROR_MODEL_CHANGED;
+    }
   if (!ok)
     g_task_return_error (task, error);
   else

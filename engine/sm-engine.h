@@ -39,6 +39,9 @@ typedef enum {
   SM_ENGINE_ERROR_BUSY,       /* a generation is already running */
   SM_ENGINE_ERROR_TOKENIZER,  /* a llama2.c model's tokenizer is missing or another model's:
                                * the load can go on with the right one */
+  SM_ENGINE_ERROR_MODEL_CHANGED, /* generate: the model's file was truncated or rewritten on
+                                  * disk while in use; the text so far came from the file as
+                                  * loaded, and nothing more will until it is loaded again */
 } SmEngineError;
 GQuark sm_engine_error_quark (void);
 

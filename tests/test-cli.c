@@ -1,11 +1,14 @@
 /* test-cli.c: smallmind-cli as a person meets it: bad input refused before any work, with a
  * message that says what is wrong, nothing half-written on stdout or on disk. */
+#include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-glib/json-glib.h>
 
@@ -510,6 +513,91 @@ test_signal_removes_temp (void)
   g_rmdir (dir);
 }
 
+/* Reads @fd to its end into @into. */
+static void
+read_to_end (int fd, GString *into)
+{
+  char buf[4096];
+  gssize n;
+
+  while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      g_string_append_len (into, buf, n);
+}
+
+/* The model file truncated in place while generate reads it (`cp new.gguf model.gguf` onto
+ * it does that first): an error naming the file and exit status 1, the reply so far on
+ * stdout; it used to be a bus error with no word (exit status 135). */
+static void
+test_generate_file_truncated (void)
+{
+  const char *build = g_getenv ("SM_BUILD_ROOT");
+  const char *prompt = "Once upon a time";
+  g_autofree char *dir = g_dir_make_tmp ("sm-cli-XXXXXX", NULL);
+  g_autofree char *model = g_build_filename (dir, "model.gguf", NULL);
+  g_autofree char *cli = NULL, *out = NULL, *err = NULL, *says = NULL;
+  g_autoptr (GString) got = g_string_new (NULL);
+  g_autoptr (GString) errors = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  int out_fd, err_fd, fd, status = 0;
+  GPid pid;
+
+  if (build == NULL)
+    {
+      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
+      return;
+    }
+  /* A GPT of byte tokens, which has no end-of-text token, with a long context: the reply
+   * goes on until it is cut (some ms a token, 15 MB of weights) */
+  {
+    const char *args[] = { "init", model, "--arch", "gpt", "--dim", "256", "--hidden", "1024",
+                           "--layers", "4", "--heads", "8", "--vocab", "256", "--context", "2048",
+                           NULL };
+    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  }
+  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
+  {
+    const char *argv[] = { cli, "generate", "-m", model, "-p", prompt, "-n", "20000", NULL };
+    g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                             NULL, NULL, &pid, NULL, &out_fd, &err_fd, &error));
+    g_assert_no_error (error);
+  }
+
+  /* the prompt, then the first text of the reply: the weights are being read */
+  while (got->len <= strlen (prompt))
+    {
+      char buf[256];
+      gssize n = read (out_fd, buf, sizeof buf);
+      if (n <= 0)
+        break;
+      g_string_append_len (got, buf, n);
+    }
+  g_assert_cmpuint (got->len, >, strlen (prompt));
+  fd = g_open (model, O_WRONLY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 0), ==, 0);
+  close (fd);
+
+  read_to_end (out_fd, got);
+  read_to_end (err_fd, errors);
+  close (out_fd);
+  close (err_fd);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_test_message ("generate said: %s", errors->str);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  says = g_strdup_printf ("smallmind-cli generate: the model file %s changed on disk while in use "
+                          "(truncated or overwritten); load it again\n", model);
+  g_assert_cmpstr (errors->str, ==, says);
+  /* the reply so far stays, ended by a newline; it stopped well before its 20000 tokens */
+  g_assert_true (g_str_has_prefix (got->str, prompt));
+  g_assert_true (g_str_has_suffix (got->str, "\n"));
+  g_assert_cmpuint (got->len, <, 20000);
+
+  g_unlink (model);
+  g_rmdir (dir);
+}
+
 /* info lists a GGUF's tensors from its header and sums up its mix (llama-quantize's Q4_K_M and
  * Q3_K_M, which SmallMind now runs). */
 static void
@@ -729,6 +817,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
   g_test_add_func ("/Cli/compare-output-is-input", test_compare_output_is_input);
   g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
+  g_test_add_func ("/Cli/generate-file-truncated", test_generate_file_truncated);
   g_test_add_func ("/Cli/info-mix", test_info_mix);
   g_test_add_func ("/Cli/quantize-mix", test_quantize_mix);
   g_test_add_func ("/Cli/tokenize", test_tokenize);

@@ -1,10 +1,14 @@
 /* test-engine.c: SmEngine's async calls on a real main loop: load, streamed generation,
  * cancellation within a token, settings changed mid-generation, errors as values.  Run under
  * ASan in CI, where a leak in any of these loops fails the suite. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sm-engine.h"
+#include "sm-mapped-file.h"
 #include "sm-test-util.h"
 #include "sm-threads.h"
 
@@ -86,6 +90,17 @@ on_generated (GObject *source, GAsyncResult *result, gpointer data)
   Ctx *c = data;
   c->ok = sm_engine_generate_finish (SM_ENGINE (source), result, &c->stats, &c->error);
   g_main_loop_quit (c->loop);
+}
+
+static void
+generate (SmEngine *engine, const char *prompt, int max_tokens, Ctx *c)
+{
+  SmGenerateParams params;
+
+  sm_generate_params_init (&params);
+  params.max_tokens = max_tokens;
+  sm_engine_generate_async (engine, prompt, &params, on_text, c, NULL, NULL, on_generated, c);
+  g_main_loop_run (c->loop);
 }
 
 static SmEngine *
@@ -472,6 +487,169 @@ test_errors (void)
   g_rmdir (dir);
 }
 
+/* ---- a model file changed under the engine ------------------------------------------------- */
+
+#define CHANGED_WORDS "changed on disk while in use (truncated or overwritten); load it again"
+
+static void
+truncate_file (const char *path)
+{
+  int fd = g_open (path, O_WRONLY, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 0), ==, 0);   /* what cp's O_TRUNC does first */
+  close (fd);
+}
+
+/* Small's random weights saved as a SmallMind checkpoint in @dir: a model read from its
+ * mapped file, as every loaded model is. */
+static char *
+save_small (const char *dir)
+{
+  g_autoptr (SmModel) model = sm_model_new_preset (SM_PRESET_SMALL, 5);
+  g_autoptr (GError) error = NULL;
+  char *path = g_build_filename (dir, "small.smck", NULL);
+
+  g_assert_true (sm_model_save_checkpoint (model, path, NULL, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+typedef struct {
+  const char *path;
+  GString    *text;
+  gboolean    truncated;
+} CutCtx;
+
+static void
+cut_on_first_text (const char *text, gsize len, gpointer user)
+{
+  CutCtx *c = user;
+
+  g_string_append_len (c->text, text, (gssize) len);
+  if (!c->truncated)
+    truncate_file (c->path);
+  c->truncated = TRUE;
+}
+
+/* sm_generate itself (the engine thread's loop): the file truncated after the first text
+ * fails the reply at the next token, with the error naming the file; the text before it
+ * stays, and the pass that read zeros gives no token. */
+static void
+test_generate_file_truncated (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-engine-XXXXXX", NULL);
+  g_autofree char *path = save_small (dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmModel) model = sm_model_load (path, NULL, &error);
+  g_autoptr (GString) text = g_string_new (NULL);
+  CutCtx cut = { path, text, FALSE };
+  SmGenerateCallbacks cb = { cut_on_first_text, NULL, NULL, &cut };
+  SmGenerateParams params;
+  SmGenerateStats stats;
+  SmSession *s;
+
+  g_assert_no_error (error);
+  s = sm_session_new (model, NULL, 0, &error);
+  g_assert_no_error (error);
+  sm_generate_params_init (&params);
+  params.max_tokens = 40;
+  g_assert_false (sm_generate (s, "Once", &params, &cb, NULL, &stats, &error));
+  g_assert_error (error, SM_MAPPED_FILE_ERROR, SM_MAPPED_FILE_ERROR_CHANGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, CHANGED_WORDS));
+  g_assert_true (cut.truncated);
+  /* the token whose text came, and none after it */
+  g_assert_cmpint (stats.generated_tokens, >=, 1);
+  g_assert_cmpint (stats.generated_tokens, <, 40);
+  g_assert_cmpuint (text->len, >, 0);
+  /* and so it stays for this model: only a new load reads the file again */
+  g_clear_error (&error);
+  g_assert_false (sm_generate (s, "Once", &params, NULL, NULL, &stats, &error));
+  g_assert_error (error, SM_MAPPED_FILE_ERROR, SM_MAPPED_FILE_ERROR_CHANGED);
+  g_assert_cmpint (stats.generated_tokens, ==, 0);
+  sm_session_free (s);
+  g_clear_pointer (&model, sm_model_unref);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Through SmEngine, as the window meets it: a file truncated, or rewritten in place at the
+ * same size (no fault at all), since the model was loaded fails the next reply at once with
+ * SM_ENGINE_ERROR_MODEL_CHANGED; a new load of the file works again. */
+static void
+test_engine_file_changed (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-engine-XXXXXX", NULL);
+  g_autofree char *path = save_small (dir);
+  g_autofree char *copy = g_build_filename (dir, "copy.smck", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (SmEngine) engine = sm_engine_new ();
+  gsize len;
+  Ctx c;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  for (int rewrite = 0; rewrite < 2; rewrite++)
+    {
+      ctx_init (&c);
+      sm_engine_load_async (engine, path, NULL, NULL, on_file_loaded, &c);
+      g_main_loop_run (c.loop);
+      g_assert_no_error (c.error);
+      ctx_clear (&c);
+
+      ctx_init (&c);
+      generate (engine, "Once", 8, &c);
+      g_assert_no_error (c.error);
+      ctx_clear (&c);
+
+      if (rewrite)
+        {
+          /* the same bytes written over it in place, a second later by its clock */
+          int fd = g_open (path, O_WRONLY, 0);
+          struct stat st;
+          struct timespec times[2];
+
+          g_assert_cmpint (fd, >=, 0);
+          g_assert_cmpint (pwrite (fd, contents, len, 0), ==, (gssize) len);
+          g_assert_cmpint (fstat (fd, &st), ==, 0);
+          times[0] = st.st_atim;
+          times[1] = st.st_mtim;
+          times[1].tv_sec += 1;
+          g_assert_cmpint (futimens (fd, times), ==, 0);
+          close (fd);
+        }
+      else
+        truncate_file (path);
+
+      ctx_init (&c);
+      generate (engine, "Once", 8, &c);
+      g_assert_false (c.ok);
+      g_assert_error (c.error, SM_ENGINE_ERROR, SM_ENGINE_ERROR_MODEL_CHANGED);
+      g_assert_nonnull (strstr (c.error->message, path));
+      g_assert_nonnull (strstr (c.error->message, CHANGED_WORDS));
+      g_assert_cmpint (c.stats.generated_tokens, ==, 0);
+      ctx_clear (&c);
+
+      /* the engine lives; the file, whole again, loads and runs */
+      g_assert_true (g_file_set_contents (copy, contents, (gssize) len, NULL));
+      g_assert_cmpint (g_rename (copy, path), ==, 0);
+      ctx_init (&c);
+      sm_engine_load_async (engine, path, NULL, NULL, on_file_loaded, &c);
+      g_main_loop_run (c.loop);
+      g_assert_no_error (c.error);
+      ctx_clear (&c);
+      ctx_init (&c);
+      generate (engine, "Once", 8, &c);
+      g_assert_no_error (c.error);
+      g_assert_cmpint (c.stats.generated_tokens, ==, 8);
+      ctx_clear (&c);
+    }
+  g_clear_object (&engine);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_dispose_while_generating (void)
 {
@@ -507,5 +685,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Engine/kv-cache-type", test_kv_cache_type);
   g_test_add_func ("/Engine/errors", test_errors);
   g_test_add_func ("/Engine/dispose-while-generating", test_dispose_while_generating);
+  g_test_add_func ("/Engine/generate-file-truncated", test_generate_file_truncated);
+  g_test_add_func ("/Engine/file-changed", test_engine_file_changed);
   return g_test_run ();
 }

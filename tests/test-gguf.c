@@ -2,10 +2,13 @@
  * type, every tensor type, byte-exact rewrite of a model), and the reader's hardening: every
  * truncation and a list of targeted corruptions must give the expected GError, never a crash
  * (run under ASan too, where each case gets an exactly-sized heap copy). */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sm-gguf.h"
+#include "sm-mapped-file.h"
 #include "sm-test-util.h"
 
 /* ---- helpers --------------------------------------------------------------------------------- */
@@ -903,6 +906,59 @@ test_open_errors (void)
   remove_dir (dir);
 }
 
+/* The file truncated while open (another program copying a new model over it): the tensors
+ * that borrow the mapping read zeros instead of raising SIGBUS, and the mapping says it was
+ * damaged (sm-mapped-file.h: what the forward pass asks after each token). */
+static void
+test_truncated_while_open (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr (SmGgufWriter) w = sm_gguf_writer_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmGguf) g = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sm-gguf-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "cut.gguf", NULL);
+  g_autofree char *named = NULL;
+  gint64 shape[] = { 64, 1024 };   /* 256 KiB: many pages past the header's */
+  g_autoptr (SmTensor) written = random_tensor (rand, SM_DTYPE_F32, 2, shape);
+  g_autoptr (SmTensor) t = NULL;
+  const volatile float *last;
+  int fd;
+
+  sm_gguf_writer_set_string (w, "general.architecture", "llama");
+  sm_gguf_writer_add_tensor (w, "big", written);
+  g_assert_true (sm_gguf_writer_write (w, path, &error));
+  g_assert_no_error (error);
+  g = sm_gguf_open (path, &error);
+  g_assert_no_error (error);
+  t = sm_gguf_get_tensor (g, "big", &error);
+  g_assert_no_error (error);
+  last = (const float *) t->data + 64 * 1024 - 1;
+  g_assert_cmpmem ((const void *) last, 4, (const float *) written->data + 64 * 1024 - 1, 4);
+  g_assert_cmpint (sm_mapped_file_state (t->data, TRUE, NULL), ==, SM_MAPPED_FILE_INTACT);
+
+  fd = g_open (path, O_WRONLY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 4096), ==, 0);
+  close (fd);
+  g_assert_cmpfloat (*last, ==, 0.0f);
+  g_assert_cmpint (sm_mapped_file_state (t->data, FALSE, &named), ==, SM_MAPPED_FILE_TRUNCATED);
+  g_assert_cmpstr (named, ==, path);
+  /* metadata values are read from the mapping too: zeros now, within the lengths parsed at
+   * open (a length read again from the file could have grown under us) */
+  {
+    g_autofree char *arch = sm_gguf_get_string (g, "general.architecture", &error);
+    g_autofree char *shown = kv_string (g, "general.architecture");
+    g_assert_no_error (error);
+    g_assert_cmpstr (arch, ==, "");
+    g_assert_nonnull (shown);
+  }
+
+  g_clear_pointer (&t, sm_tensor_unref);
+  g_clear_pointer (&g, sm_gguf_unref);
+  remove_dir (dir);
+}
+
 static void
 test_unwritable (void)
 {
@@ -956,6 +1012,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Gguf/corruptions", test_corruptions);
   g_test_add_func ("/Gguf/hand-built-corruptions", test_hand_built_corruptions);
   g_test_add_func ("/Gguf/open-errors", test_open_errors);
+  g_test_add_func ("/Gguf/truncated-while-open", test_truncated_while_open);
   g_test_add_func ("/Gguf/unwritable", test_unwritable);
   return g_test_run ();
 }

@@ -128,6 +128,34 @@ show_error (GtkWidget *widget, const char *title, const char *message)
     g_warning ("%s: %s", title, message);   /* no window left to show it in */
 }
 
+/* The model's file was truncated or rewritten on disk under a reply (SM_ENGINE_ERROR_MODEL_CHANGED,
+ * `cp new.gguf model.gguf` onto the model in use): the reply so far came from the file as it
+ * was loaded and stays where it is, and the model gives nothing more until it is loaded again.
+ * So no dialog in front of the conversation: a toast that stays until dismissed and offers
+ * the new load (short, as toasts are; the whole message is under the reply). */
+static void
+toast_model_changed (SmChatView *self, SmEngine *engine)
+{
+  g_autoptr (SmModel) model = sm_engine_dup_model (engine);
+  const char *path = model != NULL ? sm_model_get_path (model) : NULL;
+  g_autofree char *name = path != NULL ? g_filename_display_basename (path) : g_strdup ("?");
+  /* Translators: a toast; %s is the model's file name */
+  g_autofree char *title = g_strdup_printf (_("“%s” changed on disk: the reply was cut short"), name);
+  g_autofree char *markup = g_markup_escape_text (title, -1);   /* a toast's title is markup */
+  AdwToast *toast = adw_toast_new (markup);
+
+  /* Normal priority: a high one that takes the place of a toast being shown (the "Loaded"
+   * one) trips an assertion in libadwaita 1.2's toast overlay and aborts the window. */
+  adw_toast_set_timeout (toast, 0);
+  if (path != NULL)
+    {
+      adw_toast_set_button_label (toast, _("_Load Again"));
+      adw_toast_set_action_name (toast, "win.load-model");
+      adw_toast_set_action_target (toast, "s", path);
+    }
+  sm_chat_view_add_toast (self, toast);
+}
+
 /* ---- rows ------------------------------------------------------------------------------------ */
 
 static void update_rows (SmChatView *self);
@@ -526,13 +554,21 @@ run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
   SmGenerateStats stats = { 0 };
   SmEngineStats es = { 0 };
   gboolean ok = error == NULL;
+  gboolean file_changed = g_error_matches (error, SM_ENGINE_ERROR, SM_ENGINE_ERROR_MODEL_CHANGED);
 
   if (stats_or_null != NULL)
     stats = *stats_or_null;
   flush_text (run);   /* the finish delivered the rest */
 
   sm_message_set_generating (run->message, FALSE);
-  sm_message_set_status (run->message, NULL);
+  if (file_changed)
+    {
+      /* under the reply, the whole reason: which file, and what to do */
+      g_autofree char *status = g_strdup_printf (_("Cut short: %s"), error->message);
+      sm_message_set_status (run->message, status);
+    }
+  else
+    sm_message_set_status (run->message, NULL);
   /* the progress ends with the run, whether or not a token came */
   g_clear_handle_id (&run->prefill_source, g_source_remove);
   g_clear_handle_id (&run->save_source, g_source_remove);
@@ -569,7 +605,10 @@ run_end (Run *run, const SmGenerateStats *stats_or_null, const GError *error)
       else
         {
           self->cached_tokens = -1;
-          show_error (GTK_WIDGET (self), _("The reply failed"), error->message);
+          if (file_changed)
+            toast_model_changed (self, run->engine);
+          else
+            show_error (GTK_WIDGET (self), _("The reply failed"), error->message);
         }
       update_rows (self);
       update_actions (self);

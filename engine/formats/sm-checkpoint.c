@@ -10,6 +10,7 @@
 #include "sm-json.h"
 #include "sm-checkpoint.h"
 #include "sm-atomic-file.h"
+#include "sm-mapped-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -368,7 +369,6 @@ checkpoint_new (GBytes *bytes, const char *path, GError **error)
 SmCheckpoint *
 sm_checkpoint_open (const char *path, GError **error)
 {
-  g_autoptr (GMappedFile) mf = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local = NULL;
   SmCheckpoint *ck;
@@ -376,13 +376,13 @@ sm_checkpoint_open (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mf = g_mapped_file_new (path, FALSE, &local);
-  if (mf == NULL)
+  /* a file truncated under its readers is then an error they report, not a crash */
+  bytes = sm_mapped_file_map (path, &local);
+  if (bytes == NULL)
     {
       g_set_error (error, SM_CHECKPOINT_ERROR, SM_CHECKPOINT_ERROR_IO, "%s", local->message);
       return NULL;
     }
-  bytes = g_mapped_file_get_bytes (mf);
   ck = checkpoint_new (bytes, path, error);
   if (ck == NULL)
     g_prefix_error (error, "%s: ", path);

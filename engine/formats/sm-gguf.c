@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "sm-gguf"
 
 #include "sm-gguf-reader-private.h"
+#include "sm-mapped-file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,6 @@ G_DEFINE_QUARK (sm-gguf-error-quark, sm_gguf_error)
 SmGguf *
 sm_gguf_open (const char *path, GError **error)
 {
-  g_autoptr (GMappedFile) mf = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local = NULL;
   SmGguf *g;
@@ -24,14 +24,13 @@ sm_gguf_open (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mf = g_mapped_file_new (path, FALSE, &local);
-  if (mf == NULL)
+  /* a file truncated under its readers is then an error they report, not a crash */
+  bytes = sm_mapped_file_map (path, &local);
+  if (bytes == NULL)
     {
       g_set_error (error, SM_GGUF_ERROR, SM_GGUF_ERROR_IO, "%s", local->message);
       return NULL;
     }
-  /* An empty file maps to NULL contents, which GBytes takes as a zero-length buffer. */
-  bytes = g_mapped_file_get_bytes (mf);
   g = sm_gguf_parse (bytes, path, error);
   if (g == NULL)
     g_prefix_error (error, "%s: ", path);
@@ -353,7 +352,9 @@ sm_gguf_get_string (SmGguf *gguf, const char *key, GError **error)
       set_type_error (kv, "string", error);
       return NULL;
     }
-  return g_strndup ((const char *) kv->raw + 8, (gsize) load_u64 (kv->raw));
+  /* the length as parsed, not as the mapping says now: a file rewritten in place under us
+   * could say more than the value holds */
+  return g_strndup ((const char *) kv->raw + 8, kv->raw_len - 8);
 }
 
 static const SmGgufKv *
@@ -521,7 +522,7 @@ sm_gguf_kv_to_string (SmGguf *gguf, gsize index)
   kv = &gguf->kvs[index];
   s = g_string_new (NULL);
   if (kv->type == SM_GGUF_TYPE_STRING)
-    append_text (s, (const char *) kv->raw + 8, (gsize) load_u64 (kv->raw));
+    append_text (s, (const char *) kv->raw + 8, kv->raw_len - 8);   /* as parsed */
   else if (kv->type == SM_GGUF_TYPE_ARRAY)
     {
       const char *elem = kv->arr_type == SM_GGUF_TYPE_STRING ? "string"

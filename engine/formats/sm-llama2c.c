@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "sm-llama2c"
 
 #include "sm-llama2c.h"
+#include "sm-mapped-file.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -417,20 +418,19 @@ llama2c_new (GBytes *bytes, const char *path, GError **error)
 SmLlama2c *
 sm_llama2c_open (const char *path, GError **error)
 {
-  g_autoptr (GMappedFile) mf = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mf = g_mapped_file_new (path, FALSE, &local);
-  if (mf == NULL)
+  /* a file truncated under its readers is then an error they report, not a crash */
+  bytes = sm_mapped_file_map (path, &local);
+  if (bytes == NULL)
     {
       g_set_error (error, SM_LLAMA2C_ERROR, SM_LLAMA2C_ERROR_IO, "%s", local->message);
       return NULL;
     }
-  bytes = g_mapped_file_get_bytes (mf);
   /* the caller names the file */
   return llama2c_new (bytes, path, error);
 }

@@ -1,6 +1,7 @@
 /* sm-generate.c: prefill with prefix reuse, then sample -> detokenize -> stop check -> decode. */
 #include "sm-generate.h"
 #include "sm-detokenizer.h"
+#include "sm-model-file.h"
 
 #include <string.h>
 
@@ -88,6 +89,16 @@ emit_checked (GString *pending, const char *const *stop, const SmGenerateCallbac
   return FALSE;
 }
 
+/* One evaluation whose logits may be used: a model file truncated under the pass made it read
+ * zeros (the SIGBUS was caught, sm-mapped-file.h), and then what it computed is thrown away and
+ * the generation fails, naming the file. */
+static gboolean
+eval (SmSession *session, const gint32 *tokens, gsize n, GError **error)
+{
+  return sm_session_eval (session, tokens, n, error) &&
+         sm_model_check_file (sm_session_get_model (session), FALSE, error);
+}
+
 /* Makes room in a full context: keeps the newest half of what the cache holds, and the BOS
  * that opened it (LLaMA-style models always saw one first), and reads that again from position
  * 0.  Re-read, not moved: the cached rows belong to their positions (GPT adds a learned
@@ -106,7 +117,7 @@ context_shift (SmSession *session, SmTokenizer *tok, GError **error)
     window[w++] = bos;
   memcpy (window + w, held + n - (keep - w), (gsize) (keep - w) * sizeof (gint32));
   sm_session_rewind (session, 0);
-  return sm_session_eval (session, window, keep, error);
+  return eval (session, window, keep, error);
 }
 
 gboolean
@@ -132,7 +143,9 @@ sm_generate (SmSession                 *session,
 
   memset (stats, 0, sizeof *stats);
   stats->context_size = n_ctx;
-  if (!sm_sampler_params_check (&params->sampling, error))
+  /* a file rewritten in place since the last reply raised no fault but is not the model */
+  if (!sm_sampler_params_check (&params->sampling, error) ||
+      !sm_model_check_file (model, TRUE, error))
     return FALSE;
   t_start = g_get_monotonic_time ();
 
@@ -168,7 +181,7 @@ sm_generate (SmSession                 *session,
   common = sm_session_rewind (session, common);
   stats->cached_tokens = common;
 
-  if (!sm_session_eval (session, &g_array_index (ids, gint32, common), n_prompt - common, error))
+  if (!eval (session, &g_array_index (ids, gint32, common), n_prompt - common, error))
     return FALSE;
   stats->prefill_us = g_get_monotonic_time () - t_start;
 
@@ -191,7 +204,10 @@ sm_generate (SmSession                 *session,
       next = sm_sampler_sample (sampler, sm_session_get_logits (session));
       if (sm_sampler_get_non_finite (sampler) > 0)
         {
-          /* NaN spreads through every later position: no text can come of it */
+          /* NaN spreads through every later position: no text can come of it.  New bytes
+           * written over the model's file in place are a likely cause; then that is the error. */
+          if (!sm_model_check_file (model, TRUE, error))
+            return FALSE;
           g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
                        "The model computed %d of its %d logits as NaN or infinite at position "
                        "%d: its weights are damaged or out of range",
@@ -236,7 +252,7 @@ sm_generate (SmSession                 *session,
         }
 
       /* The sampled token's own evaluation gives the next logits. */
-      if (!sm_session_eval (session, &next, 1, error))
+      if (!eval (session, &next, 1, error))
         return FALSE;
       stats->decode_us = g_get_monotonic_time () - t_first;
       stats->context_used = sm_session_get_pos (session);
@@ -253,5 +269,7 @@ sm_generate (SmSession                 *session,
     stats->decode_us = g_get_monotonic_time () - t_first;
   stats->total_us = g_get_monotonic_time () - t_start;
   stats->context_used = sm_session_get_pos (session);
-  return TRUE;
+  /* Rewritten in place while the reply ran (no fault, only new bytes under the mapping): the
+   * reply stands as it came, but it says so, and the model is not used again. */
+  return sm_model_check_file (model, TRUE, error);
 }

@@ -69,8 +69,10 @@ typedef struct {
 } SmGenerateCallbacks;
 
 /* Continues @prompt.  Returns FALSE with @error only for a failure (the prompt does not fit in
- * the context: SM_MODEL_ERROR_CONTEXT_FULL; a tokenizer error); a cancellation is a normal
- * stop (stats->stop_reason == SM_STOP_CANCELLED).  @stats is filled in either case. */
+ * the context: SM_MODEL_ERROR_CONTEXT_FULL; a tokenizer error; the model's file truncated or
+ * rewritten on disk, before or during the reply: SM_MAPPED_FILE_ERROR_CHANGED, after the text
+ * that came from intact weights, see sm-model-file.h); a cancellation is a normal stop
+ * (stats->stop_reason == SM_STOP_CANCELLED).  @stats is filled in either case. */
 gboolean sm_generate (SmSession                 *session,
                       const char                *prompt,
                       const SmGenerateParams    *params,

@@ -3,10 +3,12 @@
  * pool while a reply runs, stop it, export a snapshot and a Chrome trace and check them, close.
  * Also: closing mid-reply, a model that fails to load, conversations coming back, and the
  * accessible roles and labels.  Run under Xvfb (see meson.build for the environment). */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sm-chart.h"
 #include "sm-charts-panel.h"
@@ -568,6 +570,118 @@ test_load_error (void)
   g_test_message ("export error shown: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
   gtk_window_destroy (dialog);
 
+  close_window (window);
+}
+
+/* ---- the model's file changed under a reply ----------------------------------------------------- */
+
+/* The first widget under @root (depth first) of @type whose text contains @needle: a GtkLabel's
+ * label, a GtkButton's. */
+static GtkWidget *
+find_text (GtkWidget *root, GType type, const char *needle)
+{
+  const char *text = NULL;
+
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root))
+    {
+      if (GTK_IS_LABEL (root))
+        text = gtk_label_get_text (GTK_LABEL (root));
+      else if (GTK_IS_BUTTON (root))
+        text = gtk_button_get_label (GTK_BUTTON (root));
+      if (text != NULL && strstr (text, needle) != NULL)
+        return root;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_text (c, type, needle);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct {
+  GtkWidget  *root;
+  const char *needle;
+} Shown;
+
+static gboolean
+text_shown (gpointer data)
+{
+  Shown *s = data;
+  return find_text (s->root, GTK_TYPE_BUTTON, s->needle) != NULL;
+}
+
+/* `cp new.smck long.smck` onto the model a reply is reading (the copy truncates it first):
+ * the window lives, the conversation and the reply so far stay, the reply says why it was cut
+ * short, and a toast (no dialog in front of the conversation) offers to load the file again,
+ * which works once the file is whole.  It used to be a bus error that took the window, and the
+ * reply, with it. */
+static void
+test_model_file_truncated (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  g_autofree char *path = NULL, *contents = NULL, *copy = NULL;
+  g_autoptr (SmConversation) conversation = NULL;
+  g_autoptr (SmMessage) reply = NULL;
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmChatView *chat = sm_window_get_chat_view (window);
+  Shown toast = { GTK_WIDGET (window), "_Load Again" };
+  GtkWidget *button;
+  gsize len;
+  int fd;
+
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  load_long_model (window);
+  path = g_build_filename (sm_ui_test_dir (), "long.smck", NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (reply_has_text, chat, 60, "the first tokens");
+  conversation = g_object_ref (sm_chat_view_get_conversation (chat));
+  reply = g_object_ref (last_message (chat));
+
+  fd = g_open (path, O_WRONLY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 0), ==, 0);
+  close (fd);
+  sm_ui_test_wait (not_generating, chat, 60, "the reply to stop at the truncation");
+
+  /* the conversation as it was: the prompt and the reply so far, with the reason under it */
+  g_assert_true (sm_chat_view_get_conversation (chat) == conversation);
+  g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 2);
+  g_assert_true (last_message (chat) == reply);
+  g_assert_cmpuint (strlen (sm_message_get_text (reply)), >, 0);
+  g_assert_false (sm_message_get_generating (reply));
+  g_test_message ("status: %s", sm_message_get_status (reply));
+  g_assert_nonnull (strstr (sm_message_get_status (reply), path));
+  g_assert_nonnull (strstr (sm_message_get_status (reply), "changed on disk while in use"));
+  /* a toast, not a dialog */
+  sm_ui_test_wait (text_shown, &toast, 20, "the toast (after the \"Loaded\" one)");
+  sm_ui_test_spin (400);   /* its show animation */
+  sm_ui_test_screenshot ("model-file-truncated");
+  g_assert_nonnull (find_text (GTK_WIDGET (window), GTK_TYPE_LABEL,
+                               "“long.smck” changed on disk: the reply was cut short"));
+  g_assert_null (find_dialog ());
+
+  /* the file whole again (a new copy renamed in place), Load Again, and a reply runs */
+  copy = g_build_filename (sm_ui_test_dir (), "long.smck.new", NULL);
+  g_assert_true (g_file_set_contents (copy, contents, (gssize) len, NULL));
+  g_assert_cmpint (g_rename (copy, path), ==, 0);
+  button = find_text (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Load Again");
+  sm_ui_test_click (button);
+  sm_ui_test_wait (loaded, window, 60, "the model to load again");
+  g_assert_cmpstr (window_title (window), ==, "Long Test");
+  g_clear_object (&reply);
+  send_prompt (window, "And then");
+  sm_ui_test_wait (reply_has_text, chat, 60, "a reply from the file loaded again");
+  g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 4);
+  gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL);
+  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  g_assert_null (find_dialog ());
+
+  g_settings_reset (settings, "max-tokens");
   close_window (window);
 }
 
@@ -1837,6 +1951,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/edit-regenerate", test_edit_regenerate);
   g_test_add_func ("/Window/close-during-generation", test_close_during_generation);
   g_test_add_func ("/Window/load-error", test_load_error);
+  g_test_add_func ("/Window/model-file-truncated", test_model_file_truncated);
   g_test_add_func ("/Window/accessibility", test_accessibility);
   g_test_add_func ("/Window/vnni-switch", test_vnni_switch);
   g_test_add_func ("/Window/builtin-menu", test_builtin_menu);
