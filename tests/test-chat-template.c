@@ -13,6 +13,7 @@
 #include "sm-prompt-fit.h"
 #include "sm-engine.h"
 #include "sm-tokenizer.h"
+#include "sm-test-util.h"
 
 static const SmChatTurn conversation[] = {
   { "system", "You are a helpful assistant" },
@@ -410,6 +411,114 @@ test_fit_no_model (void)
   g_error_free (error);
 }
 
+/* ---- each family's markers and stop token on a GPT-2 vocabulary -------------------------------- */
+
+typedef struct {
+  SmChatFormat format;
+  const char  *markers[4];   /* the control tokens its prompts spell, NULL-terminated */
+  const char  *end;          /* the one that ends an assistant's turn */
+} FamilyTokens;
+
+static const FamilyTokens family_tokens[] = {
+  { SM_CHAT_FORMAT_CHATML, { "<|im_start|>", "<|im_end|>", NULL }, "<|im_end|>" },
+  { SM_CHAT_FORMAT_LLAMA3, { "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", NULL }, "<|eot_id|>" },
+  { SM_CHAT_FORMAT_GEMMA, { "<start_of_turn>", "<end_of_turn>", NULL }, "<end_of_turn>" },
+  { SM_CHAT_FORMAT_PHI3, { "<|user|>", "<|assistant|>", "<|end|>", "<|system|>" }, "<|end|>" },
+};
+
+/* GPT-2's vocabulary (../shared/models) with @ft's markers appended as control tokens, as the
+ * models of each family carry them. */
+static SmTokenizer *
+gpt2_with_markers (const FamilyTokens *ft, gint32 *first_marker)
+{
+  g_autofree char *path = sm_test_shared_model ("vocab/ggml-vocab-gpt-2.gguf");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmGguf) g = NULL;
+  g_autoptr (SmTokenizer) base = NULL;
+  g_autoptr (GPtrArray) pieces = g_ptr_array_new ();
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
+  gsize n_merges = 0;
+  SmGpt2Vocab v = { 0 };
+
+  if (path == NULL)
+    return NULL;
+  g = sm_gguf_open (path, &error);
+  g_assert_no_error (error);
+  base = sm_tokenizer_new_from_gguf (g, &error);
+  g_assert_no_error (error);
+  const gint32 *m = sm_tokenizer_get_merges (base, &n_merges);
+  for (int i = 0; i < sm_tokenizer_n_vocab (base); i++)
+    {
+      gint32 type = sm_tokenizer_token_type (base, i);
+      g_ptr_array_add (pieces, (gpointer) sm_tokenizer_token_piece (base, i));
+      g_array_append_val (types, type);
+    }
+  *first_marker = (gint32) pieces->len;
+  for (int k = 0; k < 4 && ft->markers[k]; k++)
+    {
+      gint32 type = SM_TOKEN_TYPE_CONTROL;
+      g_ptr_array_add (pieces, (gpointer) ft->markers[k]);
+      g_array_append_val (types, type);
+    }
+  for (gsize i = 0; i < n_merges; i++)
+    g_ptr_array_add (merges, g_strdup_printf ("%s %s", sm_tokenizer_token_piece (base, m[2 * i]),
+                                              sm_tokenizer_token_piece (base, m[2 * i + 1])));
+  v.n_vocab = pieces->len;
+  v.pieces = (const char *const *) pieces->pdata;
+  v.types = (const gint32 *) types->data;
+  v.n_merges = merges->len;
+  v.merges = (const char *const *) merges->pdata;
+  v.pre = sm_tokenizer_get_pre (base);
+  v.bos_id = sm_tokenizer_bos (base);
+  v.eos_id = sm_tokenizer_eos (base);
+  v.unk_id = v.eot_id = v.eom_id = -1;
+  v.add_bos = FALSE;
+  SmTokenizer *tok = sm_tokenizer_new_gpt2 (&v, &error);
+  g_assert_no_error (error);
+  return tok;
+}
+
+/* A family's multi-turn prompt: each marker it spells is one token, its end token ends the
+ * reply (and no other marker does), and generation's stop strings hold it too. */
+static void
+test_family_stop_tokens (gconstpointer data)
+{
+  const FamilyTokens *ft = data;
+  gint32 first = 0;
+  g_autoptr (SmTokenizer) tok = gpt2_with_markers (ft, &first);
+  const SmChatTurn turns[] = {
+    { "system", "You are terse." }, { "user", "Hello" }, { "assistant", "Hi." }, { "user", "Again?" },
+  };
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GError) error = NULL;
+
+  if (tok == NULL)
+    return;
+  g_autofree char *prompt = sm_chat_format_apply (ft->format, turns, G_N_ELEMENTS (turns), TRUE);
+  g_assert_nonnull (prompt);
+  g_assert_true (sm_tokenizer_encode_special (tok, prompt, -1, FALSE, ids, &error));
+  g_assert_no_error (error);
+  for (int k = 0; k < 4 && ft->markers[k]; k++)
+    {
+      const gint32 id = first + k;
+      guint in_text = 0, as_token = 0;
+      for (const char *p = prompt; (p = strstr (p, ft->markers[k])) != NULL; p++)
+        in_text++;
+      for (guint i = 0; i < ids->len; i++)
+        as_token += g_array_index (ids, gint32, i) == id;
+      g_assert_cmpuint (as_token, ==, in_text);
+      g_assert_true (sm_tokenizer_is_end (tok, id) == (strcmp (ft->markers[k], ft->end) == 0));
+    }
+  {
+    gboolean listed = FALSE;
+    for (const char *const *s = sm_chat_format_stop_strings (ft->format); *s; s++)
+      listed |= strcmp (*s, ft->end) == 0;
+    g_assert_true (listed);
+  }
+  g_assert_true (sm_chat_format_detect (sm_chat_format_jinja (ft->format)) == ft->format);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -427,5 +536,11 @@ main (int argc, char **argv)
   g_test_add_func ("/ChatTemplate/no-generation-prompt", test_no_generation_prompt);
   g_test_add_func ("/ChatTemplate/special-tokens", test_special_tokens);
   g_test_add_func ("/ChatTemplate/gguf", test_gguf_template);
+  for (gsize i = 0; i < G_N_ELEMENTS (family_tokens); i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/ChatTemplate/stop-tokens/%s",
+                                            sm_chat_format_name (family_tokens[i].format));
+      g_test_add_data_func (p, &family_tokens[i], test_family_stop_tokens);
+    }
   return g_test_run ();
 }
