@@ -39,46 +39,12 @@ static SmTokenizer *
 with_chatml_tokens (SmTokenizer *tok, GError **error)
 {
   static const char *const markers[] = { "<|im_start|>", "<|im_end|>" };
-  const int n = sm_tokenizer_n_vocab (tok);
-  g_autoptr (GPtrArray) pieces = g_ptr_array_new ();
-  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (gint32));
-  g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
-  gsize n_merges = 0;
-  const gint32 *m = sm_tokenizer_get_merges (tok, &n_merges);
-  SmGpt2Vocab v = { 0 };
 
-  for (int i = 0; i < n; i++)
-    {
-      gint32 type = (gint32) sm_tokenizer_token_type (tok, i);
-      g_ptr_array_add (pieces, (gpointer) sm_tokenizer_token_piece (tok, i));
-      g_array_append_val (types, type);
-      for (gsize k = 0; k < G_N_ELEMENTS (markers); k++)
-        if (strcmp (sm_tokenizer_token_piece (tok, i), markers[k]) == 0)
-          return sm_tokenizer_ref (tok);   /* it has them */
-    }
-  for (gsize k = 0; k < G_N_ELEMENTS (markers); k++)
-    {
-      gint32 type = SM_TOKEN_TYPE_CONTROL;
-      g_ptr_array_add (pieces, (gpointer) markers[k]);
-      g_array_append_val (types, type);
-    }
-  for (gsize i = 0; i < n_merges; i++)
-    g_ptr_array_add (merges, g_strdup_printf ("%s %s", sm_tokenizer_token_piece (tok, m[2 * i]),
-                                              sm_tokenizer_token_piece (tok, m[2 * i + 1])));
-  v.n_vocab = pieces->len;
-  v.pieces = (const char *const *) pieces->pdata;
-  v.types = (const gint32 *) types->data;
-  v.n_merges = merges->len;
-  v.merges = (const char *const *) merges->pdata;
-  v.pre = sm_tokenizer_get_pre (tok);
-  v.bos_id = sm_tokenizer_bos (tok);
-  v.eos_id = sm_tokenizer_eos (tok);
-  v.unk_id = sm_tokenizer_unk (tok);
-  v.eot_id = n + 1;   /* <|im_end|> ends a turn */
-  v.eom_id = -1;
-  v.add_bos = sm_tokenizer_get_add_bos (tok);
-  v.add_eos = sm_tokenizer_get_add_eos (tok);
-  return sm_tokenizer_new_gpt2 (&v, error);
+  for (int i = 0; i < sm_tokenizer_n_vocab (tok); i++)
+    for (gsize k = 0; k < G_N_ELEMENTS (markers); k++)
+      if (strcmp (sm_tokenizer_token_piece (tok, i), markers[k]) == 0)
+        return sm_tokenizer_ref (tok);   /* it has them */
+  return sm_tokenizer_new_gpt2_adding (tok, markers, G_N_ELEMENTS (markers), 1, error);
 }
 
 int

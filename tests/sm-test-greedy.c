@@ -1,5 +1,6 @@
 /* sm-test-greedy.c: see sm-test-greedy.h. */
 #include "sm-test-greedy.h"
+#include "sm-generate.h"
 #include "sm-session.h"
 
 #include <math.h>
@@ -79,4 +80,29 @@ sm_test_ids_agree (GArray *got, guint offset, GArray *want)
          && g_array_index (got, gint32, offset + same) == g_array_index (want, gint32, same))
     same++;
   return same;
+}
+
+GArray *
+sm_test_greedy_ids (SmModel *m, const char *prompt, SmKernelLevel level, SmKvType kv, int n_new)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sm_kernels_set_level (level, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (SmSession) s = sm_session_new_full (m, NULL, 0, kv, &error);
+  g_assert_no_error (error);
+  SmGenerateParams params;
+  SmGenerateStats stats;
+  sm_generate_params_init (&params);
+  params.sampling.temperature = 0;
+  /* one more: generate evaluates every token it samples but the last */
+  params.max_tokens = n_new + 1;
+  g_assert_true (sm_generate (s, prompt, &params, NULL, NULL, &stats, &error));
+  g_assert_no_error (error);
+
+  int n;
+  const gint32 *held = sm_session_get_tokens (s, &n);
+  GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), n);
+  g_array_append_vals (ids, held, n);
+  return ids;
 }

@@ -14,6 +14,10 @@ GArray *sm_test_parse_ids  (const char *text, const char *key);
  * decoding stops telling anything at its first flip. */
 double  sm_test_forced_gap (SmModel *m, SmKvType kv, GArray *prompt, GArray *want,
                             guint *worst_at, double *mean_lead, guint *agree);
+/* Greedy ids of @prompt at @level with a @kv cache: the prompt's (as the tokenizer and the
+ * template-free prompt give them), then @n_new generated ones, all evaluated. */
+GArray *sm_test_greedy_ids (SmModel *m, const char *prompt, SmKernelLevel level, SmKvType kv,
+                            int n_new);
 /* How many of @want's first ids @got (from @offset) repeats. */
 guint   sm_test_ids_agree  (GArray *got, guint offset, GArray *want);
 

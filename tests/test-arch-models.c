@@ -65,31 +65,6 @@ load (const ArchModel *am)
   return m;
 }
 
-/* Greedy ids of @prompt, the prompt's first, at @level. */
-static GArray *
-greedy (SmModel *m, const char *prompt, SmKernelLevel level, SmKvType kv)
-{
-  g_autoptr (GError) error = NULL;
-  g_assert_true (sm_kernels_set_level (level, &error));
-
-  g_autoptr (SmSession) s = sm_session_new_full (m, NULL, 0, kv, &error);
-  g_assert_no_error (error);
-  SmGenerateParams params;
-  SmGenerateStats stats;
-  sm_generate_params_init (&params);
-  params.sampling.temperature = 0;
-  /* one more: generate evaluates every token it samples but the last */
-  params.max_tokens = N_GENERATE + 1;
-  g_assert_true (sm_generate (s, prompt, &params, NULL, NULL, &stats, &error));
-  g_assert_no_error (error);
-
-  int n;
-  const gint32 *held = sm_session_get_tokens (s, &n);
-  GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), n);
-  g_array_append_vals (ids, held, n);
-  return ids;
-}
-
 static char *
 reference (const ArchModel *am, int prompt, const char *kv)
 {
@@ -122,7 +97,7 @@ test_greedy (gconstpointer data)
     {
       if (!sm_kernels_level_supported ((SmKernelLevel) level, NULL))
         continue;
-      g_autoptr (GArray) got = greedy (m, prompts[cs->prompt], (SmKernelLevel) level, SM_KV_TYPE_F32);
+      g_autoptr (GArray) got = sm_test_greedy_ids (m, prompts[cs->prompt], (SmKernelLevel) level, SM_KV_TYPE_F32, N_GENERATE);
 
       /* the tokenizer: exactly llama.cpp's ids, no BOS for this vocabulary */
       g_assert_cmpuint (got->len, >=, want_prompt->len);
@@ -136,7 +111,7 @@ test_greedy (gconstpointer data)
     }
   g_assert_true (sm_kernels_set_level (before, NULL));
   {
-    g_autoptr (GArray) got16 = greedy (m, prompts[cs->prompt], before, SM_KV_TYPE_F16);
+    g_autoptr (GArray) got16 = sm_test_greedy_ids (m, prompts[cs->prompt], before, SM_KV_TYPE_F16, N_GENERATE);
     guint same16 = sm_test_ids_agree (got16, want_prompt->len, want16);
     g_test_message ("%s p%d %s, f16 KV cache: first differing generated token %u of %u",
                     cs->m->name, cs->prompt, sm_kernel_level_to_string (before), same16,

@@ -435,11 +435,7 @@ gpt2_with_markers (const FamilyTokens *ft, gint32 *first_marker)
   g_autoptr (GError) error = NULL;
   g_autoptr (SmGguf) g = NULL;
   g_autoptr (SmTokenizer) base = NULL;
-  g_autoptr (GPtrArray) pieces = g_ptr_array_new ();
-  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (gint32));
-  g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
-  gsize n_merges = 0;
-  SmGpt2Vocab v = { 0 };
+  gsize n = 0;
 
   if (path == NULL)
     return NULL;
@@ -447,34 +443,11 @@ gpt2_with_markers (const FamilyTokens *ft, gint32 *first_marker)
   g_assert_no_error (error);
   base = sm_tokenizer_new_from_gguf (g, &error);
   g_assert_no_error (error);
-  const gint32 *m = sm_tokenizer_get_merges (base, &n_merges);
-  for (int i = 0; i < sm_tokenizer_n_vocab (base); i++)
-    {
-      gint32 type = sm_tokenizer_token_type (base, i);
-      g_ptr_array_add (pieces, (gpointer) sm_tokenizer_token_piece (base, i));
-      g_array_append_val (types, type);
-    }
-  *first_marker = (gint32) pieces->len;
-  for (int k = 0; k < 4 && ft->markers[k]; k++)
-    {
-      gint32 type = SM_TOKEN_TYPE_CONTROL;
-      g_ptr_array_add (pieces, (gpointer) ft->markers[k]);
-      g_array_append_val (types, type);
-    }
-  for (gsize i = 0; i < n_merges; i++)
-    g_ptr_array_add (merges, g_strdup_printf ("%s %s", sm_tokenizer_token_piece (base, m[2 * i]),
-                                              sm_tokenizer_token_piece (base, m[2 * i + 1])));
-  v.n_vocab = pieces->len;
-  v.pieces = (const char *const *) pieces->pdata;
-  v.types = (const gint32 *) types->data;
-  v.n_merges = merges->len;
-  v.merges = (const char *const *) merges->pdata;
-  v.pre = sm_tokenizer_get_pre (base);
-  v.bos_id = sm_tokenizer_bos (base);
-  v.eos_id = sm_tokenizer_eos (base);
-  v.unk_id = v.eot_id = v.eom_id = -1;
-  v.add_bos = FALSE;
-  SmTokenizer *tok = sm_tokenizer_new_gpt2 (&v, &error);
+  while (n < G_N_ELEMENTS (ft->markers) && ft->markers[n])
+    n++;
+  *first_marker = sm_tokenizer_n_vocab (base);
+  /* no end of turn given: the end marker must be found by its text, as llama.cpp does */
+  SmTokenizer *tok = sm_tokenizer_new_gpt2_adding (base, ft->markers, n, -1, &error);
   g_assert_no_error (error);
   return tok;
 }

@@ -16,34 +16,7 @@
 #include "sm-model.h"
 #include "sm-test-util.h"
 
-/* Runs smallmind-cli with @args (NULL-terminated); its stdout and stderr into @out and @err.
- * Returns the exit status, or -1 (after g_test_skip) when the binary is not at hand. */
-static int
-run_cli (const char *const *args, char **out, char **err)
-{
-  const char *build = g_getenv ("SM_BUILD_ROOT");
-  g_autofree char *cli = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status;
-
-  if (build == NULL)
-    {
-      g_test_skip ("SM_BUILD_ROOT is not set (run through meson test)");
-      return -1;
-    }
-  cli = g_build_filename (build, "app", "smallmind-cli", NULL);
-  g_ptr_array_add (argv, cli);
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               out, err, &status, &error));
-  g_assert_no_error (error);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-}
-
-/* As run_cli, with @input (@len bytes) on the command's standard input. */
+/* As sm_test_run_cli, with @input (@len bytes) on the command's standard input. */
 static int
 run_cli_stdin (const char *const *args, const char *input, gsize len, char **out, char **err)
 {
@@ -89,7 +62,7 @@ check_refusals (const Refusal *cases, guint n)
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *out = NULL, *err = NULL;
-      int rc = run_cli (cases[i].args, &out, &err);
+      int rc = sm_test_run_cli (cases[i].args, &out, &err);
       if (rc < 0)
         return;
       g_assert_cmpint (rc, !=, 0);
@@ -136,7 +109,7 @@ test_bench_bandwidth_json (void)
   const double weights = (double) sm_model_weight_bytes (model);
   /* tg8: token i of 8 attends over i + 2 positions, 5.5 on average; K and V, f32 */
   const double kv = 2.0 * c->n_layers * c->n_kv_heads * c->head_dim * 4 * 5.5;
-  int rc = run_cli (args, &out, &err);
+  int rc = sm_test_run_cli (args, &out, &err);
   guint n_tg = 0;
 
   if (rc < 0)
@@ -223,7 +196,7 @@ bench_kv_bytes (const char *type)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   gint64 bytes = -1;
-  int rc = run_cli (args, &out, &err);
+  int rc = sm_test_run_cli (args, &out, &err);
 
   if (rc < 0)
     return -1;
@@ -261,7 +234,7 @@ test_cache_type (void)
   g_assert_cmpint (f16 * 2, ==, f32);
   /* Small: keys and values, 2 layers × 4 heads × 32 dims × its 64 positions (a stride of 64) */
   g_assert_cmpint (f32, ==, 2 * 2 * 4 * 32 * 64 * 4);
-  g_assert_cmpint (run_cli (info_args, &out, &err), ==, 0);
+  g_assert_cmpint (sm_test_run_cli (info_args, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "kv cache:       f16, 0.06 MiB over 64 positions (f32: 0.12 MiB)"));
 }
 
@@ -284,7 +257,7 @@ test_train_checks_outputs_first (void)
     const char *args[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
                            "-b", "4", "-n", "100000", "-o", missing, corpus, NULL };
     g_autofree char *out = NULL, *err = NULL;
-    int rc = run_cli (args, &out, &err);
+    int rc = sm_test_run_cli (args, &out, &err);
     if (rc < 0)
       return;
     g_assert_cmpint (rc, !=, 0);
@@ -297,7 +270,7 @@ test_train_checks_outputs_first (void)
     const char *args[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
                            "-b", "4", "-n", "100000", "-o", model, "--snapshot", snapshot, corpus, NULL };
     g_autofree char *out = NULL, *err = NULL;
-    g_assert_cmpint (run_cli (args, &out, &err), !=, 0);
+    g_assert_cmpint (sm_test_run_cli (args, &out, &err), !=, 0);
     g_assert_nonnull (strstr (err, snapshot));
     g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
   }
@@ -309,7 +282,7 @@ test_train_checks_outputs_first (void)
         const char *args[] = { "train", "--dim", "32", "--layers", "1", "--heads", "2", "-c", "32",
                                "-b", "4", "-n", "5", bad[i][0], bad[i][1], "-o", model, corpus, NULL };
         g_autofree char *out = NULL, *err = NULL;
-        g_assert_cmpint (run_cli (args, &out, &err), !=, 0);
+        g_assert_cmpint (sm_test_run_cli (args, &out, &err), !=, 0);
         g_assert_nonnull (strstr (err, "must be 1 or more"));
         g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
       }
@@ -324,10 +297,10 @@ test_train_checks_outputs_first (void)
     const char *again[] = { "train", "--resume", ckpt, corpus, NULL };
     g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
 
-    g_assert_cmpint (run_cli (first, &out, &err), ==, 0);
-    g_assert_cmpint (run_cli (change, &out2, &err2), !=, 0);
+    g_assert_cmpint (sm_test_run_cli (first, &out, &err), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (change, &out2, &err2), !=, 0);
     g_assert_nonnull (strstr (err2, "--batch, --lr would change them"));
-    g_assert_cmpint (run_cli (again, &out3, &err3), !=, 0);
+    g_assert_cmpint (sm_test_run_cli (again, &out3, &err3), !=, 0);
     g_assert_nonnull (strstr (err3, "at step 5 of 5 already"));
     g_unlink (ckpt);
     g_unlink (model);
@@ -370,7 +343,7 @@ test_tokenizer_mismatch (void)
   {
     g_autofree char *out = NULL, *err = NULL;
     const char *args[] = { "generate", "-m", model, "-n", "3", NULL };
-    int rc = run_cli (args, &out, &err);
+    int rc = sm_test_run_cli (args, &out, &err);
     if (rc < 0)
       return;
     g_assert_cmpint (rc, !=, 0);
@@ -383,7 +356,7 @@ test_tokenizer_mismatch (void)
   {
     g_autofree char *out = NULL, *err = NULL;
     const char *args[] = { "generate", "-m", model, "-n", "3", NULL };
-    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (args, &out, &err), ==, 0);
   }
   g_unlink (model);
   g_unlink (big_copy);
@@ -430,7 +403,7 @@ test_compare_output_is_input (void)
 
   g_assert_true (g_file_set_contents (a, report, -1, NULL));
   g_assert_true (g_file_set_contents (b, report, -1, NULL));
-  rc = run_cli (args, &out, &err);
+  rc = sm_test_run_cli (args, &out, &err);
   if (rc >= 0)
     {
       g_assert_cmpint (rc, !=, 0);
@@ -553,7 +526,7 @@ test_generate_file_truncated (void)
     const char *args[] = { "init", model, "--arch", "gpt", "--dim", "256", "--hidden", "1024",
                            "--layers", "4", "--heads", "8", "--vocab", "256", "--context", "2048",
                            NULL };
-    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (args, &out, &err), ==, 0);
   }
   cli = g_build_filename (build, "app", "smallmind-cli", NULL);
   {
@@ -610,7 +583,7 @@ test_info_mix (void)
   if (path == NULL || q3 == NULL)
     return;
   const char *args[] = { "info", path, NULL };
-  int rc = run_cli (args, &out, &err);
+  int rc = sm_test_run_cli (args, &out, &err);
   if (rc < 0)
     return;
   g_assert_cmpint (rc, ==, 0);
@@ -624,7 +597,7 @@ test_info_mix (void)
   g_clear_pointer (&err, g_free);
   {
     const char *args3[] = { "info", q3, NULL };
-    g_assert_cmpint (run_cli (args3, &out, &err), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (args3, &out, &err), ==, 0);
     g_assert_nonnull (strstr (out, "  token_embd.weight                Q6_K    [32000, 256]"));
     g_assert_nonnull (strstr (out, "  blk.0.attn_v.weight              Q5_K    [128, 256]"));
     g_assert_nonnull (strstr (out, "  blk.0.ffn_down.weight            Q4_K    [256, 768]"));
@@ -650,29 +623,29 @@ test_quantize_mix (void)
   const char *info[] = { "info", q, NULL };
   int rc;
 
-  rc = run_cli (init, &out, &err);
+  rc = sm_test_run_cli (init, &out, &err);
   if (rc < 0)
     return;
   g_assert_cmpint (rc, ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  rc = run_cli (quant, &out, &err);
+  rc = sm_test_run_cli (quant, &out, &err);
   g_assert_cmpint (rc, ==, 0);
   g_assert_nonnull (strstr (out, "Q4_K_M: 24 Q4_K, 9 F32, 5 Q6_K"));
-  rc = run_cli (info, &out2, &err2);
+  rc = sm_test_run_cli (info, &out2, &err2);
   g_assert_cmpint (rc, ==, 0);
   g_assert_nonnull (strstr (out2, "mix:            Q4_K_M: 24 Q4_K, 9 F32, 5 Q6_K\n"));
   g_assert_nonnull (strstr (out2, "  blk.3.ffn_down.weight            Q6_K"));
 
   const char *unknown[] = { "quantize", f32, q8, "--type", "q7_k", NULL };
-  rc = run_cli (unknown, &out3, &err3);
+  rc = sm_test_run_cli (unknown, &out3, &err3);
   g_assert_cmpint (rc, !=, 0);
   g_assert_nonnull (strstr (err3, "Unknown type 'q7_k'"));
   g_assert_nonnull (strstr (err3, "q4_k_m"));
   if (stories != NULL)
     {
       const char *refused[] = { "quantize", stories, q8, "--type", "q8_0", NULL };
-      rc = run_cli (refused, &out4, &err4);
+      rc = sm_test_run_cli (refused, &out4, &err4);
       g_assert_cmpint (rc, !=, 0);
       g_assert_cmpstr (out4, ==, "");
       g_assert_nonnull (strstr (err4, "blk.0.ffn_down.weight"));
@@ -686,7 +659,7 @@ test_quantize_mix (void)
     {
       g_autofree char *out5 = NULL, *err5 = NULL;
       const char *pure[] = { "quantize", stories, q8, "--type", "q8_0", "--pure", NULL };
-      rc = run_cli (pure, &out5, &err5);
+      rc = sm_test_run_cli (pure, &out5, &err5);
       g_assert_cmpint (rc, ==, 0);
       g_assert_nonnull (strstr (out5, "Q8_0: 32 Q8_0, 16 F32"));
       g_assert_null (strstr (out5, "cannot run"));
@@ -729,7 +702,7 @@ test_tokenize (void)
 
       memcpy (args, cases[i].args, sizeof args);
       args[2] = gpt2;
-      g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+      g_assert_cmpint (sm_test_run_cli (args, &out, &err), ==, 0);
       g_assert_cmpstr (out, ==, cases[i].out);
     }
 
@@ -738,9 +711,9 @@ test_tokenize (void)
     const char *args[] = { "tokenize", "-m", spm, "Hello world", NULL };
     const char *no_bos[] = { "tokenize", "-m", spm, "--no-bos", "--ids", "Hello world", NULL };
     g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
-    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (args, &out, &err), ==, 0);
     g_assert_cmpstr (out, ==, "     1 -> '<s>'\n 15043 -> ' Hello'\n  3186 -> ' world'\n");
-    g_assert_cmpint (run_cli (no_bos, &out2, &err2), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (no_bos, &out2, &err2), ==, 0);
     g_assert_cmpstr (out2, ==, "[15043, 3186]\n");
   }
 
@@ -756,7 +729,7 @@ test_tokenize (void)
   {
     const char *args[] = { "tokenize", "-m", bin, "-z", tok512, "--ids", "Once upon a time", NULL };
     g_autofree char *out = NULL, *err = NULL;
-    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_assert_cmpint (sm_test_run_cli (args, &out, &err), ==, 0);
     g_assert_cmpstr (out, ==, "[1, 403, 407, 261, 378]\n");
   }
 
@@ -798,7 +771,7 @@ test_bench_tokenize (void)
 
   if (gpt2 == NULL)
     return;
-  g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  g_assert_cmpint (sm_test_run_cli (args, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "GPT-2 byte-level BPE, pre-tokenizer gpt-2, 50257 tokens"));
   g_assert_nonnull (strstr (out, "generated corpus, 50000 bytes"));
   g_assert_nonnull (strstr (out, " MB/s median of 1 runs"));

@@ -83,37 +83,6 @@ test_load (gconstpointer data)
   g_assert_cmpint (c->vocab_size, ==, 32000);
 }
 
-/* Greedy ids of @prompt (the prompt's first, BOS included) at @level. */
-static GArray *
-greedy_kv (SmModel *m, const char *prompt, SmKernelLevel level, SmKvType kv)
-{
-  g_autoptr (GError) error = NULL;
-  g_assert_true (sm_kernels_set_level (level, &error));
-  g_assert_no_error (error);
-
-  g_autoptr (SmSession) s = sm_session_new_full (m, NULL, 0, kv, &error);
-  g_assert_no_error (error);
-  SmGenerateParams params;
-  SmGenerateStats stats;
-  sm_generate_params_init (&params);
-  params.sampling.temperature = 0;
-  params.max_tokens = N_GENERATE;
-  g_assert_true (sm_generate (s, prompt, &params, NULL, NULL, &stats, &error));
-  g_assert_no_error (error);
-
-  int n;
-  const gint32 *held = sm_session_get_tokens (s, &n);
-  GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), n);
-  g_array_append_vals (ids, held, n);
-  return ids;
-}
-
-static GArray *
-greedy (SmModel *m, const char *prompt, SmKernelLevel level)
-{
-  return greedy_kv (m, prompt, level, SM_KV_TYPE_F32);
-}
-
 static void
 test_greedy (gconstpointer data)
 {
@@ -140,7 +109,7 @@ test_greedy (gconstpointer data)
     {
       if (!sm_kernels_level_supported ((SmKernelLevel) level, NULL))
         continue;
-      g_autoptr (GArray) got = greedy (m, prompts[cs->prompt], (SmKernelLevel) level);
+      g_autoptr (GArray) got = sm_test_greedy_ids (m, prompts[cs->prompt], (SmKernelLevel) level, SM_KV_TYPE_F32, N_GENERATE);
 
       /* the tokenizer: exactly llama.cpp's ids */
       g_assert_cmpuint (got->len, >=, want_prompt->len);
@@ -171,7 +140,7 @@ test_greedy (gconstpointer data)
     if (path16 != NULL && g_file_get_contents (path16, &text16, NULL, NULL))
       {
         g_autoptr (GArray) want16 = sm_test_parse_ids (text16, "generated_ids:");
-        g_autoptr (GArray) got16 = greedy_kv (m, prompts[cs->prompt], before, SM_KV_TYPE_F16);
+        g_autoptr (GArray) got16 = sm_test_greedy_ids (m, prompts[cs->prompt], before, SM_KV_TYPE_F16, N_GENERATE);
         const gint32 *gen16 = &g_array_index (got16, gint32, want_prompt->len);
         const guint n16 = got16->len - want_prompt->len;
         guint same16 = 0;

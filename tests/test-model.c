@@ -9,178 +9,9 @@
 #include "sm-generate.h"
 #include "sm-model-private.h"
 #include "sm-session-private.h"
+#include "sm-test-reference.h"
 #include "sm-test-util.h"
 #include "sm-threads.h"
-
-/* ---- a naive reference, in double ------------------------------------------------------------ */
-
-static const float *
-F (SmTensor *t)
-{
-  g_assert_cmpint (t->dtype, ==, SM_DTYPE_F32);
-  return sm_tensor_f32 (t);
-}
-
-/* y[N] = W (N, K) x[K] + b */
-static void
-ref_linear (const float *W, const float *b, const double *x, int N, int K, double *y)
-{
-  for (int i = 0; i < N; i++)
-    {
-      double acc = b ? b[i] : 0.0;
-      for (int j = 0; j < K; j++)
-        acc += (double) W[(gsize) i * K + j] * x[j];
-      y[i] = acc;
-    }
-}
-
-static void
-ref_layernorm (const double *x, const float *w, const float *b, int n, double eps, double *out)
-{
-  double mean = 0, var = 0;
-  for (int i = 0; i < n; i++)
-    mean += x[i];
-  mean /= n;
-  for (int i = 0; i < n; i++)
-    var += (x[i] - mean) * (x[i] - mean);
-  var /= n;
-  for (int i = 0; i < n; i++)
-    out[i] = (x[i] - mean) / sqrt (var + eps) * w[i] + b[i];
-}
-
-static void
-ref_rmsnorm (const double *x, const float *w, int n, double eps, double *out)
-{
-  double ss = 0;
-  for (int i = 0; i < n; i++)
-    ss += x[i] * x[i];
-  ss = 1.0 / sqrt (ss / n + eps);
-  for (int i = 0; i < n; i++)
-    out[i] = x[i] * ss * w[i];
-}
-
-/* Logits (vocab) of the last of tokens[0..n), computed from scratch for every position. */
-static double *
-ref_forward (SmModel *m, const gint32 *tokens, int n)
-{
-  const SmModelConfig *c = &m->config;
-  const int D = c->dim, H = c->hidden_dim, hd = c->head_dim;
-  const int qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, kv_mul = c->n_heads / c->n_kv_heads;
-  gboolean gpt = c->arch == SM_ARCH_GPT;
-  double *x = g_new0 (double, (gsize) n * D);     /* (n, D) */
-  double *xb = g_new0 (double, D);
-  double *q = g_new0 (double, (gsize) n * qd);
-  double *k = g_new0 (double, (gsize) n * kvd);
-  double *v = g_new0 (double, (gsize) n * kvd);
-  double *att = g_new0 (double, n);
-  double *ao = g_new0 (double, qd);
-  double *tmp = g_new0 (double, MAX (D, H) * 3);
-  double *h1 = g_new0 (double, H), *h2 = g_new0 (double, H);
-  double *logits = g_new0 (double, c->vocab_size);
-  float *row = g_new0 (float, D);
-
-  for (int t = 0; t < n; t++)
-    for (int i = 0; i < D; i++)
-      {
-        x[t * D + i] = F (m->w.token_embd)[(gsize) tokens[t] * D + i];
-        if (gpt)
-          x[t * D + i] += F (m->w.pos_embd)[(gsize) t * D + i];
-      }
-
-  for (int l = 0; l < c->n_layers; l++)
-    {
-      SmLayerWeights *L = &m->w.layers[l];
-
-      for (int t = 0; t < n; t++)
-        {
-          if (gpt)
-            {
-              ref_layernorm (x + t * D, F (L->attn_norm), F (L->attn_norm_b), D, c->norm_eps, xb);
-              ref_linear (F (L->wqkv), F (L->bqkv), xb, 3 * D, D, tmp);
-              memcpy (q + t * qd, tmp, D * sizeof (double));
-              memcpy (k + t * kvd, tmp + D, D * sizeof (double));
-              memcpy (v + t * kvd, tmp + 2 * D, D * sizeof (double));
-            }
-          else
-            {
-              ref_rmsnorm (x + t * D, F (L->attn_norm), D, c->norm_eps, xb);
-              ref_linear (F (L->wq), NULL, xb, qd, D, q + t * qd);
-              ref_linear (F (L->wk), NULL, xb, kvd, D, k + t * kvd);
-              ref_linear (F (L->wv), NULL, xb, kvd, D, v + t * kvd);
-              for (int h = 0; h < c->n_heads + c->n_kv_heads; h++)
-                {
-                  double *vec = h < c->n_heads ? q + t * qd + h * hd : k + t * kvd + (h - c->n_heads) * hd;
-                  for (int i = 0; i < c->rope_dims / 2; i++)
-                    {
-                      double freq = pow (c->rope_base, -(2.0 * i) / c->rope_dims);
-                      double a = t * freq, x0 = vec[2 * i], x1 = vec[2 * i + 1];
-                      vec[2 * i] = x0 * cos (a) - x1 * sin (a);
-                      vec[2 * i + 1] = x0 * sin (a) + x1 * cos (a);
-                    }
-                }
-            }
-        }
-
-      for (int t = 0; t < n; t++)
-        {
-          for (int h = 0; h < c->n_heads; h++)
-            {
-              int g = h / kv_mul;
-              double mx = -INFINITY, sum = 0;
-              for (int s = 0; s <= t; s++)
-                {
-                  double dot = 0;
-                  for (int i = 0; i < hd; i++)
-                    dot += q[t * qd + h * hd + i] * k[s * kvd + g * hd + i];
-                  att[s] = dot / sqrt ((double) hd);
-                  mx = MAX (mx, att[s]);
-                }
-              for (int s = 0; s <= t; s++)
-                sum += (att[s] = exp (att[s] - mx));
-              for (int i = 0; i < hd; i++)
-                {
-                  double acc = 0;
-                  for (int s = 0; s <= t; s++)
-                    acc += att[s] / sum * v[s * kvd + g * hd + i];
-                  ao[h * hd + i] = acc;
-                }
-            }
-          ref_linear (F (L->wo), gpt ? F (L->bo) : NULL, ao, D, qd, tmp);
-          for (int i = 0; i < D; i++)
-            x[t * D + i] += tmp[i];
-
-          if (gpt)
-            {
-              ref_layernorm (x + t * D, F (L->ffn_norm), F (L->ffn_norm_b), D, c->norm_eps, xb);
-              ref_linear (F (L->w_up), F (L->b_up), xb, H, D, h1);
-              for (int i = 0; i < H; i++)
-                h1[i] = 0.5 * h1[i] * (1.0 + tanh (sqrt (2.0 / G_PI) * (h1[i] + 0.044715 * pow (h1[i], 3))));
-              ref_linear (F (L->w_down), F (L->b_down), h1, D, H, tmp);
-            }
-          else
-            {
-              ref_rmsnorm (x + t * D, F (L->ffn_norm), D, c->norm_eps, xb);
-              ref_linear (F (L->w_gate), NULL, xb, H, D, h1);
-              ref_linear (F (L->w_up), NULL, xb, H, D, h2);
-              for (int i = 0; i < H; i++)
-                h1[i] = h1[i] / (1.0 + exp (-h1[i])) * h2[i];
-              ref_linear (F (L->w_down), NULL, h1, D, H, tmp);
-            }
-          for (int i = 0; i < D; i++)
-            x[t * D + i] += tmp[i];
-        }
-    }
-
-  if (gpt)
-    ref_layernorm (x + (n - 1) * D, F (m->w.output_norm), F (m->w.output_norm_b), D, c->norm_eps, xb);
-  else
-    ref_rmsnorm (x + (n - 1) * D, F (m->w.output_norm), D, c->norm_eps, xb);
-  ref_linear (F (m->w.output), NULL, xb, c->vocab_size, D, logits);
-
-  g_free (x); g_free (xb); g_free (q); g_free (k); g_free (v); g_free (att); g_free (ao);
-  g_free (tmp); g_free (h1); g_free (h2); g_free (row);
-  return logits;
-}
 
 static double
 max_abs_diff (const float *a, const double *b, int n)
@@ -207,7 +38,7 @@ check_preset (SmPreset preset)
   for (int i = 0; i < n; i++)
     tokens[i] = g_rand_int_range (rand, 0, c->vocab_size);
   g_rand_free (rand);
-  ref = ref_forward (m, tokens, n);
+  ref = sm_test_ref_forward (m, tokens, n);
 
   for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     for (int pool_on = 0; pool_on <= 1; pool_on++)
@@ -567,7 +398,7 @@ test_stories_reference (void)
   g_assert_no_error (error);
   for (int i = 0; i < 40; i++)
     tokens[i] = (i * 37 + 11) % 512;
-  g_autofree double *ref = ref_forward (m, tokens, 40);
+  g_autofree double *ref = sm_test_ref_forward (m, tokens, 40);
 
   for (SmKernelLevel level = SM_KERNEL_LEVEL_SCALAR; level <= SM_KERNEL_LEVEL_AVX512_VNNI; level++)
     {

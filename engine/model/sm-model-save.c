@@ -128,6 +128,19 @@ plan_plain (SmModel *model, SmDType weight_type)
   return (SmDType *) g_array_free (p.types, FALSE);
 }
 
+/* BOS, EOS and UNK where the vocabulary has them, and whether a text opens with BOS. */
+static void
+add_special_ids (SmGgufWriter *w, SmTokenizer *tok)
+{
+  if (sm_tokenizer_bos (tok) >= 0)
+    sm_gguf_writer_set_u32 (w, "tokenizer.ggml.bos_token_id", sm_tokenizer_bos (tok));
+  if (sm_tokenizer_eos (tok) >= 0)
+    sm_gguf_writer_set_u32 (w, "tokenizer.ggml.eos_token_id", sm_tokenizer_eos (tok));
+  if (sm_tokenizer_unk (tok) >= 0)
+    sm_gguf_writer_set_u32 (w, "tokenizer.ggml.unknown_token_id", sm_tokenizer_unk (tok));
+  sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_bos_token", sm_tokenizer_get_add_bos (tok));
+}
+
 static void
 add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
 {
@@ -178,13 +191,7 @@ add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
         sm_gguf_writer_set_i32_array (w, "tokenizer.ggml.token_type", types, n);
         sm_gguf_writer_set_string_array (w, "tokenizer.ggml.merges",
                                          (const char *const *) merges->pdata, merges->len);
-        if (sm_tokenizer_bos (tok) >= 0)
-          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.bos_token_id", sm_tokenizer_bos (tok));
-        if (sm_tokenizer_eos (tok) >= 0)
-          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.eos_token_id", sm_tokenizer_eos (tok));
-        if (sm_tokenizer_unk (tok) >= 0)
-          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.unknown_token_id", sm_tokenizer_unk (tok));
-        sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_bos_token", sm_tokenizer_get_add_bos (tok));
+        add_special_ids (w, tok);
         sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_eos_token", sm_tokenizer_get_add_eos (tok));
       }
       break;
@@ -204,13 +211,7 @@ add_tokenizer (SmGgufWriter *w, SmTokenizer *tok)
         sm_gguf_writer_set_string_array (w, "tokenizer.ggml.tokens", pieces, n);
         sm_gguf_writer_set_f32_array (w, "tokenizer.ggml.scores", scores, n);
         sm_gguf_writer_set_i32_array (w, "tokenizer.ggml.token_type", types, n);
-        if (sm_tokenizer_bos (tok) >= 0)
-          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.bos_token_id", sm_tokenizer_bos (tok));
-        if (sm_tokenizer_eos (tok) >= 0)
-          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.eos_token_id", sm_tokenizer_eos (tok));
-        if (sm_tokenizer_unk (tok) >= 0)
-          sm_gguf_writer_set_u32 (w, "tokenizer.ggml.unknown_token_id", sm_tokenizer_unk (tok));
-        sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_bos_token", sm_tokenizer_get_add_bos (tok));
+        add_special_ids (w, tok);
         sm_gguf_writer_set_bool (w, "tokenizer.ggml.add_space_prefix", sm_tokenizer_get_add_space_prefix (tok));
       }
       break;

@@ -657,3 +657,49 @@ sm_tokenizer_new_gpt2_bytes (void)
     g_error ("GPT-2's byte vocabulary: %s", error->message);
   return tok;
 }
+
+SmTokenizer *
+sm_tokenizer_new_gpt2_adding (SmTokenizer *base, const char *const *pieces, gsize n_pieces,
+                              gint32 eot, GError **error)
+{
+  const int n = sm_tokenizer_n_vocab (base);
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
+  gsize n_merges = 0;
+  const gint32 *m;
+  SmGpt2Vocab v = { 0 };
+
+  g_return_val_if_fail (sm_tokenizer_get_kind (base) == SM_TOKENIZER_GPT2, NULL);
+  m = sm_tokenizer_get_merges (base, &n_merges);
+  for (int i = 0; i < n; i++)
+    {
+      gint32 type = (gint32) sm_tokenizer_token_type (base, i);
+      g_ptr_array_add (all, (gpointer) sm_tokenizer_token_piece (base, i));
+      g_array_append_val (types, type);
+    }
+  for (gsize k = 0; k < n_pieces; k++)
+    {
+      gint32 type = SM_TOKEN_TYPE_CONTROL;
+      g_ptr_array_add (all, (gpointer) pieces[k]);
+      g_array_append_val (types, type);
+    }
+  /* the merges as the file spells them, so the new vocabulary reads them as the old did */
+  for (gsize i = 0; i < n_merges; i++)
+    g_ptr_array_add (merges, g_strconcat (sm_tokenizer_token_piece (base, m[2 * i]), " ",
+                                          sm_tokenizer_token_piece (base, m[2 * i + 1]), NULL));
+  v.n_vocab = all->len;
+  v.pieces = (const char *const *) all->pdata;
+  v.types = (const gint32 *) types->data;
+  v.n_merges = merges->len;
+  v.merges = (const char *const *) merges->pdata;
+  v.pre = sm_tokenizer_get_pre (base);
+  v.bos_id = sm_tokenizer_bos (base);
+  v.eos_id = sm_tokenizer_eos (base);
+  v.unk_id = sm_tokenizer_unk (base);
+  v.eot_id = eot >= 0 && (gsize) eot < n_pieces ? n + eot : -1;
+  v.eom_id = -1;
+  v.add_bos = sm_tokenizer_get_add_bos (base);
+  v.add_eos = sm_tokenizer_get_add_eos (base);
+  return sm_tokenizer_new_gpt2 (&v, error);
+}

@@ -103,6 +103,11 @@ SmTokenizer *sm_tokenizer_new_gpt2      (const SmGpt2Vocab *vocab, GError **erro
  * text the ids of sm_tokenizer_new_bytes (), but a vocabulary llama.cpp reads (SmallMind
  * Small written as GGUF). */
 SmTokenizer *sm_tokenizer_new_gpt2_bytes (void);
+/* @base (a GPT2 vocabulary) with @pieces appended as control tokens, ids n_vocab on, the
+ * @eot'th of them (-1: none) ending a turn: a vocabulary given a chat format's markers (as
+ * Qwen's holds ChatML's after its merges), for making test models. */
+SmTokenizer *sm_tokenizer_new_gpt2_adding (SmTokenizer *base, const char *const *pieces,
+                                           gsize n_pieces, gint32 eot, GError **error);
 /* Reads tokenizer.ggml.* (sm-tokenizer-gguf.c) for tokenizer.ggml.model "llama" (SPM) or
  * "gpt2" (GPT2), with llama.cpp's defaults for the keys that are absent: SPM BOS 1, EOS 2,
  * UNK 0, add_bos TRUE, add_space_prefix TRUE; GPT2 BOS and EOS 11, no UNK, add_bos FALSE
