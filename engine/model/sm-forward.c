@@ -28,11 +28,12 @@ typedef struct {
                            * block from the one product, q, k and v its column ranges;
                            * otherwise three buffers */
   float       *att_out;  /* (n, q_dim)   attention output, before wo               */
-  float       *hb;       /* (n, hidden)  MLP hidden (LLaMA: the gate), stride ldh  */
-  float       *hb2;      /* (n, hidden)  LLaMA: the up projection, stride ldh      */
-  gsize        ldh;      /* hidden; 2 hidden when LLaMA's gate and up are one product,
-                          * each row then gate | up */
-  float       *att;      /* (n_threads, n, n_ctx) attention scores, a slab a thread */
+  float       *hb;       /* (n, hidden)  MLP hidden (gated MLPs: the gate), stride ldh */
+  float       *hb2;      /* (n, hidden)  gated MLPs: the up projection, stride ldh  */
+  gsize        ldh;      /* hidden; 2 hidden when gate and up are one product (packed,
+                          * or Phi-3's fused weight), each row then gate | up */
+  float       *att;      /* (n_threads, n · n_ctx + head_dim) a slab a thread: attention
+                          * scores, then a head's output for a turning ring's second run */
   float       *kv32;     /* (n_threads, 2, head_dim, max_stride) prefill over an f16 cache
                           * or a sliding window's ring: a head's keys and values as f32
                           * columns in position order for the GEMMs; else NULL */
