@@ -26,9 +26,10 @@ struct _SmSession {
   const SmTensor **packed_of;
   float          **packed;
   guint            n_packed;
-  /* LLaMA, when its weights are packed: per layer wq, wk and wv stacked into one packed
-   * matrix (q_dim + 2 kv_dim rows), and w_gate over w_up (2 hidden rows), so each block is
-   * one product as GPT's fused QKV is; NULL otherwise */
+  /* Architectures with separate q, k, v and a gated MLP, when their weights are packed: per
+   * layer wq, wk and wv stacked into one packed matrix (q_dim + 2 kv_dim rows), and w_gate
+   * over w_up (2 hidden rows), so each block is one product as a fused QKV is; NULL
+   * otherwise */
   float          **packed_qkv;
   float          **packed_gate_up;
 };

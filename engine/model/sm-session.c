@@ -42,10 +42,10 @@ pack_stacked (SmSession *s, const SmTensor *const *parts, int n_parts, gsize K)
   return P;
 }
 
-/* LLaMA's q, k, v and its gate and up, each set as one packed product (see SmSession), when
- * every one of them is an f32 matrix. */
+/* Separate q, k, v and a gate and up (LLaMA, Qwen, Gemma), each set as one packed product
+ * (see SmSession), when every one of them is an f32 matrix. */
 static gboolean
-pack_llama_fused (SmSession *s)
+pack_fused (SmSession *s)
 {
   const SmModelConfig *c = &s->model->config;
 
@@ -96,7 +96,7 @@ pack_weights (SmSession *s)
     }
   if (todo->len == 0 || bytes > PACK_MAX_BYTES)
     return;
-  if (pack_llama_fused (s))
+  if (pack_fused (s))
     {
       /* wq, wk, wv, w_gate and w_up are in the fused packs now */
       for (int l = 0; l < c->n_layers; l++)
