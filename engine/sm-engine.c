@@ -839,6 +839,15 @@ on_text (const char *text, gsize len, gpointer user)
   GenData *g = user;
 
   g_mutex_lock (&g->lock);
+  /* SmEngineTextFunc takes a string without a length: a NUL in the text (a byte-level model
+   * may sample byte 0) would cut off the rest of the delivery, so it goes out as U+FFFD. */
+  for (const char *nul; len > 0 && (nul = memchr (text, '\0', len)) != NULL; )
+    {
+      g_string_append_len (g->text, text, nul - text);
+      g_string_append (g->text, "\xef\xbf\xbd");
+      len -= (gsize) (nul - text) + 1;
+      text = nul + 1;
+    }
   g_string_append_len (g->text, text, len);
   if (g->flush == NULL && !g->closed)
     {
@@ -958,6 +967,17 @@ job_generate (SmEngine *self, GTask *task)
 
   g_mutex_lock (&self->lock);
   self->stats.generating = TRUE;
+  /* From here the figures are this reply's, not the last one's: its first come with its
+   * first token, and a reader mid-reply (the chat view's save, a live token count) must not
+   * take the last reply's for them.  The context in use is the session's still. */
+  {
+    int used = self->stats.gen.context_used, size = self->stats.gen.context_size;
+    memset (&self->stats.gen, 0, sizeof self->stats.gen);
+    self->stats.gen.context_used = used;
+    self->stats.gen.context_size = size;
+  }
+  self->stats.prefill_tps = 0;
+  self->stats.decode_tps = 0;
   g_mutex_unlock (&self->lock);
   stats_changed (self);
 
