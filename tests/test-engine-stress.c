@@ -6,6 +6,10 @@
  * (the settings flipped per text delivery draw from a second generator: how text coalesces
  * into deliveries depends on timing, and must not shift the cycles' choices).
  *
+ * SM_STRESS_CSV=FILE writes the process's memory every SM_STRESS_SAMPLE seconds (default 10)
+ * while it runs: the soak's curve (tools/soak draws it).  It is sampled between cycles, where
+ * the engine is idle, so the pool's figures are comparable from row to row.
+ *
  * After every reply, the engine's three counts of it must agree: the figures the finish hands
  * back, the stats read-out, and the profiler's token totals (when profiling was on all
  * through it).  The text callback gets coalesced UTF-8, not tokens, so on that side the test
@@ -14,7 +18,9 @@
  * never ahead of the final one (nor the last reply's).  When idle, the pool's buffers out are
  * what the loaded model holds, and none once the engine is gone.  A cycle that takes more
  * than CYCLE_LIMIT_S fails the run (a deadlock, or a finish that never came). */
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +72,10 @@ typedef struct {
   guint         n_cycles, n_gens, n_cancels, n_toggles, n_switches, n_exports;
   guint         n_prof_checked;  /* replies whose profiler counts were held to the others */
   guint64       n_tokens;
+  /* the memory curve (SM_STRESS_CSV) */
+  FILE         *csv;
+  double        sample_every;
+  double        next_sample;
 } Stress;
 
 typedef struct {
@@ -481,6 +491,56 @@ cycle_export (Stress *s)
   s->n_exports++;
 }
 
+/* ---- the memory curve ---------------------------------------------------------------------- */
+
+/* A "Name:   1234 kB" line of /proc/self/status, in KiB (-1: not there, e.g. not Linux). */
+static gint64
+status_kib (const char *status, const char *name)
+{
+  const char *line = strstr (status, name);
+
+  return line ? g_ascii_strtoll (line + strlen (name), NULL, 10) : -1;
+}
+
+static void
+csv_open (Stress *s)
+{
+  const char *path = g_getenv ("SM_STRESS_CSV");
+  const char *every = g_getenv ("SM_STRESS_SAMPLE");
+
+  if (path == NULL || *path == '\0')
+    return;
+  s->csv = fopen (path, "w");
+  if (s->csv == NULL)
+    g_error ("engine-stress: cannot write %s: %s", path, g_strerror (errno));
+  s->sample_every = every && *every ? MAX (g_ascii_strtod (every, NULL), 0.1) : 10.0;
+  fprintf (s->csv, "seconds,cycles,generations,tokens,switches,rss_kib,rss_anon_kib,"
+                   "rss_file_kib,pool_live_bytes,pool_cached_bytes,pool_system_bytes\n");
+}
+
+static void
+csv_sample (Stress *s, double seconds)
+{
+  g_autofree char *status = NULL;
+  SmEngineStats st;
+
+  if (s->csv == NULL || seconds < s->next_sample)
+    return;
+  s->next_sample = seconds + s->sample_every;
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    status = g_strdup ("");
+  sm_engine_get_stats (s->engine, &st);
+  fprintf (s->csv, "%.1f,%u,%u,%" G_GUINT64_FORMAT ",%u,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
+                   ",%" G_GINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%"
+                   G_GUINT64_FORMAT "\n",
+           seconds, s->n_cycles, s->n_gens, s->n_tokens, s->n_switches,
+           status_kib (status, "VmRSS:"), status_kib (status, "RssAnon:"),
+           status_kib (status, "RssFile:"), st.pool.live_bytes, st.pool.cached_bytes,
+           st.pool.system_bytes);
+  fflush (s->csv);
+  sm_engine_stats_clear (&st);
+}
+
 /* ---- the run ------------------------------------------------------------------------------- */
 
 /* SM_STRESS_SECONDS, else --soak's (main () sets SM_STRESS_SOAK), else the suite's. */
@@ -538,6 +598,7 @@ test_stress (void)
   load_start (&s, MODEL_PRESET_SMALL, &first);
   wait_idle (&s);
   take_pool_base (&s);
+  csv_open (&s);
 
   for (s.cycle = 0; soak || s.cycle < MAX_CYCLES; s.cycle++)
     {
@@ -557,8 +618,15 @@ test_stress (void)
       g_source_remove (watchdog);
       check_idle_pool (&s);
       s.n_cycles++;
+      csv_sample (&s, (g_get_monotonic_time () - t0) / 1e6);
     }
   seconds = (g_get_monotonic_time () - t0) / 1e6;
+  if (s.csv)
+    {
+      s.next_sample = 0;
+      csv_sample (&s, seconds);
+      fclose (s.csv);
+    }
 
   g_test_message ("%u cycles in %.1f s: %u generations (%" G_GUINT64_FORMAT " tokens), "
                   "%u cancelled, %u toggles, %u model switches, %u exports; %u replies held "
