@@ -167,11 +167,30 @@ on_row_regenerate (SmMessageRow *row, SmChatView *self);
 static void
 on_row_switch_branch (SmMessageRow *row, int step, SmChatView *self);
 
+/* Replies as Markdown unless the settings say raw text (and without settings, as they default). */
+static gboolean
+shows_markdown (SmChatView *self)
+{
+  return self->settings == NULL || g_settings_get_boolean (self->settings, "markdown");
+}
+
+static void
+on_markdown_changed (SmChatView *self)
+{
+  gboolean markdown = shows_markdown (self);
+  GtkListBoxRow *row;
+
+  for (int i = 0; (row = gtk_list_box_get_row_at_index (self->list, i)) != NULL; i++)
+    sm_message_row_set_markdown (SM_MESSAGE_ROW (row), markdown);
+}
+
 static GtkWidget *
 create_row (gpointer item, gpointer user_data)
 {
   SmChatView *self = user_data;
   GtkWidget *row = sm_message_row_new (SM_MESSAGE (item));
+
+  sm_message_row_set_markdown (SM_MESSAGE_ROW (row), shows_markdown (self));
 
   g_signal_connect_object (row, "edited", G_CALLBACK (on_row_edited), self, 0);
   g_signal_connect_object (row, "regenerate", G_CALLBACK (on_row_regenerate), self, 0);
@@ -912,6 +931,8 @@ sm_chat_view_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (sm_conversation_get_messages (self->conversation), self);
   g_clear_object (&self->conversation);
   g_clear_object (&self->engine);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_CHAT_VIEW);
   /* children that are not template fields are ours to unparent */
@@ -1028,7 +1049,12 @@ void
 sm_chat_view_set_settings (SmChatView *self, GSettings *settings)
 {
   g_return_if_fail (SM_IS_CHAT_VIEW (self));
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_set_object (&self->settings, settings);
+  if (settings != NULL)
+    g_signal_connect_swapped (settings, "changed::markdown", G_CALLBACK (on_markdown_changed), self);
+  on_markdown_changed (self);
 }
 
 SmConversation *

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "sm-markdown-view.h"
 #include "sm-message-row.h"
 
 struct _SmMessageRow {
@@ -27,6 +28,8 @@ struct _SmMessageRow {
   SmMessage     *message;
   GString       *shown;          /* the text the labels show */
   GtkLabel      *tail;           /* the last paragraph's label */
+  gboolean       markdown;       /* a reply is shown as Markdown */
+  SmMarkdownView *markdown_view; /* then the text box's one child */
   gboolean       last;
   gboolean       busy;
   guint          branch;         /* which of n_branches this message is */
@@ -171,22 +174,42 @@ show_more (SmMessageRow *self, const char *text)
     append_to_tail (self, text, -1);
 }
 
+/* Replies are Markdown when asked; what a person typed is shown as typed. */
+static gboolean
+shows_markdown (SmMessageRow *self)
+{
+  return self->markdown && sm_message_get_role (self->message) == SM_ROLE_ASSISTANT;
+}
+
+static void
+clear_text (SmMessageRow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->text_box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->text_box), child);
+  self->tail = NULL;
+  self->markdown_view = NULL;
+  g_string_truncate (self->shown, 0);
+  if (shows_markdown (self))
+    {
+      self->markdown_view = SM_MARKDOWN_VIEW (sm_markdown_view_new ());
+      gtk_box_append (GTK_BOX (self->text_box), GTK_WIDGET (self->markdown_view));
+    }
+}
+
 static void
 on_text_changed (SmMessageRow *self)
 {
   const char *text = sm_message_get_text (self->message);
-  GtkWidget *child;
 
-  if (g_str_has_prefix (text, self->shown->str))
-    show_more (self, text + self->shown->len);
+  /* edited or cleared: laid out anew */
+  if (!g_str_has_prefix (text, self->shown->str))
+    clear_text (self);
+  if (self->markdown_view != NULL)
+    sm_markdown_view_append (self->markdown_view, text + self->shown->len, -1);
   else
-    {
-      /* edited or cleared: lay it out anew */
-      while ((child = gtk_widget_get_first_child (self->text_box)) != NULL)
-        gtk_box_remove (GTK_BOX (self->text_box), child);
-      self->tail = NULL;
-      show_more (self, text);
-    }
+    show_more (self, text + self->shown->len);
   g_string_assign (self->shown, text);
 }
 
@@ -289,6 +312,7 @@ sm_message_row_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->message, self);
   g_clear_object (&self->message);
   self->tail = NULL;
+  self->markdown_view = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_MESSAGE_ROW);
   G_OBJECT_CLASS (sm_message_row_parent_class)->dispose (object);
 }
@@ -467,6 +491,25 @@ sm_message_row_set_busy (SmMessageRow *self, gboolean busy)
   if (busy && is_editing (self))
     set_editing (self, FALSE);
   update_actions (self);
+}
+
+void
+sm_message_row_set_markdown (SmMessageRow *self, gboolean markdown)
+{
+  g_return_if_fail (SM_IS_MESSAGE_ROW (self));
+
+  if (self->markdown == !!markdown)
+    return;
+  self->markdown = !!markdown;
+  clear_text (self);
+  on_text_changed (self);
+}
+
+gboolean
+sm_message_row_get_markdown (SmMessageRow *self)
+{
+  g_return_val_if_fail (SM_IS_MESSAGE_ROW (self), FALSE);
+  return self->markdown_view != NULL;
 }
 
 void

@@ -27,5 +27,9 @@ void       sm_message_row_set_branch  (SmMessageRow *self, guint branch, guint n
 void       sm_message_row_set_busy    (SmMessageRow *self, gboolean busy);
 /* Opens the editor with the message's text (as row.edit does). */
 void       sm_message_row_begin_edit  (SmMessageRow *self);
+/* Show a reply as Markdown (TRUE) or as its raw text.  A person's own messages stay raw. */
+void       sm_message_row_set_markdown (SmMessageRow *self, gboolean markdown);
+/* Whether the row shows Markdown now (a reply, with Markdown asked for). */
+gboolean   sm_message_row_get_markdown (SmMessageRow *self);
 
 G_END_DECLS

@@ -15,6 +15,7 @@ enum {
   PROP_STORE,
   PROP_LOADING,
   PROP_SIDEBAR_VISIBLE,
+  PROP_MARKDOWN,
   N_PROPS
 };
 
@@ -376,6 +377,12 @@ on_reveal_flap (SmWindow *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIDEBAR_VISIBLE]);
 }
 
+static void
+on_markdown_changed (SmWindow *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MARKDOWN]);
+}
+
 /* ---- object ------------------------------------------------------------------------------------------------- */
 
 static gboolean
@@ -442,6 +449,10 @@ sm_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
       /* asked for by the property action before the template exists */
       g_value_set_boolean (value, self->flap == NULL || adw_flap_get_reveal_flap (self->flap));
       break;
+    case PROP_MARKDOWN:
+      g_value_set_boolean (value, self->settings == NULL
+                                  || g_settings_get_boolean (self->settings, "markdown"));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -460,6 +471,10 @@ sm_window_set_property (GObject *object, guint prop_id, const GValue *value, GPa
     case PROP_SIDEBAR_VISIBLE:
       if (self->flap != NULL)
         adw_flap_set_reveal_flap (self->flap, g_value_get_boolean (value));
+      break;
+    case PROP_MARKDOWN:
+      if (self->settings != NULL)
+        g_settings_set_boolean (self->settings, "markdown", g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -523,6 +538,10 @@ sm_window_class_init (SmWindowClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SIDEBAR_VISIBLE] =
     g_param_spec_boolean ("sidebar-visible", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* replies as Markdown: the setting, for the menu's check item (win.markdown) */
+  properties[PROP_MARKDOWN] =
+    g_param_spec_boolean ("markdown", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -602,6 +621,8 @@ sm_window_init (SmWindow *self)
                               G_CALLBACK (on_snapshot_range_changed), self);
     on_snapshot_range_changed (self);
   }
+  g_signal_connect_object (self->settings, "changed::markdown", G_CALLBACK (on_markdown_changed),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect (self->engine, "stats-updated", G_CALLBACK (on_stats_updated), self);
   g_signal_connect_swapped (self->chat_view, "notify::generating", G_CALLBACK (on_generating_changed), self);
 

@@ -7,6 +7,7 @@
  *   win.open-conversation (s: id), win.export-snapshot, win.export-snapshot-to ((ss): format, path;
  *   format "json" | "markdown" | "csv" | "trace" | "png"), win.export-conversation,
  *   win.export-conversation-to ((ss): "markdown" | "json", path), win.toggle-sidebar,
+ *   win.markdown (replies as Markdown or raw text; the "markdown" setting),
  *   win.show-page (s: "live" | "sampling" | "compare"), win.toast (s), win.show-error ((ss): title, text).
  */
 #pragma once

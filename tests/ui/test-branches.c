@@ -599,6 +599,11 @@ main (int argc, char **argv)
   int status;
 
   sm_ui_test_init (&argc, &argv);
+  {
+    /* the replies' text is read from the raw view's labels, a label per line */
+    g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+    g_settings_set_boolean (settings, "markdown", FALSE);
+  }
   g_test_add_func ("/Branches/edit-regenerate", test_edit_regenerate_branches);
   g_test_add_func ("/Branches/conversation-list", test_conversation_list);
   status = g_test_run ();
