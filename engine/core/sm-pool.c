@@ -39,6 +39,8 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define SM_POOL_SMALL_MAX     512u                    /* 64-byte steps up to here */
 #define SM_POOL_MAX_POOLED    ((gsize) 1 << 30)       /* largest pooled capacity */
@@ -62,6 +64,7 @@ struct _SmPoolHeader {
   _Alignas (SM_POOL_ALIGN) _Atomic guint32 magic;
   guint16       klass;       /* class index, or SM_POOL_DIRECT for an exact-size buffer */
   guint8        pooled;      /* the pool was on when this was rented */
+  guint8        mapped;      /* from mmap (see system_alloc), not malloc */
   SmPool       *pool;
   gsize         requested;   /* what the renter asked for (counts in live_bytes) */
   gsize         capacity;    /* usable bytes after the header */
@@ -130,20 +133,64 @@ list_of (SmPoolStripe *k, guint c)
 
 /* ---- system memory --------------------------------------------------------------------- */
 
+/* Buffers from SM_POOL_MMAP_MIN up are mapped pages of their own, returned to the system when
+ * freed.  From malloc, they stayed in its heap: glibc raises its mmap threshold to the size of
+ * each large block freed, so the next blocks of that size come from the heap, and the pool's
+ * large buffers of changing sizes (a model switch, another thread count, the pool off) left
+ * it ever more fragmented.  The engine stress's resident set grew by 9 MB a minute that way,
+ * all of it free memory malloc held (tools/soak).  Under AddressSanitizer they stay with
+ * malloc, whose redzones catch a kernel writing past a buffer's end. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SM_POOL_MMAP_MIN G_MAXSIZE
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SM_POOL_MMAP_MIN G_MAXSIZE
+#endif
+#endif
+#ifndef SM_POOL_MMAP_MIN
+#define SM_POOL_MMAP_MIN ((gsize) 256 * 1024)
+#endif
+
+static gsize
+mapped_size (gsize capacity)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  return (sizeof (SmPoolHeader) + capacity + page - 1) / page * page;
+}
+
 static SmPoolHeader *
 system_alloc (gsize capacity)
 {
-  if (G_UNLIKELY (capacity > G_MAXSIZE - sizeof (SmPoolHeader)))
+  SmPoolHeader *h;
+
+  if (G_UNLIKELY (capacity > G_MAXSIZE - sizeof (SmPoolHeader) - 65536))
     g_error ("%s: overflow allocating %" G_GSIZE_FORMAT " bytes", G_STRLOC, capacity);
+  if (capacity >= SM_POOL_MMAP_MIN)
+    {
+      void *p = mmap (NULL, mapped_size (capacity), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      /* as g_malloc does on out-of-memory */
+      if (G_UNLIKELY (p == MAP_FAILED))
+        g_error ("%s: failed to allocate %" G_GSIZE_FORMAT " bytes", G_STRLOC, capacity);
+      h = p;
+      h->mapped = 1;
+      return h;
+    }
   /* g_aligned_alloc aborts on out-of-memory, like g_malloc. */
-  return g_aligned_alloc (1, sizeof (SmPoolHeader) + capacity, SM_POOL_ALIGN);
+  h = g_aligned_alloc (1, sizeof (SmPoolHeader) + capacity, SM_POOL_ALIGN);
+  h->mapped = 0;
+  return h;
 }
 
+/* @h->capacity must be what system_alloc was asked for. */
 static void
 system_free (SmPoolHeader *h)
 {
   atomic_store_explicit (&h->magic, SM_POOL_MAGIC_DEAD, memory_order_relaxed);
-  g_aligned_free (h);
+  if (h->mapped)
+    munmap (h, mapped_size (h->capacity));
+  else
+    g_aligned_free (h);
 }
 
 /* Call with some stripe's mutex held (see "Locking" above). */
