@@ -225,6 +225,13 @@ sm_engine_copy_tokens (SmEngine *self, gint64 since_ns)
 }
 
 GArray *
+sm_engine_copy_trace (SmEngine *self)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  return sm_profiler_copy_trace (self->prof);
+}
+
+GArray *
 sm_engine_copy_markers (SmEngine *self)
 {
   g_return_val_if_fail (SM_IS_ENGINE (self), NULL);

@@ -203,6 +203,8 @@ void        sm_engine_set_sample_interval (SmEngine *self, guint interval_ms, gu
 GArray     *sm_engine_copy_series         (SmEngine *self, gint64 since_ns);   /* SmProfSample */
 GArray     *sm_engine_copy_tokens         (SmEngine *self, gint64 since_ns);   /* SmTokenRecord */
 GArray     *sm_engine_copy_markers        (SmEngine *self);                    /* SmProfMarker */
+/* The trace ring (sm_engine_set_trace_capacity ()), oldest first; empty without one. */
+GArray     *sm_engine_copy_trace          (SmEngine *self);                    /* SmTraceEvent */
 /* What a snapshot of the engine holds: one reply (the last, or the one under way), what ran
  * since the model was loaded, or since the engine started or sm_engine_reset_stats (). */
 typedef enum {

@@ -54,6 +54,7 @@ struct _SmChart {
   SmChartUnit  unit;
   char        *unit_text;
   double       window_s;
+  guint        token_axis;  /* > 0: the x axis is a reply's tokens, the prompt to this one */
 
   guint        n_series;
   Series       series[MAX_SERIES];
@@ -78,6 +79,13 @@ struct _SmChart {
 };
 
 G_DEFINE_FINAL_TYPE (SmChart, sm_chart, GTK_TYPE_WIDGET)
+
+/* What the x axis spans: seconds up to now, or a reply's tokens (its prompt at 0). */
+static double
+x_span (SmChart *self)
+{
+  return self->token_axis > 0 ? (double) self->token_axis : self->window_s;
+}
 
 /* ---- values and scales -------------------------------------------------------------------------- */
 
@@ -209,7 +217,7 @@ prepare (SmChart *self)
     {
       double cum = 0.0;
 
-      self->xn[i] = CLAMP (1.0 + self->times[i] / self->window_s, 0.0, 1.0);
+      self->xn[i] = CLAMP (1.0 + self->times[i] / x_span (self), 0.0, 1.0);
       for (guint s = 0; s < ns; s++)
         {
           double v = self->values[i * ns + s];
@@ -465,7 +473,11 @@ to_px (const Plot *p, double xn, double yn, double *px, double *py)
 static void
 draw_grid (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
 {
-  g_autofree char *left = g_strdup_printf (_("−%.0f s"), self->window_s);
+  /* Translators: the ends of a chart's axis over a reply's tokens: "prompt" … "token 12" */
+  g_autofree char *left = self->token_axis > 0 ? g_strdup (_("prompt"))
+                                               : g_strdup_printf (_("−%.0f s"), self->window_s);
+  g_autofree char *right = self->token_axis > 0 ? g_strdup_printf (_("token %u"), self->token_axis)
+                                                : g_strdup (_("now"));
 
   cairo_set_line_width (cr, 1.0);
   for (int i = 0; i <= 4; i++)
@@ -486,7 +498,7 @@ draw_grid (SmChart *self, cairo_t *cr, const GdkRGBA *fg, const Plot *p)
     }
   set_color (cr, fg, 0.55);
   show_text (self, cr, left, p->x0, p->y0 + p->h + 2, 0.0, FALSE, 0.75, NULL);
-  show_text (self, cr, _("now"), p->x0 + p->w, p->y0 + p->h + 2, 1.0, FALSE, 0.75, NULL);
+  show_text (self, cr, right, p->x0 + p->w, p->y0 + p->h + 2, 1.0, FALSE, 0.75, NULL);
 }
 
 /* A row of a stacked chart where every series is missing: a gap between runs. */
@@ -826,7 +838,15 @@ compute_tooltip (SmChart *self, const Plot *p, int width, int height, double px,
   tip->index = i;
   tip->hx = floor (p->x0 + self->xn[i] * p->w) + 0.5;
   tip->lines = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (tip->lines, g_strdup_printf (_("%.1f s ago"), -self->times[i]));
+  if (self->token_axis > 0)
+    {
+      guint token = (guint) lround (self->times[i] + self->token_axis);
+      /* Translators: a point of a chart over a reply's tokens: the prompt, or token 12 */
+      g_ptr_array_add (tip->lines, token == 0 ? g_strdup (_("prompt"))
+                                              : g_strdup_printf (_("token %u"), token));
+    }
+  else
+    g_ptr_array_add (tip->lines, g_strdup_printf (_("%.1f s ago"), -self->times[i]));
   for (guint s = 0; s < ns; s++)
     {
       g_autofree char *v = sm_chart_format_value (self, self->values[i * ns + s]);
@@ -1211,6 +1231,28 @@ sm_chart_set_window (SmChart *self, double seconds)
 }
 
 void
+sm_chart_set_token_axis (SmChart *self, guint n_tokens)
+{
+  g_return_if_fail (SM_IS_CHART (self));
+  self->token_axis = n_tokens;
+  queue_redraw (self);
+}
+
+guint
+sm_chart_get_n_markers (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), 0);
+  return self->markers->len;
+}
+
+guint
+sm_chart_get_token_axis (SmChart *self)
+{
+  g_return_val_if_fail (SM_IS_CHART (self), 0);
+  return self->token_axis;
+}
+
+void
 sm_chart_set_series (SmChart *self, guint n_series, const char *const *names, const GdkRGBA *colors)
 {
   g_return_if_fail (SM_IS_CHART (self));
@@ -1270,9 +1312,9 @@ sm_chart_set_markers (SmChart *self, guint n, const double *times, const char *c
   for (guint m = 0; m < n; m++)
     {
       Marker mk;
-      if (times[m] < -self->window_s || times[m] > 0)
+      if (times[m] < -x_span (self) || times[m] > 0)
         continue;
-      mk.x = 1.0 + times[m] / self->window_s;
+      mk.x = 1.0 + times[m] / x_span (self);
       mk.t = times[m];
       mk.label = g_strdup (labels[m]);
       g_array_append_val (self->markers, mk);

@@ -35,6 +35,11 @@ void        sm_chart_set_kind      (SmChart *self, SmChartKind kind);
 void        sm_chart_set_unit      (SmChart *self, SmChartUnit unit, const char *unit_text);
 /* The visible span, in seconds up to now. */
 void        sm_chart_set_window    (SmChart *self, double seconds);
+/* The x axis over a reply's tokens instead of time, when @n_tokens > 0: points' times are
+ * then token indices minus @n_tokens (the prompt at -n_tokens, the last token at 0).  Set it
+ * before the points, which are scaled when they come; 0 goes back to seconds. */
+void        sm_chart_set_token_axis (SmChart *self, guint n_tokens);
+guint       sm_chart_get_token_axis (SmChart *self);
 /* Names and colors of the series; data set later must have @n_series values per point. */
 void        sm_chart_set_series    (SmChart *self, guint n_series, const char *const *names,
                                     const GdkRGBA *colors);
@@ -71,6 +76,8 @@ char       *sm_chart_get_axis_label (SmChart *self, guint index);
 /* For tests: the point under x (0..1 across the plot): its index, or -1. */
 int         sm_chart_hover_index   (SmChart *self, double x_fraction);
 guint       sm_chart_get_n_points  (SmChart *self);
+/* For tests: how many markers are set. */
+guint       sm_chart_get_n_markers (SmChart *self);
 /* For tests: point @index as given (seconds before now) and its value in @series (NAN: a gap). */
 double      sm_chart_get_point_time  (SmChart *self, guint index);
 /* For tests: a marker label as drawn at @width x @height (pixels, the widget's origin): the

@@ -7,6 +7,11 @@
  * falls silent the charts still scroll, once a second, until the last point has left the
  * window: "now" at the right edge stays true.  Rates (tok/s, per op) are drawn only where
  * work ran, so an idle window has none; memory is a level and holds at the read-out's figure.
+ *
+ * A reply shorter than a few samples (a small model writes 256 tokens in 10 ms) would be one
+ * dot on a time axis: once it is over, the rate and per-op charts show it token by token
+ * instead (sm_charts_panel_feed_reply ()): its prefill, then each token's rate and per-op
+ * split from the token records and the trace ring, until the next reply starts.
  */
 #define G_LOG_DOMAIN "SmChartsPanel"
 
@@ -24,6 +29,7 @@
 #define N_CHARTS   4
 #define SCROLL_S   1   /* the idle scroll's period */
 #define BEFORE_NS  ((gint64) 5000000000)   /* samples read before the window */
+#define SHORT_REPLY_SAMPLES 3                 /* a reply within this many looks: by token */
 
 /* One update's per-op figures: ns per token and the work done, for the ring. */
 typedef struct {
@@ -71,6 +77,11 @@ struct _SmChartsPanel {
   gboolean       op_prev_valid;
   SmOpKind       top_ops[N_TOP_OPS];
   guint          n_top_ops;
+
+  /* the last reply by token (sm_charts_panel_feed_reply ()) */
+  gboolean       tps_by_token;
+  gboolean       ops_by_token;
+  gint64         reply_start_ns; /* its prefill's start; 0: none shown */
 };
 
 G_DEFINE_FINAL_TYPE (SmChartsPanel, sm_charts_panel, GTK_TYPE_WIDGET)
@@ -207,6 +218,8 @@ feed_tps (SmChartsPanel *self, GArray *series, guint first, gint64 now)
   Points pts;
   gboolean in_run = FALSE;
 
+  if (self->tps_by_token)
+    return;
   points_init (&pts, 2);
   for (guint i = first; i < series->len; i++)
     {
@@ -379,7 +392,9 @@ feed_markers (SmChartsPanel *self, GArray *markers, gint64 now)
       n++;
     }
   for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
-    sm_chart_set_markers (charts[c], n, t, labels);
+    if (!((charts[c] == self->tps_chart && self->tps_by_token)
+          || (charts[c] == self->ops_chart && self->ops_by_token)))
+      sm_chart_set_markers (charts[c], n, t, labels);
 }
 
 static void
@@ -465,6 +480,8 @@ feed_ops (SmChartsPanel *self, const SmEngineStats *st, gint64 now)
       g_array_remove_range (self->op_ring, 0, drop);
   }
 
+  if (self->ops_by_token)
+    return;
   if (self->op_ring->len == 0)
     {
       /* once there were ops, an empty window is the chart's to say ("No data in the last
@@ -589,6 +606,180 @@ feed_figures (SmChartsPanel *self, const SmEngineStats *st)
     }
 }
 
+/* ---- the last reply by token ------------------------------------------------------------ */
+
+/* The index of the last reply's prefill record in @tokens, when that reply is over and was
+ * shorter than SHORT_REPLY_SAMPLES looks; -1 otherwise. */
+static int
+short_reply (SmChartsPanel *self, const SmEngineStats *st, GArray *tokens)
+{
+  const SmTokenRecord *last;
+  int p;
+
+  if (st->generating || tokens == NULL || tokens->len < 3)
+    return -1;
+  for (p = (int) tokens->len - 1; p >= 0; p--)
+    if (g_array_index (tokens, SmTokenRecord, p).kind == SM_TOKEN_PREFILL)
+      break;
+  /* a prompt and two tokens at least: one token is a dot on any axis */
+  if (p < 0 || tokens->len - (guint) p < 3)
+    return -1;
+  last = &g_array_index (tokens, SmTokenRecord, tokens->len - 1);
+  if (last->start_ns + last->dur_ns - g_array_index (tokens, SmTokenRecord, p).start_ns
+      >= SHORT_REPLY_SAMPLES * 1e9 / self->rate_hz)
+    return -1;
+  return p;
+}
+
+static void
+set_by_token (SmChartsPanel *self, gboolean tps, gboolean ops, guint n_tokens)
+{
+  /* Translators: under a chart's title, when its x axis is the last reply's tokens */
+  const char *subtitle = _("The last reply, token by token");
+
+  self->tps_by_token = tps;
+  self->ops_by_token = ops;
+  sm_chart_set_token_axis (self->tps_chart, tps ? n_tokens : 0);
+  sm_chart_set_token_axis (self->ops_chart, ops ? n_tokens : 0);
+  sm_chart_set_subtitle (self->tps_chart, tps ? subtitle : NULL);
+  sm_chart_set_subtitle (self->ops_chart, ops ? subtitle : NULL);
+  if (tps)
+    sm_chart_set_markers (self->tps_chart, 0, NULL, NULL);
+  if (ops)
+    sm_chart_set_markers (self->ops_chart, 0, NULL, NULL);
+}
+
+/* Each record's op time (ns per op kind) from the trace's op intervals that start in it; both
+ * come oldest first.  FALSE when the trace holds none of the reply's ops. */
+typedef double OpTimes[SM_N_OPS];   /* ns per op kind */
+
+static gboolean
+ops_per_record (GArray *tokens, guint first, GArray *trace, OpTimes *ns)
+{
+  guint r = first;
+  gboolean any = FALSE;
+
+  for (guint e = 0; trace != NULL && e < trace->len; e++)
+    {
+      const SmTraceEvent *ev = &g_array_index (trace, SmTraceEvent, e);
+      const SmTokenRecord *rec;
+
+      if (ev->type != SM_TRACE_OP || ev->op >= SM_N_OPS)
+        continue;
+      while (r < tokens->len)
+        {
+          rec = &g_array_index (tokens, SmTokenRecord, r);
+          if (ev->ts_ns < rec->start_ns + rec->dur_ns)
+            break;
+          r++;
+        }
+      if (r == tokens->len)
+        break;
+      rec = &g_array_index (tokens, SmTokenRecord, r);
+      if (ev->ts_ns < rec->start_ns)
+        continue;
+      ns[r - first][ev->op] += (double) ev->dur_ns;
+      any = TRUE;
+    }
+  return any;
+}
+
+gboolean
+sm_charts_panel_feed_reply (SmChartsPanel *self, const SmEngineStats *stats, GArray *tokens,
+                            GArray *trace)
+{
+  int p;
+  guint n_rec, n_tokens;
+  g_autofree OpTimes *ns = NULL;
+  double total[SM_N_OPS] = { 0 };
+  Points pts;
+  gboolean ops;
+
+  g_return_val_if_fail (SM_IS_CHARTS_PANEL (self), FALSE);
+  g_return_val_if_fail (stats != NULL, FALSE);
+
+  p = short_reply (self, stats, tokens);
+  if (p < 0)
+    {
+      if (self->tps_by_token || self->ops_by_token)
+        set_by_token (self, FALSE, FALSE, 0);
+      self->reply_start_ns = 0;
+      return FALSE;
+    }
+  if (g_array_index (tokens, SmTokenRecord, p).start_ns == self->reply_start_ns)
+    return TRUE;     /* shown already */
+  self->reply_start_ns = g_array_index (tokens, SmTokenRecord, p).start_ns;
+
+  n_rec = tokens->len - (guint) p;
+  n_tokens = n_rec - 1;      /* the prompt at 0, then each token */
+  ns = g_new0 (OpTimes, n_rec);
+  ops = stats->profiling && ops_per_record (tokens, (guint) p, trace, ns);
+  set_by_token (self, TRUE, ops, n_tokens);
+
+  /* tok/s: the prompt's batch at 0, each token after */
+  points_init (&pts, 2);
+  for (guint i = 0; i < n_rec; i++)
+    {
+      const SmTokenRecord *rec = &g_array_index (tokens, SmTokenRecord, p + i);
+      double rate = rec->dur_ns > 0 ? MAX (rec->n_tokens, 1) * 1e9 / (double) rec->dur_ns : NAN;
+      double v[2] = { rec->kind == SM_TOKEN_DECODE ? rate : NAN,
+                      rec->kind == SM_TOKEN_PREFILL ? rate : NAN };
+
+      points_add (&pts, (double) i - n_tokens, v);
+    }
+  points_flush (&pts, self->tps_chart);
+  if (!ops)
+    return TRUE;
+
+  /* ms per token of the reply's top ops, the rest as "other" */
+  for (guint i = 0; i < n_rec; i++)
+    for (int op = 0; op < SM_N_OPS; op++)
+      total[op] += ns[i][op];
+  {
+    const char *names[N_TOP_OPS + 1];
+    GdkRGBA colors[N_TOP_OPS + 1];
+    gboolean used[SM_N_OPS] = { 0 };
+
+    self->n_top_ops = 0;
+    while (self->n_top_ops < N_TOP_OPS)
+      {
+        int best = -1;
+        for (int op = 0; op < SM_N_OPS; op++)
+          if (!used[op] && total[op] > 0 && (best < 0 || total[op] > total[best]))
+            best = op;
+        if (best < 0)
+          break;
+        used[best] = TRUE;
+        names[self->n_top_ops] = sm_op_kind_name ((SmOpKind) best);
+        colors[self->n_top_ops] = op_colors[best];
+        self->top_ops[self->n_top_ops++] = (SmOpKind) best;
+      }
+    names[self->n_top_ops] = _("other");
+    colors[self->n_top_ops] = other_color;
+    sm_chart_set_series (self->ops_chart, self->n_top_ops + 1, names, colors);
+    sm_chart_set_message (self->ops_chart, NULL);
+  }
+  points_init (&pts, self->n_top_ops + 1);
+  for (guint i = 0; i < n_rec; i++)
+    {
+      const SmTokenRecord *rec = &g_array_index (tokens, SmTokenRecord, p + i);
+      double v[N_TOP_OPS + 1] = { 0 }, per = 1e6 * MAX (rec->n_tokens, 1);
+
+      for (int op = 0; op < SM_N_OPS; op++)
+        {
+          guint k = 0;
+          while (k < self->n_top_ops && self->top_ops[k] != (SmOpKind) op)
+            k++;
+          v[k] += ns[i][op] / per;
+        }
+      points_add (&pts, (double) i - n_tokens, v);
+    }
+  points_flush (&pts, self->ops_chart);
+  for (guint k = 0; k < self->n_top_ops; k++)
+    sm_chart_set_series_note (self->ops_chart, k, NULL);
+  return TRUE;
+}
+
 void
 sm_charts_panel_feed (SmChartsPanel *self, const SmEngineStats *stats, GArray *series,
                       GArray *markers, gint64 now_ns)
@@ -608,6 +799,8 @@ sm_charts_panel_refresh (SmChartsPanel *self)
 {
   g_autoptr (GArray) series = NULL;
   g_autoptr (GArray) markers = NULL;
+  g_autoptr (GArray) tokens = NULL;
+  g_autoptr (GArray) trace = NULL;
   SmEngineStats st = { 0 };
   gint64 now;
 
@@ -619,7 +812,15 @@ sm_charts_panel_refresh (SmChartsPanel *self)
   /* a little before the window too: the first sample in it is read against the one before */
   series = sm_engine_copy_series (self->engine, now - window_ns (self) - BEFORE_NS);
   markers = sm_engine_copy_markers (self->engine);
+  tokens = sm_engine_copy_tokens (self->engine, now - window_ns (self));
   sm_engine_get_stats (self->engine, &st);
+  /* the trace only for a short reply not shown yet: it is the whole ring */
+  {
+    int p = short_reply (self, &st, tokens);
+    if (p >= 0 && g_array_index (tokens, SmTokenRecord, p).start_ns != self->reply_start_ns)
+      trace = sm_engine_copy_trace (self->engine);
+  }
+  sm_charts_panel_feed_reply (self, &st, tokens, trace);
   sm_charts_panel_feed (self, &st, series, markers, now);
   sm_engine_stats_clear (&st);
 }

@@ -23,6 +23,13 @@ void     sm_charts_panel_refresh   (SmChartsPanel *self);
  * markers (SmProfMarker).  Refresh reads the engine and calls it; tests hand their own. */
 void     sm_charts_panel_feed      (SmChartsPanel *self, const SmEngineStats *stats, GArray *series,
                                     GArray *markers, gint64 now_ns);
+/* The last reply token by token on the rate and per-op charts, when it is over and was
+ * shorter than a few samples: @tokens (SmTokenRecord, oldest first) its prompt's record and
+ * each token's, @trace (SmTraceEvent, may be NULL) the op intervals for the per-op split.
+ * Otherwise the charts' x axis is time again.  TRUE when the reply is shown by token.  Call
+ * it before sm_charts_panel_feed (), which then leaves those charts as they are. */
+gboolean sm_charts_panel_feed_reply (SmChartsPanel *self, const SmEngineStats *stats,
+                                     GArray *tokens, GArray *trace);
 /* The four charts as one PNG, written atomically. */
 gboolean sm_charts_panel_write_png (SmChartsPanel *self, const char *path, GError **error);
 /* The charts, in order: tok/s, memory, per-op, pool hit rate (for tests). */

@@ -415,6 +415,112 @@ test_export_after_idle (void)
   g_settings_reset (settings, "chart-window");
 }
 
+/* A reply of 10 ms: its prompt (5 tokens in 2 ms), then 8 tokens of 0.5 ms, each with its
+ * matmuls (60 %) and attention (30 %) in the trace. */
+static void
+short_reply (gint64 start, GArray **tokens, GArray **trace)
+{
+  const gint64 MS = 1000000;
+  gint64 t = start;
+
+  *tokens = g_array_new (FALSE, TRUE, sizeof (SmTokenRecord));
+  *trace = g_array_new (FALSE, TRUE, sizeof (SmTraceEvent));
+  for (int i = 0; i < 9; i++)
+    {
+      SmTokenRecord r = { .start_ns = t, .dur_ns = i == 0 ? 2 * MS : MS / 2,
+                          .kind = i == 0 ? SM_TOKEN_PREFILL : SM_TOKEN_DECODE,
+                          .n_tokens = i == 0 ? 5 : 1, .pos = i == 0 ? 0 : 4 + i };
+      SmTraceEvent mm = { .ts_ns = t + r.dur_ns / 20, .dur_ns = r.dur_ns * 6 / 10,
+                          .type = SM_TRACE_OP, .op = SM_OP_MATMUL };
+      SmTraceEvent at = { .ts_ns = mm.ts_ns + mm.dur_ns, .dur_ns = r.dur_ns * 3 / 10,
+                          .type = SM_TRACE_OP, .op = SM_OP_ATTENTION };
+      SmTraceEvent tok = { .ts_ns = t, .dur_ns = r.dur_ns, .type = SM_TRACE_TOKEN };
+
+      g_array_append_val (*tokens, r);
+      g_array_append_val (*trace, mm);
+      g_array_append_val (*trace, at);
+      g_array_append_val (*trace, tok);
+      t += r.dur_ns + MS / 10;
+    }
+}
+
+/* Issue: a small model writes its reply inside one chart sample, and the charts showed a dot.
+ * Once such a reply is over, the rate and per-op charts show it token by token (the prompt
+ * at 0), the time-based feed leaves them so, and the next reply brings time back. */
+static void
+test_reply_by_token (void)
+{
+  GtkWidget *window;
+  SmChartsPanel *panel = new_panel (&window);
+  SmEngineStats st = { 0 };
+  g_autoptr (GArray) tokens = NULL, trace = NULL;
+  g_autoptr (GArray) series = no_samples ();
+  g_autoptr (GArray) markers = no_markers ();
+  SmChart *tps = chart (panel, TPS_CHART), *ops = chart (panel, OPS_CHART);
+  const SmProfMarker mk = { .t_ns = 100 * S_NS, .text = "pool off" };
+
+  st.profiling = TRUE;
+  short_reply (100 * S_NS, &tokens, &trace);
+  g_array_append_val (markers, mk);
+
+  /* while it runs, time */
+  st.generating = TRUE;
+  g_assert_false (sm_charts_panel_feed_reply (panel, &st, tokens, trace));
+  g_assert_cmpuint (sm_chart_get_token_axis (tps), ==, 0);
+
+  st.generating = FALSE;
+  g_assert_true (sm_charts_panel_feed_reply (panel, &st, tokens, trace));
+  sm_charts_panel_feed (panel, &st, series, markers, 101 * S_NS);
+  g_assert_cmpuint (sm_chart_get_token_axis (tps), ==, 8);
+  g_assert_cmpuint (sm_chart_get_token_axis (ops), ==, 8);
+  g_assert_cmpstr (sm_chart_get_subtitle (tps), ==, "The last reply, token by token");
+  g_assert_cmpuint (sm_chart_get_n_points (tps), ==, 9);
+  /* the prompt at 0: 5 tokens in 2 ms; then 2,000 tok/s a token */
+  g_assert_cmpfloat (sm_chart_get_point_time (tps, 0), ==, -8);
+  g_assert_true (isnan (sm_chart_get_point_value (tps, 0, 0)));
+  g_assert_cmpfloat_with_epsilon (sm_chart_get_point_value (tps, 0, 1), 2500, 1e-6);
+  for (guint i = 1; i < 9; i++)
+    {
+      g_assert_cmpfloat (sm_chart_get_point_time (tps, i), ==, (double) i - 8);
+      g_assert_cmpfloat_with_epsilon (sm_chart_get_point_value (tps, i, 0), 2000, 1e-6);
+      g_assert_true (isnan (sm_chart_get_point_value (tps, i, 1)));
+    }
+  /* per op: ms per token, matmul first; the prompt's per prompt token */
+  g_assert_cmpuint (sm_chart_get_n_series (ops), ==, 3);
+  g_assert_cmpstr (sm_chart_get_series_name (ops, 0), ==, "matmul");
+  g_assert_cmpstr (sm_chart_get_series_name (ops, 1), ==, "attention");
+  g_assert_cmpuint (sm_chart_get_n_points (ops), ==, 9);
+  g_assert_cmpfloat_with_epsilon (sm_chart_get_point_value (ops, 0, 0), 1.2 / 5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sm_chart_get_point_value (ops, 3, 0), 0.3, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sm_chart_get_point_value (ops, 3, 1), 0.15, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sm_chart_get_point_value (ops, 3, 2), 0, 1e-9);
+  /* the markers are times, not tokens: not on these two */
+  g_assert_cmpuint (sm_chart_get_n_markers (tps), ==, 0);
+  g_assert_cmpuint (sm_chart_get_n_markers (chart (panel, MEMORY_CHART)), ==, 1);
+
+  /* the next reply: time again */
+  st.generating = TRUE;
+  g_assert_false (sm_charts_panel_feed_reply (panel, &st, tokens, trace));
+  sm_charts_panel_feed (panel, &st, series, markers, 102 * S_NS);
+  g_assert_cmpuint (sm_chart_get_token_axis (tps), ==, 0);
+  g_assert_cmpuint (sm_chart_get_token_axis (ops), ==, 0);
+  g_assert_null (sm_chart_get_subtitle (tps));
+
+  /* a reply longer than three looks (0.3 s at 10 a second) stays on the time axis */
+  st.generating = FALSE;
+  g_array_index (tokens, SmTokenRecord, tokens->len - 1).dur_ns = S_NS / 2;
+  g_assert_false (sm_charts_panel_feed_reply (panel, &st, tokens, trace));
+  g_assert_cmpuint (sm_chart_get_token_axis (tps), ==, 0);
+
+  /* without a trace (or profiling), the rate by token and the per-op chart on time */
+  g_array_index (tokens, SmTokenRecord, tokens->len - 1).dur_ns = S_NS / 2000;
+  g_array_set_size (trace, 0);
+  g_assert_true (sm_charts_panel_feed_reply (panel, &st, tokens, trace));
+  g_assert_cmpuint (sm_chart_get_token_axis (tps), ==, 8);
+  g_assert_cmpuint (sm_chart_get_token_axis (ops), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -426,6 +532,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ChartsPanel/memory-idle", test_memory_idle);
   g_test_add_func ("/ChartsPanel/scrolled-out", test_scrolled_out);
   g_test_add_func ("/ChartsPanel/export-after-idle", test_export_after_idle);
+  g_test_add_func ("/ChartsPanel/reply-by-token", test_reply_by_token);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   return status;

@@ -1695,6 +1695,62 @@ test_card_follows_model (void)
   g_settings_reset (settings, "last-model");
 }
 
+/* Issue: a small model's reply fits in one chart sample, and the charts showed a dot.  As a
+ * person sees it: a reply of 24 tokens from the built-in model, and once it is over the rate
+ * and per-op charts run from its prompt to its last token. */
+static void
+test_short_reply_by_token (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SM_APP_ID);
+  SmWindow *window;
+  g_autoptr (SmApplication) app = NULL;
+  g_autoptr (GArray) tokens = NULL;
+  GtkWidget *charts;
+  SmChart *tps, *ops;
+  SmChatView *chat;
+  double span_s;
+  int n_decode = 0;
+
+  g_settings_set_int (settings, "max-tokens", 24);
+  g_settings_set_boolean (settings, "context-shift", FALSE);
+  app = sm_ui_test_start_app (&window);
+  chat = sm_window_get_chat_view (window);
+  charts = sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel");
+  tps = SM_CHART (sm_charts_panel_get_chart (SM_CHARTS_PANEL (charts), 0));
+  ops = SM_CHART (sm_charts_panel_get_chart (SM_CHARTS_PANEL (charts), 2));
+  sm_ui_test_wait (loaded, window, 60, "the last model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  send_prompt (window, "Once upon a time");
+  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_spin (300);   /* the feed's last tick */
+  sm_charts_panel_refresh (SM_CHARTS_PANEL (charts));
+
+  tokens = sm_engine_copy_tokens (sm_window_get_engine (window), G_MININT64);
+  g_assert_cmpuint (tokens->len, >=, 3);
+  {
+    const SmTokenRecord *first = &g_array_index (tokens, SmTokenRecord, 0);
+    const SmTokenRecord *last = &g_array_index (tokens, SmTokenRecord, tokens->len - 1);
+    span_s = (last->start_ns + last->dur_ns - first->start_ns) / 1e9;
+    for (guint i = 0; i < tokens->len; i++)
+      n_decode += g_array_index (tokens, SmTokenRecord, i).kind == SM_TOKEN_DECODE;
+  }
+  g_test_message ("the reply: %d tokens in %.1f ms", n_decode, span_s * 1e3);
+  /* three looks at the default 10 a second; a machine this slow shows it on time */
+  if (span_s >= 0.3)
+    g_test_skip ("the reply took longer than three chart samples on this machine");
+  else
+    {
+      g_assert_cmpuint (sm_chart_get_token_axis (tps), ==, (guint) n_decode);
+      g_assert_cmpuint (sm_chart_get_n_points (tps), ==, (guint) n_decode + 1);
+      g_assert_cmpuint (sm_chart_get_token_axis (ops), ==, (guint) n_decode);
+      g_assert_cmpstr (sm_chart_get_series_name (ops, 0), ==, "matmul");
+      sm_ui_test_screenshot ("charts-by-token");
+    }
+  close_window (window);
+  g_settings_reset (settings, "max-tokens");
+  g_settings_reset (settings, "context-shift");
+}
+
 /* ---- long replies -------------------------------------------------------------------------------- */
 
 static gboolean
@@ -1972,6 +2028,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Window/restart-last-viewed", test_restart_last_viewed);
   g_test_add_func ("/Window/llama2c-tokenizer", test_llama2c_tokenizer);
   g_test_add_func ("/Window/card-follows-model", test_card_follows_model);
+  g_test_add_func ("/Window/short-reply-by-token", test_short_reply_by_token);
   g_test_add_func ("/Window/long-reply", test_long_reply);
   g_test_add_func ("/Window/integer-field-rounds", test_integer_field_rounds);
   g_test_add_func ("/Window/kv-cache-row", test_kv_cache_row);
