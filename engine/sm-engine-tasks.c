@@ -258,3 +258,42 @@ sm_engine_compare_runs (SmEngine    *self,
     *report = sm_comparison_to_markdown (c, prev, curr);
   return c;
 }
+
+/* ---- the model library ------------------------------------------------------------------- */
+
+static void
+scan_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  GError *error = NULL;
+  GPtrArray *entries = sm_model_library_scan ((const char *const *) data, cancel, NULL, NULL, &error);
+
+  if (entries == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, entries, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+sm_engine_scan_models_async (SmEngine *self, const char *const *folders, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  char **copy;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_scan_models_async);
+  copy = folders != NULL ? g_strdupv ((char **) folders)
+                         : sm_model_library_default_folders (g_get_home_dir (), NULL);
+  g_task_set_task_data (task, copy, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, scan_thread);
+}
+
+GPtrArray *
+sm_engine_scan_models_finish (SmEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -24,6 +24,7 @@
 #include "sm-json.h"        /* the window writes its JSON files as the engine does */
 #include "sm-kernels.h"
 #include "sm-model.h"
+#include "sm-model-library.h"
 #include "sm-pool.h"
 #include "sm-profiler.h"
 #include "sm-snapshot.h"
@@ -265,5 +266,18 @@ gboolean    sm_engine_write_file          (const char *path, const char *data, g
 void        sm_engine_get_stats           (SmEngine *self, SmEngineStats *stats);
 /* The loaded model (a new reference), or NULL. */
 SmModel    *sm_engine_dup_model           (SmEngine *self);
+
+/* The models on this machine (sm-model-library.h): @folders (path, source-name pairs,
+ * NULL-terminated; NULL for sm_model_library_default_folders () under the home folder) read
+ * by their headers on a worker thread, not the engine's, so a reply streams on meanwhile.
+ * The finish gives a GPtrArray of SmModelEntry, or NULL with G_IO_ERROR_CANCELLED. */
+void        sm_engine_scan_models_async   (SmEngine            *self,
+                                           const char *const   *folders,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+GPtrArray  *sm_engine_scan_models_finish  (SmEngine            *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
 
 G_END_DECLS

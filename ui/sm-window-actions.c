@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "sm-library-window.h"
 #include "sm-window-private.h"
 
 static void
@@ -145,6 +146,16 @@ choose_tokenizer_action (GtkWidget *widget, const char *name, GVariant *param)
   if (dir != NULL)
     gtk_file_chooser_set_current_folder (chooser, dir, NULL);
   gtk_native_dialog_show (self->chooser);
+}
+
+/* The models already on this machine; one click opens one. */
+static void
+model_library_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  SmLibraryWindow *library = sm_library_window_new (GTK_WINDOW (self), self->engine, self->settings);
+
+  gtk_window_present (GTK_WINDOW (library));
 }
 
 static void
@@ -537,6 +548,7 @@ void
 sm_window_class_add_actions (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.model-library", NULL, model_library_action);
   gtk_widget_class_install_action (widget_class, "win.load-model", "s", load_model_action);
   gtk_widget_class_install_action (widget_class, "win.load-model-with-tokenizer", "(ss)",
                                    load_model_with_tokenizer_action);
@@ -561,6 +573,8 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_property_action (widget_class, "win.markdown", "markdown");
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_O, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.model-library", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-snapshot", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.toggle-sidebar", NULL);

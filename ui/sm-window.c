@@ -377,6 +377,26 @@ on_reveal_flap (SmWindow *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIDEBAR_VISIBLE]);
 }
 
+/* A model file dropped on the window opens, as Open Model would open it. */
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, SmWindow *self)
+{
+  GFile *file;
+  g_autofree char *path = NULL;
+
+  if (!G_VALUE_HOLDS (value, G_TYPE_FILE) || (file = g_value_get_object (value)) == NULL)
+    return FALSE;
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      sm_window_show_error (self, _("Cannot open this file"),
+                            _("Only files on this computer can be opened as models."));
+      return FALSE;
+    }
+  sm_window_load_file (self, path, NULL);
+  return TRUE;
+}
+
 static void
 on_markdown_changed (SmWindow *self)
 {
@@ -597,6 +617,11 @@ sm_window_init (SmWindow *self)
   self->cancellable = g_cancellable_new ();
   self->engine = sm_engine_new ();
   sm_engine_set_trace_capacity (self->engine, TRACE_EVENTS);
+  {
+    GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+    g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  }
 
   g_settings_get (self->settings, "window-size", "(ii)", &width, &height);
   if (width > 0 && height > 0)
