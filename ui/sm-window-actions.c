@@ -506,8 +506,12 @@ delete_conversation_action (GtkWidget *widget, const char *name, GVariant *param
       g_autoptr (SmConversation) fresh = sm_conversation_new ();
       sm_window_show_conversation (self, fresh);
     }
-  /* Translators: a toast; %s is the conversation's title */
-  toast = adw_toast_new_format (_("“%s” deleted"), sm_conversation_get_title (c));
+  {
+    /* the title is markup (libadwaita 1.2), the conversation's title is text */
+    g_autofree char *title = g_markup_escape_text (sm_conversation_get_title (c), -1);
+    /* Translators: a toast; %s is the conversation's title */
+    toast = adw_toast_new_format (_("“%s” deleted"), title);
+  }
   adw_toast_set_button_label (toast, _("_Undo"));
   adw_toast_set_action_name (toast, "win.undo-delete-conversation");
   adw_toast_set_action_target (toast, "(sb)", id, open);

@@ -26,7 +26,9 @@ static GParamSpec *properties[N_PROPS];
 void
 sm_window_toast (SmWindow *self, const char *text)
 {
-  AdwToast *t = adw_toast_new (text);
+  /* a toast's title is markup in libadwaita 1.2: a file name with "&" in it was no title */
+  g_autofree char *markup = g_markup_escape_text (text, -1);
+  AdwToast *t = adw_toast_new (markup);
 
   adw_toast_set_timeout (t, 4);
   sm_chat_view_add_toast (self->chat_view, t);
