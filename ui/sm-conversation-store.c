@@ -151,8 +151,8 @@ write_job (gpointer data, gpointer user_data)
       job->store->failing = TRUE;
       g_main_context_invoke (context, report_error_cb, r);
     }
-  else
-    job->store->failing = FALSE;
+  else if (job->contents != NULL)
+    job->store->failing = FALSE;   /* a removal works on a full disk too: that proves nothing */
 
   g_free (job->path);
   g_free (job->id);
