@@ -21,4 +21,16 @@ void   sm_test_free_unaligned  (float *p);
  * after g_test_skip when the binary is not at hand. */
 int    sm_test_run_cli         (const char *const *args, char **out, char **err);
 
+/* A full disk.  sm_test_run_in_tmpfs runs this test program's test @test_path (with
+ * @extra_args, NULL-terminated, may be NULL) again in a user and mount namespace of its own
+ * (unshare -rm) where a tmpfs of @size_kb is mounted on a fresh folder; the inner run finds
+ * that folder with sm_test_tmpfs_dir () (NULL in the outer run).  Returns TRUE when the inner
+ * run passed (it fails the test otherwise), FALSE after g_test_skip when unshare or the mount is
+ * not allowed here. */
+gboolean     sm_test_run_in_tmpfs (const char *test_path, guint size_kb,
+                                   const char *const *extra_args);
+const char  *sm_test_tmpfs_dir    (void);
+/* Fills the file system of @dir with the file @name until not a byte more fits; its size. */
+gsize        sm_test_fill_disk    (const char *dir, const char *name);
+
 G_END_DECLS

@@ -416,6 +416,59 @@ test_compare_output_is_input (void)
   g_rmdir (dir);
 }
 
+/* compare -o onto a full disk (a 64 KiB tmpfs filled to the last byte, in a namespace of its
+ * own): one error line that names the file and says the disk is full, exit status 1, and the
+ * report there before whole, with nothing beside it. */
+static void
+test_compare_full_disk (void)
+{
+  const char *dir = sm_test_tmpfs_dir ();
+  g_autofree char *inputs = NULL, *a = NULL, *b = NULL, *out_path = NULL, *filler = NULL;
+  g_autofree char *content = NULL, *out = NULL, *err = NULL, *want = NULL;
+  static const char report[] =
+    "**Generated:** 2026-12-04T10:00:00Z\n\n## 🔥 Hot Paths\n\n"
+    "| Rank | Method | Time (ms) | Calls |\n|------|--------|-----------|-------|\n"
+    "| 1 | `A` | 10.00 | 1 |\n";
+  guint n = 0;
+  int rc;
+
+  if (dir == NULL)
+    {
+      sm_test_run_in_tmpfs ("/Cli/compare-full-disk", 64, NULL);
+      return;
+    }
+  inputs = g_dir_make_tmp ("sm-cli-XXXXXX", NULL);
+  a = g_build_filename (inputs, "a.md", NULL);
+  b = g_build_filename (inputs, "b.md", NULL);
+  out_path = g_build_filename (dir, "report.md", NULL);
+  filler = g_build_filename (dir, "filler", NULL);
+  g_assert_true (g_file_set_contents (a, report, -1, NULL));
+  g_assert_true (g_file_set_contents (b, report, -1, NULL));
+  g_assert_true (g_file_set_contents (out_path, "the old report\n", -1, NULL));
+  sm_test_fill_disk (dir, "filler");
+  {
+    const char *args[] = { "compare", a, b, "-o", out_path, NULL };
+    rc = sm_test_run_cli (args, &out, &err);
+  }
+  if (rc >= 0)
+    {
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+
+      g_test_message ("%s", err);
+      g_assert_cmpint (rc, ==, 1);
+      want = g_strdup_printf ("smallmind-cli compare: Cannot write %s: %s\n", out_path, g_strerror (ENOSPC));
+      g_assert_cmpstr (err, ==, want);
+      g_assert_true (g_file_get_contents (out_path, &content, NULL, NULL));
+      g_assert_cmpstr (content, ==, "the old report\n");
+      while (g_dir_read_name (d) != NULL)
+        n++;
+      g_assert_cmpuint (n, ==, 2);
+    }
+  g_unlink (a);
+  g_unlink (b);
+  g_rmdir (inputs);
+}
+
 /* Whether @dir holds a file whose name starts with @prefix. */
 static gboolean
 has_entry (const char *dir, const char *prefix)
@@ -429,8 +482,29 @@ has_entry (const char *dir, const char *prefix)
   return FALSE;
 }
 
+/* Whether @pid has a file open in @dir: the unnamed temporary file (O_TMPFILE shows as
+ * "DIR/#INODE (deleted)") or a named one. */
+static gboolean
+writes_in (GPid pid, const char *dir)
+{
+  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  g_autofree char *prefix = g_strconcat (dir, "/", NULL);
+  g_autoptr (GDir) d = g_dir_open (fds, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *fd = g_build_filename (fds, name, NULL);
+      g_autofree char *link = g_file_read_link (fd, NULL);
+      if (link != NULL && g_str_has_prefix (link, prefix))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Killed while it writes (SIGTERM, as Ctrl+C's SIGINT), a command leaves no hidden half-file:
- * init writes a few hundred MB through a temporary file beside the target. */
+ * init writes a few hundred MB through a temporary file beside the target (unnamed where the
+ * file system allows, else a hidden one the signal handler removes). */
 static void
 test_signal_removes_temp (void)
 {
@@ -459,7 +533,7 @@ test_signal_removes_temp (void)
   g_assert_no_error (error);
   for (int i = 0; i < 60000 && !seen && !exited; i++)
     {
-      seen = has_entry (dir, ".m.gguf.");
+      seen = has_entry (dir, ".m.gguf.") || writes_in (pid, dir);
       exited = !seen && waitpid (pid, &status, WNOHANG) == pid;
       if (!seen && !exited)
         g_usleep (1000);
@@ -479,6 +553,7 @@ test_signal_removes_temp (void)
       g_assert_cmpint (WTERMSIG (status), ==, SIGTERM);
       g_assert_false (has_entry (dir, ".m.gguf."));
       g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+      g_assert_false (has_entry (dir, ""));
     }
   else
     g_test_skip ("init finished before it could be interrupted mid-write");
@@ -789,6 +864,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Cli/tokenizer-mismatch", test_tokenizer_mismatch);
   g_test_add_func ("/Cli/stdout-full", test_stdout_full);
   g_test_add_func ("/Cli/compare-output-is-input", test_compare_output_is_input);
+  g_test_add_func ("/Cli/compare-full-disk", test_compare_full_disk);
   g_test_add_func ("/Cli/signal-removes-temp", test_signal_removes_temp);
   g_test_add_func ("/Cli/generate-file-truncated", test_generate_file_truncated);
   g_test_add_func ("/Cli/info-mix", test_info_mix);

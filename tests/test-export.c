@@ -1,6 +1,7 @@
 /* test-export.c: the CSV parses and its self times add up to the total; the Chrome trace is
  * JSON whose X events nest (ops in tokens in phases on the engine's track, scopes on theirs);
- * the Markdown's hot-path table reads back; a write that fails leaves no file behind. */
+ * the Markdown's hot-path table reads back; a write that fails (a full disk too) leaves no file
+ * behind and the old one whole; SIGKILL in the middle of a write leaves nothing. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -8,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "sm-atomic-file.h"
 #include "sm-compare.h"
@@ -379,6 +382,20 @@ count_entries (const char *dir)
   return n;
 }
 
+static void
+remove_all (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 typedef gboolean (*ExportFn) (const SmSnapshot *snap, const char *path, GError **error);
 
 static void
@@ -603,6 +620,106 @@ test_format_resolve (void)
     }
 }
 
+/* A full disk (a 64 KiB tmpfs filled to its last byte): every write fails with NOSPC, saying
+ * so and naming the file; the file there before is whole and alone; with room again it works. */
+static void
+test_atomic_full_disk (void)
+{
+  const char *dir = sm_test_tmpfs_dir ();
+  g_autofree char *old = NULL, *fresh = NULL, *second = NULL, *kept = NULL, *big = NULL, *filler = NULL;
+
+  if (dir == NULL)
+    {
+      sm_test_run_in_tmpfs ("/Export/atomic-full-disk", 64, NULL);
+      return;
+    }
+  old = g_build_filename (dir, "report.md", NULL);
+  fresh = g_build_filename (dir, "new.json", NULL);
+  second = g_build_filename (dir, "second.csv", NULL);
+  filler = g_build_filename (dir, "filler", NULL);
+  big = g_strnfill (48 * 1024, 'x');
+  g_assert_true (g_file_set_contents (old, "the old report\n", -1, NULL));
+  g_test_message ("filled with %" G_GSIZE_FORMAT " bytes", sm_test_fill_disk (dir, "filler"));
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_assert_false (sm_atomic_file_set_contents (old, big, -1, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, old));
+    g_assert_nonnull (strstr (error->message, g_strerror (ENOSPC)));
+  }
+  {
+    g_autoptr (GError) error = NULL;
+    g_assert_false (sm_atomic_file_set_contents (fresh, "{}", -1, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC);
+    g_assert_nonnull (strstr (error->message, fresh));
+  }
+  {
+    g_autoptr (GError) error = NULL;
+    const char *paths[] = { old, second };
+    const char *texts[] = { big, "a,b\n" };
+    g_assert_false (sm_atomic_files_set_contents (2, paths, texts, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC);
+  }
+  /* the old file whole and nothing else: no temporary file, no half of a new one */
+  g_assert_true (g_file_get_contents (old, &kept, NULL, NULL));
+  g_assert_cmpstr (kept, ==, "the old report\n");
+  g_assert_cmpuint (count_entries (dir), ==, 2);
+
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  g_assert_true (sm_atomic_file_set_contents (old, big, -1, NULL));
+  g_clear_pointer (&kept, g_free);
+  g_assert_true (g_file_get_contents (old, &kept, NULL, NULL));
+  g_assert_cmpstr (kept, ==, big);
+  g_assert_cmpuint (count_entries (dir), ==, 1);
+  g_unlink (old);
+}
+
+/* SIGKILL (no handler runs) while a file is half written leaves nothing beside it: the
+ * temporary file is unnamed until it is whole (where the file system has O_TMPFILE). */
+static void
+test_atomic_sigkill (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sm-export-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "out.bin", NULL);
+  int pipefd[2];
+  pid_t pid;
+  int status = 0;
+  char c;
+
+  g_assert_cmpint (pipe (pipefd), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      SmAtomicFile *f = sm_atomic_file_new (path, G_FILE_ERROR, 0, NULL);
+      g_autofree char *half = g_strnfill (256 * 1024, 'h');
+      if (f == NULL || !sm_atomic_file_write (f, half, strlen (half), NULL))
+        _exit (1);
+      if (write (pipefd[1], "w", 1) != 1)
+        _exit (1);
+      for (;;)
+        pause ();
+    }
+  close (pipefd[1]);
+  g_assert_cmpint (read (pipefd[0], &c, 1), ==, 1);
+  close (pipefd[0]);
+  if (count_entries (dir) > 0)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, &status, 0);
+      remove_all (dir);
+      g_test_skip ("this file system has no O_TMPFILE: the temporary file has a name");
+      return;
+    }
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -616,5 +733,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Export/atomic", test_atomic);
   g_test_add_func ("/Export/atomic-set", test_atomic_set);
   g_test_add_func ("/Export/atomic-links-and-fifos", test_atomic_links_and_fifos);
+  g_test_add_func ("/Export/atomic-full-disk", test_atomic_full_disk);
+  g_test_add_func ("/Export/atomic-sigkill", test_atomic_sigkill);
   return g_test_run ();
 }

@@ -69,9 +69,23 @@ about_action (GSimpleAction *action, GVariant *param, gpointer data)
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* (format, path): the window's snapshot exported as its export-snapshot-to would.  An
+ * application action, so a script reaches it over D-Bus (org.gtk.Actions.Activate on the
+ * application's path), as tools/kill-test does to export at a random moment. */
+static void
+export_snapshot_to_action (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  SmApplication *self = data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window != NULL)
+    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.export-snapshot-to", param);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_action, NULL, NULL, NULL, { 0 } },
   { "about", about_action, NULL, NULL, NULL, { 0 } },
+  { "export-snapshot-to", export_snapshot_to_action, "(ss)", NULL, NULL, { 0 } },
 };
 
 static void

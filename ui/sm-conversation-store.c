@@ -1,13 +1,27 @@
-/* sm-conversation-store.c: conversations on disk. */
+/* sm-conversation-store.c: conversations on disk.
+ *
+ * Nothing is lost on a crash or a full disk: each file is replaced whole
+ * (g_file_set_contents_full's temporary file, synced and renamed), so a kill at any moment
+ * leaves the old version or the new one.  What a kill can leave is that temporary file
+ * (NAME.json.XXXXXX), removed at the next start; a file that does not read is set aside as
+ * NAME.json.broken, never dropped, and the user is told once.  A write that fails (a full disk)
+ * keeps the old file, says so once until a write works again, and is tried again later: the
+ * conversation stays in memory meanwhile. */
 #define G_LOG_DOMAIN "SmConversationStore"
 
 #include <glib/gi18n.h>
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "sm-conversation-store.h"
 
 /* Changes within this window are written once. */
 #define SAVE_DELAY_MS 150
+/* A write that failed is tried again after this long (sooner if the conversation changes). */
+#define RETRY_DELAY_MS 5000
+/* What a file set aside because it could not be read ends in. */
+#define BROKEN_SUFFIX ".broken"
 
 struct _SmConversationStore {
   GObject       parent_instance;
@@ -19,6 +33,9 @@ struct _SmConversationStore {
   guint         save_source;
   GThreadPool  *writer;    /* one thread: writes land in the order they were asked for */
   GMainContext *context;
+  GHashTable   *retry;     /* ids whose last write failed, to be written again */
+  guint         retry_source;
+  gboolean      failing;   /* the writer thread's own: the last write failed (and was told) */
 };
 
 G_DEFINE_FINAL_TYPE (SmConversationStore, sm_conversation_store, G_TYPE_OBJECT)
@@ -32,6 +49,7 @@ static guint signals[N_SIGNALS];
 
 typedef struct {
   char                *path;
+  char                *id;           /* the conversation's */
   char                *contents;     /* NULL: delete the file */
   gsize                length;
   SmConversationStore *store;        /* alive: dispose waits for every job */
@@ -39,16 +57,61 @@ typedef struct {
 
 typedef struct {
   SmConversationStore *store;        /* a reference, dropped on the main context */
-  char                *message;
+  char                *id;
+  char                *message;      /* NULL: told already, only to be tried again */
 } ErrorReport;
+
+static void schedule_save (SmConversationStore *self, SmConversation *conversation);
+
+static SmConversation *
+find_by_id (SmConversationStore *self, const char *id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SmConversation) c = g_list_model_get_item (G_LIST_MODEL (self->list), i);
+      if (g_str_equal (sm_conversation_get_id (c), id))
+        return c;   /* the list keeps it */
+    }
+  return NULL;
+}
+
+static gboolean
+retry_cb (gpointer data)
+{
+  SmConversationStore *self = data;
+  GHashTableIter iter;
+  gpointer key;
+
+  self->retry_source = 0;
+  g_hash_table_iter_init (&iter, self->retry);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      /* one deleted since is not written again: its file went or goes with it */
+      SmConversation *c = find_by_id (self, key);
+      if (c != NULL)
+        schedule_save (self, c);
+    }
+  g_hash_table_remove_all (self->retry);
+  return G_SOURCE_REMOVE;
+}
 
 static gboolean
 report_error_cb (gpointer data)
 {
   ErrorReport *r = data;
 
-  g_signal_emit (r->store, signals[ERROR], 0, r->message);
+  if (r->id != NULL && r->store->list != NULL)   /* not disposed meanwhile */
+    {
+      g_hash_table_add (r->store->retry, g_steal_pointer (&r->id));
+      if (r->store->retry_source == 0)
+        r->store->retry_source = g_timeout_add (RETRY_DELAY_MS, retry_cb, r->store);
+    }
+  if (r->message != NULL)
+    g_signal_emit (r->store, signals[ERROR], 0, r->message);
   g_object_unref (r->store);
+  g_free (r->id);
   g_free (r->message);
   g_free (r);
   return G_SOURCE_REMOVE;
@@ -74,12 +137,25 @@ write_job (gpointer data, gpointer user_data)
       g_autofree char *name = g_filename_display_name (job->path);
 
       r->store = g_object_ref (job->store);
-      r->message = g_strdup_printf (_("Could not save the conversation to “%s”: %s"), name,
-                                    error->message);
+      /* a write is tried again; a file that could not be removed is not */
+      r->id = job->contents != NULL ? g_strdup (job->id) : NULL;
+      /* Told once, not at every save of a reply that keeps failing; a write that works ends
+       * the run of failures, and the next one is told again. */
+      if (!job->store->failing)
+        r->message = g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC)
+                       ? g_strdup_printf (_("The disk is full: the conversation could not be saved "
+                                            "to “%s”. It stays open here, and the file keeps its "
+                                            "last version until there is room."), name)
+                       : g_strdup_printf (_("Could not save the conversation to “%s”: %s"), name,
+                                          error->message);
+      job->store->failing = TRUE;
       g_main_context_invoke (context, report_error_cb, r);
     }
+  else if (job->contents != NULL)
+    job->store->failing = FALSE;   /* a removal works on a full disk too: that proves nothing */
 
   g_free (job->path);
+  g_free (job->id);
   g_free (job->contents);
   g_free (job);
 }
@@ -97,6 +173,7 @@ queue_write (SmConversationStore *self, SmConversation *conversation)
   WriteJob *job = g_new0 (WriteJob, 1);
 
   job->path = conversation_path (self, conversation);
+  job->id = g_strdup (sm_conversation_get_id (conversation));
   job->store = self;
   /* An empty conversation is not worth a file; one that became empty loses its file. */
   if (sm_conversation_get_n_messages (conversation) > 0)
@@ -165,6 +242,7 @@ sm_conversation_store_dispose (GObject *object)
 {
   SmConversationStore *self = SM_CONVERSATION_STORE (object);
 
+  g_clear_handle_id (&self->retry_source, g_source_remove);
   if (self->writer != NULL)
     {
       write_pending (self);
@@ -191,6 +269,7 @@ sm_conversation_store_finalize (GObject *object)
 
   g_hash_table_unref (self->pending);
   g_hash_table_unref (self->trash);
+  g_hash_table_unref (self->retry);
   g_main_context_unref (self->context);
   g_free (self->dir);
   G_OBJECT_CLASS (sm_conversation_store_parent_class)->finalize (object);
@@ -215,6 +294,7 @@ sm_conversation_store_init (SmConversationStore *self)
   self->list = g_list_store_new (SM_TYPE_CONVERSATION);
   self->pending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->trash = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->retry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->context = g_main_context_ref_thread_default ();
   self->writer = g_thread_pool_new (write_job, self->context, 1, TRUE, NULL);
 }
@@ -245,6 +325,45 @@ compare_modified (gconstpointer a, gconstpointer b, gpointer user_data)
   if (ma != mb)
     return ma < mb ? 1 : -1;
   return g_strcmp0 (sm_conversation_get_id ((SmConversation *) a), sm_conversation_get_id ((SmConversation *) b));
+}
+
+/* Whether @name is a temporary file g_file_set_contents_full left behind: the file's name,
+ * a dot and mkstemp's six letters or digits (GLib's "%s.XXXXXX"), after a conversation's
+ * name.  The folder is the store's own, and nothing else in it has that shape; a file set
+ * aside as NAME.json.broken does, and is no temporary file. */
+static gboolean
+is_stale_temporary (const char *name)
+{
+  gsize len = strlen (name);
+  const char *suffix;
+
+  if (len <= strlen (".json.XXXXXX") || g_str_has_suffix (name, ".json" BROKEN_SUFFIX))
+    return FALSE;
+  suffix = name + len - 6;
+  if (strncmp (suffix - strlen (".json."), ".json.", strlen (".json.")) != 0)
+    return FALSE;
+  for (int i = 0; i < 6; i++)
+    if (!g_ascii_isalnum (suffix[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Moves the unreadable @path aside (NAME.json.broken, or .broken.2 ... when that is taken),
+ * so that it is not read again at every start and nothing of it is lost: the user may mend it.
+ * Returns the new name, or NULL when it could not be moved (it then stays, and is told again
+ * next time). */
+static char *
+set_aside (const char *path)
+{
+  for (int i = 1; i < 100; i++)
+    {
+      g_autofree char *aside = i == 1 ? g_strconcat (path, BROKEN_SUFFIX, NULL)
+                                      : g_strdup_printf ("%s" BROKEN_SUFFIX ".%d", path, i);
+      if (g_file_test (aside, G_FILE_TEST_EXISTS))
+        continue;
+      return g_rename (path, aside) == 0 ? g_path_get_basename (aside) : NULL;
+    }
+  return NULL;
 }
 
 gboolean
@@ -278,16 +397,30 @@ sm_conversation_store_load (SmConversationStore *self, GError **error)
       g_autoptr (SmConversation) conversation = NULL;
       g_autoptr (GError) e = NULL;
 
-      /* the writer's temporary files end in a random suffix, not .json */
+      path = g_build_filename (self->dir, name, NULL);
+      /* a write cut short by a crash: its file has the version before, whole */
+      if (is_stale_temporary (name))
+        {
+          if (g_unlink (path) != 0)
+            g_warning ("could not remove the stale temporary file %s: %s", path, g_strerror (errno));
+          continue;
+        }
       if (!g_str_has_suffix (name, ".json"))
         continue;
-      path = g_build_filename (self->dir, name, NULL);
       parser = json_parser_new ();
       if (json_parser_load_from_mapped_file (parser, path, &e))
         conversation = sm_conversation_new_from_json (json_parser_get_root (parser), &e);
       if (conversation == NULL)
         {
-          g_string_append_printf (bad, "%s%s (%s)", bad->len ? ", " : "", name, e->message);
+          g_autofree char *aside = set_aside (path);
+          g_autofree char *what = NULL;
+
+          if (aside != NULL)
+            /* Translators: a file name, why it could not be read, the name it has now */
+            what = g_strdup_printf (_("%s (%s), kept as %s"), name, e->message, aside);
+          else
+            what = g_strdup_printf ("%s (%s)", name, e->message);
+          g_string_append_printf (bad, "%s%s", bad->len ? "; " : "", what);
           continue;
         }
       g_list_store_insert_sorted (self->list, conversation, compare_modified, NULL);
@@ -339,6 +472,7 @@ sm_conversation_store_remove (SmConversationStore *self, SmConversation *convers
   g_hash_table_remove (self->pending, conversation);
   job = g_new0 (WriteJob, 1);
   job->path = conversation_path (self, conversation);
+  job->id = g_strdup (sm_conversation_get_id (conversation));
   job->store = self;
   g_thread_pool_push (self->writer, job, NULL);
   g_list_store_remove (self->list, pos);
@@ -395,6 +529,7 @@ sm_conversation_store_purge (SmConversationStore *self, const char *id)
     return;
   job = g_new0 (WriteJob, 1);
   job->path = conversation_path (self, conversation);
+  job->id = g_strdup (sm_conversation_get_id (conversation));
   job->store = self;
   g_thread_pool_push (self->writer, job, NULL);
 }

@@ -176,6 +176,27 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (self->chooser);
 }
 
+/* ---- writing files ---------------------------------------------------------------------------------- */
+
+/* A file the user asked for could not be written: a dialog, as for any failed export (they
+ * wait for that file; a toast could pass unseen).  A full disk is said in those words, with the
+ * file, and that an earlier file of that name is unchanged (every writer replaces a file whole,
+ * sm_engine_write_file ()). */
+static void
+show_write_error (SmWindow *self, const char *title, const char *path, const GError *error)
+{
+  if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC))
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      g_autofree char *text = g_strdup_printf (_("“%s” was not written: the disk is full. A file of "
+                                                 "that name from before is unchanged; free some "
+                                                 "space and try again."), name);
+      sm_window_show_error (self, _("The Disk Is Full"), text);
+    }
+  else
+    sm_window_show_error (self, title, error->message);
+}
+
 /* ---- snapshots --------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -203,7 +224,7 @@ on_exported (GObject *source, GAsyncResult *result, gpointer data)
       sm_window_toast (req->self, msg);
     }
   else
-    sm_window_show_error (req->self, _("Could not export the snapshot"), error->message);
+    show_write_error (req->self, _("Could not export the snapshot"), req->path, error);
   g_object_unref (req->self);
   g_free (req->path);
   g_free (req);
@@ -223,7 +244,7 @@ export_snapshot_to (SmWindow *self, const char *format, const char *path)
           sm_window_toast (self, msg);
         }
       else
-        sm_window_show_error (self, _("Could not export the charts"), error->message);
+        show_write_error (self, _("Could not export the charts"), path, error);
       return;
     }
 
@@ -323,7 +344,7 @@ export_conversation_to (SmWindow *self, const char *format, const char *path)
       sm_window_toast (self, msg);
     }
   else
-    sm_window_show_error (self, _("Could not export the conversation"), error->message);
+    show_write_error (self, _("Could not export the conversation"), path, error);
 }
 
 static void

@@ -354,7 +354,13 @@ on_conversation_title (SmConversation *conversation, GParamSpec *pspec, SmWindow
 static void
 on_store_error (SmConversationStore *store, const char *message, SmWindow *self)
 {
-  sm_window_toast (self, message);
+  AdwToast *t = adw_toast_new (message);
+
+  /* until dismissed: a conversation not saved is worth more than a passing note, and the
+   * store says it once, not at every save */
+  adw_toast_set_timeout (t, 0);
+  adw_toast_set_priority (t, ADW_TOAST_PRIORITY_HIGH);
+  sm_chat_view_add_toast (self->chat_view, t);
 }
 
 /* ---- side panel ------------------------------------------------------------------------------------------- */

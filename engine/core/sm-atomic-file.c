@@ -1,4 +1,10 @@
-/* sm-atomic-file.c: temporary file + fsync + rename. */
+/* sm-atomic-file.c: temporary file + fsync + rename.
+ *
+ * The temporary file is unnamed where the file system allows (Linux's O_TMPFILE: tmpfs, ext4,
+ * xfs, btrfs): it exists only through its descriptor, so a process killed at any moment, by
+ * SIGKILL too, leaves nothing behind; it gets a name only once it is written and synced.
+ * Elsewhere it is a hidden named file beside the target, which a fatal signal's handler
+ * removes (sm_atomic_file_clean_up_on_signals) but SIGKILL or a power cut may leave. */
 #include "sm-atomic-file.h"
 
 #include <errno.h>
@@ -87,6 +93,8 @@ struct _SmAtomicFile {
   char    *tmp_path;   /* NULL when writing straight into the target */
   int      slot;       /* its temp_paths entry, -1 without one */
   int      fd;
+  gboolean unnamed;    /* fd is an O_TMPFILE file in the target's folder: tmp_path is NULL
+                        * until commit links it */
   GQuark   domain;
   int      code;
 };
@@ -170,6 +178,22 @@ sm_atomic_file_new (const char *path, GQuark domain, int code, GError **error)
   /* Hidden, beside the target: the rename then never crosses file systems. */
   dir = g_path_get_dirname (target);
   base = g_path_get_basename (target);
+  /* Unnamed first.  Committing links it through /proc/self/fd (linkat with AT_EMPTY_PATH
+   * needs a privilege), so without /proc it is not tried.  Any failure (a file system without
+   * O_TMPFILE says EOPNOTSUPP, an old kernel EISDIR) falls back to a named file, which then
+   * reports whatever is wrong with the folder. */
+#ifdef O_TMPFILE
+  if (access ("/proc/self/fd", X_OK) == 0)
+    {
+      f->fd = open (dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+      if (f->fd >= 0)
+        {
+          f->unnamed = TRUE;
+          f->target = g_steal_pointer (&target);
+          return f;
+        }
+    }
+#endif
   tmp_name = g_strdup_printf (".%s.XXXXXX", base);
   f->tmp_path = g_build_filename (dir, tmp_name, NULL);
   f->fd = temp_create (f->tmp_path, &f->slot);
@@ -238,13 +262,66 @@ sm_atomic_file_pwrite (SmAtomicFile *f, gconstpointer buf, gsize len, goffset at
   return TRUE;
 }
 
+/* Gives the unnamed file @fd a name: the target's own when there is no file of that name (a
+ * link never replaces one, so that is atomic), else a hidden temporary name beside it, which
+ * commit then renames over the target.  Only that last step, between two system calls, can
+ * leave a named temporary file behind on SIGKILL. */
+static gboolean
+link_unnamed (SmAtomicFile *f, int fd, GError **error)
+{
+  static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+  g_autofree char *dir = NULL, *base = NULL;
+
+  if (linkat (AT_FDCWD, proc, AT_FDCWD, f->target, AT_SYMLINK_FOLLOW) == 0)
+    return TRUE;
+  if (errno != EEXIST)
+    return fail (f, errno, NULL, error);
+  dir = g_path_get_dirname (f->target);
+  base = g_path_get_basename (f->target);
+  for (int attempt = 0; attempt < 100; attempt++)
+    {
+      g_autofree char *name = g_strdup_printf (".%s.XXXXXX", base);
+      char *x = name + strlen (name) - 6;
+
+      for (int i = 0; i < 6; i++)
+        x[i] = chars[g_random_int_range (0, sizeof chars - 1)];
+      g_free (f->tmp_path);
+      f->tmp_path = g_build_filename (dir, name, NULL);
+      /* in a slot before it has a name, as temp_create does: a signal finds it either way */
+      if (f->slot < 0 && strlen (f->tmp_path) < sizeof temp_paths[0])
+        for (int i = 0; i < N_TEMP_SLOTS && f->slot < 0; i++)
+          {
+            int expected = 0;
+            if (atomic_compare_exchange_strong (&temp_state[i], &expected, 1))
+              f->slot = i;
+          }
+      if (f->slot >= 0)
+        {
+          atomic_store (&temp_state[f->slot], 1);
+          strcpy (temp_paths[f->slot], f->tmp_path);
+          atomic_store (&temp_state[f->slot], 2);
+        }
+      if (linkat (AT_FDCWD, proc, AT_FDCWD, f->tmp_path, AT_SYMLINK_FOLLOW) == 0)
+        return TRUE;
+      if (errno != EEXIST)
+        {
+          int err = errno;
+          g_clear_pointer (&f->tmp_path, g_free);   /* nothing of ours has that name */
+          return fail (f, err, NULL, error);
+        }
+    }
+  g_clear_pointer (&f->tmp_path, g_free);
+  return fail (f, EEXIST, "no free temporary name", error);
+}
+
 gboolean
 sm_atomic_file_commit (SmAtomicFile *f, GError **error)
 {
   int fd = f->fd;
 
   f->fd = -1;
-  if (f->tmp_path == NULL)
+  if (f->tmp_path == NULL && !f->unnamed)
     {
       /* written straight into a device or FIFO: nothing to sync or rename */
       if (close (fd) != 0)
@@ -266,11 +343,23 @@ sm_atomic_file_commit (SmAtomicFile *f, GError **error)
       sm_atomic_file_abort (f);
       return FALSE;
     }
+  if (f->unnamed && !link_unnamed (f, fd, error))
+    {
+      close (fd);
+      sm_atomic_file_abort (f);
+      return FALSE;
+    }
   if (close (fd) != 0)
     {
       fail (f, errno, "closing failed", error);
       sm_atomic_file_abort (f);
       return FALSE;
+    }
+  if (f->tmp_path == NULL)
+    {
+      /* linked straight to the target's name: done */
+      sm_atomic_file_abort (f);
+      return TRUE;
     }
   if (g_rename (f->tmp_path, f->target) != 0)
     {

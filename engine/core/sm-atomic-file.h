@@ -1,7 +1,10 @@
 /* sm-atomic-file.h: writing a file so that readers see the old version or the whole new one.
  *
  * Data goes to a temporary file beside the target (so the final rename stays on one file
- * system), which is synced and renamed over the target on commit; any failure removes it.
+ * system), which is synced and renamed over the target on commit; any failure (a full disk:
+ * G_FILE_ERROR_NOSPC) removes it and leaves the target as it was.  Where the file system has
+ * O_TMPFILE the temporary file has no name until it is whole, so even SIGKILL leaves nothing
+ * behind; elsewhere it is a hidden ".NAME.XXXXXX".
  * A symbolic link is followed to the file it names, which is the one replaced.  A target that
  * is no regular file (a device, a FIFO: -o /dev/null, /dev/stdout) is written straight into;
  * a folder in its place fails at once.

@@ -1,5 +1,6 @@
 /* test-conversation.c: conversations as prompts, as JSON and Markdown, and on disk: saved after
- * each change, atomically, and read back; a file that does not parse is reported, not fatal. */
+ * each change, atomically, and read back; a file that does not parse is reported, not fatal, and
+ * kept aside; a crash's temporary files go at the next start. */
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -230,6 +231,8 @@ test_store (void)
   again = sm_conversation_store_new (dir);
   g_assert_false (sm_conversation_store_load (again, &error));
   g_assert_nonnull (strstr (error->message, "junk.json"));
+  g_assert_nonnull (strstr (error->message, "kept as junk.json.broken"));
+  g_assert_false (g_file_test (junk, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 1);
   loaded = g_list_model_get_item (sm_conversation_store_get_list (again), 0);
   g_assert_cmpstr (sm_conversation_get_id (loaded), ==, sm_conversation_get_id (c));
@@ -271,7 +274,88 @@ test_store (void)
   sm_conversation_store_remove (again, loaded);
   sm_conversation_store_flush (again);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
-  g_unlink (junk);
+  {
+    g_autofree char *aside = g_strconcat (junk, ".broken", NULL);
+    g_assert_cmpint (g_unlink (aside), ==, 0);
+  }
+}
+
+static char *
+read_file (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+static void
+put_file (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+/* What a kill -9 can leave: the writer's temporary files (NAME.json.XXXXXX, beside the whole
+ * old version), which the next start removes, and only those; a file that does not read
+ * (cut short by something else, edited by hand) is set aside, never dropped, told once. */
+static void
+test_store_after_crash (void)
+{
+  g_autofree char *dir = g_build_filename (sm_ui_test_dir (), "crashed", NULL);
+  g_autoptr (SmConversation) c = sample ();
+  g_autoptr (JsonNode) node = sm_conversation_to_json (c);
+  g_autofree char *json = sm_json_to_string (node, TRUE);
+  g_autofree char *name = g_strdup_printf ("%s.json", sm_conversation_get_id (c));
+  g_autofree char *temp = g_strdup_printf ("%s.json.Ab3xZ9", sm_conversation_get_id (c));
+  g_autofree char *half = g_strndup (json, strlen (json) / 2);
+  g_autoptr (SmConversationStore) store = sm_conversation_store_new (dir);
+  g_autoptr (SmConversationStore) again = sm_conversation_store_new (dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) d = NULL;
+  g_autofree char *kept = NULL, *aside = NULL;
+  guint n = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  put_file (dir, name, json);
+  put_file (dir, temp, half);                        /* its write cut short */
+  put_file (dir, "gone.json.QWERTY", "{\"id\":");     /* the first write of one never saved */
+  put_file (dir, "notes.txt", "mine");               /* not the store's: stays */
+  put_file (dir, "x.json.tmp", "mine too");          /* not the writer's shape: stays */
+  put_file (dir, "bad.json", half);                  /* does not parse */
+  put_file (dir, "bad.json.broken", "an older one"); /* set aside before: kept as it is */
+  put_file (dir, "empty.json", "");
+
+  g_assert_false (sm_conversation_store_load (store, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "bad.json ("));
+  g_assert_nonnull (strstr (error->message, "kept as bad.json.broken.2"));
+  g_assert_nonnull (strstr (error->message, "kept as empty.json.broken"));
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (store)), ==, 1);
+
+  d = g_dir_open (dir, 0, NULL);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  g_assert_cmpuint (n, ==, 6);   /* the conversation, the two of the user's, three set aside */
+  g_assert_null (read_file (dir, temp));
+  g_assert_null (read_file (dir, "gone.json.QWERTY"));
+  g_assert_null (read_file (dir, "bad.json"));
+  kept = read_file (dir, "bad.json.broken");
+  g_assert_cmpstr (kept, ==, "an older one");
+  aside = read_file (dir, "bad.json.broken.2");
+  g_assert_cmpstr (aside, ==, half);
+  g_clear_pointer (&kept, g_free);
+  kept = read_file (dir, "empty.json.broken");
+  g_assert_cmpstr (kept, ==, "");
+  g_clear_pointer (&kept, g_free);
+  kept = read_file (dir, "notes.txt");
+  g_assert_cmpstr (kept, ==, "mine");
+
+  /* told once: the next start reads what is left without a word */
+  g_assert_true (sm_conversation_store_load (again, NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (sm_conversation_store_get_list (again)), ==, 1);
 }
 
 int
@@ -284,6 +368,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Conversation/prompt", test_prompt);
   g_test_add_func ("/Conversation/json-round-trip", test_json_round_trip);
   g_test_add_func ("/Conversation/store", test_store);
+  g_test_add_func ("/Conversation/store-after-crash", test_store_after_crash);
   g_test_add_func ("/Conversation/branches", test_branches);
   status = g_test_run ();
   sm_ui_test_cleanup ();
