@@ -158,9 +158,9 @@ append_to_tail (SmMessageRow *self, const char *text, gssize len)
     }
 }
 
-/* A long text is shown this much per main-loop turn: laying out text costs about 3 ms a KB
- * here, so a 1 MB message sent or opened at once held the main loop for seconds (and gave
- * its 17 000 short paragraphs a label each).  The rest follows at idle, between frames. */
+/* A long text is shown this much per main-loop turn: laying out text costs milliseconds a KB
+ * (a 1 MB message sent or opened at once held the main loop for seconds, and gave its 17 000
+ * short paragraphs a label each).  The rest follows at idle, between frames. */
 #define SHOW_AT_ONCE 2048
 
 /* Appends @text (@len bytes) to what the labels show: the last paragraph grows, a newline
