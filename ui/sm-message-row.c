@@ -32,6 +32,8 @@ struct _SmMessageRow {
   SmMarkdownView *markdown_view; /* then the text box's one child */
   guint          show_source;    /* more of a long text to show, at the next idle */
   gboolean       in_parts;       /* a long text is being shown in parts */
+  gboolean       at_once;        /* the text came at once, not streamed (SHOW_MAX) */
+  GtkLabel      *rest_label;     /* what of a long text is not shown, once SHOW_MAX is */
   gboolean       last;
   gboolean       busy;
   guint          branch;         /* which of n_branches this message is */
@@ -162,6 +164,10 @@ append_to_tail (SmMessageRow *self, const char *text, gssize len)
  * (a 1 MB message sent or opened at once held the main loop for seconds, and gave its 17 000
  * short paragraphs a label each).  The rest follows at idle, between frames. */
 #define SHOW_AT_ONCE 2048
+/* A text that comes at once is shown up to this much, and a note says how much more there is
+ * (Copy takes all of it): a bubble is no place to read 1 MB, and showing it took over a minute
+ * of frames.  A reply streamed token by token is shown whole, however long. */
+#define SHOW_MAX (64 * 1024)
 
 /* Appends @text (@len bytes) to what the labels show: the last paragraph grows, a newline
  * starts another.  A streamed reply thus lays out only its last paragraph again per update,
@@ -198,6 +204,25 @@ show_next (SmMessageRow *self)
   gsize from = self->shown->len, n = strlen (text + from);
   gboolean group = n > SHOW_AT_ONCE || self->in_parts;
 
+  if (from == 0)
+    self->at_once = n > SHOW_AT_ONCE;
+  if (self->rest_label != NULL || (self->at_once && from >= SHOW_MAX))
+    {
+      g_autofree char *size = g_format_size (n);
+      /* Translators: %s is a size, "960.0 kB" */
+      g_autofree char *note =
+        g_strdup_printf (_("… and %s more, not shown here: Copy takes the whole message"), size);
+
+      if (self->rest_label == NULL)
+        {
+          self->rest_label = add_label (self, "", 0, FALSE);
+          gtk_widget_add_css_class (GTK_WIDGET (self->rest_label), "dim-label");
+          gtk_label_set_selectable (self->rest_label, FALSE);
+        }
+      gtk_label_set_text (self->rest_label, note);
+      self->in_parts = FALSE;
+      return;
+    }
   if (n > SHOW_AT_ONCE)
     {
       n = SHOW_AT_ONCE;
@@ -238,6 +263,7 @@ clear_text (SmMessageRow *self)
     gtk_box_remove (GTK_BOX (self->text_box), child);
   self->tail = NULL;
   self->markdown_view = NULL;
+  self->rest_label = NULL;
   g_string_truncate (self->shown, 0);
   self->in_parts = FALSE;
   g_clear_handle_id (&self->show_source, g_source_remove);
@@ -367,6 +393,7 @@ sm_message_row_dispose (GObject *object)
   g_clear_handle_id (&self->show_source, g_source_remove);
   self->tail = NULL;
   self->markdown_view = NULL;
+  self->rest_label = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_MESSAGE_ROW);
   G_OBJECT_CLASS (sm_message_row_parent_class)->dispose (object);
 }

@@ -8,6 +8,7 @@
 #include "sm-chat-view.h"
 #include "sm-conversation.h"
 #include "sm-message.h"
+#include "sm-message-row.h"
 #include "sm-model.h"
 #include "sm-ui-test-util.h"
 
@@ -144,6 +145,28 @@ big_text (gsize bytes)
   return g_string_free (s, FALSE);
 }
 
+/* The text row @index of the chat shows, its labels' texts end to end. */
+static char *
+shown_text (SmChatView *chat, int index)
+{
+  GtkListBox *list = GTK_LIST_BOX (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "list"));
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, index);
+  GtkWidget *box = sm_ui_test_child (row, SM_TYPE_MESSAGE_ROW, "text_box");
+  GString *text = g_string_new (NULL);
+
+  for (GtkWidget *w = gtk_widget_get_first_child (box); w != NULL; w = gtk_widget_get_next_sibling (w))
+    g_string_append (text, gtk_label_get_text (GTK_LABEL (w)));
+  return g_string_free (text, FALSE);
+}
+
+/* The row's last label says how much more there is. */
+static gboolean
+rest_noted (gpointer data)
+{
+  g_autofree char *text = shown_text (data, 0);
+  return strstr (text, "more, not shown here") != NULL;
+}
+
 /* ---- a 1 MB paste -------------------------------------------------------------------------------- */
 
 static void
@@ -208,6 +231,25 @@ test_paste_1mb (void)
   g_assert_cmpfloat (first_ms, <, 1000.0);
   g_assert_cmpfloat (paste_ms, <, 1000.0);
   g_assert_cmpfloat (send_ms, <, 1000.0);
+
+  /* the row shows its first 64 KB, a part a main-loop turn, and then says how much more
+   * there is (the message itself is whole, above) */
+  {
+    g_autofree char *text = NULL;
+    gint64 t0 = g_get_monotonic_time ();
+    const char *note;
+    sm_ui_test_stall_start ();
+    sm_ui_test_wait (rest_noted, chat, 120, "the 1 MB message's row to say what it does not show");
+    g_test_message ("the row showed the first 64 KB of the 1 MB message in %.1f s more, the main "
+                    "loop's longest stall meanwhile %.1f ms",
+                    (g_get_monotonic_time () - t0) / 1e6, sm_ui_test_stall_stop ());
+    text = shown_text (chat, 0);
+    note = strstr (text, "\xe2\x80\xa6 and ");
+    g_assert_nonnull (note);
+    g_test_message ("%s", note);
+    g_assert_cmpuint ((gsize) (note - text), >=, 64 * 1024);
+    g_assert_true (strncmp (text, big, (gsize) (note - text)) == 0);
+  }
 
   /* for comparison: a short message sent the same way */
   sm_ui_test_type (sm_chat_view_get_prompt_view (chat), "Hello");
