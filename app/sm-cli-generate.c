@@ -6,6 +6,7 @@
 
 #include <glib-unix.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
   GMainLoop       *loop;
@@ -16,7 +17,56 @@ typedef struct {
   const char      *echo;   /* the prompt, printed before the first text of the reply (not
                             * before the prompt was accepted: a refused one prints nothing) */
   gboolean         printed; /* text is on stdout: a reply cut short by an error ends its line */
+  char            *fitted;  /* --chat: the prompt as the engine fitted it */
 } Run;
+
+/* The prompt of -f FILE or --stdin, exactly, but for NUL bytes: the engine takes a C string,
+ * where a NUL would end the prompt there without a word, so each becomes U+FFFD (as the engine
+ * writes a NUL in a reply) and stderr says so.  Other bytes, invalid UTF-8 too, go to the
+ * tokenizer as they are: every vocabulary SmallMind reads spells any byte. */
+static char *
+read_prompt (const char *file, GError **error)
+{
+  g_autoptr (GByteArray) raw = g_byte_array_new ();
+  g_autoptr (GString) text = NULL;
+  gsize n_nul = 0;
+
+  if (file != NULL)
+    {
+      g_autofree char *contents = NULL;
+      gsize len;
+      if (!g_file_get_contents (file, &contents, &len, error))
+        return NULL;
+      g_byte_array_append (raw, (const guint8 *) contents, (guint) len);
+    }
+  else
+    {
+      guint8 buf[65536];
+      size_t n;
+      while ((n = fread (buf, 1, sizeof buf, stdin)) > 0)
+        g_byte_array_append (raw, buf, (guint) n);
+      if (ferror (stdin))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot read standard input");
+          return NULL;
+        }
+    }
+  text = g_string_sized_new (raw->len + 1);
+  for (guint i = 0; i < raw->len; i++)
+    {
+      if (raw->data[i] == '\0')
+        {
+          g_string_append (text, "\xef\xbf\xbd");
+          n_nul++;
+        }
+      else
+        g_string_append_c (text, (char) raw->data[i]);
+    }
+  if (n_nul > 0)
+    fprintf (stderr, "smallmind-cli generate: the prompt holds %" G_GSIZE_FORMAT " NUL byte%s, "
+             "read as U+FFFD\n", n_nul, n_nul == 1 ? "" : "s");
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
 
 static void
 echo_prompt (Run *run)
@@ -43,6 +93,15 @@ on_text (SmEngine *engine, const char *text, gpointer data)
   run->printed = TRUE;
   fputs (text, stdout);
   fflush (stdout);
+}
+
+static void
+on_fitted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *run = data;
+  run->fitted = sm_engine_fit_prompt_finish (SM_ENGINE (source), result, NULL, NULL, &run->error);
+  run->ok = run->fitted != NULL;
+  g_main_loop_quit (run->loop);
 }
 
 static void
@@ -73,7 +132,8 @@ sm_cli_generate (int argc, char **argv)
   g_autoptr (GCancellable) cancel = NULL;
   g_autofree char *prompt = NULL;
   g_autofree char *system_prompt = NULL;
-  gboolean chat = FALSE, no_context_shift = FALSE;
+  g_autofree char *prompt_file = NULL;
+  gboolean chat = FALSE, no_context_shift = FALSE, from_stdin = FALSE;
   g_auto (GStrv) stop = NULL;
   SmGenerateParams params;
   double temp = 0.0, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
@@ -88,6 +148,8 @@ sm_cli_generate (int argc, char **argv)
 
   GOptionEntry entries[] = {
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "Text to continue (default \"Once upon a time\")", "TEXT" },
+    { "file", 'f', 0, G_OPTION_ARG_FILENAME, &prompt_file, "Read the prompt from FILE, exactly (NUL bytes as U+FFFD)", "FILE" },
+    { "stdin", 0, 0, G_OPTION_ARG_NONE, &from_stdin, "Read the prompt from standard input, exactly (NUL bytes as U+FFFD)", NULL },
     { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens to generate (default 128; 0: no limit but the end of the text)", "N" },
     { "temp", 0, 0, G_OPTION_ARG_DOUBLE, &temp, "Temperature (default 0: greedy)", "T" },
     { "top-k", 0, 0, G_OPTION_ARG_INT, &top_k, "Top-k (default 40; 0: off)", "K" },
@@ -118,6 +180,11 @@ sm_cli_generate (int argc, char **argv)
       return 2;
     }
 
+  if ((guint) (prompt != NULL) + (guint) (prompt_file != NULL) + (guint) from_stdin > 1)
+    {
+      fprintf (stderr, "smallmind-cli generate: give the prompt once: as -p TEXT, -f FILE or --stdin\n");
+      return 2;
+    }
   if (system_prompt != NULL && !chat)
     {
       fprintf (stderr, "smallmind-cli generate: --system needs --chat\n");
@@ -135,6 +202,13 @@ sm_cli_generate (int argc, char **argv)
   params.sampling.seed = (guint64) mopts.seed;
   params.stop = (const char *const *) stop;
   params.context_shift = !no_context_shift;
+
+  if (prompt_file != NULL || from_stdin)
+    {
+      prompt = read_prompt (prompt_file, &error);
+      if (prompt == NULL)
+        return sm_cli_fail ("generate", g_steal_pointer (&error));
+    }
 
   /* before the model's load, which may take a while */
   if (!sm_sampler_params_check (&params.sampling, &error) || !sm_cli_apply_settings (&mopts, &error))
@@ -179,9 +253,7 @@ sm_cli_generate (int argc, char **argv)
     {
       g_autoptr (SmModel) model = sm_engine_dup_model (engine);
       SmChatFormat format = sm_model_get_chat_format (model);
-      SmChatTurn turns[2];
-      gsize n = 0;
-      char *templated;
+      SmChatTurn turn = { "user", prompt };
 
       if (format == SM_CHAT_FORMAT_NONE)
         {
@@ -193,12 +265,15 @@ sm_cli_generate (int argc, char **argv)
                    : "no chat template");
           return 2;
         }
-      if (system_prompt != NULL && *system_prompt != '\0')
-        turns[n++] = (SmChatTurn) { "system", system_prompt };
-      turns[n++] = (SmChatTurn) { "user", prompt };
-      templated = sm_chat_format_apply (format, turns, n, TRUE);
+      /* fitted as the window fits it: a prompt too long for the context is refused with the
+       * sizes (the system prompt's when that is what does not fit) */
+      sm_engine_fit_prompt_async (engine, prompt, system_prompt, &turn, 1, n_predict, NULL,
+                                  on_fitted, &run);
+      g_main_loop_run (run.loop);
+      if (!run.ok)
+        return sm_cli_fail ("generate", run.error);
       g_free (prompt);
-      prompt = templated;
+      prompt = g_steal_pointer (&run.fitted);
       /* the markers become control tokens; the engine adds the template's stop strings */
       params.parse_special = TRUE;
     }

@@ -129,7 +129,8 @@ char       *sm_engine_find_builtin_model  (SmPreset preset);
  * template after @system_prompt, or @plain_prompt for a model without one, leaving room for
  * @max_tokens of reply (0: as much as the context allows).  The finish gives the prompt for
  * sm_engine_generate_async (), its length in tokens and whether it is in a chat template (then
- * set parse_special); NULL with SM_ENGINE_ERROR_NO_MODEL or the tokenizer's error. */
+ * set parse_special); NULL with SM_ENGINE_ERROR_NO_MODEL, the tokenizer's error, or
+ * SM_MODEL_ERROR_CONTEXT_FULL naming the sizes when a template's prompt cannot fit. */
 void        sm_engine_fit_prompt_async    (SmEngine            *self,
                                            const char          *plain_prompt,
                                            const char          *system_prompt,

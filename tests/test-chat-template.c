@@ -271,7 +271,7 @@ test_gguf_template (void)
   const char *jinja = families[0].template_snippet;
   g_autoptr (SmTokenizer) tok = chatml_vocab ();
   SmModelConfig c = { .arch = SM_ARCH_LLAMA, .dim = 32, .n_layers = 1, .n_heads = 2,
-                      .n_kv_heads = 2, .head_dim = 16, .hidden_dim = 64, .context_length = 32,
+                      .n_kv_heads = 2, .head_dim = 16, .hidden_dim = 64, .context_length = 48,
                       .norm_eps = 1e-5f, .rope_base = 10000.0f, .rope_dims = 16,
                       .rope_mode = SM_ROPE_NORM, .tied_output = TRUE };
   g_autoptr (GError) error = NULL;
@@ -333,7 +333,7 @@ count_tokens (SmModel *model, const char *text, gboolean special)
   return (int) ids->len;
 }
 
-/* The prompt for the next reply, fitted into a 32-token context: a conversation in the
+/* The prompt for the next reply, fitted into a 48-token context: a conversation in the
  * template loses its oldest turns whole (never the system prompt); a plain text its oldest
  * tokens. */
 static void
@@ -351,7 +351,7 @@ check_prompt_fit (SmModel *plain, SmModel *chat)
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) long_text = g_string_new (NULL);
   gboolean is_chat = FALSE;
-  int n = -1, budget = 32 - 4;
+  int n = -1, budget = 48 - 4;
 
   /* the template: the whole conversation does not fit, its last exchange does */
   g_assert_cmpint (count_tokens (chat, full, TRUE), >, budget);
@@ -361,7 +361,25 @@ check_prompt_fit (SmModel *plain, SmModel *chat)
   g_assert_cmpstr (fitted, ==, last);
   g_assert_true (g_str_has_prefix (fitted, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>"));
   g_assert_cmpint (n, ==, count_tokens (chat, last, TRUE));
+  g_assert_cmpint (n, <=, budget);
   g_clear_pointer (&fitted, g_free);
+
+  /* even the last exchange too long: an error with the sizes, not a prompt the context cannot
+   * hold (the system prompt's when that alone is too long) */
+  {
+    const SmChatTurn big[] = { { "user", "Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi "
+                                         "Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi Hi" } };
+    fitted = sm_prompt_fit (chat, "ignored", "S", big, 1, 4, &n, NULL, &error);
+    g_assert_null (fitted);
+    g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL);
+    g_assert_nonnull (strstr (error->message, "shorten the message"));
+    g_clear_error (&error);
+    fitted = sm_prompt_fit (chat, "ignored", big[0].content, turns + 2, 1, 4, &n, NULL, &error);
+    g_assert_null (fitted);
+    g_assert_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL);
+    g_assert_nonnull (strstr (error->message, "shorten the system prompt"));
+    g_clear_error (&error);
+  }
 
   /* a reply being continued is left open, after the assistant's opening */
   open = sm_prompt_build_chat (SM_CHAT_FORMAT_CHATML, NULL, turns, 2);
@@ -375,10 +393,10 @@ check_prompt_fit (SmModel *plain, SmModel *chat)
   fitted = sm_prompt_fit (plain, long_text->str, "S", turns, 3, 0, &n, &is_chat, &error);
   g_assert_no_error (error);
   g_assert_false (is_chat);
-  g_assert_cmpint (n, ==, 16);
+  g_assert_cmpint (n, ==, 24);
   g_assert_true (g_str_has_suffix (fitted, "Hi end"));
   g_assert_cmpuint (strlen (fitted), <, long_text->len);
-  g_assert_cmpint (count_tokens (plain, fitted, FALSE), <=, 16 + 1);
+  g_assert_cmpint (count_tokens (plain, fitted, FALSE), <=, 24 + 1);
   g_clear_pointer (&fitted, g_free);
 
   /* short enough: unchanged */

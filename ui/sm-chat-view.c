@@ -33,6 +33,8 @@ struct _SmChatView {
   GtkProgressBar *prefill_bar;
   GtkTextView    *prompt_view;
   GtkWidget      *placeholder;
+  GtkWidget      *paste_bar;
+  GtkLabel       *paste_label;
   GtkLevelBar    *context_bar;
   GtkLabel       *context_label;
   GtkStack       *send_stack;
@@ -54,6 +56,9 @@ struct _SmChatView {
   /* tokens the engine's cache holds after the last reply (-1: unknown), for the estimate */
   int             cached_tokens;
   double          prefill_tps;       /* the last measured, 0 when unknown */
+  /* a paste too long for the text view (PASTE_INLINE_MAX), sent ahead of what is typed */
+  GString        *pasted;
+  GCancellable   *paste_cancel;
 };
 
 G_DEFINE_FINAL_TYPE (SmChatView, sm_chat_view, GTK_TYPE_WIDGET)
@@ -239,12 +244,25 @@ prompt_text (SmChatView *self)
   return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
 }
 
+/* Whether the prompt holds more than white space, without copying it (this runs on every
+ * keystroke). */
+static gboolean
+prompt_has_text (SmChatView *self)
+{
+  GtkTextIter it;
+
+  gtk_text_buffer_get_start_iter (gtk_text_view_get_buffer (self->prompt_view), &it);
+  for (; !gtk_text_iter_is_end (&it); gtk_text_iter_forward_char (&it))
+    if (!g_unichar_isspace (gtk_text_iter_get_char (&it)))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 update_actions (SmChatView *self)
 {
-  g_autofree char *text = prompt_text (self);
   gboolean generating = self->run != NULL;
-  gboolean has_text = *g_strstrip (text) != '\0';
+  gboolean has_text = self->pasted != NULL || prompt_has_text (self);
   g_autoptr (SmModel) model = self->engine ? sm_engine_dup_model (self->engine) : NULL;
   SmMessage *last = self->conversation ? sm_conversation_get_last (self->conversation) : NULL;
 
@@ -254,6 +272,7 @@ update_actions (SmChatView *self)
                                model != NULL ? _("Send (Ctrl+Enter)")
                                              : _("No model is loaded: open one from the main menu first"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", generating);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.remove-paste", self->pasted != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.regenerate",
                                  !generating && model != NULL && last && sm_message_get_role (last) == SM_ROLE_ASSISTANT);
   gtk_stack_set_visible_child_name (self->send_stack, generating ? "stop" : "send");
@@ -279,6 +298,143 @@ on_prompt_key (GtkEventControllerKey *controller, guint keyval, guint keycode, G
       return TRUE;
     }
   return FALSE;
+}
+
+/* ---- pasting ----------------------------------------------------------------------------------- */
+
+/* A paste longer than this waits beside the prompt instead of going into it: a GtkTextView
+ * lays out all of its text to know its height, and 1 MB kept the main loop for about 3 s (a
+ * paragraph of it cannot be laid out in parts at all).  16 KB lays out in a frame or two. */
+#define PASTE_INLINE_MAX (16 * 1024)
+#define PASTE_MIME "text/plain;charset=utf-8"
+
+static void
+show_pasted (SmChatView *self)
+{
+  gtk_widget_set_visible (self->paste_bar, self->pasted != NULL);
+  if (self->pasted != NULL)
+    {
+      g_autofree char *size = g_format_size (self->pasted->len);
+      /* Translators: %s is a size, "1.0 MB" */
+      g_autofree char *text = g_strdup_printf (_("%s of pasted text, sent ahead of what you type"), size);
+      gtk_label_set_text (self->paste_label, text);
+    }
+  update_actions (self);
+}
+
+static void
+clear_pasted (SmChatView *self)
+{
+  if (self->pasted != NULL)
+    g_string_free (g_steal_pointer (&self->pasted), TRUE);
+  show_pasted (self);
+}
+
+static void
+remove_paste_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SmChatView *self = SM_CHAT_VIEW (widget);
+
+  clear_pasted (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+/* Text as another program offered it, made text: a NUL would end the prompt there without a
+ * word (the engine takes C strings), and GtkTextBuffer takes only valid UTF-8, so each NUL and
+ * each broken sequence becomes U+FFFD, as the engine writes them in a reply. */
+static char *
+paste_sanitize (const char *data, gsize len)
+{
+  g_autoptr (GString) s = g_string_sized_new (len + 1);
+
+  for (gsize i = 0; i < len; i++)
+    if (data[i] == '\0')
+      g_string_append (s, "\xef\xbf\xbd");
+    else
+      g_string_append_c (s, data[i]);
+  return g_utf8_make_valid (s->str, (gssize) s->len);
+}
+
+static void
+on_paste_read (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GOutputStream *out = G_OUTPUT_STREAM (source);
+  g_autoptr (SmChatView) self = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  GtkTextBuffer *buffer;
+  gsize len;
+
+  if (g_output_stream_splice_finish (out, result, &error) < 0 || self->paste_cancel == NULL)
+    {
+      if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Cannot paste: %s", error->message);
+      g_object_unref (out);
+      return;
+    }
+  len = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out));
+  text = paste_sanitize (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)), len);
+  g_object_unref (out);
+  len = strlen (text);
+  if (len == 0)
+    return;
+
+  buffer = gtk_text_view_get_buffer (self->prompt_view);
+  if (len <= PASTE_INLINE_MAX)
+    {
+      gboolean editable = gtk_text_view_get_editable (self->prompt_view);
+      gtk_text_buffer_begin_user_action (buffer);
+      gtk_text_buffer_delete_selection (buffer, TRUE, editable);
+      gtk_text_buffer_insert_interactive_at_cursor (buffer, text, (int) len, editable);
+      gtk_text_buffer_end_user_action (buffer);
+      gtk_text_view_scroll_mark_onscreen (self->prompt_view, gtk_text_buffer_get_insert (buffer));
+      return;
+    }
+  /* a second long paste goes after the first, as it would in the text */
+  if (self->pasted == NULL)
+    self->pasted = g_string_new (NULL);
+  else
+    g_string_append_c (self->pasted, '\n');
+  g_string_append_len (self->pasted, text, (gssize) len);
+  show_pasted (self);
+}
+
+static void
+on_paste_stream (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (SmChatView) self = data;
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GError) error = NULL;
+  GOutputStream *out;
+
+  in = gdk_clipboard_read_finish (GDK_CLIPBOARD (source), result, NULL, &error);
+  if (in == NULL || self->paste_cancel == NULL)
+    {
+      if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Cannot paste: %s", error->message);
+      return;
+    }
+  /* read off the main loop's back: 1 MB in pieces as it comes */
+  out = g_memory_output_stream_new_resizable ();
+  g_output_stream_splice_async (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE, G_PRIORITY_DEFAULT,
+                                self->paste_cancel, on_paste_read, g_object_ref (self));
+}
+
+/* Ctrl+V and the menu's Paste: UTF-8 text is read here, as bytes, so that a long one can wait
+ * beside the prompt and odd bytes are accounted for; anything else is GTK's to paste. */
+static void
+on_paste_clipboard (GtkTextView *view, SmChatView *self)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (view));
+  const char *mime_types[] = { PASTE_MIME, NULL };
+
+  if (!gdk_content_formats_contain_mime_type (gdk_clipboard_get_formats (clipboard), PASTE_MIME))
+    return;
+  g_signal_stop_emission_by_name (view, "paste-clipboard");
+  if (self->paste_cancel == NULL)
+    self->paste_cancel = g_cancellable_new ();
+  gdk_clipboard_read_async (clipboard, mime_types, G_PRIORITY_DEFAULT, self->paste_cancel,
+                            on_paste_stream, g_object_ref (self));
 }
 
 /* ---- scrolling -------------------------------------------------------------------------------- */
@@ -794,8 +950,18 @@ send_action (GtkWidget *widget, const char *action_name, GVariant *param)
   g_autoptr (SmMessage) user = NULL;
   g_autoptr (SmMessage) reply = NULL;
 
-  if (self->run != NULL || *stripped == '\0')
+  if (self->run != NULL || (*stripped == '\0' && self->pasted == NULL))
     return;
+  /* the long paste first, what was typed after it: a question about a text comes last, and a
+   * plain-text model's fitting keeps the newest tokens */
+  if (self->pasted != NULL)
+    {
+      if (*stripped != '\0')
+        g_string_append_printf (self->pasted, "\n\n%s", text);
+      g_free (text);
+      text = g_string_free (g_steal_pointer (&self->pasted), FALSE);
+      show_pasted (self);
+    }
 
   user = sm_message_new (SM_ROLE_USER, text);
   reply = sm_message_new (SM_ROLE_ASSISTANT, "");
@@ -934,6 +1100,11 @@ sm_chat_view_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
+  /* a paste still being read finds the view gone and drops its text */
+  g_cancellable_cancel (self->paste_cancel);
+  g_clear_object (&self->paste_cancel);
+  if (self->pasted != NULL)
+    g_string_free (g_steal_pointer (&self->pasted), TRUE);
   gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_CHAT_VIEW);
   /* children that are not template fields are ours to unparent */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -980,6 +1151,8 @@ sm_chat_view_class_init (SmChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmChatView, prefill_bar);
   gtk_widget_class_bind_template_child (widget_class, SmChatView, prompt_view);
   gtk_widget_class_bind_template_child (widget_class, SmChatView, placeholder);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, paste_bar);
+  gtk_widget_class_bind_template_child (widget_class, SmChatView, paste_label);
   gtk_widget_class_bind_template_child (widget_class, SmChatView, context_bar);
   gtk_widget_class_bind_template_child (widget_class, SmChatView, context_label);
   gtk_widget_class_bind_template_child (widget_class, SmChatView, send_stack);
@@ -989,6 +1162,7 @@ sm_chat_view_class_init (SmChatViewClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "chat.regenerate", NULL, regenerate_action);
+  gtk_widget_class_install_action (widget_class, "chat.remove-paste", NULL, remove_paste_action);
 
   gtk_widget_class_bind_template_child (widget_class, SmChatView, toast_overlay);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
@@ -1024,6 +1198,7 @@ sm_chat_view_init (SmChatView *self)
 
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->prompt_view), "changed",
                             G_CALLBACK (on_buffer_changed), self);
+  g_signal_connect (self->prompt_view, "paste-clipboard", G_CALLBACK (on_paste_clipboard), self);
 
   vadj = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect (vadj, "notify::value", G_CALLBACK (on_vadjustment_value), self);

@@ -126,8 +126,20 @@ update_title (SmConversation *self)
     title = g_strdup (self->custom_title);
   else if (first != NULL && *sm_message_get_text (first) != '\0')
     {
-      g_autofree char *flat = g_strdup (sm_message_get_text (first));
+      /* the title's characters lie in the first few hundred bytes past the leading white
+       * space: copying and measuring a 1 MB message for them took 50 ms a change */
+      const char *text = sm_message_get_text (first);
+      g_autofree char *flat = NULL;
       const char *end;
+      gsize n;
+
+      while (g_ascii_isspace (*text))
+        text++;
+      for (n = 0; text[n] != '\0' && n < 8 * TITLE_CHARS; n++)
+        ;
+      while (text[n] != '\0' && ((guint8) text[n] & 0xc0) == 0x80)
+        n++;
+      flat = g_strndup (text, n);
 
       g_strdelimit (g_strstrip (flat), "\n\r\t", ' ');
       end = g_utf8_offset_to_pointer (flat, MIN (g_utf8_strlen (flat, -1), TITLE_CHARS));

@@ -30,6 +30,10 @@ struct _SmMessageRow {
   GtkLabel      *tail;           /* the last paragraph's label */
   gboolean       markdown;       /* a reply is shown as Markdown */
   SmMarkdownView *markdown_view; /* then the text box's one child */
+  guint          show_source;    /* more of a long text to show, at the next idle */
+  gboolean       in_parts;       /* a long text is being shown in parts */
+  gboolean       at_once;        /* the text came at once, not streamed (SHOW_MAX) */
+  GtkLabel      *rest_label;     /* what of a long text is not shown, once SHOW_MAX is */
   gboolean       last;
   gboolean       busy;
   guint          branch;         /* which of n_branches this message is */
@@ -156,22 +160,91 @@ append_to_tail (SmMessageRow *self, const char *text, gssize len)
     }
 }
 
-/* Appends @text to what the labels show: the last paragraph grows, a newline starts another.
- * A streamed reply thus lays out only its last paragraph again per update, not the whole text
- * (which, on long replies, took more CPU than the model itself). */
-static void
-show_more (SmMessageRow *self, const char *text)
-{
-  const char *nl;
+/* A long text is shown this much per main-loop turn: laying out text costs milliseconds a KB
+ * (a 1 MB message sent or opened at once held the main loop for seconds, and gave its 17 000
+ * short paragraphs a label each).  The rest follows at idle, between frames. */
+#define SHOW_AT_ONCE 2048
+/* A text that comes at once is shown up to this much, and a note says how much more there is
+ * (Copy takes all of it): a bubble is no place to read 1 MB, and showing it took over a minute
+ * of frames.  A reply streamed token by token is shown whole, however long. */
+#define SHOW_MAX (64 * 1024)
 
-  while ((nl = strchr (text, '\n')) != NULL)
+/* Appends @text (@len bytes) to what the labels show: the last paragraph grows, a newline
+ * starts another.  A streamed reply thus lays out only its last paragraph again per update,
+ * not the whole text (which, on long replies, took more CPU than the model itself). */
+static void
+show_more (SmMessageRow *self, const char *text, gsize len, gboolean group)
+{
+  const char *nl, *end = text + len;
+
+  /* a long text shown in parts goes into labels of CHUNK_BYTES with its line breaks inside
+   * them, not a label a paragraph (17 000 of them for a 1 MB chat log) */
+  if (group)
+    {
+      append_to_tail (self, text, (gssize) len);
+      return;
+    }
+  while ((nl = memchr (text, '\n', (gsize) (end - text))) != NULL)
     {
       append_to_tail (self, text, nl - text);
       self->tail = add_paragraph (self, "", 0);
       text = nl + 1;
     }
-  if (*text != '\0')
-    append_to_tail (self, text, -1);
+  if (text < end)
+    append_to_tail (self, text, end - text);
+}
+
+static gboolean show_pending (gpointer data);
+
+/* Shows up to SHOW_AT_ONCE more of the message's text (it extends self->shown). */
+static void
+show_next (SmMessageRow *self)
+{
+  const char *text = sm_message_get_text (self->message);
+  gsize from = self->shown->len, n = strlen (text + from);
+  gboolean group = n > SHOW_AT_ONCE || self->in_parts;
+
+  if (from == 0)
+    self->at_once = n > SHOW_AT_ONCE;
+  if (self->rest_label != NULL || (self->at_once && from >= SHOW_MAX))
+    {
+      g_autofree char *size = g_format_size (n);
+      /* Translators: %s is a size, "960.0 kB" */
+      g_autofree char *note =
+        g_strdup_printf (_("… and %s more, not shown here: Copy takes the whole message"), size);
+
+      if (self->rest_label == NULL)
+        {
+          self->rest_label = add_label (self, "", 0, FALSE);
+          gtk_widget_add_css_class (GTK_WIDGET (self->rest_label), "dim-label");
+          gtk_label_set_selectable (self->rest_label, FALSE);
+        }
+      gtk_label_set_text (self->rest_label, note);
+      self->in_parts = FALSE;
+      return;
+    }
+  if (n > SHOW_AT_ONCE)
+    {
+      n = SHOW_AT_ONCE;
+      /* never inside a character */
+      while (n > 0 && ((guint8) text[from + n] & 0xc0) == 0x80)
+        n--;
+    }
+  show_more (self, text + from, n, group);
+  g_string_append_len (self->shown, text + from, (gssize) n);
+  self->in_parts = text[from + n] != '\0';
+  if (self->in_parts && self->show_source == 0)
+    self->show_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, show_pending, self, NULL);
+}
+
+static gboolean
+show_pending (gpointer data)
+{
+  SmMessageRow *self = data;
+
+  self->show_source = 0;
+  show_next (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* Replies are Markdown when asked; what a person typed is shown as typed. */
@@ -190,7 +263,10 @@ clear_text (SmMessageRow *self)
     gtk_box_remove (GTK_BOX (self->text_box), child);
   self->tail = NULL;
   self->markdown_view = NULL;
+  self->rest_label = NULL;
   g_string_truncate (self->shown, 0);
+  self->in_parts = FALSE;
+  g_clear_handle_id (&self->show_source, g_source_remove);
   if (shows_markdown (self))
     {
       self->markdown_view = SM_MARKDOWN_VIEW (sm_markdown_view_new ());
@@ -206,11 +282,21 @@ on_text_changed (SmMessageRow *self)
   /* edited or cleared: laid out anew */
   if (!g_str_has_prefix (text, self->shown->str))
     clear_text (self);
+  if (self->markdown_view != NULL && self->shown->len == 0 && strlen (text) > SHOW_MAX)
+    {
+      /* a long text that comes at once (a saved reply opened) is shown raw, in parts and
+       * capped as below: the Markdown view would lay all of it out in one go */
+      gtk_box_remove (GTK_BOX (self->text_box), GTK_WIDGET (self->markdown_view));
+      self->markdown_view = NULL;
+    }
   if (self->markdown_view != NULL)
-    sm_markdown_view_append (self->markdown_view, text + self->shown->len, -1);
-  else
-    show_more (self, text + self->shown->len);
-  g_string_assign (self->shown, text);
+    {
+      sm_markdown_view_append (self->markdown_view, text + self->shown->len, -1);
+      g_string_assign (self->shown, text);
+    }
+  else if (self->show_source == 0)
+    /* a long text already under way goes on at its own pace */
+    show_next (self);
 }
 
 static void
@@ -311,8 +397,10 @@ sm_message_row_dispose (GObject *object)
   if (self->message != NULL)
     g_signal_handlers_disconnect_by_data (self->message, self);
   g_clear_object (&self->message);
+  g_clear_handle_id (&self->show_source, g_source_remove);
   self->tail = NULL;
   self->markdown_view = NULL;
+  self->rest_label = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), SM_TYPE_MESSAGE_ROW);
   G_OBJECT_CLASS (sm_message_row_parent_class)->dispose (object);
 }

@@ -1,6 +1,7 @@
 /* sm-prompt-fit.c: chat templates applied to a conversation, and prompts fitted to the context. */
 #include "sm-prompt-fit.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "sm-tokenizer.h"
@@ -40,11 +41,70 @@ sm_prompt_build_chat (SmChatFormat format, const char *system_prompt,
   return head;
 }
 
-/* With a template: from the oldest user's turn on that leaves the prompt within @budget (the
- * last user's turn on, however long, when none does). */
+/* The tokens @turns take in @format after @system_prompt, or -1 with @error. */
+static int
+count_chat (SmTokenizer *tok, SmChatFormat format, const char *system_prompt,
+            const SmChatTurn *turns, gsize n_turns, GError **error)
+{
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autofree char *prompt = sm_prompt_build_chat (format, system_prompt, turns, n_turns);
+
+  if (!sm_tokenizer_encode_special (tok, prompt, -1, sm_tokenizer_get_add_bos (tok), ids, error))
+    return -1;
+  return (int) ids->len;
+}
+
+/* Even the last user's turn on is over @budget: markers cannot be cut, and neither the system
+ * prompt nor the user's own words are the engine's to drop, so say which of them is too long
+ * and by how much. */
+static void
+set_too_long (SmTokenizer *tok, SmChatFormat format, const char *system_prompt,
+              int n_prompt, int budget, int n_ctx, GError **error)
+{
+  static const SmChatTurn empty = { "user", "" };
+  GError *local = NULL;
+  int n_system = 0;
+
+  if (system_prompt != NULL && *system_prompt != '\0')
+    {
+      n_system = count_chat (tok, format, system_prompt, &empty, 1, &local);
+      if (n_system < 0)
+        {
+          g_propagate_error (error, local);
+          return;
+        }
+      if (n_system > budget)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL,
+                       /* Translators: all four are numbers of tokens */
+                       _("The system prompt is %d tokens, but the model's context of %d tokens "
+                         "leaves %d for the prompt (%d are kept for the reply): shorten the "
+                         "system prompt"), n_system, n_ctx, budget, n_ctx - budget);
+          return;
+        }
+    }
+  if (n_system > 0)
+    g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL,
+                 /* Translators: all five are numbers of tokens */
+                 _("The last message makes the prompt %d tokens (the system prompt %d of them), "
+                   "but the model's context of %d tokens leaves %d for the prompt (%d are kept "
+                   "for the reply): shorten the message"),
+                 n_prompt, n_system, n_ctx, budget, n_ctx - budget);
+  else
+    g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_CONTEXT_FULL,
+                 /* Translators: all four are numbers of tokens */
+                 _("The last message makes the prompt %d tokens, but the model's context of %d "
+                   "tokens leaves %d for the prompt (%d are kept for the reply): shorten the "
+                   "message"),
+                 n_prompt, n_ctx, budget, n_ctx - budget);
+}
+
+/* With a template: from the oldest user's turn on that leaves the prompt within @budget; an
+ * error naming the sizes when even the last user's turn on does not fit. */
 static char *
 fit_chat (SmTokenizer *tok, SmChatFormat format, const char *system_prompt,
-          const SmChatTurn *turns, gsize n_turns, int budget, int *n_tokens, GError **error)
+          const SmChatTurn *turns, gsize n_turns, int budget, int n_ctx, int *n_tokens,
+          GError **error)
 {
   gboolean bos = sm_tokenizer_get_add_bos (tok);
   char *fitted = NULL;
@@ -69,8 +129,14 @@ fit_chat (SmTokenizer *tok, SmChatFormat format, const char *system_prompt,
       g_free (fitted);
       fitted = g_steal_pointer (&prompt);
       *n_tokens = (int) ids->len;
-      if ((int) ids->len <= budget || last_try)
+      if ((int) ids->len <= budget)
         break;
+      if (last_try)
+        {
+          set_too_long (tok, format, system_prompt, (int) ids->len, budget, n_ctx, error);
+          g_clear_pointer (&fitted, g_free);
+          break;
+        }
     }
   return fitted;
 }
@@ -122,7 +188,7 @@ sm_prompt_fit (SmModel          *model,
   budget = MAX (n_ctx - reserve, 1);
 
   if (format != SM_CHAT_FORMAT_NONE)
-    fitted = fit_chat (tok, format, system_prompt, turns, n_turns, budget, &n, error);
+    fitted = fit_chat (tok, format, system_prompt, turns, n_turns, budget, n_ctx, &n, error);
   else
     fitted = fit_plain (tok, plain_prompt, budget, &n, error);
   if (n_tokens != NULL)

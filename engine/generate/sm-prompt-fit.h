@@ -4,7 +4,9 @@
  * family (sm-chat-template.h) gets the turns in that template, after the system prompt, and
  * the reply is the assistant's turn; its markers are control tokens that decoding drops, so a
  * prompt too long for the context cannot be cut inside: the oldest turns go instead, whole,
- * from a user's turn on, and the system prompt stays.  A model without one continues a plain
+ * from a user's turn on, and the system prompt stays; when even the last user's turn on is too
+ * long the fitting fails with SM_MODEL_ERROR_CONTEXT_FULL, its message naming the sizes (the
+ * system prompt's when that alone is too long).  A model without one continues a plain
  * text, and when it is too long its oldest tokens go.  Either way the fitted prompt leaves room
  * for the reply: what was asked for, at most half the context.
  */
@@ -28,7 +30,8 @@ char     *sm_prompt_build_chat (SmChatFormat format, const char *system_prompt,
  * fitted as above for a reply of @max_tokens (0: as long as the context allows).
  * *@n_tokens (may be NULL) gets the fitted prompt's length in tokens, *@chat (may be NULL)
  * whether the template was used (the prompt is then to be encoded with its special tokens).
- * NULL with the tokenizer's error when the prompt cannot be encoded. */
+ * NULL with the tokenizer's error when the prompt cannot be encoded, or with
+ * SM_MODEL_ERROR_CONTEXT_FULL when the template's prompt cannot be made to fit. */
 char     *sm_prompt_fit        (SmModel          *model,
                                 const char       *plain_prompt,
                                 const char       *system_prompt,

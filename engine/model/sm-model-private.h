@@ -76,10 +76,16 @@ typedef struct {
  * them).  A tied output is not listed: it is token_embd. */
 GPtrArray *sm_model_tensor_slots  (SmModel *model);
 
-/* Allocates model->w.layers and fills the derived fields of the config; validates shapes. */
+/* Allocates model->w.layers (none for a layer count out of range, which
+ * sm_model_validate_config () then refuses) and fills the derived fields of the config. */
 SmModel  *sm_model_alloc          (const SmModelConfig *config);
 /* Shapes only (before tensors are attached), then shapes and every tensor. */
 gboolean  sm_model_validate_config (SmModel *model, GError **error);
+/* FALSE with an error naming the sizes when the RoPE tables and a KV cache over the whole
+ * context (f16) of a model shaped @c would take more than @limit bytes; the load's check, with
+ * sm_model_memory_limit () (the machine's physical memory). */
+gboolean  sm_model_config_check_memory (const SmModelConfig *c, guint64 limit, GError **error);
+guint64   sm_model_memory_limit    (void);
 gboolean  sm_model_validate       (SmModel *model, GError **error);
 /* The loaders of sm-model-load.c by format. */
 SmModel  *sm_model_load_checkpoint (const char *path, GError **error);

@@ -4,8 +4,17 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (sm-model-error-quark, sm_model_error)
+
+/* The largest shapes sm_model_validate_config () lets through. */
+#define MAX_VOCAB   (1 << 24)
+#define MAX_DIM     (1 << 16)
+#define MAX_LAYERS  1024
+#define MAX_HIDDEN  (1 << 18)
+#define MAX_CONTEXT (1 << 20)
+#define MAX_HEAD    (1 << 12)
 
 static const struct {
   const char   *name;
@@ -65,7 +74,10 @@ sm_model_alloc (const SmModelConfig *config)
     model->config.head_dim = model->config.dim / model->config.n_heads;
   if (!sm_arch_info (model->config.arch)->pos_embd && model->config.rope_dims == 0)
     model->config.rope_dims = model->config.head_dim;
-  model->w.layers = g_new0 (SmLayerWeights, MAX (model->config.n_layers, 0));
+  /* The count comes from a file not yet validated: a header saying 2^31 layers must be
+   * refused by sm_model_validate_config (), not allocated here first. */
+  if (model->config.n_layers > 0 && model->config.n_layers <= MAX_LAYERS)
+    model->w.layers = g_new0 (SmLayerWeights, model->config.n_layers);
   return model;
 }
 
@@ -106,7 +118,7 @@ sm_model_tensor_slots (SmModel *model)
   if (a->pos_embd)
     add_slot (slots, g_strdup ("position_embd.weight"), &model->w.pos_embd, c->context_length, c->dim);
 
-  for (int l = 0; l < c->n_layers; l++)
+  for (int l = 0; model->w.layers != NULL && l < c->n_layers; l++)
     {
       SmLayerWeights *L = &model->w.layers[l];
 
@@ -185,15 +197,15 @@ sm_model_validate_config (SmModel *model, GError **error)
                    c->hidden_dim, c->context_length);
       return FALSE;
     }
-  if (c->vocab_size > (1 << 24) || c->dim > (1 << 16) || c->n_layers > 1024 ||
-      c->hidden_dim > (1 << 18) || c->context_length > (1 << 20) || c->n_heads > c->dim)
+  if (c->vocab_size > MAX_VOCAB || c->dim > MAX_DIM || c->n_layers > MAX_LAYERS ||
+      c->hidden_dim > MAX_HIDDEN || c->context_length > MAX_CONTEXT || c->n_heads > c->dim)
     {
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
                    "Model shape out of range: vocab %d, dim %d, layers %d, hidden %d, context %d",
                    c->vocab_size, c->dim, c->n_layers, c->hidden_dim, c->context_length);
       return FALSE;
     }
-  if (c->head_dim <= 0 || c->head_dim > (1 << 12) || c->n_heads % c->n_kv_heads != 0 ||
+  if (c->head_dim <= 0 || c->head_dim > MAX_HEAD || c->n_heads % c->n_kv_heads != 0 ||
       (sm_arch_info (c->arch)->pos_embd && c->head_dim * c->n_heads != c->dim))
     {
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
@@ -206,6 +218,41 @@ sm_model_validate_config (SmModel *model, GError **error)
     {
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
                    "Invalid RoPE dimension count %d for heads of %d", c->rope_dims, c->head_dim);
+      return FALSE;
+    }
+  return sm_model_config_check_memory (c, sm_model_memory_limit (), error);
+}
+
+guint64
+sm_model_memory_limit (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+
+  return pages > 0 && page > 0 ? (guint64) pages * (guint64) page : G_MAXUINT64;
+}
+
+gboolean
+sm_model_config_check_memory (const SmModelConfig *c, guint64 limit, GError **error)
+{
+  /* Each factor is within the ranges above, so no product overflows 64 bits (2^61 at most). */
+  guint64 rope = sm_arch_info (c->arch)->pos_embd
+                 ? 0 : 2 * (guint64) c->context_length * (guint64) (c->rope_dims / 2) * 4;
+  guint64 kv = 2 * (guint64) c->n_layers * (guint64) c->context_length
+               * (guint64) c->n_kv_heads * (guint64) c->head_dim * 2;
+
+  /* What the header alone makes the engine allocate, before any weight is read: the RoPE
+   * tables at load, a session's KV cache over the whole context (counted in f16, its smallest
+   * type).  Tensors must lie in the file, but the context shapes none of them, so a small file
+   * can promise terabytes; g_malloc would abort on them. */
+  if (rope + kv > limit)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "The model's context of %d positions needs %" G_GUINT64_FORMAT " MiB "
+                   "(RoPE tables %" G_GUINT64_FORMAT " MiB, a KV cache of %d layers by %d "
+                   "key/value heads of %d at f16 %" G_GUINT64_FORMAT " MiB), more than the "
+                   "%" G_GUINT64_FORMAT " MiB of memory here",
+                   c->context_length, (rope + kv) >> 20, rope >> 20, c->n_layers,
+                   c->n_kv_heads, c->head_dim, kv >> 20, limit >> 20);
       return FALSE;
     }
   return TRUE;

@@ -111,7 +111,11 @@ SmTokenizer *sm_tokenizer_new_gpt2_adding (SmTokenizer *base, const char *const 
 /* Reads tokenizer.ggml.* (sm-tokenizer-gguf.c) for tokenizer.ggml.model "llama" (SPM) or
  * "gpt2" (GPT2), with llama.cpp's defaults for the keys that are absent: SPM BOS 1, EOS 2,
  * UNK 0, add_bos TRUE, add_space_prefix TRUE; GPT2 BOS and EOS 11, no UNK, add_bos FALSE
- * (TRUE for the llama3 and tekken pre-tokenizers), pre-tokenizer "default". */
+ * (TRUE for the llama3 and tekken pre-tokenizers), pre-tokenizer "default".  An empty piece
+ * loads but matches no text and decodes to nothing (llama.cpp renames it "[EMPTY_i]" and
+ * decodes that); a piece spelled twice is encoded as its last id in SPM (llama.cpp's
+ * token_to_id) and its first in GPT2, and each id decodes to its own piece
+ * (tests/test-bad-input.c holds both kinds to this). */
 SmTokenizer *sm_tokenizer_new_from_gguf (SmGguf *gguf, GError **error);
 /* llama2.c's tokenizer.bin: int32 max_token_length, then per token float score, int32 len,
  * bytes.  Its spellings ("\n<s>\n", spaces instead of ▁) are normalised to the GGUF ones, so
