@@ -52,9 +52,9 @@ gguf_f32 (SmGguf *g, const char *key, float *out, float fallback, GError **error
   return sm_gguf_get_f32 (g, key, out, error);
 }
 
-/* SmallMind's own tokenizers, stored under keys llama.cpp does not define. */
-static SmTokenizer *
-gguf_tokenizer (SmGguf *g, GError **error)
+/* SmallMind's own tokenizers, stored under keys llama.cpp does not define, else llama.cpp's. */
+SmTokenizer *
+sm_model_tokenizer_from_gguf (SmGguf *g, GError **error)
 {
   g_autofree char *kind = NULL;
 
@@ -223,8 +223,8 @@ load_gguf (const char *path, GError **error)
   /* Gemma 2 always reads its logits from the embedding, as llama.cpp does */
   c.tied_output = c.arch == SM_ARCH_GEMMA2 || sm_gguf_find_tensor (g, "output.weight") == NULL;
 
-  model = sm_model_alloc (&c);
-  if (!sm_model_validate_config (model, error))
+  model = sm_model_alloc (&c, error);
+  if (model == NULL)
     return NULL;
 
   g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
@@ -240,7 +240,7 @@ load_gguf (const char *path, GError **error)
   if (!sm_model_validate (model, error))
     return NULL;
 
-  model->tokenizer = gguf_tokenizer (g, error);
+  model->tokenizer = sm_model_tokenizer_from_gguf (g, error);
   if (model->tokenizer == NULL)
     return NULL;
   if (sm_tokenizer_n_vocab (model->tokenizer) > c.vocab_size)
@@ -309,8 +309,8 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
   c.rope_dims = c.head_dim;
   c.tied_output = lc->shared_classifier;
 
-  model = sm_model_alloc (&c);
-  if (!sm_model_validate_config (model, error))
+  model = sm_model_alloc (&c, error);
+  if (model == NULL)
     return NULL;
   g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
   for (guint i = 0; i < slots->len; i++)
@@ -471,8 +471,8 @@ sm_model_load_checkpoint (const char *path, GError **error)
   c.head_dim = c.n_heads > 0 ? c.dim / c.n_heads : 0;
   c.rope_dims = c.head_dim;
 
-  model = sm_model_alloc (&c);
-  if (!sm_model_validate_config (model, error))
+  model = sm_model_alloc (&c, error);
+  if (model == NULL)
     return NULL;
   g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
   for (guint i = 0; i < slots->len; i++)

@@ -76,8 +76,9 @@ typedef struct {
  * them).  A tied output is not listed: it is token_embd. */
 GPtrArray *sm_model_tensor_slots  (SmModel *model);
 
-/* Allocates model->w.layers and fills the derived fields of the config; validates shapes. */
-SmModel  *sm_model_alloc          (const SmModelConfig *config);
+/* Fills the derived fields of the config, checks its shape (sm_model_validate_config) and
+ * allocates model->w.layers; NULL and an error for a shape out of range. */
+SmModel  *sm_model_alloc          (const SmModelConfig *config, GError **error);
 /* Shapes only (before tensors are attached), then shapes and every tensor. */
 gboolean  sm_model_validate_config (SmModel *model, GError **error);
 gboolean  sm_model_validate       (SmModel *model, GError **error);

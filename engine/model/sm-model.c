@@ -53,7 +53,7 @@ sm_layer_tensor_name (int layer, const char *suffix)
 }
 
 SmModel *
-sm_model_alloc (const SmModelConfig *config)
+sm_model_alloc (const SmModelConfig *config, GError **error)
 {
   SmModel *model = g_new0 (SmModel, 1);
 
@@ -65,7 +65,15 @@ sm_model_alloc (const SmModelConfig *config)
     model->config.head_dim = model->config.dim / model->config.n_heads;
   if (!sm_arch_info (model->config.arch)->pos_embd && model->config.rope_dims == 0)
     model->config.rope_dims = model->config.head_dim;
-  model->w.layers = g_new0 (SmLayerWeights, MAX (model->config.n_layers, 0));
+  /* The shape is checked before anything is allocated for it: a layer count read from a file
+   * may be anything, and so would the layer array be, and the walk over its tensors that
+   * freeing the model makes. */
+  if (!sm_model_validate_config (model, error))
+    {
+      g_free (model);
+      return NULL;
+    }
+  model->w.layers = g_new0 (SmLayerWeights, model->config.n_layers);
   return model;
 }
 
@@ -350,12 +358,12 @@ SmModel *
 sm_model_new_random (const SmModelConfig *config, SmTokenizer *tokenizer, guint64 seed,
                      const char *name, GError **error)
 {
-  g_autoptr (SmModel) model = sm_model_alloc (config);
+  g_autoptr (SmModel) model = sm_model_alloc (config, error);
   InitRng rng = { .state = seed };
   g_autoptr (GPtrArray) slots = NULL;
   double resid_std;
 
-  if (!sm_model_validate_config (model, error))
+  if (model == NULL)
     return NULL;
   if (sm_tokenizer_n_vocab (tokenizer) > model->config.vocab_size)
     {
