@@ -76,6 +76,9 @@ typedef struct {
  * them).  A tied output is not listed: it is token_embd. */
 GPtrArray *sm_model_tensor_slots  (SmModel *model);
 
+/* The most entries (positions × rotated dims / 2) a model's RoPE tables may have. */
+#define SM_MODEL_MAX_ROPE_ENTRIES ((gint64) 1 << 26)
+
 /* Fills the derived fields of the config, checks its shape (sm_model_validate_config) and
  * allocates model->w.layers; NULL and an error for a shape out of range. */
 SmModel  *sm_model_alloc          (const SmModelConfig *config, GError **error);

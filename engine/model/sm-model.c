@@ -216,6 +216,19 @@ sm_model_validate_config (SmModel *model, GError **error)
                    "Invalid RoPE dimension count %d for heads of %d", c->rope_dims, c->head_dim);
       return FALSE;
     }
+  /* sm_model_init_rope tabulates cos and sin for every position of the context at load: a
+   * million positions of 128-wide heads (2^26 entries, 256 MB a table) is the most a released
+   * model asks, and a 10 KB header asking for more would cost gigabytes and a minute before
+   * its first token. */
+  if (!sm_arch_info (c->arch)->pos_embd &&
+      (gint64) c->context_length * (c->rope_dims / 2) > SM_MODEL_MAX_ROPE_ENTRIES)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "A context of %d positions with %d RoPE dims is more than SmallMind "
+                   "tabulates (%" G_GINT64_FORMAT " entries)", c->context_length, c->rope_dims,
+                   (gint64) SM_MODEL_MAX_ROPE_ENTRIES);
+      return FALSE;
+    }
   return TRUE;
 }
 
