@@ -374,6 +374,60 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
 
 /* ---- SmallMind checkpoint ------------------------------------------------------------------------ */
 
+/* The metadata's members by type: NULL (or FALSE) for one that is missing or of another type,
+ * which json-glib's own getters would log as a critical, for a file's mistake. */
+static JsonNode *
+meta_member (JsonObject *o, const char *key)
+{
+  return o != NULL ? json_object_get_member (o, key) : NULL;
+}
+
+static JsonObject *
+meta_object (JsonObject *o, const char *key)
+{
+  JsonNode *n = meta_member (o, key);
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+meta_array (JsonObject *o, const char *key)
+{
+  JsonNode *n = meta_member (o, key);
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static GType
+meta_value_type (JsonNode *n)
+{
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+}
+
+static const char *
+meta_string (JsonObject *o, const char *key)
+{
+  JsonNode *n = meta_member (o, key);
+  return meta_value_type (n) == G_TYPE_STRING ? json_node_get_string (n) : NULL;
+}
+
+/* A number where one is given; @out keeps its default otherwise. */
+static gboolean
+meta_float (JsonObject *o, const char *key, float *out, GError **error)
+{
+  JsonNode *n = meta_member (o, key);
+  GType t = meta_value_type (n);
+
+  if (n == NULL)
+    return TRUE;
+  if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                   "Checkpoint config.%s is not a number", key);
+      return FALSE;
+    }
+  *out = (float) json_node_get_double (n);
+  return TRUE;
+}
+
 static gboolean
 meta_int (JsonObject *o, const char *key, int *out, GError **error)
 {
@@ -400,14 +454,14 @@ meta_int (JsonObject *o, const char *key, int *out, GError **error)
 static SmTokenizer *
 checkpoint_tokenizer (JsonObject *meta, GError **error)
 {
-  JsonObject *t = json_object_has_member (meta, "tokenizer") ? json_object_get_object_member (meta, "tokenizer") : NULL;
-  const char *kind = t && json_object_has_member (t, "kind") ? json_object_get_string_member (t, "kind") : NULL;
+  JsonObject *t = meta_object (meta, "tokenizer");
+  const char *kind = meta_string (t, "kind");
 
   if (g_strcmp0 (kind, "bytes") == 0)
     return sm_tokenizer_new_bytes ();
   if (g_strcmp0 (kind, "bpe") == 0)
     {
-      JsonArray *a = json_object_has_member (t, "merges") ? json_object_get_array_member (t, "merges") : NULL;
+      JsonArray *a = meta_array (t, "merges");
       guint n = a ? json_array_get_length (a) : 0;
       g_autofree gint32 *merges = g_new (gint32, MAX (n, 1));
 
@@ -418,7 +472,19 @@ checkpoint_tokenizer (JsonObject *meta, GError **error)
           return NULL;
         }
       for (guint i = 0; i < n; i++)
-        merges[i] = (gint32) json_array_get_int_element (a, i);
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          gint64 id = meta_value_type (e) == G_TYPE_INT64 ? json_node_get_int (e) : -1;
+
+          /* an id out of gint32's range would wrap into one the tokenizer accepts */
+          if (id < 0 || id > G_MAXINT32)
+            {
+              g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                           "Checkpoint tokenizer.merges[%u] is not a token id", i);
+              return NULL;
+            }
+          merges[i] = (gint32) id;
+        }
       return sm_tokenizer_new_bpe (merges, n / 2, error);
     }
   g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
@@ -444,8 +510,8 @@ sm_model_load_checkpoint (const char *path, GError **error)
   if (ck == NULL)
     return NULL;
   meta = sm_checkpoint_get_metadata (ck);
-  cfg = json_object_has_member (meta, "config") ? json_object_get_object_member (meta, "config") : NULL;
-  arch = cfg && json_object_has_member (cfg, "arch") ? json_object_get_string_member (cfg, "arch") : NULL;
+  cfg = meta_object (meta, "config");
+  arch = meta_string (cfg, "arch");
   if (g_strcmp0 (arch, "gpt") == 0)
     c.arch = SM_ARCH_GPT;
   else if (g_strcmp0 (arch, "llama") == 0)
@@ -462,12 +528,19 @@ sm_model_load_checkpoint (const char *path, GError **error)
       !meta_int (cfg, "hidden_dim", &c.hidden_dim, error) ||
       !meta_int (cfg, "context_length", &c.context_length, error))
     return NULL;
-  if (json_object_has_member (cfg, "norm_eps"))
-    c.norm_eps = (float) json_object_get_double_member (cfg, "norm_eps");
-  if (json_object_has_member (cfg, "rope_base"))
-    c.rope_base = (float) json_object_get_double_member (cfg, "rope_base");
-  if (json_object_has_member (cfg, "tied_output"))
-    c.tied_output = json_object_get_boolean_member (cfg, "tied_output");
+  if (!meta_float (cfg, "norm_eps", &c.norm_eps, error) ||
+      !meta_float (cfg, "rope_base", &c.rope_base, error))
+    return NULL;
+  if (meta_member (cfg, "tied_output") != NULL)
+    {
+      if (meta_value_type (meta_member (cfg, "tied_output")) != G_TYPE_BOOLEAN)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                       "Checkpoint config.tied_output is not true or false");
+          return NULL;
+        }
+      c.tied_output = json_node_get_boolean (meta_member (cfg, "tied_output"));
+    }
   c.head_dim = c.n_heads > 0 ? c.dim / c.n_heads : 0;
   c.rope_dims = c.head_dim;
 
@@ -496,8 +569,8 @@ sm_model_load_checkpoint (const char *path, GError **error)
                    sm_tokenizer_n_vocab (model->tokenizer), c.vocab_size);
       return NULL;
     }
-  model->name = json_object_has_member (meta, "name")
-    ? g_strdup (json_object_get_string_member (meta, "name")) : g_path_get_basename (path);
+  model->name = meta_string (meta, "name") != NULL
+    ? g_strdup (meta_string (meta, "name")) : g_path_get_basename (path);
   model->format = g_strdup ("smallmind");
   model->backing = g_steal_pointer (&ck);
   model->backing_free = unref_checkpoint;
