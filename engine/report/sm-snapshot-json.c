@@ -477,7 +477,9 @@ get_str (JsonObject *o, const char *name)
 {
   JsonNode *n = o ? json_object_get_member (o, name) : NULL;
   if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
-    return g_strdup (json_node_get_string (n));
+    /* json-glib decodes a lone surrogate ("\ud800") to bytes that are not UTF-8: kept, they
+     * would go into every export, and a JSON one would not read back */
+    return g_utf8_make_valid (json_node_get_string (n), -1);
   return NULL;
 }
 
