@@ -565,7 +565,7 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
     }
   title = sm_json_read_string (o, "title", NULL);
   if (title != NULL && *title != '\0')
-    self->custom_title = g_strdup (title);
+    self->custom_title = g_utf8_make_valid (title, -1);   /* as sm_message_new_from_json's text */
   self->created = sm_json_read_int (o, "created_ms", self->created);
   messages = json_object_get_array_member (o, "messages");
   read = g_ptr_array_new ();

@@ -27,6 +27,15 @@ sm_json_read_string (JsonObject *o, const char *name, const char *fallback)
                                                                     : fallback;
 }
 
+/* A copy in UTF-8, or NULL: json-glib decodes a lone surrogate escape ("\ud800") to bytes
+ * that are not UTF-8, which GTK refuses to show. */
+static inline char *
+sm_json_read_valid_string (JsonObject *o, const char *name)
+{
+  const char *s = sm_json_read_string (o, name, NULL);
+  return s != NULL ? g_utf8_make_valid (s, -1) : NULL;
+}
+
 /* Numbers and booleans as json-glib converts them; a string is no number. */
 static inline gboolean
 sm_json_read_is_number (JsonNode *n)

@@ -418,6 +418,7 @@ sm_message_new_from_json (JsonNode *node, GError **error)
 {
   JsonObject *o, *fo;
   const char *role, *text;
+  g_autofree char *valid_text = NULL;
   SmMessage *self;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
@@ -425,10 +426,14 @@ sm_message_new_from_json (JsonNode *node, GError **error)
   o = json_node_get_object (node);
   role = sm_json_read_string (o, "role", NULL);
   text = sm_json_read_string (o, "text", NULL);
+  /* a lone surrogate escape ("\ud800") reads as bytes that are not UTF-8, which GTK refuses
+   * to show */
+  if (text != NULL)
+    valid_text = g_utf8_make_valid (text, -1);
   if (role == NULL || text == NULL || (!g_str_equal (role, "user") && !g_str_equal (role, "assistant")))
     goto bad;
 
-  self = sm_message_new (g_str_equal (role, "user") ? SM_ROLE_USER : SM_ROLE_ASSISTANT, text);
+  self = sm_message_new (g_str_equal (role, "user") ? SM_ROLE_USER : SM_ROLE_ASSISTANT, valid_text);
   if (json_object_has_member (o, "figures") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "figures")))
     {
@@ -446,9 +451,13 @@ sm_message_new_from_json (JsonNode *node, GError **error)
       f.context_size = sm_json_read_int (fo, "context_size", 0);
       f.threads = sm_json_read_int (fo, "threads", 0);
       f.pool_enabled = sm_json_read_bool (fo, "pool", TRUE);
-      f.stop_reason = (char *) sm_json_read_string (fo, "stop_reason", NULL);
-      f.kernel_level = (char *) sm_json_read_string (fo, "kernels", NULL);
-      f.model = (char *) sm_json_read_string (fo, "model", NULL);
+      g_autofree char *stop_reason = sm_json_read_valid_string (fo, "stop_reason");
+      g_autofree char *kernels = sm_json_read_valid_string (fo, "kernels");
+      g_autofree char *model = sm_json_read_valid_string (fo, "model");
+
+      f.stop_reason = stop_reason;
+      f.kernel_level = kernels;
+      f.model = model;
       sm_message_set_figures (self, &f);   /* copies the strings */
     }
   if (sm_json_read_bool (o, "in_progress", FALSE) ||

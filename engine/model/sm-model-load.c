@@ -13,6 +13,20 @@
 
 /* ---- GGUF ------------------------------------------------------------------------------------- */
 
+/* A model's name as the window, the CLI and snapshots show it: UTF-8, whatever bytes the file
+ * held (GTK refuses others; a snapshot with them does not read back).  Takes @name. */
+static char *
+valid_name (char *name)
+{
+  char *valid;
+
+  if (name == NULL || g_utf8_validate (name, -1, NULL))
+    return name;
+  valid = g_utf8_make_valid (name, -1);
+  g_free (name);
+  return valid;
+}
+
 static gboolean
 gguf_u32 (SmGguf *g, const char *key, int *out, gboolean required, int fallback, GError **error)
 {
@@ -252,7 +266,7 @@ load_gguf (const char *path, GError **error)
     }
 
   model->name = sm_gguf_find_key (g, "general.name") >= 0
-    ? sm_gguf_get_string (g, "general.name", NULL) : NULL;
+    ? valid_name (sm_gguf_get_string (g, "general.name", NULL)) : NULL;
   /* llama.cpp's converters write the architecture ("llama") when they know no name: the file's
    * own name then says more, and the title, toasts, markers and snapshots all use it. */
   if (model->name != NULL && sm_gguf_find_key (g, "general.architecture") >= 0)
@@ -570,7 +584,7 @@ sm_model_load_checkpoint (const char *path, GError **error)
       return NULL;
     }
   model->name = meta_string (meta, "name") != NULL
-    ? g_strdup (meta_string (meta, "name")) : g_path_get_basename (path);
+    ? valid_name (g_strdup (meta_string (meta, "name"))) : g_path_get_basename (path);
   model->format = g_strdup ("smallmind");
   model->backing = g_steal_pointer (&ck);
   model->backing_free = unref_checkpoint;

@@ -39,6 +39,7 @@ exercise_model (const guint8 *data, gsize size)
     {
       g_assert (sm_model_get_config (model)->vocab_size >=
                 sm_tokenizer_n_vocab (sm_model_get_tokenizer (model)));
+      g_assert (g_utf8_validate (sm_model_get_name (model), -1, NULL));
       sm_model_unref (model);
     }
   sm_fuzz_remove_file (path);

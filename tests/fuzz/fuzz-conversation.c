@@ -18,6 +18,7 @@ exercise (SmConversation *c)
   gsize n_turns = 0;
 
   g_assert (prompt != NULL && md != NULL && sm_conversation_get_title (c) != NULL);
+  g_assert (g_utf8_validate (sm_conversation_get_title (c), -1, NULL));
   g_assert (g_list_model_get_n_items (sm_conversation_get_messages (c)) == n);
   turns = sm_conversation_dup_turns (c, n, &texts, &n_turns);
   g_assert (n_turns == n);
@@ -30,6 +31,8 @@ exercise (SmConversation *c)
       guint b = sm_conversation_get_branch (c, m);
 
       g_assert (nb >= 1 && b < nb);
+      /* what the window shows must be UTF-8 (GTK refuses anything else) */
+      g_assert (g_utf8_validate (sm_message_get_text (m), -1, NULL));
       if (nb > 1)
         sm_conversation_select_branch (c, m, (b + 1) % nb);
     }

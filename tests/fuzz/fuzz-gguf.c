@@ -103,6 +103,8 @@ exercise_model (const uint8_t *data, size_t size)
 
       g_assert (sm_model_get_config (model)->vocab_size >= sm_tokenizer_n_vocab (tok));
       g_assert (sm_model_get_name (model) != NULL && vocab != NULL && types != NULL);
+      /* the title, toasts and snapshots show it */
+      g_assert (g_utf8_validate (sm_model_get_name (model), -1, NULL));
       sm_model_unref (model);
     }
   sm_fuzz_remove_file (path);
