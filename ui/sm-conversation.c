@@ -603,6 +603,27 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
   return g_steal_pointer (&self);
 }
 
+SmConversation *
+sm_conversation_new_from_data (const char *data, gsize length, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  if (data == NULL)
+    data = "";   /* an empty file's mapping has no contents */
+
+  if (sm_json_read_depth (data, length) > SM_JSON_READ_MAX_DEPTH)
+    {
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                   _("The conversation nests deeper than %d levels"), SM_JSON_READ_MAX_DEPTH);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, data, (gssize) length, error))
+    return NULL;
+  return sm_conversation_new_from_json (json_parser_get_root (parser), error);
+}
+
 char *
 sm_conversation_to_markdown (SmConversation *self)
 {

@@ -73,4 +73,35 @@ sm_json_read_bool (JsonObject *o, const char *name, gboolean fallback)
   return sm_json_read_is_number (n) ? json_node_get_boolean (n) : fallback;
 }
 
+/* json-glib's parser recurses once per level of nesting, so a saved file of a million '['
+ * would overflow the window's stack; deeper documents are refused before they reach it.  The
+ * same scan as the engine's sm_json_depth (), which the window may not include (DESIGN.md). */
+#define SM_JSON_READ_MAX_DEPTH 256
+
+static inline gsize
+sm_json_read_depth (const char *text, gsize len)
+{
+  gsize depth = 0, deepest = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char ch = text[i];
+      if (in_string)
+        {
+          if (ch == '\\')
+            i++;
+          else if (ch == '"')
+            in_string = FALSE;
+        }
+      else if (ch == '"')
+        in_string = TRUE;
+      else if (ch == '[' || ch == '{')
+        deepest = MAX (deepest, ++depth);
+      else if ((ch == ']' || ch == '}') && depth > 0)
+        depth--;
+    }
+  return deepest;
+}
+
 G_END_DECLS

@@ -863,6 +863,13 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
 
   g_return_val_if_fail (data != NULL, NULL);
 
+  if (sm_json_depth (data, length < 0 ? strlen (data) : (gsize) length) > SM_JSON_MAX_DEPTH)
+    {
+      g_set_error (error, SM_SNAPSHOT_ERROR, SM_SNAPSHOT_ERROR_FORMAT,
+                   "Not a SmallMind snapshot: the JSON nests deeper than %d levels",
+                   SM_JSON_MAX_DEPTH);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, length, error))
     return NULL;
   root_node = json_parser_get_root (parser);
