@@ -270,7 +270,7 @@ test_gguf_round_trip (gconstpointer data)
 static SmModel *
 dequantized (SmModel *q)
 {
-  SmModel *d = sm_model_alloc (&q->config);
+  SmModel *d = sm_model_alloc (&q->config, NULL);
   g_autoptr (GPtrArray) qs = sm_model_tensor_slots (q);
   g_autoptr (GPtrArray) ds = sm_model_tensor_slots (d);
 

@@ -393,7 +393,7 @@ sm_conversation_store_load (SmConversationStore *self, GError **error)
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *path = NULL;
-      g_autoptr (JsonParser) parser = NULL;
+      g_autoptr (GMappedFile) file = NULL;
       g_autoptr (SmConversation) conversation = NULL;
       g_autoptr (GError) e = NULL;
 
@@ -407,9 +407,10 @@ sm_conversation_store_load (SmConversationStore *self, GError **error)
         }
       if (!g_str_has_suffix (name, ".json"))
         continue;
-      parser = json_parser_new ();
-      if (json_parser_load_from_mapped_file (parser, path, &e))
-        conversation = sm_conversation_new_from_json (json_parser_get_root (parser), &e);
+      file = g_mapped_file_new (path, FALSE, &e);
+      if (file != NULL)
+        conversation = sm_conversation_new_from_data (g_mapped_file_get_contents (file),
+                                                      g_mapped_file_get_length (file), &e);
       if (conversation == NULL)
         {
           g_autofree char *aside = set_aside (path);

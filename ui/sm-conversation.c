@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "sm-conversation.h"
+#include "sm-json-read.h"
 
 #include <string.h>
 
@@ -551,7 +552,7 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
   const char *id, *title;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
-      g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (node), "format", NULL),
+      g_strcmp0 (sm_json_read_string (json_node_get_object (node), "format", NULL),
                  "smallmind-conversation") != 0)
     {
       g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
@@ -568,16 +569,16 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
     }
 
   self = sm_conversation_new ();
-  id = json_object_get_string_member_with_default (o, "id", NULL);
+  id = sm_json_read_string (o, "id", NULL);
   if (id != NULL && g_uuid_string_is_valid (id))
     {
       g_free (self->id);
       self->id = g_strdup (id);
     }
-  title = json_object_get_string_member_with_default (o, "title", NULL);
+  title = sm_json_read_string (o, "title", NULL);
   if (title != NULL && *title != '\0')
-    self->custom_title = g_strdup (title);
-  self->created = json_object_get_int_member_with_default (o, "created_ms", self->created);
+    self->custom_title = g_utf8_make_valid (title, -1);   /* as sm_message_new_from_json's text */
+  self->created = sm_json_read_int (o, "created_ms", self->created);
   messages = json_object_get_array_member (o, "messages");
   read = g_ptr_array_new ();
   chosen = g_hash_table_new (NULL, NULL);
@@ -592,7 +593,7 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
       if (m == NULL)
         return NULL;
       mo = json_node_get_object (element);
-      parent_index = json_object_get_int_member_with_default (mo, "parent", (gint64) i - 1);
+      parent_index = sm_json_read_int (mo, "parent", (gint64) i - 1);
       if (parent_index < -1 || parent_index >= (gint64) i)
         {
           g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
@@ -602,16 +603,37 @@ sm_conversation_new_from_json (JsonNode *node, GError **error)
       parent = parent_index < 0 ? self->root : g_ptr_array_index (read, parent_index);
       g_ptr_array_add (read, node_add_child (self, parent, m));
       /* the named branch, else the newest */
-      if (json_object_get_boolean_member_with_default (mo, "shown", FALSE))
+      if (sm_json_read_bool (mo, "shown", FALSE))
         g_hash_table_add (chosen, parent);
-      if (json_object_get_boolean_member_with_default (mo, "shown", FALSE) ||
+      if (sm_json_read_bool (mo, "shown", FALSE) ||
           !g_hash_table_contains (chosen, parent))
         parent->shown = parent->children->len - 1;
     }
   sync_path (self);
-  self->modified = json_object_get_int_member_with_default (o, "modified_ms", self->created);
+  self->modified = sm_json_read_int (o, "modified_ms", self->created);
   update_title (self);
   return g_steal_pointer (&self);
+}
+
+SmConversation *
+sm_conversation_new_from_data (const char *data, gsize length, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  if (data == NULL)
+    data = "";   /* an empty file's mapping has no contents */
+
+  if (sm_json_read_depth (data, length) > SM_JSON_READ_MAX_DEPTH)
+    {
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                   _("The conversation nests deeper than %d levels"), SM_JSON_READ_MAX_DEPTH);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, data, (gssize) length, error))
+    return NULL;
+  return sm_conversation_new_from_json (json_parser_get_root (parser), error);
 }
 
 char *

@@ -72,6 +72,8 @@ SmChatTurn     *sm_conversation_dup_turns      (SmConversation *self, guint n_me
 
 JsonNode       *sm_conversation_to_json        (SmConversation *self);
 SmConversation *sm_conversation_new_from_json  (JsonNode *node, GError **error);
+/* A saved file's text (@length bytes) parsed and read as sm_conversation_new_from_json (). */
+SmConversation *sm_conversation_new_from_data  (const char *data, gsize length, GError **error);
 char           *sm_conversation_to_markdown    (SmConversation *self);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sm-message.h"
+#include "sm-json-read.h"
 
 struct _SmMessage {
   GObject           parent_instance;
@@ -417,41 +418,50 @@ sm_message_new_from_json (JsonNode *node, GError **error)
 {
   JsonObject *o, *fo;
   const char *role, *text;
+  g_autofree char *valid_text = NULL;
   SmMessage *self;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     goto bad;
   o = json_node_get_object (node);
-  role = json_object_get_string_member_with_default (o, "role", NULL);
-  text = json_object_get_string_member_with_default (o, "text", NULL);
+  role = sm_json_read_string (o, "role", NULL);
+  text = sm_json_read_string (o, "text", NULL);
+  /* a lone surrogate escape ("\ud800") reads as bytes that are not UTF-8, which GTK refuses
+   * to show */
+  if (text != NULL)
+    valid_text = g_utf8_make_valid (text, -1);
   if (role == NULL || text == NULL || (!g_str_equal (role, "user") && !g_str_equal (role, "assistant")))
     goto bad;
 
-  self = sm_message_new (g_str_equal (role, "user") ? SM_ROLE_USER : SM_ROLE_ASSISTANT, text);
+  self = sm_message_new (g_str_equal (role, "user") ? SM_ROLE_USER : SM_ROLE_ASSISTANT, valid_text);
   if (json_object_has_member (o, "figures") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "figures")))
     {
       SmMessageFigures f = { 0 };
 
       fo = json_object_get_object_member (o, "figures");
-      f.prompt_tokens = json_object_get_int_member_with_default (fo, "prompt_tokens", 0);
-      f.cached_tokens = json_object_get_int_member_with_default (fo, "cached_tokens", 0);
-      f.prefill_ms = json_object_get_double_member_with_default (fo, "prefill_ms", 0);
-      f.prefill_tps = json_object_get_double_member_with_default (fo, "prefill_tps", 0);
-      f.ttft_ms = json_object_get_double_member_with_default (fo, "ttft_ms", 0);
-      f.generated_tokens = json_object_get_int_member_with_default (fo, "generated_tokens", 0);
-      f.decode_tps = json_object_get_double_member_with_default (fo, "decode_tps", 0);
-      f.context_used = json_object_get_int_member_with_default (fo, "context_used", 0);
-      f.context_size = json_object_get_int_member_with_default (fo, "context_size", 0);
-      f.threads = json_object_get_int_member_with_default (fo, "threads", 0);
-      f.pool_enabled = json_object_get_boolean_member_with_default (fo, "pool", TRUE);
-      f.stop_reason = (char *) json_object_get_string_member_with_default (fo, "stop_reason", NULL);
-      f.kernel_level = (char *) json_object_get_string_member_with_default (fo, "kernels", NULL);
-      f.model = (char *) json_object_get_string_member_with_default (fo, "model", NULL);
+      f.prompt_tokens = sm_json_read_int (fo, "prompt_tokens", 0);
+      f.cached_tokens = sm_json_read_int (fo, "cached_tokens", 0);
+      f.prefill_ms = sm_json_read_double (fo, "prefill_ms", 0);
+      f.prefill_tps = sm_json_read_double (fo, "prefill_tps", 0);
+      f.ttft_ms = sm_json_read_double (fo, "ttft_ms", 0);
+      f.generated_tokens = sm_json_read_int (fo, "generated_tokens", 0);
+      f.decode_tps = sm_json_read_double (fo, "decode_tps", 0);
+      f.context_used = sm_json_read_int (fo, "context_used", 0);
+      f.context_size = sm_json_read_int (fo, "context_size", 0);
+      f.threads = sm_json_read_int (fo, "threads", 0);
+      f.pool_enabled = sm_json_read_bool (fo, "pool", TRUE);
+      g_autofree char *stop_reason = sm_json_read_valid_string (fo, "stop_reason");
+      g_autofree char *kernels = sm_json_read_valid_string (fo, "kernels");
+      g_autofree char *model = sm_json_read_valid_string (fo, "model");
+
+      f.stop_reason = stop_reason;
+      f.kernel_level = kernels;
+      f.model = model;
       sm_message_set_figures (self, &f);   /* copies the strings */
     }
-  if (json_object_get_boolean_member_with_default (o, "in_progress", FALSE) ||
-      json_object_get_boolean_member_with_default (o, "interrupted", FALSE))
+  if (sm_json_read_bool (o, "in_progress", FALSE) ||
+      sm_json_read_bool (o, "interrupted", FALSE))
     self->interrupted = TRUE;
   if (self->interrupted)
     sm_message_set_status (self, _("Interrupted: SmallMind stopped while this reply was being written"));

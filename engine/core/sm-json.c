@@ -51,3 +51,29 @@ sm_json_to_string (JsonNode *node, gboolean pretty)
   g_return_val_if_fail (node != NULL, NULL);
   return sm_json_escape_controls (json_to_string (node, pretty), NULL);
 }
+
+gsize
+sm_json_depth (const char *text, gsize len)
+{
+  gsize depth = 0, deepest = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char ch = text[i];
+      if (in_string)
+        {
+          if (ch == '\\')
+            i++;
+          else if (ch == '"')
+            in_string = FALSE;
+        }
+      else if (ch == '"')
+        in_string = TRUE;
+      else if (ch == '[' || ch == '{')
+        deepest = MAX (deepest, ++depth);
+      else if ((ch == ']' || ch == '}') && depth > 0)
+        depth--;
+    }
+  return deepest;
+}

@@ -19,4 +19,11 @@ char *sm_json_to_string (JsonNode *node, gboolean pretty);
  * generator left raw; *@length (may be NULL) gets the new length. */
 char *sm_json_escape_controls (char *text, gsize *length);
 
+/* json-glib's parser recurses once per level of nesting, so a file of a million '[' would
+ * overflow the stack: the readers of outside JSON refuse deeper documents first. */
+#define SM_JSON_MAX_DEPTH 256
+
+/* The deepest nesting of objects and arrays in JSON @text (@len bytes; strings skipped). */
+gsize sm_json_depth (const char *text, gsize len);
+
 G_END_DECLS

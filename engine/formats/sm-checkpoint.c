@@ -24,9 +24,6 @@
 #define DIGEST_BYTES   32
 /* The smallest directory entry: empty name, type, n_dims, one dim, offset, size. */
 #define MIN_ENTRY_BYTES (4 + 4 + 4 + 8 + 8 + 8)
-/* json-glib's parser recurses once per nesting level: deeper documents are refused before
- * they reach it, so that a hostile file cannot exhaust the stack. */
-#define MAX_JSON_DEPTH 256
 
 G_DEFINE_QUARK (sm-checkpoint-error-quark, sm_checkpoint_error)
 
@@ -210,33 +207,6 @@ check_overlaps (SmCheckpoint *ck, GError **error)
   return TRUE;
 }
 
-/* The deepest nesting of objects and arrays in JSON @text (strings skipped). */
-static gsize
-json_depth (const guint8 *text, gsize len)
-{
-  gsize depth = 0, deepest = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 ch = text[i];
-      if (in_string)
-        {
-          if (ch == '\\')
-            i++;
-          else if (ch == '"')
-            in_string = FALSE;
-        }
-      else if (ch == '"')
-        in_string = TRUE;
-      else if (ch == '[' || ch == '{')
-        deepest = MAX (deepest, ++depth);
-      else if ((ch == ']' || ch == '}') && depth > 0)
-        depth--;
-    }
-  return deepest;
-}
-
 static gboolean
 parse_metadata (SmCheckpoint *ck, const guint8 *text, gsize len, GError **error)
 {
@@ -248,8 +218,8 @@ parse_metadata (SmCheckpoint *ck, const guint8 *text, gsize len, GError **error)
   if (memchr (text, '\0', len) != NULL ||
       !g_utf8_validate ((const char *) text, (gssize) len, NULL))
     FAIL ("Checkpoint metadata is not valid UTF-8 text");
-  if (json_depth (text, len) > MAX_JSON_DEPTH)
-    FAIL ("Checkpoint metadata nests deeper than %d levels", MAX_JSON_DEPTH);
+  if (sm_json_depth ((const char *) text, len) > SM_JSON_MAX_DEPTH)
+    FAIL ("Checkpoint metadata nests deeper than %d levels", SM_JSON_MAX_DEPTH);
   if (!json_parser_load_from_data (parser, (const char *) text, (gssize) len, &local))
     FAIL ("Checkpoint metadata is not valid JSON: %s", local->message);
   root = json_parser_get_root (parser);

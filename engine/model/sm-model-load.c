@@ -13,6 +13,20 @@
 
 /* ---- GGUF ------------------------------------------------------------------------------------- */
 
+/* A model's name as the window, the CLI and snapshots show it: UTF-8, whatever bytes the file
+ * held (GTK refuses others; a snapshot with them does not read back).  Takes @name. */
+static char *
+valid_name (char *name)
+{
+  char *valid;
+
+  if (name == NULL || g_utf8_validate (name, -1, NULL))
+    return name;
+  valid = g_utf8_make_valid (name, -1);
+  g_free (name);
+  return valid;
+}
+
 static gboolean
 gguf_u32 (SmGguf *g, const char *key, int *out, gboolean required, int fallback, GError **error)
 {
@@ -52,9 +66,9 @@ gguf_f32 (SmGguf *g, const char *key, float *out, float fallback, GError **error
   return sm_gguf_get_f32 (g, key, out, error);
 }
 
-/* SmallMind's own tokenizers, stored under keys llama.cpp does not define. */
-static SmTokenizer *
-gguf_tokenizer (SmGguf *g, GError **error)
+/* SmallMind's own tokenizers, stored under keys llama.cpp does not define, else llama.cpp's. */
+SmTokenizer *
+sm_model_tokenizer_from_gguf (SmGguf *g, GError **error)
 {
   g_autofree char *kind = NULL;
 
@@ -223,8 +237,8 @@ load_gguf (const char *path, GError **error)
   /* Gemma 2 always reads its logits from the embedding, as llama.cpp does */
   c.tied_output = c.arch == SM_ARCH_GEMMA2 || sm_gguf_find_tensor (g, "output.weight") == NULL;
 
-  model = sm_model_alloc (&c);
-  if (!sm_model_validate_config (model, error))
+  model = sm_model_alloc (&c, error);
+  if (model == NULL)
     return NULL;
 
   g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
@@ -240,7 +254,7 @@ load_gguf (const char *path, GError **error)
   if (!sm_model_validate (model, error))
     return NULL;
 
-  model->tokenizer = gguf_tokenizer (g, error);
+  model->tokenizer = sm_model_tokenizer_from_gguf (g, error);
   if (model->tokenizer == NULL)
     return NULL;
   if (sm_tokenizer_n_vocab (model->tokenizer) > c.vocab_size)
@@ -252,7 +266,7 @@ load_gguf (const char *path, GError **error)
     }
 
   model->name = sm_gguf_find_key (g, "general.name") >= 0
-    ? sm_gguf_get_string (g, "general.name", NULL) : NULL;
+    ? valid_name (sm_gguf_get_string (g, "general.name", NULL)) : NULL;
   /* llama.cpp's converters write the architecture ("llama") when they know no name: the file's
    * own name then says more, and the title, toasts, markers and snapshots all use it. */
   if (model->name != NULL && sm_gguf_find_key (g, "general.architecture") >= 0)
@@ -309,8 +323,8 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
   c.rope_dims = c.head_dim;
   c.tied_output = lc->shared_classifier;
 
-  model = sm_model_alloc (&c);
-  if (!sm_model_validate_config (model, error))
+  model = sm_model_alloc (&c, error);
+  if (model == NULL)
     return NULL;
   g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
   for (guint i = 0; i < slots->len; i++)
@@ -374,6 +388,60 @@ sm_model_load_llama2c (const char *path, const char *tokenizer_path, GError **er
 
 /* ---- SmallMind checkpoint ------------------------------------------------------------------------ */
 
+/* The metadata's members by type: NULL (or FALSE) for one that is missing or of another type,
+ * which json-glib's own getters would log as a critical, for a file's mistake. */
+static JsonNode *
+meta_member (JsonObject *o, const char *key)
+{
+  return o != NULL ? json_object_get_member (o, key) : NULL;
+}
+
+static JsonObject *
+meta_object (JsonObject *o, const char *key)
+{
+  JsonNode *n = meta_member (o, key);
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+meta_array (JsonObject *o, const char *key)
+{
+  JsonNode *n = meta_member (o, key);
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static GType
+meta_value_type (JsonNode *n)
+{
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+}
+
+static const char *
+meta_string (JsonObject *o, const char *key)
+{
+  JsonNode *n = meta_member (o, key);
+  return meta_value_type (n) == G_TYPE_STRING ? json_node_get_string (n) : NULL;
+}
+
+/* A number where one is given; @out keeps its default otherwise. */
+static gboolean
+meta_float (JsonObject *o, const char *key, float *out, GError **error)
+{
+  JsonNode *n = meta_member (o, key);
+  GType t = meta_value_type (n);
+
+  if (n == NULL)
+    return TRUE;
+  if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                   "Checkpoint config.%s is not a number", key);
+      return FALSE;
+    }
+  *out = (float) json_node_get_double (n);
+  return TRUE;
+}
+
 static gboolean
 meta_int (JsonObject *o, const char *key, int *out, GError **error)
 {
@@ -400,14 +468,14 @@ meta_int (JsonObject *o, const char *key, int *out, GError **error)
 static SmTokenizer *
 checkpoint_tokenizer (JsonObject *meta, GError **error)
 {
-  JsonObject *t = json_object_has_member (meta, "tokenizer") ? json_object_get_object_member (meta, "tokenizer") : NULL;
-  const char *kind = t && json_object_has_member (t, "kind") ? json_object_get_string_member (t, "kind") : NULL;
+  JsonObject *t = meta_object (meta, "tokenizer");
+  const char *kind = meta_string (t, "kind");
 
   if (g_strcmp0 (kind, "bytes") == 0)
     return sm_tokenizer_new_bytes ();
   if (g_strcmp0 (kind, "bpe") == 0)
     {
-      JsonArray *a = json_object_has_member (t, "merges") ? json_object_get_array_member (t, "merges") : NULL;
+      JsonArray *a = meta_array (t, "merges");
       guint n = a ? json_array_get_length (a) : 0;
       g_autofree gint32 *merges = g_new (gint32, MAX (n, 1));
 
@@ -418,7 +486,19 @@ checkpoint_tokenizer (JsonObject *meta, GError **error)
           return NULL;
         }
       for (guint i = 0; i < n; i++)
-        merges[i] = (gint32) json_array_get_int_element (a, i);
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          gint64 id = meta_value_type (e) == G_TYPE_INT64 ? json_node_get_int (e) : -1;
+
+          /* an id out of gint32's range would wrap into one the tokenizer accepts */
+          if (id < 0 || id > G_MAXINT32)
+            {
+              g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                           "Checkpoint tokenizer.merges[%u] is not a token id", i);
+              return NULL;
+            }
+          merges[i] = (gint32) id;
+        }
       return sm_tokenizer_new_bpe (merges, n / 2, error);
     }
   g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
@@ -444,8 +524,8 @@ sm_model_load_checkpoint (const char *path, GError **error)
   if (ck == NULL)
     return NULL;
   meta = sm_checkpoint_get_metadata (ck);
-  cfg = json_object_has_member (meta, "config") ? json_object_get_object_member (meta, "config") : NULL;
-  arch = cfg && json_object_has_member (cfg, "arch") ? json_object_get_string_member (cfg, "arch") : NULL;
+  cfg = meta_object (meta, "config");
+  arch = meta_string (cfg, "arch");
   if (g_strcmp0 (arch, "gpt") == 0)
     c.arch = SM_ARCH_GPT;
   else if (g_strcmp0 (arch, "llama") == 0)
@@ -462,17 +542,24 @@ sm_model_load_checkpoint (const char *path, GError **error)
       !meta_int (cfg, "hidden_dim", &c.hidden_dim, error) ||
       !meta_int (cfg, "context_length", &c.context_length, error))
     return NULL;
-  if (json_object_has_member (cfg, "norm_eps"))
-    c.norm_eps = (float) json_object_get_double_member (cfg, "norm_eps");
-  if (json_object_has_member (cfg, "rope_base"))
-    c.rope_base = (float) json_object_get_double_member (cfg, "rope_base");
-  if (json_object_has_member (cfg, "tied_output"))
-    c.tied_output = json_object_get_boolean_member (cfg, "tied_output");
+  if (!meta_float (cfg, "norm_eps", &c.norm_eps, error) ||
+      !meta_float (cfg, "rope_base", &c.rope_base, error))
+    return NULL;
+  if (meta_member (cfg, "tied_output") != NULL)
+    {
+      if (meta_value_type (meta_member (cfg, "tied_output")) != G_TYPE_BOOLEAN)
+        {
+          g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_FORMAT,
+                       "Checkpoint config.tied_output is not true or false");
+          return NULL;
+        }
+      c.tied_output = json_node_get_boolean (meta_member (cfg, "tied_output"));
+    }
   c.head_dim = c.n_heads > 0 ? c.dim / c.n_heads : 0;
   c.rope_dims = c.head_dim;
 
-  model = sm_model_alloc (&c);
-  if (!sm_model_validate_config (model, error))
+  model = sm_model_alloc (&c, error);
+  if (model == NULL)
     return NULL;
   g_autoptr (GPtrArray) slots = sm_model_tensor_slots (model);
   for (guint i = 0; i < slots->len; i++)
@@ -496,8 +583,8 @@ sm_model_load_checkpoint (const char *path, GError **error)
                    sm_tokenizer_n_vocab (model->tokenizer), c.vocab_size);
       return NULL;
     }
-  model->name = json_object_has_member (meta, "name")
-    ? g_strdup (json_object_get_string_member (meta, "name")) : g_path_get_basename (path);
+  model->name = meta_string (meta, "name") != NULL
+    ? valid_name (g_strdup (meta_string (meta, "name"))) : g_path_get_basename (path);
   model->format = g_strdup ("smallmind");
   model->backing = g_steal_pointer (&ck);
   model->backing_free = unref_checkpoint;

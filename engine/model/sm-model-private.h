@@ -76,9 +76,12 @@ typedef struct {
  * them).  A tied output is not listed: it is token_embd. */
 GPtrArray *sm_model_tensor_slots  (SmModel *model);
 
-/* Allocates model->w.layers (none for a layer count out of range, which
- * sm_model_validate_config () then refuses) and fills the derived fields of the config. */
-SmModel  *sm_model_alloc          (const SmModelConfig *config);
+/* The most entries (positions × rotated dims / 2) a model's RoPE tables may have. */
+#define SM_MODEL_MAX_ROPE_ENTRIES ((gint64) 1 << 26)
+
+/* Fills the derived fields of the config, checks its shape (sm_model_validate_config) and
+ * allocates model->w.layers; NULL and an error for a shape out of range. */
+SmModel  *sm_model_alloc          (const SmModelConfig *config, GError **error);
 /* Shapes only (before tensors are attached), then shapes and every tensor. */
 gboolean  sm_model_validate_config (SmModel *model, GError **error);
 /* FALSE with an error naming the sizes when the RoPE tables and a KV cache over the whole

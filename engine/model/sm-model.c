@@ -62,7 +62,7 @@ sm_layer_tensor_name (int layer, const char *suffix)
 }
 
 SmModel *
-sm_model_alloc (const SmModelConfig *config)
+sm_model_alloc (const SmModelConfig *config, GError **error)
 {
   SmModel *model = g_new0 (SmModel, 1);
 
@@ -74,10 +74,15 @@ sm_model_alloc (const SmModelConfig *config)
     model->config.head_dim = model->config.dim / model->config.n_heads;
   if (!sm_arch_info (model->config.arch)->pos_embd && model->config.rope_dims == 0)
     model->config.rope_dims = model->config.head_dim;
-  /* The count comes from a file not yet validated: a header saying 2^31 layers must be
-   * refused by sm_model_validate_config (), not allocated here first. */
-  if (model->config.n_layers > 0 && model->config.n_layers <= MAX_LAYERS)
-    model->w.layers = g_new0 (SmLayerWeights, model->config.n_layers);
+  /* The shape is checked before anything is allocated for it: a layer count read from a file
+   * may be anything, and so would the layer array be, and the walk over its tensors that
+   * freeing the model makes. */
+  if (!sm_model_validate_config (model, error))
+    {
+      g_free (model);
+      return NULL;
+    }
+  model->w.layers = g_new0 (SmLayerWeights, model->config.n_layers);
   return model;
 }
 
@@ -218,6 +223,19 @@ sm_model_validate_config (SmModel *model, GError **error)
     {
       g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
                    "Invalid RoPE dimension count %d for heads of %d", c->rope_dims, c->head_dim);
+      return FALSE;
+    }
+  /* sm_model_init_rope tabulates cos and sin for every position of the context at load: a
+   * million positions of 128-wide heads (2^26 entries, 256 MB a table) is the most a released
+   * model asks, and a 10 KB header asking for more would cost gigabytes and a minute before
+   * its first token. */
+  if (!sm_arch_info (c->arch)->pos_embd &&
+      (gint64) c->context_length * (c->rope_dims / 2) > SM_MODEL_MAX_ROPE_ENTRIES)
+    {
+      g_set_error (error, SM_MODEL_ERROR, SM_MODEL_ERROR_INVALID,
+                   "A context of %d positions with %d RoPE dims is more than SmallMind "
+                   "tabulates (%" G_GINT64_FORMAT " entries)", c->context_length, c->rope_dims,
+                   (gint64) SM_MODEL_MAX_ROPE_ENTRIES);
       return FALSE;
     }
   return sm_model_config_check_memory (c, sm_model_memory_limit (), error);
@@ -397,12 +415,12 @@ SmModel *
 sm_model_new_random (const SmModelConfig *config, SmTokenizer *tokenizer, guint64 seed,
                      const char *name, GError **error)
 {
-  g_autoptr (SmModel) model = sm_model_alloc (config);
+  g_autoptr (SmModel) model = sm_model_alloc (config, error);
   InitRng rng = { .state = seed };
   g_autoptr (GPtrArray) slots = NULL;
   double resid_std;
 
-  if (!sm_model_validate_config (model, error))
+  if (model == NULL)
     return NULL;
   if (sm_tokenizer_n_vocab (tokenizer) > model->config.vocab_size)
     {

@@ -126,6 +126,9 @@ typedef struct _SmModel SmModel;
  * tokenizer.bin beside it) or a SmallMind checkpoint, detected by content. */
 SmModel             *sm_model_load          (const char *path, const char *tokenizer_path,
                                              GError **error);
+/* The tokenizer a GGUF model gets: SmallMind's own kinds (tokenizer.ggml.model
+ * "smallmind-bytes", "smallmind-bpe") or llama.cpp's (sm_tokenizer_new_from_gguf). */
+SmTokenizer         *sm_model_tokenizer_from_gguf (SmGguf *gguf, GError **error);
 /* A preset with seeded random weights (GPT-2 style initialisation). */
 SmModel             *sm_model_new_preset    (SmPreset preset, guint64 seed);
 /* Any shape with seeded random weights, e.g. to benchmark a shape (`smallmind-cli init`);

@@ -301,7 +301,8 @@ sm_profile_from_markdown (const char *text, const char *source, GError **error)
         r->sys_allocs = NAN;
         r->alloc_mb = NAN;
         if (cc >= 0 && (guint) cc < cells->len && parse_number (g_ptr_array_index (cells, cc), &v))
-          r->calls = (guint64) MAX (v, 0);
+          /* a count past guint64's range does not convert (undefined behaviour), nor NaN */
+          r->calls = v >= 1.8e19 ? G_MAXUINT64 : v >= 0 ? (guint64) v : 0;
         if (cs >= 0 && (guint) cs < cells->len && parse_number (g_ptr_array_index (cells, cs), &v))
           r->self_ms = v;
         if (ca >= 0 && (guint) ca < cells->len && parse_number (g_ptr_array_index (cells, ca), &v))

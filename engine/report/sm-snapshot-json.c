@@ -425,7 +425,12 @@ node_int (JsonNode *n)
     case G_TYPE_INT64:
       return json_node_get_int (n);
     case G_TYPE_DOUBLE:
-      return (gint64) json_node_get_double (n);
+      {
+        /* a double past gint64's range does not convert (undefined behaviour): 0, as for a
+         * value of another type */
+        double d = json_node_get_double (n);
+        return d > -9.2e18 && d < 9.2e18 ? (gint64) d : 0;
+      }
     case G_TYPE_BOOLEAN:
       return json_node_get_boolean (n);
     default:
@@ -472,8 +477,27 @@ get_str (JsonObject *o, const char *name)
 {
   JsonNode *n = o ? json_object_get_member (o, name) : NULL;
   if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
-    return g_strdup (json_node_get_string (n));
+    /* json-glib decodes a lone surrogate ("\ud800") to bytes that are not UTF-8: kept, they
+     * would go into every export, and a JSON one would not read back */
+    return g_utf8_make_valid (json_node_get_string (n), -1);
   return NULL;
+}
+
+/* Element @i of @a when it is an object; NULL for anything else (json-glib's own getter logs
+ * a critical for a number or an array there, which is the file's mistake, not ours). */
+static JsonObject *
+element_object (JsonArray *a, guint i)
+{
+  JsonNode *n = json_array_get_element (a, i);
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static const char *
+element_string (JsonArray *a, guint i)
+{
+  JsonNode *n = json_array_get_element (a, i);
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+    ? json_node_get_string (n) : NULL;
 }
 
 /* Column index of @name in a table, or -1. */
@@ -482,7 +506,7 @@ table_column (JsonObject *table, const char *name)
 {
   JsonArray *cols = get_array (table, "columns");
   for (guint i = 0; cols && i < json_array_get_length (cols); i++)
-    if (g_strcmp0 (json_array_get_string_element (cols, i), name) == 0)
+    if (g_strcmp0 (element_string (cols, i), name) == 0)
       return (int) i;
   return -1;
 }
@@ -683,7 +707,7 @@ read_models (JsonObject *root, SmSnapshot *snap)
   a = get_array (root, "models");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
-      JsonObject *mo = json_array_get_object_element (a, i);
+      JsonObject *mo = element_object (a, i);
       SmSnapshotModel *m;
       if (mo == NULL)
         continue;
@@ -712,7 +736,7 @@ read_ops (JsonObject *root, SmSnapshot *snap)
   a = get_array (root, "ops");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
-      JsonObject *oo = json_array_get_object_element (a, i);
+      JsonObject *oo = element_object (a, i);
       g_autofree char *op = get_str (oo, "op");
       g_autofree char *level = get_str (oo, "level");
       g_autofree char *pass = get_str (oo, "pass");
@@ -750,7 +774,7 @@ read_markers (JsonObject *root, SmSnapshot *snap)
   a = get_array (root, "markers");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
-      JsonObject *mo = json_array_get_object_element (a, i);
+      JsonObject *mo = element_object (a, i);
       g_autofree char *text = get_str (mo, "text");
       SmProfMarker m = { 0 };
       m.t_ns = get_int (mo, "t_ns");
@@ -767,7 +791,7 @@ read_measurements (JsonObject *root, SmSnapshot *snap)
   a = get_array (root, "measurements");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
-      JsonObject *mo = json_array_get_object_element (a, i);
+      JsonObject *mo = element_object (a, i);
       g_autofree char *name = get_str (mo, "name");
       g_autofree char *unit = get_str (mo, "unit");
       JsonArray *values = get_array (mo, "values");
@@ -790,7 +814,7 @@ read_scopes (JsonObject *root, SmSnapshot *snap, GError **error)
   a = get_array (root, "scopes");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
-      JsonObject *so = json_array_get_object_element (a, i);
+      JsonObject *so = element_object (a, i);
       g_autofree char *name = get_str (so, "name");
       SmScopeStats s = { 0 };
 
@@ -839,6 +863,13 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
 
   g_return_val_if_fail (data != NULL, NULL);
 
+  if (sm_json_depth (data, length < 0 ? strlen (data) : (gsize) length) > SM_JSON_MAX_DEPTH)
+    {
+      g_set_error (error, SM_SNAPSHOT_ERROR, SM_SNAPSHOT_ERROR_FORMAT,
+                   "Not a SmallMind snapshot: the JSON nests deeper than %d levels",
+                   SM_JSON_MAX_DEPTH);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, length, error))
     return NULL;
   root_node = json_parser_get_root (parser);

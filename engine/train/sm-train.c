@@ -228,7 +228,8 @@ sm_trainer_alloc (SmModel *init, const SmTrainParams *params, GError **error)
   t->v = sm_tensor_new0 (NULL, SM_DTYPE_F32, 1, (gint64[]) { (gint64) t->n_total });
 
   /* The model sees the flat array through borrowed tensors that keep it alive. */
-  t->model = sm_model_alloc (c);
+  t->model = sm_model_alloc (c, NULL);   /* the shape of a model that exists */
+  g_assert (t->model != NULL);
   new_slots = sm_model_tensor_slots (t->model);
   g_assert (new_slots->len == t->slots->len);
   for (guint i = 0; i < new_slots->len; i++)
