@@ -20,6 +20,9 @@
 #include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 /* One delivery of streamed text per this many ms: a 60 Hz frame. */
@@ -634,6 +637,12 @@ install_model (SmEngine *self, SmModel *model)
   sm_snapshot_add_model (self->session_models, model);
   g_mutex_unlock (&self->lock);
   stats_changed (self);
+#ifdef __GLIBC__
+  /* The last model and its session are gone: malloc keeps the pages they freed, among the
+   * small blocks still in use, and an hour of switching models left tens of MB free but
+   * resident (tools/soak).  A load is rare and slow beside the trim's walk of the heaps. */
+  malloc_trim (0);
+#endif
 }
 
 static void

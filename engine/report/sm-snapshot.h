@@ -108,6 +108,7 @@ void              sm_snapshot_capture      (SmSnapshot *snap, SmProfiler *prof);
 void              sm_snapshot_capture_base (SmSnapshot *snap, SmProfiler *prof);
 /* Fills the engine configuration from the process-wide state (pool, kernels, threads). */
 void              sm_snapshot_capture_config (SmSnapshot *snap, gboolean profiling);
+/* Adds @model's entry, or gives back the entry of an equal one the snapshot holds already. */
 SmSnapshotModel  *sm_snapshot_add_model    (SmSnapshot *snap, SmModel *model);
 /* "the last reply", "since the model was loaded", "since the statistics were reset" for a
  * range name; the name itself for one it does not know. */
