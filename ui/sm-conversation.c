@@ -625,7 +625,7 @@ sm_conversation_new_from_data (const char *data, gsize length, GError **error)
   if (data == NULL)
     data = "";   /* an empty file's mapping has no contents */
 
-  if (sm_json_read_depth (data, length) > SM_JSON_READ_MAX_DEPTH)
+  if (sm_json_depth (data, length) > SM_JSON_READ_MAX_DEPTH)
     {
       g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
                    _("The conversation nests deeper than %d levels"), SM_JSON_READ_MAX_DEPTH);

@@ -10,6 +10,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sm-engine.h"
+
 G_BEGIN_DECLS
 
 static inline JsonNode *
@@ -74,34 +76,8 @@ sm_json_read_bool (JsonObject *o, const char *name, gboolean fallback)
 }
 
 /* json-glib's parser recurses once per level of nesting, so a saved file of a million '['
- * would overflow the window's stack; deeper documents are refused before they reach it.  The
- * same scan as the engine's sm_json_depth (), which the window may not include (DESIGN.md). */
+ * would overflow the window's stack; deeper documents are refused before they reach it, by
+ * the engine's own scan (sm-engine.h carries sm-json.h for the window's files). */
 #define SM_JSON_READ_MAX_DEPTH 256
-
-static inline gsize
-sm_json_read_depth (const char *text, gsize len)
-{
-  gsize depth = 0, deepest = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char ch = text[i];
-      if (in_string)
-        {
-          if (ch == '\\')
-            i++;
-          else if (ch == '"')
-            in_string = FALSE;
-        }
-      else if (ch == '"')
-        in_string = TRUE;
-      else if (ch == '[' || ch == '{')
-        deepest = MAX (deepest, ++depth);
-      else if ((ch == ']' || ch == '}') && depth > 0)
-        depth--;
-    }
-  return deepest;
-}
 
 G_END_DECLS
