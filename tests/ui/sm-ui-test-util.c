@@ -234,3 +234,31 @@ sm_ui_test_long_model (void)
   g_assert_no_error (error);
   return path;
 }
+
+gboolean
+sm_ui_test_loaded (gpointer window)
+{
+  return !sm_window_get_loading (SM_WINDOW (window));
+}
+
+gboolean
+sm_ui_test_not_generating (gpointer chat_view)
+{
+  return !sm_chat_view_get_generating (SM_CHAT_VIEW (chat_view));
+}
+
+gboolean
+sm_ui_test_pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+void
+sm_ui_test_close_window (SmWindow *window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_close (GTK_WINDOW (window));
+  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 30, "the window to go");
+}

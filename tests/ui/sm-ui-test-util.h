@@ -36,6 +36,14 @@ void            sm_ui_test_click         (GtkWidget *widget);
  * nothing. */
 void            sm_ui_test_screenshot    (const char *name);
 
+/* Conditions for sm_ui_test_wait (): the window's model loads are done; the chat view's reply
+ * is over; *(gpointer *) @data was cleared (a weak pointer). */
+gboolean        sm_ui_test_loaded          (gpointer window);
+gboolean        sm_ui_test_not_generating  (gpointer chat_view);
+gboolean        sm_ui_test_pointer_cleared (gpointer data);
+/* Closes @window and waits until it is gone. */
+void            sm_ui_test_close_window    (SmWindow *window);
+
 /* Main-loop stall meter: a high-priority 5 ms timer notes how late it runs. */
 void            sm_ui_test_stall_start   (void);
 /* The longest stall since the start, in ms. */

@@ -14,17 +14,7 @@
 
 #define MB (1024 * 1024)
 
-static gboolean
-loaded (gpointer data)
-{
-  return !sm_window_get_loading (SM_WINDOW (data));
-}
 
-static gboolean
-not_generating (gpointer data)
-{
-  return !sm_chat_view_get_generating (SM_CHAT_VIEW (data));
-}
 
 typedef struct {
   GtkTextBuffer *buffer;
@@ -39,21 +29,7 @@ paste_arrived (gpointer data)
   return gtk_text_buffer_get_char_count (c->buffer) > 0 || gtk_widget_get_visible (c->paste_bar);
 }
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
-static void
-close_window (SmWindow *window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
-}
 
 static GtkWindow *
 find_dialog (void)
@@ -83,7 +59,7 @@ start (SmWindow **window, SmChatView **chat)
   SmApplication *app = sm_ui_test_start_app (window);
 
   *chat = sm_window_get_chat_view (*window);
-  sm_ui_test_wait (loaded, *window, 60, "the model to load");
+  sm_ui_test_wait (sm_ui_test_loaded, *window, 60, "the model to load");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (*window), "win.new-conversation", NULL));
   return app;
 }
@@ -189,7 +165,7 @@ test_paste_1mb (void)
   /* the prompt takes it, beside the text view (a GtkTextView lays out all it holds), and
    * says how much it is */
   /* the first long paste shows the bar beside the prompt for the first time (its icons
-   * loaded, the composer laid out anew): a cost of its own, measured apart */
+   * sm_ui_test_loaded, the composer laid out anew): a cost of its own, measured apart */
   sm_ui_test_stall_start ();
   paste_bytes (chat, big, 20000);
   sm_ui_test_spin (300);
@@ -212,7 +188,7 @@ test_paste_1mb (void)
   /* sent: the message keeps all of it, the prompt is fitted to the context, a reply comes */
   sm_ui_test_stall_start ();
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.send", NULL);
-  sm_ui_test_wait (not_generating, chat, 120, "the reply to the 1 MB message");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 120, "the reply to the 1 MB message");
   sm_ui_test_spin (300);
   send_ms = sm_ui_test_stall_stop ();
   g_test_message ("longest main-loop stall: %.1f ms pasting 20 KB first, %.1f ms pasting 1 MB, "
@@ -255,13 +231,13 @@ test_paste_1mb (void)
   sm_ui_test_type (sm_chat_view_get_prompt_view (chat), "Hello");
   sm_ui_test_stall_start ();
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.send", NULL);
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to Hello");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to Hello");
   sm_ui_test_spin (300);
   g_test_message ("longest main-loop stall sending \"Hello\" after it: %.1f ms",
                   sm_ui_test_stall_stop ());
 
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- bytes that are not text ------------------------------------------------------------------- */
@@ -296,7 +272,7 @@ test_paste_odd_bytes (void)
   /* emoji and right-to-left text typed after it; all of it sent and answered */
   sm_ui_test_type (sm_chat_view_get_prompt_view (chat), typed);
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.send", NULL);
-  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply");
   g_assert_null (find_dialog ());
   user = message (chat, 0);
   g_assert_true (g_str_has_suffix (sm_message_get_text (user), typed));
@@ -304,7 +280,7 @@ test_paste_odd_bytes (void)
   g_assert_true (g_utf8_validate (sm_message_get_text (message (chat, 1)), -1, NULL));
 
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- a system prompt longer than the context ------------------------------------------------- */
@@ -350,7 +326,7 @@ test_system_prompt_too_long (void)
   sm_ui_test_type (sm_chat_view_get_prompt_view (chat), "Hi");
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.send", NULL);
   sm_ui_test_wait (dialog_shown, NULL, 60, "the error");
-  sm_ui_test_wait (not_generating, chat, 60, "the run to end");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the run to end");
   dialog = find_dialog ();
   body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog));
   g_test_message ("%s", body);
@@ -363,7 +339,7 @@ test_system_prompt_too_long (void)
   g_settings_reset (settings, "last-model");
   g_settings_reset (settings, "system-prompt");
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 int

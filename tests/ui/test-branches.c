@@ -14,23 +14,8 @@
 #include "sm-sampling-panel.h"
 #include "sm-ui-test-util.h"
 
-static gboolean
-loaded (gpointer data)
-{
-  return !sm_window_get_loading (SM_WINDOW (data));
-}
 
-static gboolean
-not_generating (gpointer data)
-{
-  return !sm_chat_view_get_generating (SM_CHAT_VIEW (data));
-}
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
 static GtkAdjustment *
 sampling_adjustment (SmWindow *window, const char *name)
@@ -51,15 +36,6 @@ send_prompt (SmWindow *window, const char *text)
   sm_ui_test_click (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button"));
 }
 
-static void
-close_window (SmWindow *window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
-}
 
 static guint
 n_rows (SmChatView *chat)
@@ -177,9 +153,9 @@ test_edit_regenerate_branches (void)
   g_autofree char *id = NULL;
   double max_tokens, temperature, seed;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
-  sm_ui_test_wait (loaded, window, 60, "the Small preset");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the Small preset");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
   max_tokens = gtk_adjustment_get_value (sampling_adjustment (window, "max_tokens_adjustment"));
   temperature = gtk_adjustment_get_value (sampling_adjustment (window, "temperature_adjustment"));
@@ -190,7 +166,7 @@ test_edit_regenerate_branches (void)
   gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), -1);
 
   send_prompt (window, "Tell me");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply");
   reply1 = shown_text (row_at (chat, 1));
   g_assert_cmpuint (strlen (reply1), >, 0);
   /* no alternatives yet: no control */
@@ -199,7 +175,7 @@ test_edit_regenerate_branches (void)
 
   /* regenerate: a second reply beside the first, which is kept */
   click_row_button (row_at (chat, 1), "regenerate_button");
-  sm_ui_test_wait (not_generating, chat, 60, "the regenerated reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the regenerated reply");
   g_assert_cmpuint (n_rows (chat), ==, 2);
   reply2 = shown_text (row_at (chat, 1));
   assert_row (chat, 1, reply2, "2/2");
@@ -211,7 +187,7 @@ test_edit_regenerate_branches (void)
 
   /* edit the question: a new branch with its own reply; the old question keeps both of its */
   edit_row (row_at (chat, 0), "Tell me more");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to the edited question");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to the edited question");
   g_assert_cmpuint (n_rows (chat), ==, 2);
   reply3 = shown_text (row_at (chat, 1));
   assert_row (chat, 0, "Tell me more", "2/2");
@@ -227,7 +203,7 @@ test_edit_regenerate_branches (void)
     g_autofree char *want = g_strconcat ("Tell me", reply1, "\nGo on", NULL);
 
     send_prompt (window, "Go on");
-    sm_ui_test_wait (not_generating, chat, 60, "the reply on the first branch");
+    sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply on the first branch");
     g_assert_cmpuint (n_rows (chat), ==, 4);
     assert_row (chat, 2, "Go on", "");
     prompt = sm_conversation_build_prompt (c, 3);
@@ -238,7 +214,7 @@ test_edit_regenerate_branches (void)
     id = g_strdup (sm_conversation_get_id (c));
   }
 
-  close_window (window);
+  sm_ui_test_close_window (window);
   /* as the application's shutdown does */
   sm_conversation_store_flush (sm_application_get_store (app));
   g_clear_object (&app);
@@ -246,7 +222,7 @@ test_edit_regenerate_branches (void)
   /* after a restart: the same branch shown, the others a click away */
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
-  sm_ui_test_wait (loaded, window, 60, "the model after the restart");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model after the restart");
   g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, id);
   g_assert_cmpuint (n_rows (chat), ==, 4);
   assert_row (chat, 0, "Tell me", "1/2");
@@ -261,7 +237,7 @@ test_edit_regenerate_branches (void)
 
   /* an edited reply is a branch too: the model continues the new text, the old one stays */
   edit_row (row_at (chat, 1), "Once");
-  sm_ui_test_wait (not_generating, chat, 60, "the continued reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the continued reply");
   {
     g_autofree char *continued = shown_text (row_at (chat, 1));
 
@@ -275,7 +251,7 @@ test_edit_regenerate_branches (void)
   gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), max_tokens);
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), temperature);
   gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), seed);
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- the conversation list ------------------------------------------------------------------- */
@@ -498,16 +474,16 @@ test_conversation_list (void)
   double max_tokens;
   const char *want[2];
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   max_tokens = gtk_adjustment_get_value (sampling_adjustment (window, "max_tokens_adjustment"));
   gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 4);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
   send_prompt (window, APPLES);
-  sm_ui_test_wait (not_generating, chat, 60, "the first reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the first reply");
   id_a = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
   send_prompt (window, "Dogs bark at night");
-  sm_ui_test_wait (not_generating, chat, 60, "the second reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the second reply");
   id_b = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
   gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), max_tokens);
   path_a = conversation_path (id_a);
@@ -582,15 +558,15 @@ test_conversation_list (void)
   click_in_row (conversation_row (popover, "Dogs bark at night"), "win.delete-conversation");
   g_assert_false (list_has (app, id_b));
   gtk_popover_popdown (popover);
-  close_window (window);
+  sm_ui_test_close_window (window);
   sm_conversation_store_flush (sm_application_get_store (app));
   g_clear_object (&app);
   g_assert_true (g_file_test (path_b, G_FILE_TEST_EXISTS));
   app = sm_ui_test_start_app (&window);
   g_assert_true (list_has (app, id_b));
   g_assert_false (list_has (app, id_a));
-  sm_ui_test_wait (loaded, window, 60, "the model after the restart");
-  close_window (window);
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model after the restart");
+  sm_ui_test_close_window (window);
 }
 
 int

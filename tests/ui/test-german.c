@@ -14,27 +14,8 @@
 #include "sm-ui-test-util.h"
 #include "sm-window.h"
 
-static gboolean
-loaded (gpointer data)
-{
-  return !sm_window_get_loading (SM_WINDOW (data));
-}
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
-static void
-close_window (SmWindow *window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
-}
 
 static int
 metainfo_display_length (void)
@@ -93,7 +74,7 @@ test_german (void)
   g_assert_cmpstr (_("_New Conversation"), !=, "_New Conversation");
 
   app = sm_ui_test_start_app (&window);
-  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
 
   /* "Sampling" is what German machine-learning texts call it, not "Auswahl" (a selection) */
   {
@@ -155,7 +136,7 @@ test_german (void)
     g_assert_null (strstr (body, "magic"));
     gtk_window_destroy (dialog);
   }
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 int

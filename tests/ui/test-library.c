@@ -11,17 +11,7 @@
 
 static char *home;
 
-static gboolean
-loaded (gpointer data)
-{
-  return !sm_window_get_loading (SM_WINDOW (data));
-}
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
 static gboolean
 library_open (gpointer data)
@@ -68,15 +58,6 @@ model_setting (void)
   return g_settings_get_string (settings, "last-model");
 }
 
-static void
-close_window (SmWindow *window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
-}
 
 static char *
 put_model (const char *rel)
@@ -116,7 +97,7 @@ test_library (void)
       return;
     }
   app = sm_ui_test_start_app (&window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
 
   /* Ctrl+Shift+O, as the menu's Model Library */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.model-library", NULL));
@@ -140,9 +121,9 @@ test_library (void)
   weak = library;
   g_object_add_weak_pointer (G_OBJECT (library), &weak);
   sm_ui_test_click (open);
-  sm_ui_test_wait (pointer_cleared, &weak, 10, "the library to close");
+  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 10, "the library to close");
   sm_ui_test_spin (50);
-  sm_ui_test_wait (loaded, window, 60, "the model from the library");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model from the library");
   last = model_setting ();
   g_assert_cmpstr (last, ==, downloaded);
 
@@ -167,12 +148,12 @@ test_library (void)
     g_value_unset (&value);
     g_assert_true (ok);
     sm_ui_test_spin (50);
-    sm_ui_test_wait (loaded, window, 60, "the dropped model");
+    sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the dropped model");
     g_free (last);
     last = model_setting ();
     g_assert_cmpstr (last, ==, cached);
   }
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 int

@@ -256,11 +256,6 @@ pointer_set (gpointer data)
   return *(gpointer *) data != NULL;
 }
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
 static void
 test_window_reply (void)
@@ -360,7 +355,7 @@ test_window_reply (void)
 
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
+  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 30, "the window to go");
 }
 
 int

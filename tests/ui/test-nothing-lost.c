@@ -16,17 +16,7 @@
 #include "../sm-test-util.h"   /* the full disk, shared with the engine tests */
 #include "sm-ui-test-util.h"
 
-static gboolean
-loaded (gpointer data)
-{
-  return !sm_window_get_loading (SM_WINDOW (data));
-}
 
-static gboolean
-not_generating (gpointer data)
-{
-  return !sm_chat_view_get_generating (SM_CHAT_VIEW (data));
-}
 
 static gboolean
 reply_started (gpointer data)
@@ -82,11 +72,6 @@ dialog_shown (gpointer data)
   return find_dialog () != NULL;
 }
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
 typedef struct {
   const char *path;
@@ -190,7 +175,7 @@ test_full_disk (void)
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
   g_signal_connect (sm_application_get_store (app), "error", G_CALLBACK (on_store_error), &errors);
-  sm_ui_test_wait (loaded, window, 60, "the model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model");
   shown = sm_chat_view_get_conversation (chat);
   g_assert_cmpstr (sm_conversation_get_id (shown), ==, sm_conversation_get_id (saved));
   g_test_message ("filled with %" G_GSIZE_FORMAT " bytes", sm_test_fill_disk (dir, "filler"));
@@ -200,7 +185,7 @@ test_full_disk (void)
   sm_ui_test_type (sm_chat_view_get_prompt_view (chat), "What then?");
   sm_ui_test_click (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button"));
   sm_ui_test_wait (reply_started, shown, 30, "the reply to start");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to end");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to end");
   {
     Shown toast = { GTK_WIDGET (window), "The disk is full" };
     GtkWidget *label;
@@ -260,7 +245,7 @@ test_full_disk (void)
   weak = window;
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
+  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 30, "the window to go");
   g_object_unref (app);
 }
 

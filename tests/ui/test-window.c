@@ -24,17 +24,7 @@
 
 /* ---- conditions ------------------------------------------------------------------------------ */
 
-static gboolean
-loaded (gpointer data)
-{
-  return !sm_window_get_loading (SM_WINDOW (data));
-}
 
-static gboolean
-not_generating (gpointer data)
-{
-  return !sm_chat_view_get_generating (SM_CHAT_VIEW (data));
-}
 
 static SmMessage *
 last_message (SmChatView *chat)
@@ -104,11 +94,6 @@ file_exists (gpointer data)
   return g_file_test (data, G_FILE_TEST_IS_REGULAR);
 }
 
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
 
 static gboolean
 message_ended (gpointer data)
@@ -161,21 +146,12 @@ load_long_model (SmWindow *window)
 
   /* the action the file chooser's answer runs */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", path));
-  sm_ui_test_wait (loaded, window, 60, "the long model to load");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the long model to load");
   g_assert_cmpstr (window_title (window), ==, "Long Test");
   /* no limit (and Keep Writing): a reply long enough to switch things and stop it */
   gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 0);
 }
 
-static void
-close_window (SmWindow *window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_close (GTK_WINDOW (window));
-  sm_ui_test_wait (pointer_cleared, &weak, 30, "the window to go");
-}
 
 /* ---- the whole path -------------------------------------------------------------------------------- */
 
@@ -263,14 +239,14 @@ test_chat_toggles_export (void)
   double stall_ms;
 
   /* the built-in model loads at start */
-  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
   g_assert_cmpstr (window_title (window), ==, "SmallMind Small");
 
   /* greedy, so the reply does not depend on chance */
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
   send_prompt (window, "Once upon a time");
   sm_ui_test_wait (reply_has_text, chat, 60, "the first tokens");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to end");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to end");
   reply = last_message (chat);
   f = sm_message_get_figures (reply);
   g_assert_nonnull (f);
@@ -312,7 +288,7 @@ test_chat_toggles_export (void)
   sm_ui_test_wait (allocations_shown, sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel"), 30,
                    "the memory chart to show allocations per token with the pool off");
   sm_ui_test_click (sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "stop_button"));
-  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 30, "the reply to stop");
   stall_ms = sm_ui_test_stall_stop ();
   g_test_message ("longest main-loop stall during the long reply: %.1f ms", stall_ms);
 
@@ -361,7 +337,7 @@ test_chat_toggles_export (void)
     g_test_message ("comparison of the run with itself: %s", sm_compare_view_get_verdict (SM_COMPARE_VIEW (compare)));
   }
 
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- regenerate, edit and continue ------------------------------------------------------------------ */
@@ -400,9 +376,9 @@ test_edit_regenerate (void)
   g_autofree char *first = NULL;
   const char *reply;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
-  sm_ui_test_wait (loaded, window, 60, "the Small preset");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the Small preset");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
   conversation = sm_chat_view_get_conversation (chat);
   /* seeded sampling, so a regenerated reply differs from the first; short replies, so that a
@@ -412,27 +388,27 @@ test_edit_regenerate (void)
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 1.0);
   gtk_adjustment_set_value (sampling_adjustment (window, "seed_adjustment"), -1);
   send_prompt (window, "Tell me");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply");
   first = g_strdup (sm_message_get_text (last_message (chat)));
   g_assert_cmpuint (strlen (first), >, 0);
 
   /* regenerate: the same place, a new reply */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row_at (chat, 1)), "row.regenerate", NULL));
   g_assert_true (sm_chat_view_get_generating (chat));
-  sm_ui_test_wait (not_generating, chat, 60, "the regenerated reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the regenerated reply");
   g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 2);
   g_assert_nonnull (sm_message_get_figures (last_message (chat)));
 
   /* edit the question: what followed goes, a new reply comes */
   edit_row (row_at (chat, 0), "Tell me more");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to the edited question");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to the edited question");
   g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 2);
   g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (conversation, 0)), ==, "Tell me more");
   g_assert_nonnull (sm_message_get_figures (last_message (chat)));
 
   /* edit the reply: the model continues from the edited text */
   edit_row (row_at (chat, 1), "Once");
-  sm_ui_test_wait (not_generating, chat, 60, "the continued reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the continued reply");
   reply = sm_message_get_text (last_message (chat));
   g_assert_true (g_str_has_prefix (reply, "Once"));
   g_assert_cmpuint (strlen (reply), >, strlen ("Once"));
@@ -449,7 +425,7 @@ test_edit_regenerate (void)
     gtk_adjustment_set_value (sampling_adjustment (window, "max_tokens_adjustment"), 256);
     gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
     send_prompt (window, "Once upon a time");
-    sm_ui_test_wait (not_generating, chat, 60, "the reply that fills the context");
+    sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply that fills the context");
     f = sm_message_get_figures (last_message (chat));
     g_assert_nonnull (f);
     g_assert_cmpstr (f->stop_reason, ==, "context full");
@@ -458,7 +434,7 @@ test_edit_regenerate (void)
     gtk_switch_set_active (keep, TRUE);
   }
 
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- closing mid-reply ------------------------------------------------------------------------------ */
@@ -484,7 +460,7 @@ test_close_during_generation (void)
   g_autofree char *id = NULL;
   const char *want[2];
 
-  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
   load_long_model (window);
   send_prompt (window, "Closing time");
@@ -493,7 +469,7 @@ test_close_during_generation (void)
   conversation = g_object_ref (sm_chat_view_get_conversation (chat));
   reply = g_object_ref (last_message (chat));
   id = g_strdup (sm_conversation_get_id (conversation));
-  close_window (window);
+  sm_ui_test_close_window (window);
 
   /* the reply ends by itself, cancelled, and is saved */
   sm_ui_test_wait (message_ended, reply, 30, "the cancelled reply to end");
@@ -511,8 +487,8 @@ test_close_during_generation (void)
   g_assert_cmpuint (sm_conversation_get_n_messages (sm_chat_view_get_conversation (chat)), ==, 2);
   g_assert_cmpstr (sm_message_get_text (sm_conversation_get_message (sm_chat_view_get_conversation (chat), 0)),
                    ==, "Closing time");
-  sm_ui_test_wait (loaded, window, 60, "the model");
-  close_window (window);
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model");
+  sm_ui_test_close_window (window);
 }
 
 /* ---- errors reach the user ------------------------------------------------------------------------- */
@@ -546,11 +522,11 @@ test_load_error (void)
   GtkWindow *dialog;
   g_autofree char *before = NULL;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   before = g_strdup (window_title (window));
   g_assert_true (g_file_set_contents (bad, "GGUF but not really", -1, NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", bad));
-  sm_ui_test_wait (loaded, window, 60, "the load to fail");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the load to fail");
   sm_ui_test_wait (dialog_shown, NULL, 10, "the error dialog");
 
   /* the engine's message, in a dialog; the previous model stays */
@@ -570,7 +546,7 @@ test_load_error (void)
   g_test_message ("export error shown: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)));
   gtk_window_destroy (dialog);
 
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- the model's file changed under a reply ----------------------------------------------------- */
@@ -632,7 +608,7 @@ test_model_file_truncated (void)
   gsize len;
   int fd;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   load_long_model (window);
   path = g_build_filename (sm_ui_test_dir (), "long.smck", NULL);
@@ -646,7 +622,7 @@ test_model_file_truncated (void)
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (ftruncate (fd, 0), ==, 0);
   close (fd);
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to stop at the truncation");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to stop at the truncation");
 
   /* the conversation as it was: the prompt and the reply so far, with the reason under it */
   g_assert_true (sm_chat_view_get_conversation (chat) == conversation);
@@ -671,18 +647,18 @@ test_model_file_truncated (void)
   g_assert_cmpint (g_rename (copy, path), ==, 0);
   button = find_text (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Load Again");
   sm_ui_test_click (button);
-  sm_ui_test_wait (loaded, window, 60, "the model to load again");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model to load again");
   g_assert_cmpstr (window_title (window), ==, "Long Test");
   g_clear_object (&reply);
   send_prompt (window, "And then");
   sm_ui_test_wait (reply_has_text, chat, 60, "a reply from the file loaded again");
   g_assert_cmpuint (sm_conversation_get_n_messages (conversation), ==, 4);
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL);
-  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 30, "the reply to stop");
   g_assert_null (find_dialog ());
 
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- the Built-in Models menu ------------------------------------------------------------------------ */
@@ -706,13 +682,13 @@ test_builtin_menu (void)
   SmWindow *window;
   g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   for (guint i = 0; i < G_N_ELEMENTS (items); i++)
     {
       g_autoptr (SmModel) model = NULL;
 
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", items[i].target));
-      sm_ui_test_wait (loaded, window, 60, "the built-in model");
+      sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
       model = sm_engine_dup_model (sm_window_get_engine (window));
       g_assert_nonnull (model);
       g_assert_cmpstr (sm_model_get_format (model), !=, "preset");
@@ -722,7 +698,7 @@ test_builtin_menu (void)
       g_test_message ("%s: %s", window_title (window), window_subtitle (window));
       g_assert_true (g_str_has_prefix (window_subtitle (window), items[i].file));
     }
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- no model ---------------------------------------------------------------------------------------- */
@@ -755,7 +731,7 @@ test_no_model (void)
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
   send = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button");
-  sm_ui_test_wait (loaded, window, 60, "the last model to fail");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model to fail");
   while ((dialog = find_dialog ()) != NULL)
     gtk_window_destroy (dialog);
   none = sm_engine_dup_model (sm_window_get_engine (window));
@@ -773,16 +749,16 @@ test_no_model (void)
 
   /* a model in: Send is on, and the reply's progress does not outlive it */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
-  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
   g_assert_true (gtk_widget_is_sensitive (send));
   sm_ui_test_click (send);
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to end");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to end");
   sm_ui_test_wait (prefill_hidden, chat, 10, "the progress to go");
   g_assert_cmpuint (sm_conversation_get_n_messages (sm_chat_view_get_conversation (chat)), ==, 2);
 
   g_settings_reset (settings, "last-model");
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- prompts from the command line ----------------------------------------------------------------- */
@@ -804,16 +780,16 @@ test_startup_prompt_new_conversation (void)
   g_settings_set_int (settings, "max-tokens", 16);
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   send_prompt (window, "Hello there");
-  sm_ui_test_wait (not_generating, chat, 60, "the first reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the first reply");
   before = g_object_ref (sm_chat_view_get_conversation (chat));
   n_before = sm_conversation_get_n_messages (before);
   g_assert_cmpuint (n_before, >=, 2);
 
   sm_window_start (window, "preset:small", prompts);
-  sm_ui_test_wait (loaded, window, 60, "the model");
-  sm_ui_test_wait (not_generating, chat, 60, "the prompt's reply");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the model");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the prompt's reply");
   now = sm_chat_view_get_conversation (chat);
   g_assert_true (now != before);
   g_assert_cmpuint (sm_conversation_get_n_messages (before), ==, n_before);
@@ -822,7 +798,7 @@ test_startup_prompt_new_conversation (void)
   g_assert_cmpstr (sm_message_get_text (first), ==, "Tell me a story");
 
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- the context bar follows the conversation shown -------------------------------------------------- */
@@ -854,10 +830,10 @@ test_context_follows_conversation (void)
   g_settings_set_int (settings, "max-tokens", 16);
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "Once upon a time");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply");
   sm_ui_test_wait (context_used, chat, 10, "the context to fill");
   filled = g_strdup (context_text (chat));
   id = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
@@ -870,7 +846,7 @@ test_context_follows_conversation (void)
   g_test_message ("after the reply: %s; opened again: %s", filled, context_text (chat));
 
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- a reply saved while it streams --------------------------------------------------------------------- */
@@ -925,7 +901,7 @@ test_reply_saved_in_flight (void)
   g_settings_set_string (settings, "kernel-level", "scalar");
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "Once upon a time");
   c = sm_chat_view_get_conversation (chat);
@@ -959,12 +935,12 @@ test_reply_saved_in_flight (void)
   }
 
   gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL);
-  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 30, "the reply to stop");
   g_settings_reset (settings, "max-tokens");
   g_settings_reset (settings, "context-shift");
   g_settings_reset (settings, "kernel-level");
   g_free (check.path);
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- one name for a model ------------------------------------------------------------------------- */
@@ -989,9 +965,9 @@ test_model_name (void)
     }
   app = sm_ui_test_start_app (&window);
   engine = sm_window_get_engine (window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", path));
-  sm_ui_test_wait (loaded, window, 60, "stories260K");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "stories260K");
   g_assert_cmpstr (window_title (window), ==, "stories260K");
   sm_engine_get_stats (engine, &st);
   g_assert_cmpstr (st.model_name, ==, "stories260K");
@@ -999,7 +975,7 @@ test_model_name (void)
   markers = sm_engine_copy_markers (engine);
   g_assert_cmpuint (markers->len, >, 0);
   g_assert_cmpstr (g_array_index (markers, SmProfMarker, markers->len - 1).text, ==, "model stories260K");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- exports: the format follows the name ------------------------------------------------------------ */
@@ -1020,7 +996,7 @@ test_export_format_follows_name (void)
   g_unlink (json_path);
   g_unlink (md_path);
   app = sm_ui_test_start_app (&window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)",
                                              "markdown", json_path));
@@ -1035,7 +1011,7 @@ test_export_format_follows_name (void)
   g_assert_false (g_file_test (bare, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_get_contents (md_path, &text, NULL, NULL));
   g_assert_true (text[0] == '#');
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- typing right away --------------------------------------------------------------------------------- */
@@ -1056,9 +1032,9 @@ test_focus_at_start (void)
   GtkWidget *prompt = GTK_WIDGET (sm_chat_view_get_prompt_view (sm_window_get_chat_view (window)));
 
   sm_ui_test_wait (is_mapped, window, 30, "the window");
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_window_get_focus (GTK_WINDOW (window)) == prompt);
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- snapshots and Compare --------------------------------------------------------------------------- */
@@ -1101,16 +1077,16 @@ test_snapshot_compare (void)
   pool = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "pool_switch");
   scalar = sm_ui_test_child (engine_panel, SM_TYPE_ENGINE_PANEL, "scalar_button");
   result_box = sm_ui_test_child (compare, SM_TYPE_COMPARE_VIEW, "result_box");
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "small"));
   sm_ui_test_spin (50);
-  sm_ui_test_wait (loaded, window, 60, "Small");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "Small");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
 
   /* the first run: Small, the default kernels and pool; its reply exported */
   send_prompt (window, "Once upon a time");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply on Small");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply on Small");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", a_json));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "markdown", a_md));
   sm_ui_test_wait (file_exists, a_json, 30, "the first snapshot");
@@ -1118,7 +1094,7 @@ test_snapshot_compare (void)
 
   /* the second: Medium, on the scalar kernels with the pool off */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "medium"));
-  sm_ui_test_wait (loaded, window, 60, "Medium");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "Medium");
   want = (Config) { engine, SM_KERNEL_LEVEL_SCALAR, FALSE };
   if (gtk_widget_is_sensitive (scalar))
     sm_ui_test_click (scalar);
@@ -1131,7 +1107,7 @@ test_snapshot_compare (void)
   sm_ui_test_wait (switch_off, pool, 10, "the pool switch to turn off");
   sm_ui_test_wait (config_applied, &want, 30, "the engine to apply the toggles");
   send_prompt (window, "The little dog");
-  sm_ui_test_wait (not_generating, chat, 120, "the reply on Medium");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 120, "the reply on Medium");
   reply_tokens = sm_message_get_figures (last_message (chat))->generated_tokens;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", b_json));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "markdown", b_md));
@@ -1196,7 +1172,7 @@ test_snapshot_compare (void)
   want = (Config) { engine, sm_kernels_best_level (), TRUE };
   sm_ui_test_wait (config_applied, &want, 30, "the default kernels and pool");
   send_prompt (window, "Once upon a time");
-  sm_ui_test_wait (not_generating, chat, 60, "the default reply on Medium");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the default reply on Medium");
   g_unlink (a_json);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-snapshot-to", "(ss)", "json", a_json));
   sm_ui_test_wait (file_exists, a_json, 30, "the default snapshot");
@@ -1208,7 +1184,7 @@ test_snapshot_compare (void)
   want = (Config) { engine, gtk_widget_is_sensitive (scalar) ? SM_KERNEL_LEVEL_SCALAR : sm_kernels_get_level (), FALSE };
   sm_ui_test_wait (config_applied, &want, 30, "the scalar kernels, pool off");
   send_prompt (window, "Once upon a time");
-  sm_ui_test_wait (not_generating, chat, 120, "the scalar reply on Medium");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 120, "the scalar reply on Medium");
   /* the current run: this last reply */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "compare"));
   g_assert_true (sm_compare_view_compare_files (SM_COMPARE_VIEW (compare), a_json, NULL, &error));
@@ -1220,7 +1196,7 @@ test_snapshot_compare (void)
   g_settings_reset (settings, "kernel-level");
   g_settings_reset (settings, "pool-enabled");
   g_settings_reset (settings, "last-model");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- minor: the window's size, toasts, About ------------------------------------------------------ */
@@ -1272,7 +1248,7 @@ test_minor_window (void)
   graphene_rect_t toast_box, send_box;
   int min_width = 0;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
   g_test_message ("the window's minimum width: %d px; metainfo: %d", min_width, metainfo_display_length ());
   g_assert_cmpint (min_width, <=, metainfo_display_length ());
@@ -1284,7 +1260,7 @@ test_minor_window (void)
   g_assert_true (gtk_widget_compute_bounds (toast, GTK_WIDGET (window), &toast_box));
   g_assert_true (gtk_widget_compute_bounds (send, GTK_WIDGET (window), &send_box));
   g_assert_false (graphene_rect_intersection (&toast_box, &send_box, NULL));
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- accessibility ------------------------------------------------------------------------------------ */
@@ -1329,7 +1305,7 @@ test_vnni_switch (void)
   SmKernelLevel with = SM_KERNEL_LEVEL_AUTO, without = SM_KERNEL_LEVEL_AUTO;
   Config want;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "live"));
   /* auto: the switch shows what auto picked and cannot be flipped */
   g_assert_false (gtk_widget_is_sensitive (vnni_row));
@@ -1349,7 +1325,7 @@ test_vnni_switch (void)
           g_assert_false (gtk_widget_is_sensitive (vnni_row));
           g_assert_nonnull (gtk_widget_get_tooltip_text (vnni_row));
         }
-      close_window (window);
+      sm_ui_test_close_window (window);
       g_settings_reset (settings, "kernel-level");
       g_test_skip ("this CPU has no VNNI level");
       return;
@@ -1377,7 +1353,7 @@ test_vnni_switch (void)
   sm_ui_test_click (path);
   want.level = with;
   sm_ui_test_wait (config_applied, &want, 30, "the VNNI level once more");
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "kernel-level");
 }
 
@@ -1395,7 +1371,7 @@ test_accessibility (void)
                                  "Scalar kernel path" };
   GtkWidget *w;
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
 
   w = sm_ui_test_child (chat, SM_TYPE_CHAT_VIEW, "send_button");
   gtk_test_accessible_assert_role (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_ROLE_BUTTON);
@@ -1458,7 +1434,7 @@ test_accessibility (void)
   sm_ui_test_wait (about_shown, NULL, 10, "the About window");
   gtk_window_destroy (about_window ());
 
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* Issue: a restart opened the most recently modified conversation, not the one last viewed. */
@@ -1475,21 +1451,21 @@ test_restart_last_viewed (void)
   g_settings_set_int (settings, "max-tokens", 8);
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   /* greedy: a sampled end-of-text first would leave an empty reply, and nothing to keep */
   gtk_adjustment_set_value (sampling_adjustment (window, "temperature_adjustment"), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "The first");
-  sm_ui_test_wait (not_generating, chat, 60, "the first reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the first reply");
   viewed = g_strdup (sm_conversation_get_id (sm_chat_view_get_conversation (chat)));
   g_assert_cmpuint (strlen (sm_message_get_text (last_message (chat))), >, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "The second, modified last");
-  sm_ui_test_wait (not_generating, chat, 60, "the second reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the second reply");
   /* back to the first: the one on screen when the window closes */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-conversation", "s", viewed));
   g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, viewed);
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_clear_object (&app);
 
   {
@@ -1501,8 +1477,8 @@ test_restart_last_viewed (void)
   again = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
   g_assert_cmpstr (sm_conversation_get_id (sm_chat_view_get_conversation (chat)), ==, viewed);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
-  close_window (window);
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "max-tokens");
   g_settings_reset (settings, "temperature");
 }
@@ -1605,7 +1581,7 @@ test_llama2c_tokenizer (void)
   }
 
   app = sm_ui_test_start_app (&window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model", "s", model));
   sm_ui_test_wait (tokenizer_asked, NULL, 60, "the question for a tokenizer");
   dialog = toplevel_where (is_message_with, (gpointer) "Needs Its Tokenizer");
@@ -1626,7 +1602,7 @@ test_llama2c_tokenizer (void)
   /* what choosing tok512.bin there runs */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-model-with-tokenizer", "(ss)", model, tok512));
   sm_ui_test_spin (50);
-  sm_ui_test_wait (loaded, window, 60, "stories260K with tok512.bin");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "stories260K with tok512.bin");
   g_assert_cmpstr (window_title (window), ==, "stories260K");
 
   /* a file that is no model says so, and asks for nothing */
@@ -1649,15 +1625,15 @@ test_llama2c_tokenizer (void)
   gtk_window_destroy (dialog);
   /* the failed load kept the model */
   g_assert_cmpstr (window_title (window), ==, "stories260K");
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_clear_object (&app);
 
   /* a restart loads the model with the tokenizer chosen for it */
   again = sm_ui_test_start_app (&window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_cmpstr (window_title (window), ==, "stories260K");
   g_assert_null (toplevel_where (is_message_with, (gpointer) "Could not load"));
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "last-model");
   g_settings_reset (settings, "last-tokenizer");
 }
@@ -1677,20 +1653,20 @@ test_card_follows_model (void)
   chat = sm_window_get_chat_view (window);
   charts = sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel");
   decode = sm_ui_test_child (charts, SM_TYPE_CHARTS_PANEL, "decode_value");
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "Once upon a time");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply");
   sm_charts_panel_refresh (SM_CHARTS_PANEL (charts));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (decode)), !=, "–");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.load-preset", "s", "medium"));
   sm_ui_test_spin (50);
-  sm_ui_test_wait (loaded, window, 60, "Medium");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "Medium");
   sm_ui_test_spin (300);   /* the feed's next tick */
   sm_charts_panel_refresh (SM_CHARTS_PANEL (charts));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (decode)), ==, "–");
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "max-tokens");
   g_settings_reset (settings, "last-model");
 }
@@ -1718,10 +1694,10 @@ test_short_reply_by_token (void)
   charts = sm_ui_test_child (window, SM_TYPE_WINDOW, "charts_panel");
   tps = SM_CHART (sm_charts_panel_get_chart (SM_CHARTS_PANEL (charts), 0));
   ops = SM_CHART (sm_charts_panel_get_chart (SM_CHARTS_PANEL (charts), 2));
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "Once upon a time");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply");
   sm_ui_test_spin (300);   /* the feed's last tick */
   sm_charts_panel_refresh (SM_CHARTS_PANEL (charts));
 
@@ -1746,7 +1722,7 @@ test_short_reply_by_token (void)
       g_assert_cmpstr (sm_chart_get_series_name (ops, 0), ==, "matmul");
       sm_ui_test_screenshot ("charts-by-token");
     }
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "max-tokens");
   g_settings_reset (settings, "context-shift");
 }
@@ -1808,7 +1784,7 @@ test_long_reply (void)
   app = sm_ui_test_start_app (&window);
   chat = sm_window_get_chat_view (window);
   engine = sm_window_get_engine (window);
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   load_long_model (window);
   send_prompt (window, "A long story");
@@ -1827,7 +1803,7 @@ test_long_reply (void)
   at_stop = st.gen.generated_tokens;
   sm_engine_stats_clear (&st);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chat), "chat.stop", NULL));
-  sm_ui_test_wait (not_generating, chat, 30, "the reply to stop");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 30, "the reply to stop");
   g_test_message ("tokens after Stop: %d", sm_message_get_figures (last_message (chat))->generated_tokens - at_stop);
   /* the token under way when Stop came, and the read-out is up to a token behind the engine */
   g_assert_cmpint (sm_message_get_figures (last_message (chat))->generated_tokens - at_stop, <=, 2);
@@ -1855,7 +1831,7 @@ test_long_reply (void)
   g_assert_cmpint (box_height - text_height, <=, 4);
   g_assert_cmpint (box_height - text_height, >=, -4);
   g_assert_cmpint (gtk_widget_get_width (box), <=, gtk_widget_get_width (gtk_widget_get_parent (box)));
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "context-shift");
   g_settings_reset (settings, "markdown");
   g_settings_reset (settings, "last-model");
@@ -1886,7 +1862,7 @@ test_integer_field_rounds (void)
   GtkWidget *panel = sm_ui_test_child (window, SM_TYPE_WINDOW, "sampling_panel");
   GtkWidget *spin = find_spin_for (panel, sampling_adjustment (window, "top_k_adjustment"));
 
-  sm_ui_test_wait (loaded, window, 60, "the last model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the last model");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "sampling"));
   /* what the field makes of "1,5" typed in German and confirmed: its value 1.5, shown as 2
    * (GTK 4.8's spin button offers no way to type into it from a test) */
@@ -1896,7 +1872,7 @@ test_integer_field_rounds (void)
                   g_settings_get_int (settings, "top-k"));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "2");
   g_assert_cmpint (g_settings_get_int (settings, "top-k"), ==, 2);
-  close_window (window);
+  sm_ui_test_close_window (window);
   g_settings_reset (settings, "top-k");
 }
 
@@ -1920,7 +1896,7 @@ test_about_year (void)
   about = about_window ();
   g_assert_nonnull (strstr (adw_about_window_get_copyright (ADW_ABOUT_WINDOW (about)), year));
   gtk_window_destroy (about);
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 /* ---- the KV cache's type ------------------------------------------------------------------------- */
@@ -1962,7 +1938,7 @@ test_kv_cache_row (void)
   KvWant want = { engine, SM_KV_TYPE_F32, 0 };
   const SmMessageFigures *f;
 
-  sm_ui_test_wait (loaded, window, 60, "the built-in model");
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
   gtk_test_accessible_assert_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, "KV cache type");
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
   sm_engine_get_stats (engine, &st);
@@ -1986,7 +1962,7 @@ test_kv_cache_row (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
   send_prompt (window, "Once upon a time");
   sm_ui_test_wait (reply_has_text, chat, 120, "the first tokens over the f16 cache");
-  sm_ui_test_wait (not_generating, chat, 60, "the reply to end");
+  sm_ui_test_wait (sm_ui_test_not_generating, chat, 60, "the reply to end");
   f = sm_message_get_figures (last_message (chat));
   g_assert_nonnull (f);
   g_assert_cmpint (f->generated_tokens, ==, 20);
@@ -1998,7 +1974,7 @@ test_kv_cache_row (void)
   sm_ui_test_wait (kv_applied, &want, 30, "the f32 cache back in the engine");
   g_settings_reset (settings, "temperature");
   g_settings_reset (settings, "max-tokens");
-  close_window (window);
+  sm_ui_test_close_window (window);
 }
 
 int
