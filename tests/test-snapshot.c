@@ -526,11 +526,35 @@ test_scope_paths (void)
   g_assert_cmpuint (sm_snapshot_total_ns (snap), ==, 9000000000123 + 77);
 }
 
+/* Issue: the depth scan counted a new deepest level twice, so a window's snapshot of a long
+ * reply (thousands of token rows, each an array) read as nesting "deeper than 256 levels" and
+ * would not load.  Brackets in strings and escaped quotes do not count. */
+static void
+test_json_depth (void)
+{
+  GString *rows = g_string_new ("{\"rows\": [");
+  const char *cases[][2] = {
+    { "", "0" }, { "1", "0" }, { "[]", "1" }, { "[[[]]]", "3" }, { "{\"a\": [{}]}", "3" },
+    { "[[], [], [[]], []]", "3" }, { "[\"[[[[\"]", "1" }, { "[\"\\\"[[\"]", "1" },
+    { "]]][[", "2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpuint (sm_json_depth (cases[i][0], strlen (cases[i][0])), ==,
+                      g_ascii_strtoull (cases[i][1], NULL, 10));
+  for (int i = 0; i < 20000; i++)
+    g_string_append_printf (rows, "%s[%d, [%d]]", i ? ", " : "", i, i);
+  g_string_append (rows, "]}");
+  g_assert_cmpuint (sm_json_depth (rows->str, rows->len), ==, 4);
+  g_string_free (rows, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Snapshot/round-trip", test_round_trip);
+  g_test_add_func ("/Snapshot/json-depth", test_json_depth);
   g_test_add_func ("/Snapshot/round-trip-file", test_round_trip_file);
   g_test_add_func ("/Snapshot/control-characters", test_control_characters);
   g_test_add_func ("/Snapshot/from-profiler", test_from_profiler);

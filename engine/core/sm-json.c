@@ -71,7 +71,11 @@ sm_json_depth (const char *text, gsize len)
       else if (ch == '"')
         in_string = TRUE;
       else if (ch == '[' || ch == '{')
-        deepest = MAX (deepest, ++depth);
+        {
+          /* not inside MAX (), which evaluates its arguments twice */
+          depth++;
+          deepest = MAX (deepest, depth);
+        }
       else if ((ch == ']' || ch == '}') && depth > 0)
         depth--;
     }
