@@ -6,6 +6,7 @@
 
 #include "sm-markdown.h"
 #include "sm-markdown-view.h"
+#include "sm-wrap-layout.h"
 
 /* A label holds about this much: laying it out again costs its whole text (the raw view in
  * sm-message-row.c chunks for the same reason).  A line past it is shown as plain text. */
@@ -40,6 +41,7 @@ new_label (void)
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_natural_wrap_mode (GTK_LABEL (label), GTK_NATURAL_WRAP_WORD);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  sm_wrap_layout_attach (GTK_LABEL (label));
   return GTK_LABEL (label);
 }
 

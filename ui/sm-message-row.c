@@ -6,6 +6,7 @@
 
 #include "sm-markdown-view.h"
 #include "sm-message-row.h"
+#include "sm-wrap-layout.h"
 
 struct _SmMessageRow {
   GtkListBoxRow  parent_instance;
@@ -30,7 +31,7 @@ struct _SmMessageRow {
   GtkLabel      *tail;           /* the last paragraph's label */
   gboolean       markdown;       /* a reply is shown as Markdown */
   SmMarkdownView *markdown_view; /* then the text box's one child */
-  guint          show_source;    /* more of a long text to show, at the next idle */
+  guint          show_tick;      /* more of a long text to show, at the next frame */
   gboolean       in_parts;       /* a long text is being shown in parts */
   gboolean       at_once;        /* the text came at once, not streamed (SHOW_MAX) */
   GtkLabel      *rest_label;     /* what of a long text is not shown, once SHOW_MAX is */
@@ -108,6 +109,7 @@ add_label (SmMessageRow *self, const char *text, gssize len, gboolean continued)
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_natural_wrap_mode (GTK_LABEL (label), GTK_NATURAL_WRAP_WORD);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  sm_wrap_layout_attach (GTK_LABEL (label));
   gtk_box_append (GTK_BOX (self->text_box), label);
   return GTK_LABEL (label);
 }
@@ -194,7 +196,7 @@ show_more (SmMessageRow *self, const char *text, gsize len, gboolean group)
     append_to_tail (self, text, end - text);
 }
 
-static gboolean show_pending (gpointer data);
+static gboolean show_pending (GtkWidget *widget, GdkFrameClock *clock, gpointer data);
 
 /* Shows up to SHOW_AT_ONCE more of the message's text (it extends self->shown). */
 static void
@@ -233,18 +235,28 @@ show_next (SmMessageRow *self)
   show_more (self, text + from, n, group);
   g_string_append_len (self->shown, text + from, (gssize) n);
   self->in_parts = text[from + n] != '\0';
-  if (self->in_parts && self->show_source == 0)
-    self->show_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, show_pending, self, NULL);
+  /* a part a frame: at idle, parts cheap to add came faster than frames and a frame had
+   * all of them to lay out (64 KB, 150 ms) */
+  if (self->in_parts && self->show_tick == 0)
+    self->show_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), show_pending, NULL, NULL);
 }
 
 static gboolean
-show_pending (gpointer data)
+show_pending (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
-  SmMessageRow *self = data;
+  SmMessageRow *self = SM_MESSAGE_ROW (widget);
 
-  self->show_source = 0;
+  self->show_tick = 0;
   show_next (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+stop_showing (SmMessageRow *self)
+{
+  if (self->show_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->show_tick);
+  self->show_tick = 0;
 }
 
 /* Replies are Markdown when asked; what a person typed is shown as typed. */
@@ -266,7 +278,7 @@ clear_text (SmMessageRow *self)
   self->rest_label = NULL;
   g_string_truncate (self->shown, 0);
   self->in_parts = FALSE;
-  g_clear_handle_id (&self->show_source, g_source_remove);
+  stop_showing (self);
   if (shows_markdown (self))
     {
       self->markdown_view = SM_MARKDOWN_VIEW (sm_markdown_view_new ());
@@ -294,7 +306,7 @@ on_text_changed (SmMessageRow *self)
       sm_markdown_view_append (self->markdown_view, text + self->shown->len, -1);
       g_string_assign (self->shown, text);
     }
-  else if (self->show_source == 0)
+  else if (self->show_tick == 0)
     /* a long text already under way goes on at its own pace */
     show_next (self);
 }
@@ -397,7 +409,7 @@ sm_message_row_dispose (GObject *object)
   if (self->message != NULL)
     g_signal_handlers_disconnect_by_data (self->message, self);
   g_clear_object (&self->message);
-  g_clear_handle_id (&self->show_source, g_source_remove);
+  stop_showing (self);
   self->tail = NULL;
   self->markdown_view = NULL;
   self->rest_label = NULL;

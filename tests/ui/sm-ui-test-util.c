@@ -179,15 +179,55 @@ sm_ui_test_click (GtkWidget *widget)
 static guint stall_source;
 static gint64 stall_last;
 static double stall_max_ms;
+static double stall_own_max_ms;
+/* GTK's rendering of frames since the last tick: between the end of a frame clock's layout
+ * phase and its after-paint, the renderer draws the frame (under Xvfb with GSK_RENDERER=cairo
+ * that is software rasterizing, tens of ms for a whole window on a loaded core) */
+static GList *stall_clocks;
+static gint64 stall_render_us;
+static gint64 stall_paint_start;
+static gint64 stall_layout_us;    /* the layout phases' time since the last tick (for the trace) */
+static gint64 stall_layout_start;
+
+static void
+on_stall_update_done (GdkFrameClock *clock, gpointer data)
+{
+  stall_layout_start = g_get_monotonic_time ();
+}
+
+static void
+on_stall_layout_done (GdkFrameClock *clock, gpointer data)
+{
+  stall_paint_start = g_get_monotonic_time ();
+  if (stall_layout_start != 0)
+    stall_layout_us += stall_paint_start - stall_layout_start;
+  stall_layout_start = 0;
+}
+
+static void
+on_stall_after_paint (GdkFrameClock *clock, gpointer data)
+{
+  if (stall_paint_start != 0)
+    stall_render_us += g_get_monotonic_time () - stall_paint_start;
+  stall_paint_start = 0;
+}
 
 static gboolean
 stall_tick (gpointer data)
 {
   gint64 now = g_get_monotonic_time ();
   double late = (now - stall_last) / 1000.0 - STALL_TICK_MS;
+  double own = late - stall_render_us / 1000.0;
 
   if (late > stall_max_ms)
     stall_max_ms = late;
+  if (own > stall_own_max_ms)
+    stall_own_max_ms = own;
+  /* SM_STALL_TRACE=1: each stall over 15 ms, split into its layout and rendering */
+  if (late > 15 && g_getenv ("SM_STALL_TRACE") != NULL)
+    g_printerr ("%" G_GINT64_FORMAT " stall of %.1f ms: %.1f ms laying out, %.1f ms rendering frames\n",
+                now / 1000, late, stall_layout_us / 1000.0, stall_render_us / 1000.0);
+  stall_render_us = stall_layout_us = 0;
   stall_last = now;
   return G_SOURCE_CONTINUE;
 }
@@ -195,7 +235,24 @@ stall_tick (gpointer data)
 void
 sm_ui_test_stall_start (void)
 {
-  stall_max_ms = 0;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  stall_max_ms = stall_own_max_ms = 0;
+  stall_render_us = stall_paint_start = stall_layout_us = stall_layout_start = 0;
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWidget) window = g_list_model_get_item (toplevels, i);
+      GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+      GdkFrameClock *clock = surface != NULL ? gdk_surface_get_frame_clock (surface) : NULL;
+
+      if (clock == NULL || g_list_find (stall_clocks, clock) != NULL)
+        continue;
+      /* after GTK's own layout handler, connected when the surface was made */
+      g_signal_connect_after (clock, "update", G_CALLBACK (on_stall_update_done), NULL);
+      g_signal_connect_after (clock, "layout", G_CALLBACK (on_stall_layout_done), NULL);
+      g_signal_connect (clock, "after-paint", G_CALLBACK (on_stall_after_paint), NULL);
+      stall_clocks = g_list_prepend (stall_clocks, g_object_ref (clock));
+    }
   stall_last = g_get_monotonic_time ();
   stall_source = g_timeout_add_full (G_PRIORITY_HIGH, STALL_TICK_MS, stall_tick, NULL, NULL);
 }
@@ -204,7 +261,20 @@ double
 sm_ui_test_stall_stop (void)
 {
   g_clear_handle_id (&stall_source, g_source_remove);
+  for (GList *l = stall_clocks; l != NULL; l = l->next)
+    {
+      g_signal_handlers_disconnect_by_func (l->data, on_stall_update_done, NULL);
+      g_signal_handlers_disconnect_by_func (l->data, on_stall_layout_done, NULL);
+      g_signal_handlers_disconnect_by_func (l->data, on_stall_after_paint, NULL);
+    }
+  g_list_free_full (g_steal_pointer (&stall_clocks), g_object_unref);
   return stall_max_ms;
+}
+
+double
+sm_ui_test_stall_own (void)
+{
+  return stall_own_max_ms;
 }
 
 /* ---- models ------------------------------------------------------------------------------------ */

@@ -48,6 +48,10 @@ void            sm_ui_test_close_window    (SmWindow *window);
 void            sm_ui_test_stall_start   (void);
 /* The longest stall since the start, in ms. */
 double          sm_ui_test_stall_stop    (void);
+/* Of the last start..stop, the longest stall less the time GTK's renderer spent drawing frames
+ * in it (the end of the frame clock's layout phase to its after-paint): the main loop held by
+ * handlers, layout and everything but rasterizing. */
+double          sm_ui_test_stall_own     (void);
 
 /* A SmallMind checkpoint of a GPT model with a long context (random weights, byte tokens),
  * so a reply lasts long enough to be stopped and switched mid-way. */
