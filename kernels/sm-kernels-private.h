@@ -108,7 +108,8 @@ sm_gemv_prefetch_rows (size_t lda)
 void sm_kernels_fill_scalar (SmKernels *k);
 void sm_kernels_fill_avx2   (SmKernels *k);
 void sm_kernels_fill_avx512 (SmKernels *k);
-/* The VNNI levels: over a copy of avx2's and avx512's tables, the int8 GEMM only. */
+/* The VNNI levels: over a copy of avx2's and avx512's tables, the int8 GEMM in vpdpbusd and
+ * decode's Q8_0 / Q4_0 kernels. */
 void sm_kernels_fill_avx2_vnni   (SmKernels *k);
 void sm_kernels_fill_avx512_vnni (SmKernels *k);
 
@@ -123,6 +124,8 @@ void sm_avx512_quantize_row_q8_k (const float *x, void *y, size_t k);
   void sm_##isa##_i8_gemm_rows (SmI8Weight w, size_t n, size_t K, const void *W, size_t ldw,      \
                                 const void *xp, float *Y, size_t ldy, size_t r0, size_t r1,       \
                                 void *slab)
+SM_DECLARE_I8 (avx2);          /* without VNNI: vpmaddubsw + vpmaddwd */
+SM_DECLARE_I8 (avx512);
 SM_DECLARE_I8 (avx2_vnni);
 SM_DECLARE_I8 (avx512_vnni);
 

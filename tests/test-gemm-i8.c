@@ -1,13 +1,15 @@
-/* test-gemm-i8.c: prefill's int8 GEMM (the VNNI levels) against the scalar reference dots.
+/* test-gemm-i8.c: prefill's int8 GEMM against the scalar reference dots.
  *
  * Every output of sm_gemm_i8 () is one weight row's dot with one token's activations, so each
  * is checked against the scalar level's dot of the same row and token, for every weight type
- * the GEMM reads, at every VNNI level this CPU has, on one and two threads.  The sizes are the
+ * the GEMM reads, at every SIMD level this CPU has (vpdpbusd at the VNNI levels, vpmaddubsw at
+ * avx2 and avx512, whose saturating int16 pairs the random rows' extreme bytes would expose),
+ * on one and two threads.  The sizes are the
  * awkward ones: token counts that leave a partial vector (and a single vector, where the
  * micro-tile is half used), row counts that leave 1-3 rows past a group of four and a partial
  * slab of 32, and rows of one block up to several thousand weights.  The sub-block sums are
  * exact integers, so the only differences are float rounding, bounded by the size of the
- * products (Σ |w · x|).  A level below VNNI must decline, writing nothing.
+ * products (Σ |w · x|).  The scalar level must decline, writing nothing.
  */
 #include <math.h>
 #include <string.h>
@@ -86,7 +88,9 @@ random_row (GRand *rand, const WeightType *t, uint8_t *row, size_t k)
       }
 }
 
-static const SmKernelLevel vnni_levels[] = { SM_KERNEL_LEVEL_AVX2_VNNI, SM_KERNEL_LEVEL_AVX512_VNNI };
+static const SmKernelLevel simd_levels[] = {
+  SM_KERNEL_LEVEL_AVX2, SM_KERNEL_LEVEL_AVX512, SM_KERNEL_LEVEL_AVX2_VNNI, SM_KERNEL_LEVEL_AVX512_VNNI,
+};
 
 static void
 test_against_dots (gconstpointer data)
@@ -101,16 +105,16 @@ test_against_dots (gconstpointer data)
   GRand *rand = g_rand_new_with_seed (9001);
   int levels_seen = 0;
 
-  for (gsize li = 0; li < G_N_ELEMENTS (vnni_levels); li++)
+  for (gsize li = 0; li < G_N_ELEMENTS (simd_levels); li++)
     {
       const char *why = NULL;
-      if (!sm_kernels_level_supported (vnni_levels[li], &why))
+      if (!sm_kernels_level_supported (simd_levels[li], &why))
         {
-          g_test_message ("%s: not run here (%s)", sm_kernel_level_to_string (vnni_levels[li]), why);
+          g_test_message ("%s: not run here (%s)", sm_kernel_level_to_string (simd_levels[li]), why);
           continue;
         }
       levels_seen++;
-      g_assert_true (sm_kernels_set_level (vnni_levels[li], NULL));
+      g_assert_true (sm_kernels_set_level (simd_levels[li], NULL));
       for (int threads = 1; threads <= 2; threads++)
         {
           double worst = 0.0;
@@ -138,6 +142,12 @@ test_against_dots (gconstpointer data)
                     {
                       sm_test_fill_uniform (rand, x, k, -3.0f, 3.0f);
                       x[g_rand_int_range (rand, 0, (gint32) k)] = -60.0f;   /* an outlier */
+                      /* and a pair of the largest x + 128 (255), side by side as vpmaddubsw
+                       * sums them */
+                      {
+                        const size_t at = 2 * (size_t) g_rand_int_range (rand, 0, (gint32) (k / 2));
+                        x[at] = x[at + 1] = 60.0f;
+                      }
                       t->quantize_act (x, X + i * act_bytes, k);
                       t->dequantize_act (X + i * act_bytes, xf + i * k, k);
                     }
@@ -160,28 +170,29 @@ test_against_dots (gconstpointer data)
                           if (!(fabs ((double) got - want) <= tol))
                             g_test_fail_printf ("%s %s %d threads k=%zu n=%zu M=%zu token %zu row %zu: "
                                                 "%.9g, scalar dot %.9g (> %.3g)", t->name,
-                                                sm_kernel_level_to_string (vnni_levels[li]), threads,
+                                                sm_kernel_level_to_string (simd_levels[li]), threads,
                                                 k, n, M, i, r, (double) got, (double) want, tol);
                         }
                     }
                 }
           g_test_message ("%s %s, %d threads: worst |gemm - dot| %.3g of the tolerance", t->name,
-                          sm_kernel_level_to_string (vnni_levels[li]), threads, worst);
+                          sm_kernel_level_to_string (simd_levels[li]), threads, worst);
         }
     }
   sm_threads_set_count (saved_threads);
   g_assert_true (sm_kernels_set_level (saved, NULL));
   g_rand_free (rand);
   if (levels_seen == 0)
-    g_test_skip ("this CPU has no VNNI level (AVX512-VNNI or AVX-VNNI)");
+    g_test_skip ("this CPU has no SIMD level (AVX2 or AVX-512)");
 }
 
-/* Below VNNI the GEMM declines and writes nothing, so the weight table runs its other matmul. */
+/* At the scalar level the GEMM declines and writes nothing, so the weight table runs its
+ * other matmul (the reference's dots). */
 static void
-test_declines_below_vnni (void)
+test_declines_at_scalar (void)
 {
   const SmKernelLevel saved = sm_kernels_get_level ();
-  const SmKernelLevel below[] = { SM_KERNEL_LEVEL_SCALAR, SM_KERNEL_LEVEL_AVX2, SM_KERNEL_LEVEL_AVX512 };
+  const SmKernelLevel below[] = { SM_KERNEL_LEVEL_SCALAR };
   SmBlockQ8_0 w[2] = { 0 }, x[2] = { 0 };
   float y[4] = { 7.0f, 7.0f, 7.0f, 7.0f };
 
@@ -207,6 +218,6 @@ main (int argc, char **argv)
       g_autofree char *path = g_strdup_printf ("/gemm-i8/against-dots/%s", types[i].name);
       g_test_add_data_func (path, &types[i], test_against_dots);
     }
-  g_test_add_func ("/gemm-i8/declines-below-vnni", test_declines_below_vnni);
+  g_test_add_func ("/gemm-i8/declines-at-scalar", test_declines_at_scalar);
   return g_test_run ();
 }

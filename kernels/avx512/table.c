@@ -26,4 +26,8 @@ sm_kernels_fill_avx512 (SmKernels *k)
   SET (gemv_q6_k)
   SET (quantize_row_q8_k)
 #undef SET
+  /* prefill's int8 GEMM without VNNI, 16 tokens a vector (gemm-i8-maddubs.c) */
+  k->i8_lanes = 16;
+  k->i8_pack_x = sm_avx512_i8_pack_x;
+  k->i8_gemm_rows = sm_avx512_i8_gemm_rows;
 }
