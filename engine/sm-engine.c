@@ -411,7 +411,6 @@ static void
 apply_kv_type (SmEngine *self)
 {
   int v = g_atomic_int_exchange (&self->pending_kv, -1);
-  g_autoptr (GError) error = NULL;
 
   if (v < 0 || (SmKvType) v == self->kv_type)
     return;
@@ -419,9 +418,11 @@ apply_kv_type (SmEngine *self)
   sm_profiler_add_marker (self->prof, "kv cache %s", sm_kv_type_to_string (self->kv_type));
   if (self->session != NULL)
     {
-      /* the cache starts empty: the next reply evaluates its prompt into the new one */
-      SmSession *session = sm_session_new_full (self->model, sm_pool_default (), 0, self->kv_type, &error);
+      /* the cache starts empty: the next reply evaluates its prompt into the new one (the
+       * old one goes first, so the two are never held at once) */
+      SmSession *session;
       g_clear_pointer (&self->session, sm_session_free);
+      session = sm_session_new_full (self->model, sm_pool_default (), 0, self->kv_type, NULL);
       self->session = session;
       sm_session_set_profiler (session, self->prof);
       sm_profiler_set_context (self->prof, 0, sm_session_get_n_ctx (session));
@@ -595,19 +596,23 @@ range_start (SmEngine *self, SmSnapshotRange range)
 static void
 install_model (SmEngine *self, SmModel *model)
 {
-  g_autoptr (GError) error = NULL;
-  SmSession *session = sm_session_new_full (model, sm_pool_default (), 0, self->kv_type, &error);
   const SmModelConfig *c = sm_model_get_config (model);
+  SmSession *session;
 
+  /* The old model's session (its KV cache and packed weights) and the old model itself go
+   * before the new session is made, so the peak holds one of each, not both models'. */
   g_clear_pointer (&self->session, sm_session_free);
   g_clear_pointer (&self->model, sm_model_unref);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->model_for_readers, sm_model_unref);
+  self->model_for_readers = sm_model_ref (model);
+  g_mutex_unlock (&self->lock);
+  session = sm_session_new_full (model, sm_pool_default (), 0, self->kv_type, NULL);
   self->model = model;
   self->session = session;
   sm_session_set_profiler (session, self->prof);
 
   g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->model_for_readers, sm_model_unref);
-  self->model_for_readers = sm_model_ref (model);
   g_free (self->stats.model_name);
   g_free (self->stats.model_arch);
   g_free (self->stats.model_types);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sm-engine.h"
+#include "sm-pool.h"
 #include "sm-mapped-file.h"
 #include "sm-test-util.h"
 #include "sm-threads.h"
@@ -673,6 +674,36 @@ test_dispose_while_generating (void)
     }
 }
 
+
+/* A model switch frees the old session (its KV cache and packed weights) before it makes the
+ * new one: the pool's peak across the switch holds one session, not two. */
+static void
+test_switch_peak (void)
+{
+  SmEngine *engine = engine_with_small ();
+  SmPoolStats before, after;
+  SmEngineStats stats;
+  Ctx c;
+
+  sm_engine_get_stats (engine, &stats);
+  sm_pool_get_stats (sm_pool_default (), &before);
+  sm_pool_reset_stats (sm_pool_default ());
+  ctx_init (&c);
+  sm_engine_load_preset_async (engine, SM_PRESET_SMALL, 4, NULL, on_loaded, &c);
+  g_main_loop_run (c.loop);
+  g_assert_no_error (c.error);
+  ctx_clear (&c);
+  sm_pool_get_stats (sm_pool_default (), &after);
+  g_test_message ("pool live %" G_GUINT64_FORMAT " before the switch, %" G_GUINT64_FORMAT
+                  " after, peak across it %" G_GUINT64_FORMAT " (KV cache %" G_GUINT64_FORMAT ")",
+                  before.live_bytes, after.live_bytes, after.peak_bytes, stats.kv_bytes);
+  g_assert_cmpuint (stats.kv_bytes, >, 0);
+  /* the same preset again: the new model's weights come on top (a failed load keeps the old
+   * model), its session does not */
+  g_assert_cmpuint (after.peak_bytes, <=, before.live_bytes + after.live_bytes - stats.kv_bytes);
+  g_object_unref (engine);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -683,6 +714,7 @@ main (int argc, char **argv)
   g_test_add_func ("/Engine/toggles-mid-generation", test_toggles_mid_generation);
   g_test_add_func ("/Engine/live-allocations", test_live_allocations);
   g_test_add_func ("/Engine/kv-cache-type", test_kv_cache_type);
+  g_test_add_func ("/Engine/switch-peak", test_switch_peak);
   g_test_add_func ("/Engine/errors", test_errors);
   g_test_add_func ("/Engine/dispose-while-generating", test_dispose_while_generating);
   g_test_add_func ("/Engine/generate-file-truncated", test_generate_file_truncated);
