@@ -303,7 +303,8 @@ sm_ab_result_to_markdown (const SmAbResult *r)
   else if (r->divergence < 0)
     g_string_append (md, "**First differing token:** none, the replies are the same\n\n");
   else
-    g_string_append_printf (md, "**First differing token:** %d (counting from 0)\n\n", r->divergence);
+    g_string_append_printf (md, "**First differing token:** number %d of the reply (index %d)\n\n",
+                            r->divergence + 1, r->divergence);
 
   g_string_append (md, "### The prompt\n\n");
   append_fenced (md, r->prompt);
