@@ -651,8 +651,9 @@ sm_ab_window_new (GtkWindow *parent, SmEngine *engine, GSettings *settings, cons
     }
   build_side (self, 0, &config);
   build_side (self, 1, &config);
+  /* not translated: the models a person runs here were trained on English */
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view),
-                            prompt && *prompt ? prompt : _("Once upon a time"), -1);
+                            prompt && *prompt ? prompt : "Once upon a time", -1);
   update_actions (self);
   return self;
 }
