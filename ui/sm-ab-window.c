@@ -55,6 +55,7 @@ struct _SmAbWindow {
   GCancellable    *cancel;            /* a run under way */
   SmAbResult      *result;
   GtkNativeDialog *chooser;
+  gboolean         disposed;          /* a run's end or progress finds no widgets to show */
 };
 
 G_DEFINE_FINAL_TYPE (SmAbWindow, sm_ab_window, ADW_TYPE_WINDOW)
@@ -341,8 +342,11 @@ static void
 on_progress (SmEngine *engine, int run, int total, gpointer data)
 {
   SmAbWindow *self = data;
-  g_autofree char *text = g_strdup_printf (_("Run %d of %d (%s)"), run, total, run % 2 ? _("A") : _("B"));
+  g_autofree char *text = NULL;
 
+  if (self->disposed)
+    return;
+  text = g_strdup_printf (_("Run %d of %d (%s)"), run, total, run % 2 ? _("A") : _("B"));
   gtk_progress_bar_set_fraction (self->progress_bar, (run - 1) / (double) MAX (total, 1));
   gtk_progress_bar_set_text (self->progress_bar, text);
 }
@@ -355,6 +359,12 @@ on_ab_done (GObject *source, GAsyncResult *res, gpointer data)
   SmAbResult *result = sm_engine_ab_run_finish (SM_ENGINE (source), res, &error);
 
   g_clear_object (&self->cancel);
+  if (self->disposed)
+    {
+      /* closed while it ran: the engine has put its settings back, nothing to show */
+      g_clear_pointer (&result, sm_ab_result_free);
+      return;
+    }
   if (result != NULL)
     {
       g_autofree char *text = g_strdup_printf (ngettext ("Done: %d run of each", "Done: %d runs of each",
@@ -373,8 +383,7 @@ on_ab_done (GObject *source, GAsyncResult *res, gpointer data)
   else
     {
       gtk_progress_bar_set_text (self->progress_bar, _("Failed"));
-      if (!gtk_widget_in_destruction (GTK_WIDGET (self)))
-        show_error (self, _("The A/B run failed"), error->message);
+      show_error (self, _("The A/B run failed"), error->message);
     }
   update_actions (self);
 }
@@ -559,6 +568,7 @@ sm_ab_window_dispose (GObject *object)
   SmAbWindow *self = SM_AB_WINDOW (object);
 
   /* the run holds its own reference to the window: this only stops it */
+  self->disposed = TRUE;
   if (self->cancel)
     g_cancellable_cancel (self->cancel);
   if (self->chooser)

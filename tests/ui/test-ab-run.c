@@ -317,11 +317,20 @@ test_ab_run (void)
   after = settings_of (sm_window_get_engine (window));
   g_assert_cmpstr (after, ==, before);
 
-  /* closing it, as its close button does */
+  /* closing it while a run goes on, as its close button does: the run stops, the window goes,
+   * and the engine's settings are as they were */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find (sm_ui_test_child (ab, SM_TYPE_AB_WINDOW, "a_group"),
+                                                   ADW_TYPE_COMBO_ROW, "cache")), 1);
+  sm_ui_test_click (sm_ui_test_child (ab, SM_TYPE_AB_WINDOW, "run_button"));
+  sm_ui_test_wait (second_run_started, ab, 60, "the second run");
   weak = ab;
   g_object_add_weak_pointer (G_OBJECT (ab), &weak);
   gtk_window_close (GTK_WINDOW (ab));
-  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 10, "the A/B window to close");
+  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 30, "the A/B window to close");
+  sm_ui_test_spin (100);
+  g_free (after);
+  after = settings_of (sm_window_get_engine (window));
+  g_assert_cmpstr (after, ==, before);
   sm_ui_test_close_window (window);
 }
 
