@@ -287,6 +287,23 @@ sm_ab_result_to_markdown (const SmAbResult *r)
       g_string_append_printf (md, " %d, %d |", first ? first->prompt_tokens : 0,
                               first ? first->generated_tokens : 0);
     }
+  g_string_append (md, "\n| Peak memory, pool rented / resident (MB, most over the runs) |");
+  for (int s = 0; s < 2; s++)
+    {
+      guint64 pool = 0, rss = 0;
+      for (guint i = 0; i < r->runs->len; i++)
+        {
+          const SmAbRun *run = g_ptr_array_index (r->runs, i);
+          if (run->side == s)
+            {
+              pool = MAX (pool, run->peak_pool_bytes);
+              rss = MAX (rss, run->peak_rss_bytes);
+            }
+        }
+      g_string_append_printf (md, " %.1f / %.1f |", pool / 1048576.0, rss / 1048576.0);
+    }
+  if (r->load_ms[0] > 0 || r->load_ms[1] > 0)
+    g_string_append_printf (md, "\n| Model load (ms, once before the runs) | %.1f | %.1f |", r->load_ms[0], r->load_ms[1]);
   g_string_append (md, "\n| Same reply every run |");
   for (int s = 0; s < 2; s++)
     g_string_append_printf (md, " %s |", r->repeatable[s] ? "yes" : "no");

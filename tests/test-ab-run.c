@@ -363,6 +363,7 @@ test_other_model_and_export (void)
   g_assert_cmpint (c.result->divergence, ==, -1);
   g_assert_cmpfloat (c.result->load_ms[0], ==, 0);
   g_assert_cmpfloat (c.result->load_ms[1], >, 0);
+  g_test_message ("loading B's model took %.1f ms", c.result->load_ms[1]);
   g_assert_cmpstr (c.result->model_name[0], !=, c.result->model_name[1]);
   g_assert_cmpstr (c.result->snap[1]->label, ==, "ab-run B");
 
@@ -388,6 +389,7 @@ test_other_model_and_export (void)
   g_assert_nonnull (strstr (md, sm_ab_result_get_run (c.result, 1, 0)->text));
   g_assert_nonnull (strstr (md, "| decode tok/s (median, min–max) |"));
   g_assert_nonnull (strstr (md, "**First differing token:** not compared"));
+  g_assert_nonnull (strstr (md, "| Model load (ms, once before the runs) | 0.0 |"));
   {
     /* the figures are the result's */
     g_autofree char *row = g_strdup_printf ("| decode tok/s (median, min–max) | %.2f (%.2f–%.2f)",

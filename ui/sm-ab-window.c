@@ -272,6 +272,27 @@ show_figures (SmAbWindow *self, const SmAbResult *r)
       gtk_grid_attach (self->figures_grid, cell (text, "numeric"), 1 + s, row, 1, 1);
     }
   row++;
+  gtk_grid_attach (self->figures_grid, cell (_("Peak memory (pool / resident)"), NULL), 0, row, 1, 1);
+  for (int s = 0; s < 2; s++)
+    {
+      guint64 pool = 0, rss = 0;
+      g_autofree char *p = NULL, *q = NULL, *text = NULL;
+
+      for (guint i = 0; i < r->runs->len; i++)
+        {
+          const SmAbRun *run = g_ptr_array_index (r->runs, i);
+          if (run->side == s)
+            {
+              pool = MAX (pool, run->peak_pool_bytes);
+              rss = MAX (rss, run->peak_rss_bytes);
+            }
+        }
+      p = g_format_size (pool);
+      q = g_format_size (rss);
+      text = g_strdup_printf ("%s / %s", p, q);
+      gtk_grid_attach (self->figures_grid, cell (text, "numeric"), 1 + s, row, 1, 1);
+    }
+  row++;
   gtk_grid_attach (self->figures_grid, cell (_("Same reply every run"), NULL), 0, row, 1, 1);
   for (int s = 0; s < 2; s++)
     gtk_grid_attach (self->figures_grid, cell (r->repeatable[s] ? _("yes") : _("no"), NULL), 1 + s, row, 1, 1);
