@@ -12,7 +12,7 @@
  */
 #define G_LOG_DOMAIN "SmEngine"
 
-#include "sm-engine.h"
+#include "sm-engine-private.h"
 #include "sm-mapped-file.h"
 #include "sm-session.h"
 #include "sm-threads.h"
@@ -560,6 +560,18 @@ push_job (SmEngine *self, GTask *task, JobFunc func)
   g_async_queue_push (self->jobs, task);   /* the queue owns the task's reference */
 }
 
+void
+sm_engine_push_job (SmEngine *self, GTask *task, SmEngineJobFunc func)
+{
+  push_job (self, task, func);
+}
+
+SmModel *
+sm_engine_thread_get_model (SmEngine *self)
+{
+  return self->model;
+}
+
 /* ---- load ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -974,7 +986,8 @@ static void
 job_generate (SmEngine *self, GTask *task)
 {
   GenData *g = g_task_get_task_data (task);
-  SmGenerateCallbacks cb = { on_text, on_before_token, on_progress, g };
+  SmGenerateCallbacks cb = { .text = on_text, .before_token = on_before_token,
+                             .progress = on_progress, .user = g };
   GError *error = NULL;
   SmGenerateStats stats;
   gboolean ok;

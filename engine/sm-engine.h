@@ -282,3 +282,5 @@ GPtrArray  *sm_engine_scan_models_finish  (SmEngine            *self,
                                            GError             **error);
 
 G_END_DECLS
+
+#include "sm-engine-ab.h"

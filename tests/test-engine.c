@@ -545,7 +545,7 @@ test_generate_file_truncated (void)
   g_autoptr (SmModel) model = sm_model_load (path, NULL, &error);
   g_autoptr (GString) text = g_string_new (NULL);
   CutCtx cut = { path, text, FALSE };
-  SmGenerateCallbacks cb = { cut_on_first_text, NULL, NULL, &cut };
+  SmGenerateCallbacks cb = { .text = cut_on_first_text, .user = &cut };
   SmGenerateParams params;
   SmGenerateStats stats;
   SmSession *s;

@@ -229,7 +229,7 @@ check_context_shift (SmModel *m, int n_ctx_want, const char *prompt, int n_new, 
   SmGenerateParams params;
   SmGenerateStats stats;
   Collect c = { text };
-  SmGenerateCallbacks cb = { collect_text, NULL, NULL, &c };
+  SmGenerateCallbacks cb = { .text = collect_text, .user = &c };
   const gint32 *held;
   gint32 *window;
   int n, checked = 0;
@@ -315,7 +315,7 @@ greedy_story (SmModel *m, int total, int n_new)
   SmGenerateParams params;
   SmGenerateStats stats;
   Collect c = { g_string_new (NULL) };
-  SmGenerateCallbacks cb = { collect_text, NULL, NULL, &c };
+  SmGenerateCallbacks cb = { .text = collect_text, .user = &c };
 
   g_assert_true (sm_tokenizer_encode (sm_model_get_tokenizer (m), "Once upon a time", -1, TRUE, ids, &error));
   sm_generate_params_init (&params);
@@ -697,7 +697,7 @@ test_stop_strings (void)
   SmGenerateParams params;
   SmGenerateStats stats;
   Collect c = { g_string_new (NULL) };
-  SmGenerateCallbacks cb = { collect_text, NULL, NULL, &c };
+  SmGenerateCallbacks cb = { .text = collect_text, .user = &c };
 
   if (gguf == NULL)
     return;

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "sm-ab-window.h"
 #include "sm-library-window.h"
 #include "sm-window-private.h"
 
@@ -156,6 +157,20 @@ model_library_action (GtkWidget *widget, const char *name, GVariant *param)
   SmLibraryWindow *library = sm_library_window_new (GTK_WINDOW (self), self->engine, self->settings);
 
   gtk_window_present (GTK_WINDOW (library));
+}
+
+/* Two engine configurations on the prompt being written (sm-ab-window.h). */
+static void
+ab_run_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  GtkTextBuffer *buf = gtk_text_view_get_buffer (sm_chat_view_get_prompt_view (self->chat_view));
+  GtkTextIter start, end;
+  g_autofree char *prompt = NULL;
+
+  gtk_text_buffer_get_bounds (buf, &start, &end);
+  prompt = gtk_text_buffer_get_text (buf, &start, &end, FALSE);
+  gtk_window_present (GTK_WINDOW (sm_ab_window_new (GTK_WINDOW (self), self->engine, self->settings, prompt)));
 }
 
 static void
@@ -574,6 +589,7 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.model-library", NULL, model_library_action);
+  gtk_widget_class_install_action (widget_class, "win.ab-run", NULL, ab_run_action);
   gtk_widget_class_install_action (widget_class, "win.load-model", "s", load_model_action);
   gtk_widget_class_install_action (widget_class, "win.load-model-with-tokenizer", "(ss)",
                                    load_model_with_tokenizer_action);
@@ -601,6 +617,8 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_O, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.model-library", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-snapshot", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_B, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.ab-run", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.toggle-sidebar", NULL);
 }

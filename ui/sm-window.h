@@ -2,7 +2,8 @@
  * its toggles and live charts, exports and comparisons.
  *
  * Window actions (menus, shortcuts and tests use them):
- *   win.open-model, win.model-library, win.load-model (s: path), win.load-model-with-tokenizer ((ss)),
+ *   win.open-model, win.model-library, win.ab-run (the A/B run window), win.load-model (s: path),
+ *   win.load-model-with-tokenizer ((ss)),
  *   win.load-preset (s: "small" | "medium"), win.new-conversation,
  *   win.open-conversation (s: id), win.export-snapshot, win.export-snapshot-to ((ss): format, path;
  *   format "json" | "markdown" | "csv" | "trace" | "png"), win.export-conversation,

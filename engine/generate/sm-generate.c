@@ -227,6 +227,8 @@ sm_generate (SmSession                 *session,
         }
 
       stats->generated_tokens++;
+      if (cb && cb->token)
+        cb->token (next, cb->user);
       sm_sampler_accept (sampler, next);
       sm_detokenizer_push (detok, next, pending);
       if (emit_checked (pending, params->stop, cb))

@@ -66,6 +66,9 @@ typedef struct {
   /* After each new token, with the figures so far. */
   void     (*progress)     (const SmGenerateStats *stats, gpointer user);
   gpointer   user;
+  /* Each new token's id as it is sampled, before its text (the end-of-text token is not one);
+   * may be NULL.  The A/B run compares replies by their ids. */
+  void     (*token)        (gint32 id, gpointer user);
 } SmGenerateCallbacks;
 
 /* Continues @prompt.  Returns FALSE with @error only for a failure (the prompt does not fit in
