@@ -3,6 +3,7 @@
  * checked against a speed: only that the figures exist and order as memory does. */
 #include "sm-engine.h"
 #include "sm-export.h"
+#include "sm-test-util.h"
 #include "sm-threads.h"
 
 #include <glib/gstdio.h>
@@ -109,6 +110,33 @@ test_measure (void)
   none = sm_roofline_measure (TRUE, cancel, &error);
   g_assert_null (none);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* `smallmind-cli bench roofline` prints the probe's figures; --quick leaves the cache alone. */
+static void
+test_cli (void)
+{
+  const char *const args[] = { "bench", "roofline", "--quick", "-o", "json", NULL };
+  const char *const bad[] = { "bench", "roofline", "-o", "xml", NULL };
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  g_autofree char *cache = sm_roofline_cache_path ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmRoofline) roof = NULL;
+  int rc = sm_test_run_cli (args, &out, &err);
+
+  if (rc < 0)
+    return;   /* skipped: no binary */
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  roof = sm_roofline_from_json (json_parser_get_root (parser), &error);
+  g_assert_no_error (error);
+  check_roof (roof);
+  g_assert_true (roof->quick);
+  g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (sm_test_run_cli (bad, &out2, &err2), ==, 2);
+  g_assert_nonnull (strstr (err2, "md or json"));
 }
 
 static SmRoofline *
@@ -423,6 +451,7 @@ main (int argc, char **argv)
   g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/Roofline/measure", test_measure);
+  g_test_add_func ("/Roofline/cli", test_cli);
   g_test_add_func ("/Roofline/cache", test_cache);
   g_test_add_func ("/Roofline/points", test_points);
   g_test_add_func ("/Roofline/snapshot", test_snapshot);
