@@ -439,6 +439,27 @@ test_snapshot (void)
   bad = sm_snapshot_from_json (json, -1, &error);
   g_assert_null (bad);
   g_assert_error (error, SM_SNAPSHOT_ERROR, SM_SNAPSHOT_ERROR_FORMAT);
+
+  /* members of the wrong types are refused as such, without a complaint from json-glib (which
+   * this test would take as fatal) */
+  {
+    static const char *const odd[] = {
+      "{\"cpu\": [1], \"quick\": {}, \"max_threads\": 2, \"peaks\": [{\"level\": 5, \"gflops_1\": 1, \"gflops_max\": 1}], \"memory\": []}",
+      "{\"max_threads\": \"2\", \"peaks\": [], \"memory\": []}",
+      "{\"max_threads\": 2, \"peaks\": [7], \"memory\": []}",
+      "{\"max_threads\": 2, \"peaks\": [], \"memory\": [{}, {}, {}, {\"name\": {}}]}",
+      "[]",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (odd); i++)
+      {
+        g_autofree char *text = g_strdup_printf ("{\"format\": \"smallmind-snapshot\", \"schema\": 1, \"roofline\": %s}", odd[i]);
+        g_autoptr (SmSnapshot) none = NULL;
+        g_clear_error (&error);
+        none = sm_snapshot_from_json (text, -1, &error);
+        g_assert_null (none);
+        g_assert_error (error, SM_SNAPSHOT_ERROR, SM_SNAPSHOT_ERROR_FORMAT);
+      }
+  }
 }
 
 int

@@ -545,9 +545,15 @@ on_points (GObject *source, GAsyncResult *result, gpointer data)
   GArray *points = sm_engine_copy_roofline_points_finish (SM_ENGINE (source), result, &error);
   SmRooflineView *self;
 
-  if (points == NULL)
-    return;   /* cancelled: the view may be gone */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the view may be gone */
   self = SM_ROOFLINE_VIEW (data);
+  if (points == NULL)
+    {
+      g_warning ("The roofline's points: %s", error->message);
+      self->fetching = FALSE;
+      return;
+    }
   g_clear_pointer (&self->points, g_array_unref);
   self->points = points;
   self->fetching = FALSE;

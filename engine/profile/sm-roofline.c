@@ -497,6 +497,27 @@ get_number (JsonObject *o, const char *name, double *out)
   return isfinite (*out) && *out >= 0;
 }
 
+/* A string member, or "" for one that is missing or not a string (outside input: json-glib's
+ * own getters complain about a member of another type). */
+static const char *
+get_string (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return "";
+  return json_node_get_string (n);
+}
+
+static gboolean
+get_boolean (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
+         && json_node_get_boolean (n);
+}
+
 SmRoofline *
 sm_roofline_from_json (JsonNode *node, GError **error)
 {
@@ -516,10 +537,10 @@ sm_roofline_from_json (JsonNode *node, GError **error)
 
   roof = g_new0 (SmRoofline, 1);
   roof->max_threads = (int) v;
-  roof->cpu = g_strdup (json_object_get_string_member_with_default (o, "cpu", ""));
-  roof->levels = g_strdup (json_object_get_string_member_with_default (o, "levels", ""));
-  roof->created = g_strdup (json_object_get_string_member_with_default (o, "created", ""));
-  roof->quick = json_object_get_boolean_member_with_default (o, "quick", FALSE);
+  roof->cpu = g_strdup (get_string (o, "cpu"));
+  roof->levels = g_strdup (get_string (o, "levels"));
+  roof->created = g_strdup (get_string (o, "created"));
+  roof->quick = get_boolean (o, "quick");
   roof->peaks = g_array_new (FALSE, TRUE, sizeof (SmRoofPeak));
   peaks = json_object_get_array_member (o, "peaks");
   for (guint i = 0; i < json_array_get_length (peaks); i++)
@@ -532,7 +553,7 @@ sm_roofline_from_json (JsonNode *node, GError **error)
       if (!JSON_NODE_HOLDS_OBJECT (pn))
         return bad (error, "a peak"), NULL;
       po = json_node_get_object (pn);
-      name = json_object_get_string_member_with_default (po, "level", "");
+      name = get_string (po, "level");
       if (!sm_kernel_level_from_string (name, &p.level) || p.level == SM_KERNEL_LEVEL_AUTO
           || !get_number (po, "gflops_1", &p.gflops_1) || !get_number (po, "gflops_max", &p.gflops_max))
         return bad (error, "a peak"), NULL;
@@ -550,7 +571,7 @@ sm_roofline_from_json (JsonNode *node, GError **error)
       if (!JSON_NODE_HOLDS_OBJECT (mn))
         return bad (error, "a memory level"), NULL;
       mo = json_node_get_object (mn);
-      if (g_strcmp0 (json_object_get_string_member_with_default (mo, "name", ""), mem_names[m]) != 0
+      if (g_strcmp0 (get_string (mo, "name"), mem_names[m]) != 0
           || !get_number (mo, "bytes", &bytes) || !get_number (mo, "gbps_1", &roof->mem_gbps_1[m])
           || !get_number (mo, "gbps_max", &roof->mem_gbps_max[m]))
         return bad (error, "a memory level"), NULL;
@@ -575,6 +596,7 @@ sm_roofline_load_cache (const char *path, GError **error)
   gsize len;
   JsonNode *root;
   JsonObject *o;
+  double version;
 
   g_return_val_if_fail (path != NULL, NULL);
   if (!g_file_get_contents (path, &text, &len, error))
@@ -586,9 +608,8 @@ sm_roofline_load_cache (const char *path, GError **error)
       return NULL;
     }
   root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)
-      || json_object_get_int_member_with_default ((o = json_node_get_object (root)), "version", 0) != CACHE_VERSION
-      || !json_object_has_member (o, "roofline"))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) || !get_number ((o = json_node_get_object (root)), "version", &version)
+      || version != CACHE_VERSION || !json_object_has_member (o, "roofline"))
     return bad (error, "not a roofline cache"), NULL;
   if ((roof = sm_roofline_from_json (json_object_get_member (o, "roofline"), error)) == NULL)
     return NULL;
