@@ -7,6 +7,7 @@
 #include "sm-cli.h"
 #include "sm-cli-common.h"
 #include "sm-model-file.h"
+#include "sm-roofline.h"
 #include "sm-session.h"
 #include "sm-threads.h"
 
@@ -269,7 +270,7 @@ sm_cli_bench_model (int argc, char **argv)
 
   /* The bus first, with nothing else of ours running: best of 3 passes at each thread count. */
   for (guint t = 0; t < ths->len && bw_mib > 0; t++)
-    bandwidth[t] = sm_cli_read_bandwidth ((size_t) bw_mib << 20, g_array_index (ths, int, t), 3);
+    bandwidth[t] = sm_roofline_read_bandwidth ((size_t) bw_mib << 20, g_array_index (ths, int, t), 3);
 
   /* Markdown rows go out as each test ends, llama-bench's way: a long run shows its progress */
   if (md)

@@ -49,9 +49,4 @@ int       sm_cli_fail                (const char *cmd, GError *error);
  * otherwise. */
 gboolean     sm_cli_parse_dtype (const char *name, SmDType *out, GError **error);
 
-/* The best of @passes timed reads over a buffer of @bytes (allocated and filled here) by
- * @threads threads of the compute pool, in bytes per second; 0 if the buffer cannot be had.
- * For a DRAM figure @bytes must be well above the last-level cache (bench uses 1 GiB). */
-double       sm_cli_read_bandwidth (size_t bytes, int threads, int passes);
-
 G_END_DECLS

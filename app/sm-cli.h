@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 
 int sm_cli_bench_kernels (int argc, char **argv);
 int sm_cli_bench_model   (int argc, char **argv);
+int sm_cli_bench_roofline (int argc, char **argv);
 int sm_cli_bench_tokenize (int argc, char **argv);
 int sm_cli_generate      (int argc, char **argv);
 int sm_cli_info          (int argc, char **argv);

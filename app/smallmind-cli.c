@@ -23,7 +23,7 @@ static const Command commands[] = {
   { "tokenize", sm_cli_tokenize, "Print a text's tokens, as llama.cpp's llama-tokenize does" },
   { "quantize", sm_cli_quantize, "Rewrite a model's weights in one of llama-quantize's types (q4_k_m, q8_0, ...) as GGUF" },
   { "init", sm_cli_init, "Write a random-weight model of any shape (GGUF), for benchmarking" },
-  { "bench", cmd_bench, "Measure a model's prefill and decode, the kernels (bench kernels) or a tokenizer (bench tokenize)" },
+  { "bench", cmd_bench, "Measure a model's prefill and decode, the kernels (bench kernels), the roofline (bench roofline) or a tokenizer (bench tokenize)" },
   { "profile", sm_cli_profile, "Run the profiling suite (--enhanced) and write a report and snapshot" },
   { "compare", sm_cli_compare, "Compare two profiling snapshots or reports" },
   { "train", sm_cli_train, "Train a GPT-style model on a text corpus" },
@@ -36,6 +36,8 @@ cmd_bench (int argc, char **argv)
 {
   if (argc >= 2 && strcmp (argv[1], "kernels") == 0)
     return sm_cli_bench_kernels (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "roofline") == 0)
+    return sm_cli_bench_roofline (argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "tokenize") == 0)
     return sm_cli_bench_tokenize (argc - 1, argv + 1);
   return sm_cli_bench_model (argc, argv);

@@ -62,6 +62,7 @@ struct _SmEngine {
    * and the models loaded since the reset.  Guarded by lock. */
   SmSnapshot  *range_base[SM_N_SNAPSHOT_RANGES];
   SmSnapshot  *session_models;
+  SmRoofline  *roofline;      /* the last probe's, NULL before one; guarded by lock */
 
   /* the live feed */
   GMainContext *main_context;
@@ -1124,6 +1125,123 @@ sm_engine_generate_finish (SmEngine         *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* ---- the roofline ------------------------------------------------------------------------------- */
+
+/* Engine thread: the probe times the kernels, so it waits for a reply to end rather than
+ * racing it for the cores. */
+static void
+job_probe_roofline (SmEngine *self, GTask *task)
+{
+  SmRooflineProbeFlags flags = GPOINTER_TO_INT (g_task_get_task_data (task));
+  const gboolean quick = (flags & SM_ROOFLINE_PROBE_QUICK) != 0;
+  g_autofree char *path = sm_roofline_cache_path ();
+  g_autoptr (SmRoofline) roof = NULL;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (!quick && !(flags & SM_ROOFLINE_PROBE_AGAIN))
+    roof = sm_roofline_load_cache (path, NULL);   /* none, corrupt or another machine's: measure */
+  if (roof == NULL)
+    {
+      if ((roof = sm_roofline_measure (quick, g_task_get_cancellable (task), &error)) == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      if (!quick && !sm_roofline_save_cache (roof, path, &error))
+        {
+          g_warning ("The roofline was not cached: %s", error->message);
+          g_clear_error (&error);
+        }
+    }
+  g_mutex_lock (&self->lock);
+  sm_roofline_free (self->roofline);
+  self->roofline = sm_roofline_copy (roof);
+  g_mutex_unlock (&self->lock);
+  stats_changed (self);
+  g_task_return_pointer (task, g_steal_pointer (&roof), (GDestroyNotify) sm_roofline_free);
+}
+
+void
+sm_engine_probe_roofline_async (SmEngine             *self,
+                                SmRooflineProbeFlags  flags,
+                                GCancellable         *cancellable,
+                                GAsyncReadyCallback   callback,
+                                gpointer              user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_probe_roofline_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (flags), NULL);
+  push_job (self, task, job_probe_roofline);
+}
+
+SmRoofline *
+sm_engine_probe_roofline_finish (SmEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+SmRoofline *
+sm_engine_dup_roofline (SmEngine *self)
+{
+  SmRoofline *roof;
+
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  g_mutex_lock (&self->lock);
+  roof = self->roofline ? sm_roofline_copy (self->roofline) : NULL;
+  g_mutex_unlock (&self->lock);
+  return roof;
+}
+
+/* Worker thread: only the op table and counters of the range, not the series and trace a
+ * snapshot copies, since the page asks for this at every stats update. */
+static void
+points_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SmEngine *self = source;
+  SmSnapshotRange range = GPOINTER_TO_INT (data);
+  g_autoptr (SmSnapshot) snap = sm_snapshot_new_bare ();
+
+  sm_snapshot_capture_base (snap, self->prof);
+  g_mutex_lock (&self->lock);
+  sm_snapshot_restrict (snap, self->range_base[range], sm_snapshot_range_name (range));
+  g_mutex_unlock (&self->lock);
+  g_task_return_pointer (task, sm_roofline_points (snap->ops), (GDestroyNotify) g_array_unref);
+}
+
+void
+sm_engine_copy_roofline_points_async (SmEngine            *self,
+                                      SmSnapshotRange      range,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (SM_IS_ENGINE (self));
+  g_return_if_fail (range < SM_N_SNAPSHOT_RANGES);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sm_engine_copy_roofline_points_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (range), NULL);
+  g_task_run_in_thread (task, points_thread);
+}
+
+GArray *
+sm_engine_copy_roofline_points_finish (SmEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (SM_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* ---- object ------------------------------------------------------------------------------------ */
 
 static void
@@ -1160,6 +1278,7 @@ sm_engine_finalize (GObject *object)
   for (int r = 0; r < SM_N_SNAPSHOT_RANGES; r++)
     g_clear_pointer (&self->range_base[r], sm_snapshot_free);
   g_clear_pointer (&self->session_models, sm_snapshot_free);
+  g_clear_pointer (&self->roofline, sm_roofline_free);
   g_clear_pointer (&self->model_for_readers, sm_model_unref);
   sm_engine_stats_clear (&self->stats);
   sm_profiler_free (self->prof);
@@ -1285,6 +1404,8 @@ sm_engine_dup_snapshot (SmEngine *self, SmSnapshotRange range, const char *label
     sm_snapshot_copy_models (snap, self->session_models);
   else
     model = self->model_for_readers ? sm_model_ref (self->model_for_readers) : NULL;
+  if (self->roofline != NULL)
+    snap->roofline = sm_roofline_copy (self->roofline);
   g_mutex_unlock (&self->lock);
   if (model)
     sm_snapshot_add_model (snap, model);

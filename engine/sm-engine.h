@@ -27,6 +27,7 @@
 #include "sm-model-library.h"
 #include "sm-pool.h"
 #include "sm-profiler.h"
+#include "sm-roofline.h"
 #include "sm-snapshot.h"
 
 G_BEGIN_DECLS
@@ -267,6 +268,37 @@ gboolean    sm_engine_write_file          (const char *path, const char *data, g
 void        sm_engine_get_stats           (SmEngine *self, SmEngineStats *stats);
 /* The loaded model (a new reference), or NULL. */
 SmModel    *sm_engine_dup_model           (SmEngine *self);
+
+/* The roofline (sm-roofline.h).  The probe runs on the engine thread, between replies (about a
+ * second), unless this machine's roof is cached: AGAIN measures afresh and caches the result,
+ * QUICK takes tiny buffers (tests; never cached).  The finish gives the roof (free with
+ * sm_roofline_free), which the engine also keeps for its snapshots; G_IO_ERROR_CANCELLED when
+ * @cancellable fired. */
+typedef enum {
+  SM_ROOFLINE_PROBE_DEFAULT = 0,
+  SM_ROOFLINE_PROBE_AGAIN   = 1 << 0,
+  SM_ROOFLINE_PROBE_QUICK   = 1 << 1,
+} SmRooflineProbeFlags;
+void        sm_engine_probe_roofline_async  (SmEngine             *self,
+                                             SmRooflineProbeFlags  flags,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+SmRoofline *sm_engine_probe_roofline_finish (SmEngine             *self,
+                                             GAsyncResult         *result,
+                                             GError              **error);
+/* The last roof probed (a copy), or NULL before any. */
+SmRoofline *sm_engine_dup_roofline         (SmEngine *self);
+/* The ops of @range as roofline points (SmRoofPoint, sm_roofline_points ()), gathered on a
+ * worker thread from the profiler's records; the finish gives a GArray (g_array_unref). */
+void        sm_engine_copy_roofline_points_async  (SmEngine            *self,
+                                                   SmSnapshotRange      range,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+GArray     *sm_engine_copy_roofline_points_finish (SmEngine            *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
 
 /* The models on this machine (sm-model-library.h): @folders (path, source-name pairs,
  * NULL-terminated; NULL for sm_model_library_default_folders () under the home folder) read

@@ -11,6 +11,7 @@
 #include "sm-conversation-list.h"
 #include "sm-conversation-store.h"
 #include "sm-engine-panel.h"
+#include "sm-roofline-view.h"
 #include "sm-sampling-panel.h"
 #include "sm-window.h"
 
@@ -36,6 +37,7 @@ struct _SmWindow {
   SmChartsPanel        *charts_panel;
   SmSamplingPanel      *sampling_panel;
   SmCompareView        *compare_view;
+  SmRooflineView       *roofline_view;
   AdwViewStack         *side_stack;
   GtkPopover           *history_popover;
 

@@ -578,6 +578,7 @@ sm_window_class_init (SmWindowClass *klass)
   g_type_ensure (SM_TYPE_CHARTS_PANEL);
   g_type_ensure (SM_TYPE_SAMPLING_PANEL);
   g_type_ensure (SM_TYPE_COMPARE_VIEW);
+  g_type_ensure (SM_TYPE_ROOFLINE_VIEW);
   g_type_ensure (SM_TYPE_CONVERSATION_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/smallmind/Playground/sm-window.ui");
@@ -592,6 +593,7 @@ sm_window_class_init (SmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SmWindow, charts_panel);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, sampling_panel);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, compare_view);
+  gtk_widget_class_bind_template_child (widget_class, SmWindow, roofline_view);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, side_stack);
   gtk_widget_class_bind_template_child (widget_class, SmWindow, history_popover);
 
@@ -612,6 +614,7 @@ static void
 on_snapshot_range_changed (SmWindow *self)
 {
   sm_compare_view_set_range (self->compare_view, sm_window_snapshot_range (self));
+  sm_roofline_view_set_range (self->roofline_view, sm_window_snapshot_range (self));
 }
 
 static void
@@ -646,6 +649,7 @@ sm_window_init (SmWindow *self)
   sm_charts_panel_bind (self->charts_panel, self->engine, self->settings);
   sm_sampling_panel_bind (self->sampling_panel, self->settings);
   sm_compare_view_set_engine (self->compare_view, self->engine);
+  sm_roofline_view_set_engine (self->roofline_view, self->engine);
   {
     /* the menu's radio items and the export dialog's choice show one setting */
     g_autoptr (GAction) range = g_settings_create_action (self->settings, "snapshot-range");

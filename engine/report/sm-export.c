@@ -451,6 +451,65 @@ md_ops (GString *md, const SmSnapshot *snap)
   g_string_append (md, "\n");
 }
 
+static int
+point_time_cmp (gconstpointer a, gconstpointer b)
+{
+  const SmRoofPoint *x = a, *y = b;
+  return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+/* The roof the run was under and every op as a point under it (the window's Roofline page). */
+static void
+md_roofline (GString *md, const SmSnapshot *snap)
+{
+  const SmRoofline *roof = snap->roofline;
+  g_autoptr (GArray) points = NULL;
+  const int threads = MAX (snap->threads, 1);
+
+  if (roof == NULL)
+    return;
+  g_string_append (md, "## 🏠 Roofline\n\n");
+  g_string_append_printf (md, "The roof of this machine (%s, %d CPUs), measured %s%s: the SGEMM peak of each "
+                          "kernel level on cache-resident data, and the read bandwidth of buffers sized "
+                          "to each memory level.\n\n", roof->cpu, roof->max_threads, roof->created,
+                          roof->quick ? " in quick mode (rough figures)" : "");
+  g_string_append_printf (md, "| Kernel level | GFLOP/s, 1 thread | GFLOP/s, %d threads |\n"
+                          "|--------------|-------------------|--------------------|\n", roof->max_threads);
+  for (guint i = 0; i < roof->peaks->len; i++)
+    {
+      const SmRoofPeak *p = &g_array_index (roof->peaks, SmRoofPeak, i);
+      g_string_append_printf (md, "| %s | %.1f | %.1f |\n", sm_kernel_level_to_string (p->level),
+                              p->gflops_1, p->gflops_max);
+    }
+  g_string_append_printf (md, "\n| Memory | Buffer (bytes) | GB/s, 1 thread | GB/s, %d threads |\n"
+                          "|--------|----------------|----------------|------------------|\n", roof->max_threads);
+  for (int m = 0; m < SM_N_MEM_LEVELS; m++)
+    g_string_append_printf (md, "| %s | %" G_GUINT64_FORMAT " | %.1f | %.1f |\n", sm_mem_level_name (m),
+                            roof->mem_bytes[m], roof->mem_gbps_1[m], roof->mem_gbps_max[m]);
+
+  points = sm_roofline_points (snap->ops);
+  g_array_sort (points, point_time_cmp);
+  g_string_append_printf (md, "\nEvery op of the run at its level and shape, slowest first; *roof* is the lower "
+                          "of its level's peak and its intensity times the bandwidth of the memory its "
+                          "data fits in, at %d thread%s.\n\n", threads, threads == 1 ? "" : "s");
+  g_string_append (md, "| Op | Level | Calls | Intensity (flop/byte) | GFLOP/s | Memory | Roof (GFLOP/s) | % of roof |\n"
+                       "|----|-------|-------|-----------------------|---------|--------|----------------|-----------|\n");
+  for (guint i = 0; i < points->len; i++)
+    {
+      const SmRoofPoint *p = &g_array_index (points, SmRoofPoint, i);
+      g_autofree char *name = sm_roof_point_describe (p);
+      double attainable = sm_roofline_attainable (roof, p, threads);
+      g_string_append_printf (md, "| %s | %s | %" G_GUINT64_FORMAT " | %.3g | %.2f | %s | %.1f | %.1f%% |\n",
+                              name, sm_kernel_level_to_string (p->level), p->count,
+                              sm_roof_point_intensity (p), sm_roof_point_gflops (p),
+                              sm_mem_level_name (sm_roofline_mem_for (roof, p->bytes / (double) p->count)),
+                              attainable, attainable > 0 ? 100.0 * sm_roof_point_gflops (p) / attainable : 0.0);
+    }
+  if (points->len == 0)
+    g_string_append (md, "| — | (no ops recorded) | | | | | | |\n");
+  g_string_append (md, "\n");
+}
+
 static void
 md_models (GString *md, const SmSnapshot *snap)
 {
@@ -699,6 +758,7 @@ sm_export_markdown_string (const SmSnapshot *snap)
   md_allocators (md, sums);
   md_kernels (md, snap);
   md_ops (md, snap);
+  md_roofline (md, snap);
   md_models (md, snap);
   md_overhead (md, snap);
   md_scorecard (md, snap);

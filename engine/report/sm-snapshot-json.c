@@ -390,6 +390,11 @@ sm_snapshot_to_json (const SmSnapshot *snap, gsize *length)
   write_markers (b, snap);
   write_trace (b, snap);
   write_measurements (b, snap);
+  if (snap->roofline != NULL)
+    {
+      json_builder_set_member_name (b, "roofline");
+      json_builder_add_value (b, sm_roofline_to_json (snap->roofline));
+    }
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -921,6 +926,17 @@ sm_snapshot_from_json (const char *data, gssize length, GError **error)
 
   read_markers (root, snap);
   read_measurements (root, snap);
+  /* a snapshot from before the roof was kept has none; a malformed one is a malformed file */
+  if (json_object_has_member (root, "roofline"))
+    {
+      GError *local = NULL;
+      if ((snap->roofline = sm_roofline_from_json (json_object_get_member (root, "roofline"), &local)) == NULL)
+        {
+          g_set_error (error, SM_SNAPSHOT_ERROR, SM_SNAPSHOT_ERROR_FORMAT, "%s", local->message);
+          g_error_free (local);
+          return NULL;
+        }
+    }
   return g_steal_pointer (&snap);
 }
 

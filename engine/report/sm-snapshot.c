@@ -94,6 +94,7 @@ sm_snapshot_free (SmSnapshot *snap)
   g_array_unref (snap->series);
   g_array_unref (snap->markers);
   g_array_unref (snap->trace);
+  sm_roofline_free (snap->roofline);
   g_free (snap);
 }
 

@@ -16,6 +16,7 @@
 #include "sm-machine.h"
 #include "sm-model.h"
 #include "sm-profiler.h"
+#include "sm-roofline.h"
 
 G_BEGIN_DECLS
 
@@ -77,6 +78,8 @@ typedef struct {
   SmProfilerCounters  counters;
   double              op_cost_ns;    /* one sm_profiler_op on this machine, 0 if not measured */
   GPtrArray          *measurements;  /* SmMeasurement */
+  SmRoofline         *roofline;      /* this machine's roof when it was measured; NULL: not
+                                      * (and in snapshots written before it was kept) */
   gint64              captured_ns;   /* the profiler clock at sm_snapshot_capture (); not saved */
 } SmSnapshot;
 
