@@ -28,6 +28,7 @@
 #include "sm-pool.h"
 #include "sm-profiler.h"
 #include "sm-snapshot.h"
+#include "sm-engine-train.h"   /* training on the engine thread */
 
 G_BEGIN_DECLS
 
