@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sm-library-window.h"
+#include "sm-train-window.h"
 #include "sm-window-private.h"
 
 static void
@@ -156,6 +157,17 @@ model_library_action (GtkWidget *widget, const char *name, GVariant *param)
   SmLibraryWindow *library = sm_library_window_new (GTK_WINDOW (self), self->engine, self->settings);
 
   gtk_window_present (GTK_WINDOW (library));
+}
+
+/* A new model trained here; its files go beside the user's other SmallMind data. */
+static void
+train_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "smallmind", "trained", NULL);
+  SmTrainWindow *train = sm_train_window_new (GTK_WINDOW (self), self->engine, dir);
+
+  gtk_window_present (GTK_WINDOW (train));
 }
 
 static void
@@ -574,6 +586,7 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.model-library", NULL, model_library_action);
+  gtk_widget_class_install_action (widget_class, "win.train-model", NULL, train_model_action);
   gtk_widget_class_install_action (widget_class, "win.load-model", "s", load_model_action);
   gtk_widget_class_install_action (widget_class, "win.load-model-with-tokenizer", "(ss)",
                                    load_model_with_tokenizer_action);
