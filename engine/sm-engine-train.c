@@ -81,6 +81,9 @@ train_job_unref (gpointer p)
   g_free (j->tokenizer_path);
   g_free (j->output_path);
   g_free (j->name);
+  /* a caller without a callback never runs the finish, which disconnects otherwise */
+  if (j->cancel_id != 0)
+    g_cancellable_disconnect (j->cancellable, j->cancel_id);
   g_clear_object (&j->cancellable);
   g_main_context_unref (j->context);
   g_array_unref (j->pending);

@@ -159,12 +159,12 @@ model_library_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_window_present (GTK_WINDOW (library));
 }
 
-/* A new model trained here; its files go beside the user's other SmallMind data. */
+/* A new model trained here; it goes where the Model Library looks for SmallMind's own. */
 static void
 train_model_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   SmWindow *self = SM_WINDOW (widget);
-  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "smallmind", "trained", NULL);
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "smallmind", "models", NULL);
   SmTrainWindow *train = sm_train_window_new (GTK_WINDOW (self), self->engine, dir);
 
   gtk_window_present (GTK_WINDOW (train));

@@ -139,6 +139,9 @@ test_train_and_chat (void)
   g_assert_false (gtk_widget_is_sensitive (start));
   g_assert_false (gtk_widget_is_sensitive (sm_ui_test_child (tw, SM_TYPE_TRAIN_WINDOW, "setup_box")));
   sm_ui_test_wait (has_points, tw, 60, "the loss chart's first points");
+  /* a third of the way: a curve to see, with validation points on it */
+  step_mark = 200 - 4;
+  sm_ui_test_wait (stepped_on, tw, 60, "step 200");
 
   /* the main window stays usable, and the engine says why a reply must wait */
   g_assert_true (sm_engine_is_training (sm_window_get_engine (window)));
@@ -166,7 +169,7 @@ test_train_and_chat (void)
   /* checkpoint while paused: the file is there */
   sm_ui_test_click (checkpoint);
   {
-    g_autofree char *dir = g_build_filename (data_home, "smallmind", "trained", NULL);
+    g_autofree char *dir = g_build_filename (data_home, "smallmind", "models", NULL);
     g_autoptr (GDir) d = NULL;
     const char *name = NULL;
     for (int i = 0; i < 200 && name == NULL; i++)
