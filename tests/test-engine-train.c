@@ -273,6 +273,18 @@ test_pause_checkpoint_stop (void)
   e = wait_error (&slot);
   g_assert_error (e, SM_ENGINE_ERROR, SM_ENGINE_ERROR_BUSY);
   g_clear_error (&e);
+  {
+    SmGenerateParams gp;
+    g_autoptr (GString) text = g_string_new (NULL);
+
+    sm_generate_params_init (&gp);
+    sm_engine_generate_async (engine, "Once", &gp, on_text, text, NULL, NULL, on_generated, &slot);
+    e = wait_error (&slot);
+    g_assert_error (e, SM_ENGINE_ERROR, SM_ENGINE_ERROR_BUSY);
+    g_assert_nonnull (strstr (e->message, "trained"));
+    g_clear_error (&e);
+    g_assert_cmpuint (text->len, ==, 0);
+  }
 
   sm_engine_train_set_paused (engine, TRUE);
   g_assert_true (sm_engine_train_get_paused (engine));

@@ -223,6 +223,92 @@ test_train_and_chat (void)
   sm_ui_test_close_window (window);
 }
 
+/* The model files in the folder the window saves to. */
+static guint
+count_models (void)
+{
+  g_autofree char *dir = g_build_filename (data_home, "smallmind", "models", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  for (const char *name; d && (name = g_dir_read_name (d)) != NULL; )
+    n += g_str_has_suffix (name, ".smck");
+  return n;
+}
+
+static guint models_before;
+
+static gboolean
+checkpointed (gpointer data)
+{
+  return count_models () > models_before;
+}
+
+static gboolean
+engine_idle (gpointer data)
+{
+  return !sm_engine_is_training (data);
+}
+
+/* Stop without a checkpoint: nothing to chat with; with one: it is kept and offered; closing
+ * the window mid-run ends the run. */
+static void
+test_stop_and_close (void)
+{
+  SmWindow *window;
+  g_autoptr (SmApplication) app = sm_ui_test_start_app (&window);
+  SmEngine *engine = sm_window_get_engine (window);
+  SmTrainWindow *tw = NULL;
+  GtkAdjustment *steps;
+  GtkWidget *start, *stop, *chat_button;
+  gpointer weak;
+
+  sm_ui_test_wait (sm_ui_test_loaded, window, 60, "the built-in model");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train-model", NULL));
+  sm_ui_test_wait (train_window_open, &tw, 10, "the training window");
+  start = sm_ui_test_child (tw, SM_TYPE_TRAIN_WINDOW, "start_button");
+  stop = sm_ui_test_child (tw, SM_TYPE_TRAIN_WINDOW, "stop_button");
+  chat_button = sm_ui_test_child (tw, SM_TYPE_TRAIN_WINDOW, "chat_button");
+  steps = GTK_ADJUSTMENT (gtk_widget_get_template_child (GTK_WIDGET (tw), SM_TYPE_TRAIN_WINDOW, "steps_adjustment"));
+  gtk_adjustment_set_value (steps, 100000);
+
+  /* stopped with no checkpoint */
+  models_before = count_models ();
+  sm_ui_test_click (start);
+  sm_ui_test_wait (has_points, tw, 60, "the first points");
+  sm_ui_test_click (stop);
+  sm_ui_test_wait (ended, tw, 30, "the stop");
+  g_assert_cmpstr (label_text (tw, "status_label"), ==, "Stopped");
+  g_assert_false (gtk_widget_get_visible (chat_button));
+  g_assert_true (gtk_widget_is_sensitive (start));
+  g_assert_false (sm_engine_is_training (engine));
+  g_assert_cmpuint (count_models (), ==, models_before);
+
+  /* stopped after a checkpoint: it is kept, and Chat with It offers it */
+  sm_ui_test_click (start);
+  sm_ui_test_wait (has_points, tw, 60, "the first points");
+  models_before = count_models ();
+  sm_ui_test_click (sm_ui_test_child (tw, SM_TYPE_TRAIN_WINDOW, "checkpoint_button"));
+  sm_ui_test_wait (checkpointed, NULL, 30, "the checkpoint's file");
+  sm_ui_test_spin (100);   /* its answer reaches the window */
+  sm_ui_test_click (stop);
+  sm_ui_test_wait (ended, tw, 30, "the stop");
+  g_assert_cmpstr (label_text (tw, "status_label"), ==, "Stopped; the last checkpoint is kept");
+  g_assert_true (gtk_widget_get_visible (chat_button));
+  g_assert_true (g_file_test (sm_train_window_get_model_path (tw), G_FILE_TEST_IS_REGULAR));
+
+  /* closed mid-run: the run ends with it */
+  sm_ui_test_click (start);
+  sm_ui_test_wait (has_points, tw, 60, "the first points");
+  g_assert_true (sm_engine_is_training (engine));
+  weak = tw;
+  g_object_add_weak_pointer (G_OBJECT (tw), &weak);
+  gtk_window_close (GTK_WINDOW (tw));
+  sm_ui_test_wait (sm_ui_test_pointer_cleared, &weak, 10, "the training window to close");
+  sm_ui_test_wait (engine_idle, engine, 30, "the run to end with its window");
+  sm_ui_test_close_window (window);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,6 +319,7 @@ main (int argc, char **argv)
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
   sm_ui_test_init (&argc, &argv);
   g_test_add_func ("/Training/train-and-chat", test_train_and_chat);
+  g_test_add_func ("/Training/stop-and-close", test_stop_and_close);
   status = g_test_run ();
   sm_ui_test_cleanup ();
   {
