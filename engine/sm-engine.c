@@ -12,6 +12,7 @@
  */
 #define G_LOG_DOMAIN "SmEngine"
 
+#include "sm-engine.h"
 #include "sm-engine-private.h"
 #include "sm-mapped-file.h"
 #include "sm-session.h"
@@ -56,6 +57,7 @@ struct _SmEngine {
   SmEngineStats stats;
   SmModel     *model_for_readers;
   gint         stats_serial;  /* atomic: bumped when stats change */
+  gpointer     train_job;     /* sm-engine-train.c's run under way, or NULL; guarded by lock */
 
   /* Where the snapshot ranges start (sm_engine_dup_snapshot ()): the profiler as it stood at
    * the last reset (or start), model load and reply, each a capture of its ops and counters;
@@ -561,6 +563,8 @@ push_job (SmEngine *self, GTask *task, JobFunc func)
   g_async_queue_push (self->jobs, task);   /* the queue owns the task's reference */
 }
 
+/* ---- for the other jobs' files (sm-engine-private.h) ---------------------------------------- */
+
 void
 sm_engine_push_job (SmEngine *self, GTask *task, SmEngineJobFunc func)
 {
@@ -571,6 +575,57 @@ SmModel *
 sm_engine_thread_get_model (SmEngine *self)
 {
   return self->model;
+}
+
+void
+sm_engine_apply_settings (SmEngine *self)
+{
+  apply_settings (self);
+}
+
+gboolean
+sm_engine_claim_train_job (SmEngine *self, gpointer job)
+{
+  gboolean free_slot;
+
+  g_mutex_lock (&self->lock);
+  if ((free_slot = self->train_job == NULL))
+    self->train_job = job;
+  g_mutex_unlock (&self->lock);
+  return free_slot;
+}
+
+gpointer
+sm_engine_get_train_job (SmEngine *self, gpointer (*ref) (gpointer))
+{
+  gpointer job;
+
+  g_mutex_lock (&self->lock);
+  job = self->train_job ? ref (self->train_job) : NULL;
+  g_mutex_unlock (&self->lock);
+  return job;
+}
+
+void
+sm_engine_clear_train_job (SmEngine *self)
+{
+  g_mutex_lock (&self->lock);
+  self->train_job = NULL;
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+sm_engine_refuse_while_training (SmEngine *self, GTask *task)
+{
+  gboolean training;
+
+  g_mutex_lock (&self->lock);
+  training = self->train_job != NULL;
+  g_mutex_unlock (&self->lock);
+  if (training)
+    g_task_return_new_error (task, SM_ENGINE_ERROR, SM_ENGINE_ERROR_BUSY,
+                             _("A model is being trained: stop the training first"));
+  return training;
 }
 
 /* ---- load ------------------------------------------------------------------------------------- */
@@ -714,6 +769,11 @@ sm_engine_load_async (SmEngine            *self,
   d->path = g_strdup (path);
   d->tokenizer_path = g_strdup (tokenizer_path);
   g_task_set_task_data (task, d, load_data_free);
+  if (sm_engine_refuse_while_training (self, task))
+    {
+      g_object_unref (task);
+      return;
+    }
   push_job (self, task, job_load);
 }
 
@@ -738,6 +798,11 @@ push_preset_load (SmEngine *self, gpointer tag, SmPreset preset, gboolean builti
   d->which = preset;
   d->seed = seed;
   g_task_set_task_data (task, d, load_data_free);
+  if (sm_engine_refuse_while_training (self, task))
+    {
+      g_object_unref (task);
+      return;
+    }
   push_job (self, task, job_load);
 }
 
@@ -1095,6 +1160,11 @@ sm_engine_generate_async (SmEngine               *self,
   g_mutex_init (&g->lock);
   g->text = g_string_new (NULL);
   g_task_set_task_data (task, g, gen_data_unref);
+  if (sm_engine_refuse_while_training (self, task))
+    {
+      g_object_unref (task);
+      return;
+    }
   push_job (self, task, job_generate);
 }
 

@@ -29,6 +29,7 @@
 #include "sm-profiler.h"
 #include "sm-roofline.h"
 #include "sm-snapshot.h"
+#include "sm-engine-train.h"   /* training on the engine thread */
 
 G_BEGIN_DECLS
 

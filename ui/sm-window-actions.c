@@ -9,6 +9,7 @@
 
 #include "sm-ab-window.h"
 #include "sm-library-window.h"
+#include "sm-train-window.h"
 #include "sm-window-private.h"
 
 static void
@@ -171,6 +172,17 @@ ab_run_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_text_buffer_get_bounds (buf, &start, &end);
   prompt = gtk_text_buffer_get_text (buf, &start, &end, FALSE);
   gtk_window_present (GTK_WINDOW (sm_ab_window_new (GTK_WINDOW (self), self->engine, self->settings, prompt)));
+}
+
+/* A new model trained here; it goes where the Model Library looks for SmallMind's own. */
+static void
+train_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SmWindow *self = SM_WINDOW (widget);
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "smallmind", "models", NULL);
+  SmTrainWindow *train = sm_train_window_new (GTK_WINDOW (self), self->engine, dir);
+
+  gtk_window_present (GTK_WINDOW (train));
 }
 
 static void
@@ -590,6 +602,7 @@ sm_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.model-library", NULL, model_library_action);
   gtk_widget_class_install_action (widget_class, "win.ab-run", NULL, ab_run_action);
+  gtk_widget_class_install_action (widget_class, "win.train-model", NULL, train_model_action);
   gtk_widget_class_install_action (widget_class, "win.load-model", "s", load_model_action);
   gtk_widget_class_install_action (widget_class, "win.load-model-with-tokenizer", "(ss)",
                                    load_model_with_tokenizer_action);
