@@ -367,6 +367,20 @@ ab_data_ref (AbData *d)
   return d;
 }
 
+typedef struct {
+  gpointer       data;
+  GDestroyNotify destroy;
+} Release;
+
+static gboolean
+release_cb (gpointer data)
+{
+  Release *r = data;
+
+  r->destroy (r->data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 ab_data_unref (gpointer p)
 {
@@ -374,8 +388,15 @@ ab_data_unref (gpointer p)
 
   if (!g_atomic_int_dec_and_test (&d->ref_count))
     return;
+  /* The last reference may be the engine thread's (the task's, after its callback ran), and
+   * the caller's data (a window) must be let go on the caller's context. */
   if (d->progress_destroy)
-    d->progress_destroy (d->progress_data);
+    {
+      Release *r = g_new (Release, 1);
+      r->data = d->progress_data;
+      r->destroy = d->progress_destroy;
+      g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, release_cb, r, g_free);
+    }
   g_free (d->prompt);
   for (int s = 0; s < 2; s++)
     sm_ab_config_clear (&d->config[s]);
