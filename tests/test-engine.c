@@ -701,6 +701,7 @@ test_switch_peak (void)
   /* the same preset again: the new model's weights come on top (a failed load keeps the old
    * model), its session does not */
   g_assert_cmpuint (after.peak_bytes, <=, before.live_bytes + after.live_bytes - stats.kv_bytes);
+  sm_engine_stats_clear (&stats);
   g_object_unref (engine);
 }
 
