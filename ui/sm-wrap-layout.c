@@ -4,6 +4,7 @@
 struct _SmWrapLayout
 {
   GtkLayoutManager parent_instance;
+  int              one_char;   /* px, measured once: font metrics cost a fontset's loading */
 };
 
 G_DEFINE_FINAL_TYPE (SmWrapLayout, sm_wrap_layout, GTK_TYPE_LAYOUT_MANAGER)
@@ -36,6 +37,7 @@ sm_wrap_layout_measure (GtkLayoutManager *manager,
                         int              *minimum_baseline,
                         int              *natural_baseline)
 {
+  SmWrapLayout *self = SM_WRAP_LAYOUT (manager);
   PangoLayout *layout;
   PangoFontMetrics *metrics;
   int width, one_char;
@@ -49,9 +51,13 @@ sm_wrap_layout_measure (GtkLayoutManager *manager,
 
   layout = gtk_label_get_layout (GTK_LABEL (widget));
   /* minimum: a character, which word-or-character wrapping can break down to */
-  metrics = pango_context_get_metrics (pango_layout_get_context (layout), NULL, NULL);
-  one_char = PANGO_PIXELS_CEIL (pango_font_metrics_get_approximate_char_width (metrics));
-  pango_font_metrics_unref (metrics);
+  if (self->one_char <= 0)
+    {
+      metrics = pango_context_get_metrics (pango_layout_get_context (layout), NULL, NULL);
+      self->one_char = MAX (1, PANGO_PIXELS_CEIL (pango_font_metrics_get_approximate_char_width (metrics)));
+      pango_font_metrics_unref (metrics);
+    }
+  one_char = self->one_char;
 
   /* natural: the text on as few lines as its newlines allow, as GtkLabel's natural width;
    * for a long text, wider than a screen without laying it out (4 ms for 4 KB of short lines,
