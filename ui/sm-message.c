@@ -383,7 +383,7 @@ sm_message_to_json (SmMessage *self)
       json_builder_set_member_name (b, "figures");
       json_builder_begin_object (b);
 #define INT(name, v) json_builder_set_member_name (b, name); json_builder_add_int_value (b, v)
-#define DBL(name, v) json_builder_set_member_name (b, name); json_builder_add_double_value (b, v)
+#define DBL(name, v) json_builder_set_member_name (b, name); json_builder_add_double_value (b, sm_json_double (v))
       INT ("prompt_tokens", f->prompt_tokens);
       INT ("cached_tokens", f->cached_tokens);
       DBL ("prefill_ms", f->prefill_ms);

@@ -1,6 +1,8 @@
-/* sm-json.c: JSON text with every control character escaped (see sm-json.h). */
+/* sm-json.c: JSON text with every control character escaped, and doubles json-glib writes
+ * validly (see sm-json.h). */
 #include "sm-json.h"
 
+#include <math.h>
 #include <string.h>
 
 char *
@@ -80,4 +82,21 @@ sm_json_depth (const char *text, gsize len)
         depth--;
     }
   return deepest;
+}
+
+double
+sm_json_double (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    return 0.0;
+  for (int i = 0; i < 4; i++)
+    {
+      g_ascii_formatd (buf, sizeof buf, "%.17g", v);
+      if (strchr (buf, 'e') == NULL || strchr (buf, '.') != NULL)
+        break;
+      v = nextafter (v, 0.0);
+    }
+  return v;
 }

@@ -26,4 +26,9 @@ char *sm_json_escape_controls (char *text, gsize *length);
 /* The deepest nesting of objects and arrays in JSON @text (@len bytes; strings skipped). */
 gsize sm_json_depth (const char *text, gsize len);
 
+/* @v as a double json-glib writes validly: 0 for NaN and infinities, and one ulp toward zero
+ * for a value whose "%.17g" has an exponent and no '.' (1e+20, 6e+63), to which json-glib 1.6
+ * appends ".0", making invalid JSON ("1e+20.0") that no parser reads back. */
+double sm_json_double (double v);
+
 G_END_DECLS

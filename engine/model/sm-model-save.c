@@ -3,6 +3,7 @@
 #include "sm-model-private.h"
 #include "sm-checkpoint.h"
 #include "sm-gguf.h"
+#include "sm-json.h"
 #include "sm-quant-mix.h"
 
 #include <string.h>
@@ -352,8 +353,8 @@ sm_model_save_checkpoint (SmModel *model, const char *path, JsonObject *extra, G
   json_object_set_int_member (cfg, "n_kv_heads", c->n_kv_heads);
   json_object_set_int_member (cfg, "hidden_dim", c->hidden_dim);
   json_object_set_int_member (cfg, "context_length", c->context_length);
-  json_object_set_double_member (cfg, "norm_eps", c->norm_eps);
-  json_object_set_double_member (cfg, "rope_base", c->rope_base);
+  json_object_set_double_member (cfg, "norm_eps", sm_json_double (c->norm_eps));
+  json_object_set_double_member (cfg, "rope_base", sm_json_double (c->rope_base));
   json_object_set_boolean_member (cfg, "tied_output", c->tied_output);
   json_object_set_object_member (meta, "config", cfg);
 

@@ -469,9 +469,9 @@ sm_roofline_to_json (const SmRoofline *roof)
       json_builder_set_member_name (b, "level");
       json_builder_add_string_value (b, sm_kernel_level_to_string (p->level));
       json_builder_set_member_name (b, "gflops_1");
-      json_builder_add_double_value (b, p->gflops_1);
+      json_builder_add_double_value (b, sm_json_double (p->gflops_1));
       json_builder_set_member_name (b, "gflops_max");
-      json_builder_add_double_value (b, p->gflops_max);
+      json_builder_add_double_value (b, sm_json_double (p->gflops_max));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -485,9 +485,9 @@ sm_roofline_to_json (const SmRoofline *roof)
       json_builder_set_member_name (b, "bytes");
       json_builder_add_int_value (b, (gint64) roof->mem_bytes[m]);
       json_builder_set_member_name (b, "gbps_1");
-      json_builder_add_double_value (b, roof->mem_gbps_1[m]);
+      json_builder_add_double_value (b, sm_json_double (roof->mem_gbps_1[m]));
       json_builder_set_member_name (b, "gbps_max");
-      json_builder_add_double_value (b, roof->mem_gbps_max[m]);
+      json_builder_add_double_value (b, sm_json_double (roof->mem_gbps_max[m]));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -38,7 +38,7 @@ static void
 add_double_value (JsonBuilder *b, double v)
 {
   /* JSON has no NaN or infinity */
-  json_builder_add_double_value (b, isfinite (v) ? v : 0.0);
+  json_builder_add_double_value (b, sm_json_double (v));
 }
 
 static void

@@ -27,13 +27,13 @@ params_to_json (const SmTrainParams *p)
   json_object_set_int_member (o, "max_steps", p->max_steps);
   json_object_set_int_member (o, "warmup_steps", p->warmup_steps);
   /* floats go through double exactly, and json-glib prints doubles with 17 digits */
-  json_object_set_double_member (o, "lr", p->lr);
-  json_object_set_double_member (o, "min_lr", p->min_lr);
-  json_object_set_double_member (o, "beta1", p->beta1);
-  json_object_set_double_member (o, "beta2", p->beta2);
-  json_object_set_double_member (o, "eps", p->eps);
-  json_object_set_double_member (o, "weight_decay", p->weight_decay);
-  json_object_set_double_member (o, "grad_clip", p->grad_clip);
+  json_object_set_double_member (o, "lr", sm_json_double (p->lr));
+  json_object_set_double_member (o, "min_lr", sm_json_double (p->min_lr));
+  json_object_set_double_member (o, "beta1", sm_json_double (p->beta1));
+  json_object_set_double_member (o, "beta2", sm_json_double (p->beta2));
+  json_object_set_double_member (o, "eps", sm_json_double (p->eps));
+  json_object_set_double_member (o, "weight_decay", sm_json_double (p->weight_decay));
+  json_object_set_double_member (o, "grad_clip", sm_json_double (p->grad_clip));
   set_u64 (o, "seed", p->seed);
   return o;
 }
