@@ -336,10 +336,10 @@ set_color (cairo_t *cr, const GdkRGBA *c, double alpha)
 }
 
 /* A layout in the widget's font, scaled (and bold when asked). */
-static PangoLayout *
-make_layout (SmChart *self, const char *text, double scale, gboolean bold)
+PangoLayout *
+sm_chart_layout_new (GtkWidget *widget, const char *text, double scale, gboolean bold)
 {
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
   const PangoFontDescription *base = pango_context_get_font_description (pango_layout_get_context (layout));
   PangoFontDescription *font;
 
@@ -360,7 +360,7 @@ make_layout (SmChart *self, const char *text, double scale, gboolean bold)
 static int
 text_width (SmChart *self, const char *text, double scale)
 {
-  PangoLayout *layout = make_layout (self, text, scale, FALSE);
+  PangoLayout *layout = sm_chart_layout_new (GTK_WIDGET (self), text, scale, FALSE);
   int w, h;
 
   pango_layout_get_pixel_size (layout, &w, &h);
@@ -372,7 +372,7 @@ static void
 show_text (SmChart *self, cairo_t *cr, const char *text, double x, double y, double xalign,
            gboolean bold, double scale, int *width)
 {
-  PangoLayout *layout = make_layout (self, text, scale, bold);
+  PangoLayout *layout = sm_chart_layout_new (GTK_WIDGET (self), text, scale, bold);
   int w, h;
 
   pango_layout_get_pixel_size (layout, &w, &h);
@@ -404,7 +404,7 @@ draw_header (SmChart *self, cairo_t *cr, const GdkRGBA *fg, int width)
       g_autofree char *text = self->series[s].note
                               ? g_strdup_printf ("%s %s · %s", self->series[s].name, v, self->series[s].note)
                               : g_strdup_printf ("%s %s", self->series[s].name, v);
-      PangoLayout *layout = make_layout (self, text, 0.85, FALSE);
+      PangoLayout *layout = sm_chart_layout_new (GTK_WIDGET (self), text, 0.85, FALSE);
       int tw, th;
 
       /* one layout to measure and draw: charts redraw at the chart rate */

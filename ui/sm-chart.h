@@ -95,4 +95,8 @@ gboolean    sm_chart_get_tooltip     (SmChart *self, int width, int height, doub
                                       graphene_rect_t *box, char **text);
 double      sm_chart_get_point_value (SmChart *self, guint index, guint series);
 
+/* A layout of @text in @widget's font at @scale of its size, bold if asked: the charts' labels
+ * (SmChart's, and the roofline's that draws with the same look). */
+PangoLayout *sm_chart_layout_new (GtkWidget *widget, const char *text, double scale, gboolean bold);
+
 G_END_DECLS

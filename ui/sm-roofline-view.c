@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "sm-roofline-view.h"
+#include "sm-chart.h"
 
 /* the plot's margins: room for the axes' labels on the left and below, the legend under them */
 #define PAD_LEFT 52.0
@@ -158,30 +159,12 @@ point_xy (const Frame *f, const SmRoofPoint *p, double *x, double *y)
 
 /* ---- drawing ----------------------------------------------------------------------------------- */
 
-static PangoLayout *
-layout_new (SmRooflineView *self, const char *text, double scale, gboolean bold)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->plot), text);
-  const PangoFontDescription *base = pango_context_get_font_description (pango_layout_get_context (layout));
-  PangoFontDescription *font = pango_font_description_copy (base);
-
-  if (pango_font_description_get_size_is_absolute (font))
-    pango_font_description_set_absolute_size (font, pango_font_description_get_size (font) * scale);
-  else
-    pango_font_description_set_size (font, (int) (pango_font_description_get_size (font) * scale));
-  if (bold)
-    pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
-  pango_layout_set_font_description (layout, font);
-  pango_font_description_free (font);
-  return layout;
-}
-
 /* @text at (x, y), aligned by @ax, @ay (0 left/top .. 1 right/bottom); its height. */
 static int
 draw_text (SmRooflineView *self, cairo_t *cr, const char *text, double x, double y, double ax,
            double ay, gboolean bold)
 {
-  g_autoptr (PangoLayout) layout = layout_new (self, text, 0.8, bold);
+  g_autoptr (PangoLayout) layout = sm_chart_layout_new (GTK_WIDGET (self->plot), text, 0.8, bold);
   int w, h;
 
   pango_layout_get_pixel_size (layout, &w, &h);
@@ -374,7 +357,7 @@ draw_legend (SmRooflineView *self, cairo_t *cr, const Frame *f, const GdkRGBA *f
 
   for (int k = 0; k < N_KINDS; k++)
     {
-      g_autoptr (PangoLayout) layout = layout_new (self, _(kind_names[k]), 0.8, FALSE);
+      g_autoptr (PangoLayout) layout = sm_chart_layout_new (GTK_WIDGET (self->plot), _(kind_names[k]), 0.8, FALSE);
       int w, h;
 
       pango_layout_get_pixel_size (layout, &w, &h);
