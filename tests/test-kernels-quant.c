@@ -23,8 +23,9 @@ static const SmKernelLevel levels[] = {
 };
 
 /* Block counts the kernels' loops split differently: 0, 1, 2, 3, 9, 128; 5, 7, 13, 15 for the
- * 4/2/1-block tails of the SIMD loops; 130 and 257 for more than one 128-block chunk of x. */
-static const size_t quant_ks[] = { 0, 32, 64, 96, 288, 4096, 160, 224, 416, 480, 4160, 8224 };
+ * 8/4/2/1-block tails of the SIMD loops; 130, 257 and 513 for more than one 128-, 256- or
+ * 512-block chunk of x. */
+static const size_t quant_ks[] = { 0, 32, 64, 96, 288, 4096, 160, 224, 416, 480, 4160, 8224, 16416 };
 /* any k: 8-, 16- and 32-wide steps with every kind of ragged end */
 static const size_t half_ks[] = { 0, 1, 7, 33, 511, 24, 40, 32, 64, 96, 288, 4096 };
 static const size_t gemv_ms[] = { 0, 1, 3, 7, 17, 64 };

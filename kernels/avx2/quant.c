@@ -1,9 +1,9 @@
 /* avx2/quant.c: quantized and half-precision kernels with AVX2 + FMA + F16C.
  *
- * Decode streams every weight past one activation vector, so each GEMV reads W once, four rows
- * side by side: each block of x is loaded once per four rows, and the four rows' block sums
- * come out of one reduction into one register.  The x side (its fp16 scales, and 8·Σx for
- * Q4_0) is converted once per call, not once per row group.
+ * Decode streams every weight past one activation vector, so the Q8_0 and Q4_0 GEMVs read W
+ * once, in memory order, with a prefetch far ahead (see AHEAD); the half-precision GEMVs take
+ * four rows side by side.  The x side (its fp16 scales, and the offsets or 8·Σx for the
+ * unsigned products) is converted once per call, not once per row.
  *
  * Int8 products: maddubs multiplies unsigned by signed bytes, so the weight goes in as |w| and
  * the activation takes w's sign (sign_epi8).  |w| <= 128 and |x| <= 127 keep each pair sum
@@ -13,16 +13,13 @@
  */
 #include "sm-kernels-private.h"
 
+#include <string.h>
+
 #include <immintrin.h>
 
-#define ROWS 4   /* rows per pass of a GEMV */
+#define ROWS 4   /* rows per pass of a half-precision GEMV */
 
-/* Decode streams W from DRAM, and four interleaved row streams outrun the hardware prefetcher:
- * a profile of the 1B shape's Q8_0 decode sat half its samples on the loads of W.  A group's
- * four rows lie back to back, and so does the next group, so while a group is read the next
- * one is prefetched at the same pace: one group (4 rows, 4.5-24 KB) ahead, a steady stream
- * however long the rows.  (Each row 1 KB ahead of itself, as gemv-k.c does, measured the same
- * for Q8_0 and less for Q4_0.) */
+/* the lines of [p, p + bytes) on their way into L1 */
 static inline void
 prefetch_ahead (const void *p, size_t bytes)
 {
@@ -40,18 +37,6 @@ hsum4_epi32 (__m256i a, __m256i b, __m256i c, __m256i d)
   __m256i cd = _mm256_hadd_epi32 (c, d);
   __m256i abcd = _mm256_hadd_epi32 (ab, cd);    /* a0-3 b0-3 c0-3 d0-3 | a4-7 ... */
   return _mm_add_epi32 (_mm256_castsi256_si128 (abcd), _mm256_extracti128_si256 (abcd, 1));
-}
-
-/* Four rows' lane sums for two blocks (a0..d0 block 0, a1..d1 block 1) reduced exactly to
- * [Σa0 Σb0 Σc0 Σd0 | Σa1 Σb1 Σc1 Σd1]. */
-static inline __m256i
-hsum4x2_epi32 (__m256i a0, __m256i b0, __m256i c0, __m256i d0,
-               __m256i a1, __m256i b1, __m256i c1, __m256i d1)
-{
-  __m256i u0 = _mm256_hadd_epi32 (_mm256_hadd_epi32 (a0, b0), _mm256_hadd_epi32 (c0, d0));
-  __m256i u1 = _mm256_hadd_epi32 (_mm256_hadd_epi32 (a1, b1), _mm256_hadd_epi32 (c1, d1));
-  return _mm256_add_epi32 (_mm256_permute2x128_si256 (u0, u1, 0x20),
-                           _mm256_permute2x128_si256 (u0, u1, 0x31));
 }
 
 /* Eight fp16 scales to float. */
@@ -109,9 +94,12 @@ fp16 (uint16_t h)
  * AVX-VNNI, EVEX for AVX512-VNNI's 256-bit form) replaces each maddubs + madd pair: the
  * same exact int32 lane sums in one instruction, which decode's GEMVs are short of. */
 #if defined(SM_QUANT_VNNI) && defined(__AVX512VNNI__) && defined(__AVX512VL__)
-#define DPBUSD(u, s) _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), (u), (s))
+#define DPBUSD_ACC(acc, u, s) _mm256_dpbusd_epi32 ((acc), (u), (s))
 #elif defined(SM_QUANT_VNNI)
-#define DPBUSD(u, s) _mm256_dpbusd_avx_epi32 (_mm256_setzero_si256 (), (u), (s))
+#define DPBUSD_ACC(acc, u, s) _mm256_dpbusd_avx_epi32 ((acc), (u), (s))
+#endif
+#if defined(DPBUSD_ACC)
+#define DPBUSD(u, s) DPBUSD_ACC (_mm256_setzero_si256 (), (u), (s))
 #endif
 
 /* 8 int32 lane sums of w·x over one block's 32 bytes. */
@@ -228,75 +216,150 @@ sm_avx2_vec_dot_q8_0_q8_0 (size_t k, const SmBlockQ8_0 *w, const SmBlockQ8_0 *x)
   return sum;
 }
 
-/* The x side of a GEMV, converted once per call instead of once per row group: each block's
- * scale (and for Q4_0, 8·Σx) repeated four times, one per row of a group.  Done in chunks of
- * XCHUNK blocks because kernels do not allocate. */
-#define XCHUNK 256
+/* ---- GEMV ------------------------------------------------------------------------------------- */
 
+/* Decode reads each weight once, from DRAM, so a GEMV is as fast as its reads.  It walks W in
+ * the order it lies in memory, one row after the other, and prefetches AHEAD bytes in front of
+ * where it reads: one plain sequential stream, which the memory system serves best.  Measured
+ * on the 1B shape's Q8_0 matrices (1 GB, one thread, Zen 5 guest whose plain read runs at
+ * 32 GB/s): four rows side by side with the next group prefetched, the kernel before this one,
+ * read 22-26 GB/s; four rows with no prefetch 12; one row with no prefetch 21-26; one row with
+ * 512 B of prefetch 19, 4 KB 26, 8 KB 29-31, 12 KB 29-31.  The row's own blocks give the lanes
+ * of the exact per-block reduction, 8 blocks at a time. */
+#define AHEAD 8192
+
+/* The x side of a GEMV, converted once per call instead of once per row: each block's scale,
+ * and at the VNNI levels the per-lane offset its dpbusd starts from (below).  Done in chunks
+ * of XCHUNK blocks because kernels do not allocate; rows of up to 16384 weights take one. */
+#define XCHUNK 512
+
+typedef struct {
+  float dx[XCHUNK];
+  int32_t off[XCHUNK][8];   /* -bias · Σ of each dword lane's 4 x bytes (x_side) */
+} XSide;
+
+/* vpdpbusd takes an unsigned byte and a signed one.  A Q8_0 weight becomes unsigned as w ^ 0x80
+ * = w + 128, and a Q4_0 one is a nibble q = w + 8, so u·x sums to w·x + bias·Σx per dword lane;
+ * starting the accumulator at -bias·Σx leaves the exact w·x in one instruction and no fix-up.
+ * The non-VNNI levels add the same offsets to maddubs' Q4_0 sums; their Q8_0 keeps dot_i8's
+ * sign trick, because 255·127 pairs would saturate maddubs' int16.  @bias_shift: log2 bias, or
+ * -1 for no offsets. */
 static size_t
-x_chunk (const SmBlockQ8_0 *xq, size_t nb, size_t c0, float *dx4, int32_t *sx4)
+x_side (const SmBlockQ8_0 *xq, size_t nb, size_t c0, int bias_shift, XSide *xs)
 {
   size_t cn = nb - c0 < XCHUNK ? nb - c0 : XCHUNK;
 
   for (size_t b = 0; b < cn; b++)
     {
-      _mm_storeu_ps (dx4 + 4 * b, _mm_set1_ps (fp16 (xq[c0 + b].d)));
-      if (sx4 != NULL)
-        _mm_storeu_si128 ((__m128i *) (sx4 + 4 * b),
-                          _mm_set1_epi32 (hsum_epi32 (xsum8_i8 (load_qs (xq[c0 + b].qs)))));
+      xs->dx[b] = fp16 (xq[c0 + b].d);
+      if (bias_shift < 0)
+        continue;
+      __m256i x = load_qs (xq[c0 + b].qs);
+#if defined(DPBUSD)
+      __m256i lanes = DPBUSD (_mm256_set1_epi8 (1), x);
+#else
+      __m256i lanes = _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_set1_epi8 (1), x),
+                                         _mm256_set1_epi16 (1));
+#endif
+      _mm256_storeu_si256 ((__m256i *) xs->off[b],
+                           _mm256_sub_epi32 (_mm256_setzero_si256 (), _mm256_slli_epi32 (lanes, bias_shift)));
     }
   return cn;
+}
+
+/* [Σa .. Σh] of eight blocks' lane sums, exact in int32 */
+static inline __m256i
+hsum8_epi32 (__m256i a, __m256i b, __m256i c, __m256i d,
+             __m256i e, __m256i f, __m256i g, __m256i h)
+{
+  __m256i u0 = _mm256_hadd_epi32 (_mm256_hadd_epi32 (a, b), _mm256_hadd_epi32 (c, d));
+  __m256i u1 = _mm256_hadd_epi32 (_mm256_hadd_epi32 (e, f), _mm256_hadd_epi32 (g, h));
+  return _mm256_add_epi32 (_mm256_permute2x128_si256 (u0, u1, 0x20),
+                           _mm256_permute2x128_si256 (u0, u1, 0x31));
+}
+
+/* The fp16 scales of eight blocks of one row, @stride bytes apart from @p, to float.  With
+ * AVX-512BW two word permutes of the (cached) bytes gather them; elsewhere eight inserts do. */
+static inline __m256
+row_scales8 (const uint8_t *p, size_t stride)
+{
+#if defined(__AVX512BW__)
+  if (stride == 18)   /* 8 Q4_0 blocks: every scale within the first 128 bytes */
+    {
+      const __m512i idx = _mm512_zextsi128_si512 (_mm_setr_epi16 (0, 9, 18, 27, 36, 45, 54, 63));
+      __m512i d = _mm512_permutex2var_epi16 (_mm512_loadu_si512 (p), idx, _mm512_loadu_si512 (p + 64));
+      return _mm256_cvtph_ps (_mm512_castsi512_si128 (d));
+    }
+  if (stride == 34)   /* 8 Q8_0 blocks: four scales within each 136 bytes */
+    {
+      const __m512i idx = _mm512_zextsi128_si512 (_mm_setr_epi16 (0, 17, 34, 51, 0, 0, 0, 0));
+      __m512i d0 = _mm512_permutex2var_epi16 (_mm512_loadu_si512 (p), idx, _mm512_loadu_si512 (p + 64));
+      __m512i d1 = _mm512_permutex2var_epi16 (_mm512_loadu_si512 (p + 136), idx, _mm512_loadu_si512 (p + 200));
+      return _mm256_cvtph_ps (_mm_unpacklo_epi64 (_mm512_castsi512_si128 (d0), _mm512_castsi512_si128 (d1)));
+    }
+#endif
+  uint16_t d[8];
+  for (int i = 0; i < 8; i++)
+    memcpy (&d[i], p + i * stride, sizeof d[i]);
+  return scales8 (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+}
+
+/* Lane sums of one Q8_0 block against x's block b of the chunk. */
+static inline __m256i
+q8_lanes (const SmBlockQ8_0 *w, const SmBlockQ8_0 *x, const XSide *xs, size_t b)
+{
+#if defined(DPBUSD)
+  __m256i u = _mm256_xor_si256 (load_qs (w->qs), _mm256_set1_epi8 ((char) 0x80));
+  return DPBUSD_ACC (_mm256_loadu_si256 ((const __m256i *) xs->off[b]), u, load_qs (x->qs));
+#else
+  (void) xs, (void) b;
+  return dot_i8 (load_qs (w->qs), load_qs (x->qs));
+#endif
 }
 
 /* W: M rows of k/32 blocks; xq: k/32 blocks; y: M */
 void
 sm_avx2_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y)
 {
-  const size_t nb = k / SM_QK, M4 = M - M % ROWS;
-  float dx4[4 * XCHUNK];
+  const size_t nb = k / SM_QK;
+  XSide xs;
 
-  if (nb == 0)   /* no chunk below writes the row groups' results */
-    for (size_t r = 0; r < M4; r++)
+  if (nb == 0)   /* no chunk below writes the results */
+    for (size_t r = 0; r < M; r++)
       y[r] = 0.0f;
-  for (size_t c0 = 0; c0 < nb && M4 > 0; c0 += XCHUNK)
+  for (size_t c0 = 0; c0 < nb && M > 0; c0 += XCHUNK)
     {
-      const size_t cn = x_chunk (xq, nb, c0, dx4, NULL);
-      const SmBlockQ8_0 *xc = xq + c0;
+      #if defined(DPBUSD)
+      const size_t cn = x_side (xq, nb, c0, 7, &xs);
+#else
+      const size_t cn = x_side (xq, nb, c0, -1, &xs);
+#endif
+      const SmBlockQ8_0 *x = xq + c0;
 
-      for (size_t r = 0; r < M4; r += ROWS)
+      for (size_t r = 0; r < M; r++)
         {
-          const SmBlockQ8_0 *w0 = W + r * nb + c0, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
-          __m256 acc = _mm256_setzero_ps ();   /* [block b: rows 0-3 | block b+1: rows 0-3] */
+          const SmBlockQ8_0 *w = W + r * nb + c0;
+          __m256 acc = _mm256_setzero_ps ();
           size_t b = 0;
 
-          for (; b + 2 <= cn; b += 2)
+          for (; b + 8 <= cn; b += 8)
             {
-              prefetch_ahead ((const char *) (w0 + ROWS * nb) + ROWS * b * sizeof (SmBlockQ8_0), 2 * ROWS * sizeof (SmBlockQ8_0));
-              __m256i x0 = load_qs (xc[b].qs), x1 = load_qs (xc[b + 1].qs);
-              __m256i s = hsum4x2_epi32 (dot_i8 (load_qs (w0[b].qs), x0), dot_i8 (load_qs (w1[b].qs), x0),
-                                         dot_i8 (load_qs (w2[b].qs), x0), dot_i8 (load_qs (w3[b].qs), x0),
-                                         dot_i8 (load_qs (w0[b + 1].qs), x1), dot_i8 (load_qs (w1[b + 1].qs), x1),
-                                         dot_i8 (load_qs (w2[b + 1].qs), x1), dot_i8 (load_qs (w3[b + 1].qs), x1));
-              __m256 d = _mm256_mul_ps (scales8 (w0[b].d, w1[b].d, w2[b].d, w3[b].d,
-                                                 w0[b + 1].d, w1[b + 1].d, w2[b + 1].d, w3[b + 1].d),
-                                        _mm256_loadu_ps (dx4 + 4 * b));
+              prefetch_ahead ((const char *) (w + b) + AHEAD, 8 * sizeof (SmBlockQ8_0));
+              __m256i s = hsum8_epi32 (q8_lanes (w + b, x + b, &xs, b), q8_lanes (w + b + 1, x + b + 1, &xs, b + 1),
+                                       q8_lanes (w + b + 2, x + b + 2, &xs, b + 2), q8_lanes (w + b + 3, x + b + 3, &xs, b + 3),
+                                       q8_lanes (w + b + 4, x + b + 4, &xs, b + 4), q8_lanes (w + b + 5, x + b + 5, &xs, b + 5),
+                                       q8_lanes (w + b + 6, x + b + 6, &xs, b + 6), q8_lanes (w + b + 7, x + b + 7, &xs, b + 7));
+              __m256 d = _mm256_mul_ps (row_scales8 ((const uint8_t *) (w + b), sizeof (SmBlockQ8_0)),
+                                        _mm256_loadu_ps (xs.dx + b));
               acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s), d, acc);
             }
-          __m128 sum = _mm_add_ps (_mm256_castps256_ps128 (acc), _mm256_extractf128_ps (acc, 1));
-          if (b < cn)
-            {
-              __m256i x0 = load_qs (xc[b].qs);
-              __m128i s0 = hsum4_epi32 (dot_i8 (load_qs (w0[b].qs), x0), dot_i8 (load_qs (w1[b].qs), x0),
-                                        dot_i8 (load_qs (w2[b].qs), x0), dot_i8 (load_qs (w3[b].qs), x0));
-              __m128 d0 = _mm_mul_ps (scales4 (w0[b].d, w1[b].d, w2[b].d, w3[b].d), _mm_loadu_ps (dx4 + 4 * b));
-              sum = _mm_fmadd_ps (_mm_cvtepi32_ps (s0), d0, sum);
-            }
+          float sum = hsum_ps (acc);
+          for (; b < cn; b++)
+            sum += (float) hsum_epi32 (q8_lanes (w + b, x + b, &xs, b)) * (fp16 (w[b].d) * xs.dx[b]);
           /* later chunks add to what the earlier ones left in y */
-          _mm_storeu_ps (y + r, c0 == 0 ? sum : _mm_add_ps (_mm_loadu_ps (y + r), sum));
+          y[r] = c0 == 0 ? sum : y[r] + sum;
         }
     }
-  for (size_t r = M4; r < M; r++)
-    y[r] = sm_avx2_vec_dot_q8_0_q8_0 (k, W + r * nb, xq);
 }
 
 /* ---- Q4_0 ------------------------------------------------------------------------------------ */
@@ -332,59 +395,65 @@ sm_avx2_vec_dot_q4_0_q8_0 (size_t k, const SmBlockQ4_0 *w, const SmBlockQ8_0 *x)
   return sum;
 }
 
+/* Lane sums of Σ(q - 8)·x for one Q4_0 block, the -8·Σx taken from x_side. */
+static inline __m256i
+q4_lanes (const SmBlockQ4_0 *w, const SmBlockQ8_0 *x, const XSide *xs, size_t b)
+{
+  __m256i t = _mm256_broadcastsi128_si256 (_mm_loadu_si128 ((const __m128i *) w->qs));
+  __m256i q = _mm256_and_si256 (_mm256_srlv_epi64 (t, _mm256_setr_epi64x (0, 0, 4, 4)),
+                                _mm256_set1_epi8 (0x0f));
+#if defined(DPBUSD)
+  return DPBUSD_ACC (_mm256_loadu_si256 ((const __m256i *) xs->off[b]), q, load_qs (x->qs));
+#else
+  return _mm256_add_epi32 (_mm256_madd_epi16 (_mm256_maddubs_epi16 (q, load_qs (x->qs)), _mm256_set1_epi16 (1)),
+                           _mm256_loadu_si256 ((const __m256i *) xs->off[b]));
+#endif
+}
+
+#if !defined(SM_QUANT_OWN_GEMV_Q4_0)   /* avx512/quant-vnni.c has a 512-bit one */
+/* Like sm_avx2_gemv_q8_0: one row after the other, AHEAD bytes prefetched. */
 void
 sm_avx2_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y)
 {
-  const size_t nb = k / SM_QK, M4 = M - M % ROWS;
-  float dx4[4 * XCHUNK];
-  int32_t sx4[4 * XCHUNK];
+  const size_t nb = k / SM_QK;
+  XSide xs;
 
-  if (nb == 0)   /* no chunk below writes the row groups' results */
-    for (size_t r = 0; r < M4; r++)
+  if (nb == 0)   /* no chunk below writes the results */
+    for (size_t r = 0; r < M; r++)
       y[r] = 0.0f;
-  for (size_t c0 = 0; c0 < nb && M4 > 0; c0 += XCHUNK)
+  for (size_t c0 = 0; c0 < nb && M > 0; c0 += XCHUNK)
     {
-      const size_t cn = x_chunk (xq, nb, c0, dx4, sx4);
-      const SmBlockQ8_0 *xc = xq + c0;
+      const size_t cn = x_side (xq, nb, c0, 3, &xs);
+      const SmBlockQ8_0 *x = xq + c0;
 
-      for (size_t r = 0; r < M4; r += ROWS)
+      for (size_t r = 0; r < M; r++)
         {
-          const SmBlockQ4_0 *w0 = W + r * nb + c0, *w1 = w0 + nb, *w2 = w1 + nb, *w3 = w2 + nb;
-          __m256 acc = _mm256_setzero_ps ();   /* [block b: rows 0-3 | block b+1: rows 0-3] */
+          const SmBlockQ4_0 *w = W + r * nb + c0;
+          __m256 acc = _mm256_setzero_ps ();
           size_t b = 0;
 
-          /* Σ(q - 8)·x = Σq·x - 8·Σx: q goes into maddubs unsigned, the 8·Σx comes precomputed */
-          for (; b + 2 <= cn; b += 2)
+          for (; b + 8 <= cn; b += 8)
             {
-              prefetch_ahead ((const char *) (w0 + ROWS * nb) + ROWS * b * sizeof (SmBlockQ4_0), 2 * ROWS * sizeof (SmBlockQ4_0));
-              __m256i x0 = load_qs (xc[b].qs), x1 = load_qs (xc[b + 1].qs);
-              __m256i s = hsum4x2_epi32 (dot_u4 (w0[b].qs, x0), dot_u4 (w1[b].qs, x0),
-                                         dot_u4 (w2[b].qs, x0), dot_u4 (w3[b].qs, x0),
-                                         dot_u4 (w0[b + 1].qs, x1), dot_u4 (w1[b + 1].qs, x1),
-                                         dot_u4 (w2[b + 1].qs, x1), dot_u4 (w3[b + 1].qs, x1));
-              s = _mm256_sub_epi32 (s, _mm256_loadu_si256 ((const __m256i *) (sx4 + 4 * b)));
-              __m256 d = _mm256_mul_ps (scales8 (w0[b].d, w1[b].d, w2[b].d, w3[b].d,
-                                                 w0[b + 1].d, w1[b + 1].d, w2[b + 1].d, w3[b + 1].d),
-                                        _mm256_loadu_ps (dx4 + 4 * b));
+              prefetch_ahead ((const char *) (w + b) + AHEAD, 8 * sizeof (SmBlockQ4_0));
+              __m256i s = hsum8_epi32 (q4_lanes (w + b, x + b, &xs, b), q4_lanes (w + b + 1, x + b + 1, &xs, b + 1),
+                                       q4_lanes (w + b + 2, x + b + 2, &xs, b + 2), q4_lanes (w + b + 3, x + b + 3, &xs, b + 3),
+                                       q4_lanes (w + b + 4, x + b + 4, &xs, b + 4), q4_lanes (w + b + 5, x + b + 5, &xs, b + 5),
+                                       q4_lanes (w + b + 6, x + b + 6, &xs, b + 6), q4_lanes (w + b + 7, x + b + 7, &xs, b + 7));
+              __m256 d = _mm256_mul_ps (row_scales8 ((const uint8_t *) (w + b), sizeof (SmBlockQ4_0)),
+                                        _mm256_loadu_ps (xs.dx + b));
               acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s), d, acc);
             }
-          __m128 sum = _mm_add_ps (_mm256_castps256_ps128 (acc), _mm256_extractf128_ps (acc, 1));
-          if (b < cn)
+          float sum = hsum_ps (acc);
+          for (; b < cn; b++)
             {
-              __m256i x0 = load_qs (xc[b].qs);
-              __m128i s0 = hsum4_epi32 (dot_u4 (w0[b].qs, x0), dot_u4 (w1[b].qs, x0),
-                                        dot_u4 (w2[b].qs, x0), dot_u4 (w3[b].qs, x0));
-              s0 = _mm_sub_epi32 (s0, _mm_loadu_si128 ((const __m128i *) (sx4 + 4 * b)));
-              __m128 d0 = _mm_mul_ps (scales4 (w0[b].d, w1[b].d, w2[b].d, w3[b].d), _mm_loadu_ps (dx4 + 4 * b));
-              sum = _mm_fmadd_ps (_mm_cvtepi32_ps (s0), d0, sum);
+              int32_t s = hsum_epi32 (q4_lanes (w + b, x + b, &xs, b));
+              sum += (float) s * (fp16 (w[b].d) * xs.dx[b]);
             }
-          /* later chunks add to what the earlier ones left in y */
-          _mm_storeu_ps (y + r, c0 == 0 ? sum : _mm_add_ps (_mm_loadu_ps (y + r), sum));
+          y[r] = c0 == 0 ? sum : y[r] + sum;
         }
     }
-  for (size_t r = M4; r < M; r++)
-    y[r] = sm_avx2_vec_dot_q4_0_q8_0 (k, W + r * nb, xq);
 }
+#endif
 
 /* ---- half precision ---------------------------------------------------------------------------- */
 
