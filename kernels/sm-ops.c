@@ -199,8 +199,8 @@ typedef struct {
   atomic_size_t next;
 } GemvJob;
 
-/* Row slices: whole 16-row groups (the half-precision and K-quant kernels take rows 4 at a time, and a packed matrix's
- * panels are 16 rows), at least 64 rows. */
+/* Row slices: whole 16-row groups (the half-precision and K-quant kernels take rows 4 at a
+ * time, and a packed matrix's panels are 16 rows), at least 64 rows. */
 #define GEMV_SLICE 16
 #define GEMV_SLICE_MIN 64
 
