@@ -317,51 +317,6 @@ q8_lanes (const SmBlockQ8_0 *w, const SmBlockQ8_0 *x, const XSide *xs, size_t b)
 #endif
 }
 
-/* W: M rows of k/32 blocks; xq: k/32 blocks; y: M */
-void
-sm_avx2_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y)
-{
-  const size_t nb = k / SM_QK;
-  XSide xs;
-
-  if (nb == 0)   /* no chunk below writes the results */
-    for (size_t r = 0; r < M; r++)
-      y[r] = 0.0f;
-  for (size_t c0 = 0; c0 < nb && M > 0; c0 += XCHUNK)
-    {
-      #if defined(DPBUSD)
-      const size_t cn = x_side (xq, nb, c0, 7, &xs);
-#else
-      const size_t cn = x_side (xq, nb, c0, -1, &xs);
-#endif
-      const SmBlockQ8_0 *x = xq + c0;
-
-      for (size_t r = 0; r < M; r++)
-        {
-          const SmBlockQ8_0 *w = W + r * nb + c0;
-          __m256 acc = _mm256_setzero_ps ();
-          size_t b = 0;
-
-          for (; b + 8 <= cn; b += 8)
-            {
-              prefetch_ahead ((const char *) (w + b) + AHEAD, 8 * sizeof (SmBlockQ8_0));
-              __m256i s = hsum8_epi32 (q8_lanes (w + b, x + b, &xs, b), q8_lanes (w + b + 1, x + b + 1, &xs, b + 1),
-                                       q8_lanes (w + b + 2, x + b + 2, &xs, b + 2), q8_lanes (w + b + 3, x + b + 3, &xs, b + 3),
-                                       q8_lanes (w + b + 4, x + b + 4, &xs, b + 4), q8_lanes (w + b + 5, x + b + 5, &xs, b + 5),
-                                       q8_lanes (w + b + 6, x + b + 6, &xs, b + 6), q8_lanes (w + b + 7, x + b + 7, &xs, b + 7));
-              __m256 d = _mm256_mul_ps (row_scales8 ((const uint8_t *) (w + b), sizeof (SmBlockQ8_0)),
-                                        _mm256_loadu_ps (xs.dx + b));
-              acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s), d, acc);
-            }
-          float sum = hsum_ps (acc);
-          for (; b < cn; b++)
-            sum += (float) hsum_epi32 (q8_lanes (w + b, x + b, &xs, b)) * (fp16 (w[b].d) * xs.dx[b]);
-          /* later chunks add to what the earlier ones left in y */
-          y[r] = c0 == 0 ? sum : y[r] + sum;
-        }
-    }
-}
-
 /* ---- Q4_0 ------------------------------------------------------------------------------------ */
 
 float
@@ -410,12 +365,24 @@ q4_lanes (const SmBlockQ4_0 *w, const SmBlockQ8_0 *x, const XSide *xs, size_t b)
 #endif
 }
 
-#if !defined(SM_QUANT_OWN_GEMV_Q4_0)   /* avx512/quant-vnni.c has a 512-bit one */
-/* Like sm_avx2_gemv_q8_0: one row after the other, AHEAD bytes prefetched. */
-void
-sm_avx2_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y)
+/* Lane sums of one block of a row (Q4_0 when @q4, else Q8_0) against x's block b. */
+static inline __m256i
+block_lanes (bool q4, const uint8_t *w, const SmBlockQ8_0 *x, const XSide *xs, size_t b)
 {
-  const size_t nb = k / SM_QK;
+  return q4 ? q4_lanes ((const SmBlockQ4_0 *) w, x, xs, b) : q8_lanes ((const SmBlockQ8_0 *) w, x, xs, b);
+}
+
+/* W: M rows of k/32 blocks (Q4_0 when @q4, else Q8_0); xq: k/32 blocks; y: M.  Inlined with
+ * a constant @q4, so each type gets its own loop. */
+static inline __attribute__ ((always_inline)) void
+gemv_rows (bool q4, size_t M, size_t k, const void *W, const SmBlockQ8_0 *xq, float *y)
+{
+  const size_t nb = k / SM_QK, bsize = q4 ? sizeof (SmBlockQ4_0) : sizeof (SmBlockQ8_0);
+#if defined(DPBUSD)
+  const int bias_shift = q4 ? 3 : 7;
+#else
+  const int bias_shift = q4 ? 3 : -1;   /* Q8_0 takes dot_i8's sign trick here */
+#endif
   XSide xs;
 
   if (nb == 0)   /* no chunk below writes the results */
@@ -423,35 +390,54 @@ sm_avx2_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *
       y[r] = 0.0f;
   for (size_t c0 = 0; c0 < nb && M > 0; c0 += XCHUNK)
     {
-      const size_t cn = x_side (xq, nb, c0, 3, &xs);
+      const size_t cn = x_side (xq, nb, c0, bias_shift, &xs);
       const SmBlockQ8_0 *x = xq + c0;
 
       for (size_t r = 0; r < M; r++)
         {
-          const SmBlockQ4_0 *w = W + r * nb + c0;
+          const uint8_t *w = (const uint8_t *) W + (r * nb + c0) * bsize;
           __m256 acc = _mm256_setzero_ps ();
           size_t b = 0;
 
           for (; b + 8 <= cn; b += 8)
             {
-              prefetch_ahead ((const char *) (w + b) + AHEAD, 8 * sizeof (SmBlockQ4_0));
-              __m256i s = hsum8_epi32 (q4_lanes (w + b, x + b, &xs, b), q4_lanes (w + b + 1, x + b + 1, &xs, b + 1),
-                                       q4_lanes (w + b + 2, x + b + 2, &xs, b + 2), q4_lanes (w + b + 3, x + b + 3, &xs, b + 3),
-                                       q4_lanes (w + b + 4, x + b + 4, &xs, b + 4), q4_lanes (w + b + 5, x + b + 5, &xs, b + 5),
-                                       q4_lanes (w + b + 6, x + b + 6, &xs, b + 6), q4_lanes (w + b + 7, x + b + 7, &xs, b + 7));
-              __m256 d = _mm256_mul_ps (row_scales8 ((const uint8_t *) (w + b), sizeof (SmBlockQ4_0)),
-                                        _mm256_loadu_ps (xs.dx + b));
+              const uint8_t *p = w + b * bsize;
+              prefetch_ahead (p + AHEAD, 8 * bsize);
+              __m256i s = hsum8_epi32 (block_lanes (q4, p, x + b, &xs, b),
+                                       block_lanes (q4, p + bsize, x + b + 1, &xs, b + 1),
+                                       block_lanes (q4, p + 2 * bsize, x + b + 2, &xs, b + 2),
+                                       block_lanes (q4, p + 3 * bsize, x + b + 3, &xs, b + 3),
+                                       block_lanes (q4, p + 4 * bsize, x + b + 4, &xs, b + 4),
+                                       block_lanes (q4, p + 5 * bsize, x + b + 5, &xs, b + 5),
+                                       block_lanes (q4, p + 6 * bsize, x + b + 6, &xs, b + 6),
+                                       block_lanes (q4, p + 7 * bsize, x + b + 7, &xs, b + 7));
+              __m256 d = _mm256_mul_ps (row_scales8 (p, bsize), _mm256_loadu_ps (xs.dx + b));
               acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s), d, acc);
             }
           float sum = hsum_ps (acc);
           for (; b < cn; b++)
             {
-              int32_t s = hsum_epi32 (q4_lanes (w + b, x + b, &xs, b));
-              sum += (float) s * (fp16 (w[b].d) * xs.dx[b]);
+              uint16_t dw;
+              memcpy (&dw, w + b * bsize, sizeof dw);   /* both types start with their scale */
+              sum += (float) hsum_epi32 (block_lanes (q4, w + b * bsize, x + b, &xs, b)) * (fp16 (dw) * xs.dx[b]);
             }
+          /* later chunks add to what the earlier ones left in y */
           y[r] = c0 == 0 ? sum : y[r] + sum;
         }
     }
+}
+
+void
+sm_avx2_gemv_q8_0 (size_t M, size_t k, const SmBlockQ8_0 *W, const SmBlockQ8_0 *xq, float *y)
+{
+  gemv_rows (false, M, k, W, xq, y);
+}
+
+#if !defined(SM_QUANT_OWN_GEMV_Q4_0)   /* avx512/quant-vnni.c has a 512-bit one */
+void
+sm_avx2_gemv_q4_0 (size_t M, size_t k, const SmBlockQ4_0 *W, const SmBlockQ8_0 *xq, float *y)
+{
+  gemv_rows (true, M, k, W, xq, y);
 }
 #endif
 
