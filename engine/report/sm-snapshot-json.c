@@ -829,7 +829,11 @@ read_scopes (JsonObject *root, SmSnapshot *snap, GError **error)
                        "Scope %u has no name", i);
           return FALSE;
         }
-      s.name = g_intern_string (name);
+      /* the snapshot's own copy: interned, every name of every file read would stay for the
+       * life of the process (fuzz-snapshot saw GLib's quark table grow without end) */
+      if (snap->names == NULL)
+        snap->names = g_string_chunk_new (1024);
+      s.name = g_string_chunk_insert_const (snap->names, name);
       s.parent = (gint32) get_int (so, "parent");
       if (s.parent >= (gint32) i || s.parent < -1)
         {

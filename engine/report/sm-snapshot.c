@@ -89,6 +89,8 @@ sm_snapshot_free (SmSnapshot *snap)
   g_ptr_array_unref (snap->models);
   g_ptr_array_unref (snap->measurements);
   g_array_unref (snap->scopes);
+  if (snap->names != NULL)
+    g_string_chunk_free (snap->names);
   g_array_unref (snap->ops);
   g_array_unref (snap->tokens);
   g_array_unref (snap->series);

@@ -69,7 +69,8 @@ typedef struct {
   guint64             kv_cache_bytes;
   GPtrArray          *models;        /* SmSnapshotModel */
   /* what the profiler saw */
-  GArray             *scopes;        /* SmScopeStats, names interned */
+  GArray             *scopes;        /* SmScopeStats: names interned (the profiler's) or in names */
+  GStringChunk       *names;         /* the scope names read from a file; NULL until one is */
   GArray             *ops;           /* SmOpRecord */
   GArray             *tokens;        /* SmTokenRecord */
   GArray             *series;        /* SmProfSample */
