@@ -129,17 +129,22 @@ dot_u4 (const uint8_t *qs, __m256i x)
 #endif
 }
 
+/* x's own sums of each dword lane's four bytes */
+static inline __m256i
+xsum_lanes (__m256i x)
+{
+#if defined(DPBUSD)
+  return DPBUSD (_mm256_set1_epi8 (1), x);
+#else
+  return _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_set1_epi8 (1), x), _mm256_set1_epi16 (1));
+#endif
+}
+
 /* 8 · x's own lane sums, to turn Σq·x into Σ(q - 8)·x */
 static inline __m256i
 xsum8_i8 (__m256i x)
 {
-#if defined(DPBUSD)
-  __m256i p = DPBUSD (_mm256_set1_epi8 (1), x);
-#else
-  __m256i p = _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_set1_epi8 (1), x),
-                                 _mm256_set1_epi16 (1));
-#endif
-  return _mm256_slli_epi32 (p, 3);
+  return _mm256_slli_epi32 (xsum_lanes (x), 3);
 }
 
 static inline __m256i
@@ -254,13 +259,7 @@ x_side (const SmBlockQ8_0 *xq, size_t nb, size_t c0, int bias_shift, XSide *xs)
       xs->dx[b] = fp16 (xq[c0 + b].d);
       if (bias_shift < 0)
         continue;
-      __m256i x = load_qs (xq[c0 + b].qs);
-#if defined(DPBUSD)
-      __m256i lanes = DPBUSD (_mm256_set1_epi8 (1), x);
-#else
-      __m256i lanes = _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_set1_epi8 (1), x),
-                                         _mm256_set1_epi16 (1));
-#endif
+      __m256i lanes = xsum_lanes (load_qs (xq[c0 + b].qs));
       _mm256_storeu_si256 ((__m256i *) xs->off[b],
                            _mm256_sub_epi32 (_mm256_setzero_si256 (), _mm256_slli_epi32 (lanes, bias_shift)));
     }
