@@ -109,7 +109,7 @@ void sm_kernels_fill_scalar (SmKernels *k);
 void sm_kernels_fill_avx2   (SmKernels *k);
 void sm_kernels_fill_avx512 (SmKernels *k);
 /* The VNNI levels: over a copy of avx2's and avx512's tables, the int8 GEMM in vpdpbusd and
- * decode's Q8_0 / Q4_0 kernels. */
+ * decode's Q8_0 / Q4_0 kernels (and at avx512-vnni its Q4_K / Q6_K GEMVs in vpdpwssd). */
 void sm_kernels_fill_avx2_vnni   (SmKernels *k);
 void sm_kernels_fill_avx512_vnni (SmKernels *k);
 
@@ -139,5 +139,8 @@ SM_DECLARE_I8 (avx512_vnni);
                                const SmBlockQ8_0 *xq, float *y)
 SM_DECLARE_QUANT_VNNI (avx2_vnni);
 SM_DECLARE_QUANT_VNNI (avx512_vnni);
+/* avx512/gemv-k.c built again with vpdpwssd (avx512/gemv-k-vnni.c) */
+void sm_avx512_vnni_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y);
+void sm_avx512_vnni_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y);
 
 G_END_DECLS

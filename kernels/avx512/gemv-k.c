@@ -1,15 +1,28 @@
 /* avx512/gemv-k.c: decode's GEMV for Q4_K and Q6_K with 512-bit registers.
  *
  * As avx2/gemv-k.c (four rows sharing x, vector scales and mins, one 4-lane float accumulator),
- * with the AVX-512 dots' step of 64 weights: one 32-byte load of a row's quants makes two
- * 32-weight chunks, and permutexvar_epi16 hands each 16-weight lane its scale, where AVX2 needs
- * two shuffles and two half-width steps.  The int32 sums are exact; the float steps are
- * avx2/gemv-k.c's, so the two levels' GEMVs agree bit for bit.
- */
+ * with 64 weights a step.  Q4_K takes a row's 64 bytes of quants in one load: their low
+ * nibbles are two 32-weight chunks 64 weights apart and their high nibbles the two between, so
+ * x is gathered to match once for the four rows, and the four rows' scales and mins are
+ * unpacked together, one a 128-bit lane.  Q6_K's bit pairs are merged with vpternlogd.
+ * permutexvar_epi16 hands each 16-weight lane its scale.  The int32 sums are exact and the
+ * float steps are avx2/gemv-k.c's, so the levels' GEMVs agree bit for bit.
+ *
+ * avx512/gemv-k-vnni.c builds this file again for the avx512-vnni level (SM_GEMV_K_VNNI),
+ * where vpdpwssd scales and adds in one instruction.
+ *
+ * With W in L2 (the 1B shape's seven matrices cut to 64 rows, one Zen 5 core), Q4_K went from
+ * 36 to 46 GB/s (48 with vpdpwssd) and Q6_K from 55 to 63-66. */
 #include "sm-kernels-private.h"
 #include "sm-quants-private.h"
 
 #include <immintrin.h>
+#include <string.h>
+
+#ifndef SM_GEMV_K_VNNI
+#define GEMV_Q4_K sm_avx512_gemv_q4_k
+#define GEMV_Q6_K sm_avx512_gemv_q6_k
+#endif
 
 #define ROWS 4
 
@@ -19,7 +32,12 @@
  * next group: a steady stream one group ahead (4 rows of 1.2-4.7 KB on the 1B shape), every
  * line of the super-block's bytes (144 or 210).  Each row 1 KB ahead of itself, as before,
  * decoded the 1B shape at 26.0 tok/s (Q4_K_M) and 18.8 (Q6_K) on one Zen 5 core, against 32.0
- * and 30.3 this way (bench -p 1 -n 32, interleaved). */
+ * and 30.3 this way (bench -p 1 -n 32, interleaved).  Q6_K keeps this; Q4_K, whose work per
+ * byte is larger, reads better with one stream running AHEAD bytes past the group's start (the
+ * 1B shape from DRAM, one core: 19-22 GB/s this way, 23-25 with AHEAD at 8-32 KB, the plain
+ * read 29-36). */
+#define AHEAD 16384
+
 static inline void
 prefetch_block (const void *p, size_t bytes)
 {
@@ -84,72 +102,119 @@ lanes_4 (int a)
                _mm256_set_m128i (_mm_set1_epi16 ((short) (a + 3)), _mm_set1_epi16 ((short) (a + 2))));
 }
 
-/* See avx2/gemv-k.c: scales in bytes 0..7, mins in 8..15. */
-static inline __m128i
-q4_k_scales_mins (const uint8_t s[SM_K_SCALE_SIZE])
+/* See avx2/gemv-k.c: a block's scales in bytes 0..7, its mins in 8..15, here for four blocks at
+ * once, one a 128-bit lane.  Vector ops on each lane's four 32-bit words u0..u2 (a 16-byte load,
+ * the 4 past the scales being the block's first quants): a word-wise build through memory would
+ * stall on store forwarding once per row and super-block.  Words out: u0 & 0x3f.., (u2 & 0x0f..)
+ * | (u0's top bits) << 4, u1 & 0x3f.., (u2 >> 4 & 0x0f..) | (u1's top bits) << 4. */
+static inline __m512i
+q4_k_scales_mins_x4 (const SmBlockQ4_K *b0, const SmBlockQ4_K *b1, const SmBlockQ4_K *b2,
+                     const SmBlockQ4_K *b3)
 {
-  /* Vector ops on the four 32-bit words u0..u2 (a 16-byte load, the 4 past the scales being
-   * the block's first quants): a word-wise build through memory would stall on store
-   * forwarding once per row and super-block.  Words out: u0 & 0x3f.., (u2 & 0x0f..) | (u0's
-   * top bits) << 4, u1 & 0x3f.., (u2 >> 4 & 0x0f..) | (u1's top bits) << 4. */
-  const __m128i v = _mm_loadu_si128 ((const __m128i *) s);
-  const __m128i a = _mm_shuffle_epi32 (v, _MM_SHUFFLE (2, 1, 2, 0));   /* u0 u2 u1 u2 */
-  const __m128i b = _mm_shuffle_epi32 (v, _MM_SHUFFLE (1, 1, 0, 0));   /* u0 u0 u1 u1 */
-  const __m128i lo6 = _mm_and_si128 (a, _mm_set1_epi8 (0x3f));
-  const __m128i nib = _mm_and_si128 (_mm_srlv_epi32 (a, _mm_setr_epi32 (0, 0, 0, 4)), _mm_set1_epi8 (0x0f));
-  const __m128i top = _mm_slli_epi32 (_mm_and_si128 (_mm_srli_epi32 (b, 6), _mm_set1_epi8 (0x03)), 4);
-  return _mm_blend_epi32 (lo6, _mm_or_si128 (nib, top), 0x0a);
+  __m512i v = _mm512_castsi128_si512 (_mm_loadu_si128 ((const __m128i *) b0->scales));
+  v = _mm512_inserti32x4 (v, _mm_loadu_si128 ((const __m128i *) b1->scales), 1);
+  v = _mm512_inserti32x4 (v, _mm_loadu_si128 ((const __m128i *) b2->scales), 2);
+  v = _mm512_inserti32x4 (v, _mm_loadu_si128 ((const __m128i *) b3->scales), 3);
+  const __m512i a = _mm512_shuffle_epi32 (v, _MM_SHUFFLE (2, 1, 2, 0));   /* u0 u2 u1 u2 */
+  const __m512i b = _mm512_shuffle_epi32 (v, _MM_SHUFFLE (1, 1, 0, 0));   /* u0 u0 u1 u1 */
+  const __m512i lo6 = _mm512_and_si512 (a, _mm512_set1_epi8 (0x3f));
+  const __m512i nib = _mm512_and_si512 (_mm512_srlv_epi32 (a, _mm512_set4_epi32 (4, 0, 0, 0)),
+                                        _mm512_set1_epi8 (0x0f));
+  const __m512i top = _mm512_slli_epi32 (_mm512_and_si512 (_mm512_srli_epi32 (b, 6),
+                                                           _mm512_set1_epi8 (0x03)), 4);
+  return _mm512_mask_blend_epi32 (0xaaaa, lo6, _mm512_or_si512 (nib, top));
+}
+
+/* d and dmin of four Q4_K blocks as [d0 dmin0 d1 dmin1 ...]: a 32-bit load a block, one
+ * conversion (four scalar half conversions cost a dozen instructions a step). */
+static inline __m256
+q4_k_d_dmin_x4 (const SmBlockQ4_K *b0, const SmBlockQ4_K *b1, const SmBlockQ4_K *b2,
+                const SmBlockQ4_K *b3)
+{
+  uint32_t u[4];
+  memcpy (&u[0], b0, 4);
+  memcpy (&u[1], b1, 4);
+  memcpy (&u[2], b2, 4);
+  memcpy (&u[3], b3, 4);
+  return _mm256_cvtph_ps (_mm_setr_epi32 ((int) u[0], (int) u[1], (int) u[2], (int) u[3]));
+}
+
+/* acc + madd (a, b): one vpdpwssd with VNNI */
+static inline __m512i
+madd_acc (__m512i acc, __m512i a, __m512i b)
+{
+#ifdef SM_GEMV_K_VNNI
+  return _mm512_dpwssd_epi32 (acc, a, b);
+#else
+  return _mm512_add_epi32 (acc, _mm512_madd_epi16 (a, b));
+#endif
 }
 
 void
-sm_avx512_gemv_q4_k (size_t M, size_t k, const void *vW, const void *vx, float *y)
+GEMV_Q4_K (size_t M, size_t k, const void *vW, const void *vx, float *y)
 {
   const size_t nb = k / SM_QK_K, M4 = M - M % ROWS;
   const SmBlockQ4_K *W = vW;
   const SmBlockQ8_K *x = vx;
-  const __m512i m4 = _mm512_set1_epi8 (0x0f);
+  const __m512i m4 = _mm512_set1_epi8 (0x0f), zero = _mm512_setzero_si512 ();
+  const __m512i lane_firsts = _mm512_setr_epi32 (0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
   for (size_t r = 0; r < M4; r += ROWS)
     {
       const SmBlockQ4_K *w[ROWS] = { W + r * nb, W + (r + 1) * nb, W + (r + 2) * nb, W + (r + 3) * nb };
+      const char *ahead = (const char *) w[0] + AHEAD;
       __m128 acc = _mm_setzero_ps ();
 
-      for (size_t b = 0; b < nb; b++)
+      for (size_t b = 0; b < nb; b++, ahead += ROWS * sizeof (SmBlockQ4_K))
         {
           const int8_t *q8 = x[b].qs;
+#pragma GCC unroll 9
+          for (int o = 0; o < ROWS * (int) sizeof (SmBlockQ4_K); o += 64)
+            _mm_prefetch (ahead + o, _MM_HINT_T0);
+
+          /* lane i: row i's eight scales (bytes 0-7) and mins (8-15); the mins' dot with x's
+           * 32-weight sums, summed in the lane, is row i's min term */
+          const __m512i sm = q4_k_scales_mins_x4 (&w[0][b], &w[1][b], &w[2][b], &w[3][b]);
+          const __m512i scales = _mm512_unpacklo_epi8 (sm, zero);
           const __m128i bsums = _mm_hadd_epi16 (_mm_loadu_si128 ((const __m128i *) x[b].bsums),
                                                 _mm_loadu_si128 ((const __m128i *) (x[b].bsums + 8)));
+          __m512i mm = _mm512_madd_epi16 (_mm512_unpackhi_epi8 (sm, zero), _mm512_broadcast_i32x4 (bsums));
+          mm = _mm512_add_epi32 (mm, _mm512_shuffle_epi32 (mm, _MM_SHUFFLE (1, 0, 3, 2)));
+          mm = _mm512_add_epi32 (mm, _mm512_shuffle_epi32 (mm, _MM_SHUFFLE (2, 3, 0, 1)));
+          const __m128i msum = _mm512_castsi512_si128 (_mm512_permutexvar_epi32 (lane_firsts, mm));
           __m512i sc[ROWS], dot[ROWS];
-          __m128i mins[ROWS];
 
+#pragma GCC unroll 4
           for (int i = 0; i < ROWS; i++)
             {
-              prefetch_block (&w[i][b] + ROWS * nb, sizeof (SmBlockQ4_K));
-              const __m128i sm = q4_k_scales_mins (w[i][b].scales);
-              sc[i] = _mm512_castsi128_si512 (_mm_cvtepu8_epi16 (sm));
-              mins[i] = _mm_madd_epi16 (_mm_cvtepu8_epi16 (_mm_srli_si128 (sm, 8)), bsums);
+              sc[i] = _mm512_shuffle_i32x4 (scales, scales, _MM_SHUFFLE (i, i, i, i));
               dot[i] = _mm512_setzero_si512 ();
             }
-          /* a step: qs[32j ..]'s low nibbles (weights 64j ..) then its high nibbles */
-          for (int j = 0; j < 4; j++)
+          /* a step, qs[64a ..]: its low nibbles are weights 128a .. + 32 and 128a + 64 .. + 32
+           * (sub-blocks 4a and 4a + 2), its high nibbles 128a + 32 .. and 128a + 96 .. (4a + 1,
+           * 4a + 3) */
+#pragma GCC unroll 2
+          for (int a = 0; a < 2; a++)
             {
-              const __m512i xj = load64 (q8 + 64 * j);
-              const __m512i pick = lanes_2x2 (2 * j, 2 * j + 1);
+              const __m512i xlo = join (load32 (q8 + 128 * a), load32 (q8 + 128 * a + 64));
+              const __m512i xhi = join (load32 (q8 + 128 * a + 32), load32 (q8 + 128 * a + 96));
+              const __m512i plo = lanes_2x2 (4 * a, 4 * a + 2), phi = lanes_2x2 (4 * a + 1, 4 * a + 3);
+#pragma GCC unroll 4
               for (int i = 0; i < ROWS; i++)
                 {
-                  const __m256i q = load32 (w[i][b].qs + 32 * j);
-                  const __m512i u = _mm512_and_si512 (join (q, _mm256_srli_epi16 (q, 4)), m4);
-                  dot[i] = _mm512_add_epi32 (dot[i], _mm512_madd_epi16 (_mm512_maddubs_epi16 (u, xj),
-                                                                        _mm512_permutexvar_epi16 (pick, sc[i])));
+                  const __m512i q = load64 (w[i][b].qs + 64 * a);
+                  const __m512i ulo = _mm512_and_si512 (q, m4);
+                  const __m512i uhi = _mm512_and_si512 (_mm512_srli_epi16 (q, 4), m4);
+                  dot[i] = madd_acc (dot[i], _mm512_maddubs_epi16 (ulo, xlo), _mm512_permutexvar_epi16 (plo, sc[i]));
+                  dot[i] = madd_acc (dot[i], _mm512_maddubs_epi16 (uhi, xhi), _mm512_permutexvar_epi16 (phi, sc[i]));
                 }
             }
           const __m128i isum = hsum4_epi32 (fold (dot[0]), fold (dot[1]), fold (dot[2]), fold (dot[3]));
-          const __m128i msum = _mm_hadd_epi32 (_mm_hadd_epi32 (mins[0], mins[1]),
-                                               _mm_hadd_epi32 (mins[2], mins[3]));
+          const __m256 ddm = q4_k_d_dmin_x4 (&w[0][b], &w[1][b], &w[2][b], &w[3][b]);
+          const __m128 lo = _mm256_castps256_ps128 (ddm), hi = _mm256_extractf128_ps (ddm, 1);
           const __m128 xd = _mm_set1_ps (x[b].d);
-          const __m128 d = _mm_mul_ps (fp16x4 (w[0][b].d, w[1][b].d, w[2][b].d, w[3][b].d), xd);
-          const __m128 dmin = _mm_mul_ps (fp16x4 (w[0][b].dmin, w[1][b].dmin, w[2][b].dmin,
-                                                  w[3][b].dmin), xd);
+          const __m128 d = _mm_mul_ps (_mm_shuffle_ps (lo, hi, _MM_SHUFFLE (2, 0, 2, 0)), xd);
+          const __m128 dmin = _mm_mul_ps (_mm_shuffle_ps (lo, hi, _MM_SHUFFLE (3, 1, 3, 1)), xd);
           acc = _mm_fmadd_ps (_mm_cvtepi32_ps (isum), d, acc);
           acc = _mm_fnmadd_ps (_mm_cvtepi32_ps (msum), dmin, acc);
         }
@@ -160,12 +225,12 @@ sm_avx512_gemv_q4_k (size_t M, size_t k, const void *vW, const void *vx, float *
 }
 
 void
-sm_avx512_gemv_q6_k (size_t M, size_t k, const void *vW, const void *vx, float *y)
+GEMV_Q6_K (size_t M, size_t k, const void *vW, const void *vx, float *y)
 {
   const size_t nb = k / SM_QK_K, M4 = M - M % ROWS;
   const SmBlockQ6_K *W = vW;
   const SmBlockQ8_K *x = vx;
-  const __m512i m4 = _mm512_set1_epi8 (0x0f), m2 = _mm512_set1_epi8 (3);
+  const __m512i m4 = _mm512_set1_epi8 (0x0f), m30 = _mm512_set1_epi8 (0x30);
 
   for (size_t r = 0; r < M4; r += ROWS)
     {
@@ -179,6 +244,7 @@ sm_avx512_gemv_q6_k (size_t M, size_t k, const void *vW, const void *vx, float *
           __m512i sc[ROWS], dot[ROWS];
           __m256i bias[ROWS];
 
+#pragma GCC unroll 4
           for (int i = 0; i < ROWS; i++)
             {
               prefetch_block (&w[i][b] + ROWS * nb, sizeof (SmBlockQ6_K));
@@ -189,24 +255,25 @@ sm_avx512_gemv_q6_k (size_t M, size_t k, const void *vW, const void *vx, float *
             }
           /* per 128 weights (h): ql[64h ..]'s low nibbles with qh[32h ..]'s bit pairs 0-1 and
            * 2-3 are chunks 0, 1 (16-weight lanes: scales 8h .. 8h + 3); its high nibbles with
-           * pairs 4-5 and 6-7 chunks 2, 3 (scales 8h + 4 ..) */
+           * pairs 4-5 and 6-7 chunks 2, 3 (scales 8h + 4 ..).  Pair 4-5 in place already is a
+           * quant's bits 4-5, so only pair 0-1 is shifted; vpternlogd's 0xf8 is A | (B & C). */
+#pragma GCC unroll 2
           for (int h = 0; h < 2; h++)
             {
               const __m512i x01 = load64 (q8 + 128 * h), x23 = load64 (q8 + 128 * h + 64);
               const __m512i p01 = lanes_4 (8 * h), p23 = lanes_4 (8 * h + 4);
+#pragma GCC unroll 4
               for (int i = 0; i < ROWS; i++)
                 {
                   const __m512i ql = load64 (w[i][b].ql + 64 * h);
                   const __m256i qh = load32 (w[i][b].qh + 32 * h);
                   const __m512i hh = join (qh, _mm256_srli_epi16 (qh, 2));
-                  const __m512i u01 = _mm512_or_si512 (_mm512_and_si512 (ql, m4),
-                                                       _mm512_slli_epi16 (_mm512_and_si512 (hh, m2), 4));
-                  const __m512i u23 = _mm512_or_si512 (_mm512_and_si512 (_mm512_srli_epi16 (ql, 4), m4),
-                                                       _mm512_slli_epi16 (_mm512_and_si512 (_mm512_srli_epi16 (hh, 4), m2), 4));
-                  dot[i] = _mm512_add_epi32 (dot[i], _mm512_madd_epi16 (_mm512_maddubs_epi16 (u01, x01),
-                                                                        _mm512_permutexvar_epi16 (p01, sc[i])));
-                  dot[i] = _mm512_add_epi32 (dot[i], _mm512_madd_epi16 (_mm512_maddubs_epi16 (u23, x23),
-                                                                        _mm512_permutexvar_epi16 (p23, sc[i])));
+                  const __m512i u01 = _mm512_ternarylogic_epi32 (_mm512_and_si512 (_mm512_slli_epi16 (hh, 4), m30),
+                                                                 ql, m4, 0xf8);
+                  const __m512i u23 = _mm512_ternarylogic_epi32 (_mm512_and_si512 (hh, m30),
+                                                                 _mm512_srli_epi16 (ql, 4), m4, 0xf8);
+                  dot[i] = madd_acc (dot[i], _mm512_maddubs_epi16 (u01, x01), _mm512_permutexvar_epi16 (p01, sc[i]));
+                  dot[i] = madd_acc (dot[i], _mm512_maddubs_epi16 (u23, x23), _mm512_permutexvar_epi16 (p23, sc[i]));
                 }
             }
           const __m128i isum = hsum4_epi32 (_mm256_sub_epi32 (fold (dot[0]), bias[0]),
