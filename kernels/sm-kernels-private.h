@@ -142,5 +142,8 @@ SM_DECLARE_QUANT_VNNI (avx512_vnni);
 /* avx512/gemv-k.c built again with vpdpwssd (avx512/gemv-k-vnni.c) */
 void sm_avx512_vnni_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y);
 void sm_avx512_vnni_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y);
+/* avx2/gemv-k.c built again with AVX-VNNI's vpdpwssd (avx2/gemv-k-vnni.c) */
+void sm_avx2_vnni_gemv_q4_k (size_t M, size_t k, const void *W, const void *xq, float *y);
+void sm_avx2_vnni_gemv_q6_k (size_t M, size_t k, const void *W, const void *xq, float *y);
 
 G_END_DECLS

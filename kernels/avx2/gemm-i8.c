@@ -20,4 +20,7 @@ sm_kernels_fill_avx2_vnni (SmKernels *k)
   k->vec_dot_q4_0_q8_0 = sm_avx2_vnni_vec_dot_q4_0_q8_0;
   k->gemv_q8_0 = sm_avx2_vnni_gemv_q8_0;
   k->gemv_q4_0 = sm_avx2_vnni_gemv_q4_0;
+  /* and the Q4_K / Q6_K GEMVs with vpdpwssd (gemv-k-vnni.c) */
+  k->gemv_q4_k = sm_avx2_vnni_gemv_q4_k;
+  k->gemv_q6_k = sm_avx2_vnni_gemv_q6_k;
 }
