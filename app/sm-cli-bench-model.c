@@ -34,10 +34,27 @@ typedef struct {
   /* the bandwidth measured just before and just after this test (0: not measured);
    * read_bandwidth is the highest of them and the run's first */
   double  bandwidth_before, bandwidth_after;
+  /* the same plain read over the model's own weights, the pages decode streams, best of the
+   * reads just before and just after this test (0: not measured) */
+  double  weights_bandwidth;
   /* the process's resident memory after the timed runs (0 where /proc says nothing), and what
    * the pool held from the system then: the KV cache and the activations */
   guint64 rss_bytes, pool_bytes;
 } Result;
+
+typedef struct {
+  GPtrArray *bufs;   /* const void * */
+  GArray    *lens;   /* size_t */
+} WeightSpans;
+
+static void
+weight_span (const char *name, SmTensor *t, gpointer data)
+{
+  WeightSpans *w = data;
+  g_ptr_array_add (w->bufs, t->data);
+  size_t n = sm_tensor_n_bytes (t);
+  g_array_append_val (w->lens, n);
+}
 
 /* VmRSS of /proc/self/status, in bytes; 0 where it cannot be read. */
 static guint64
@@ -273,6 +290,10 @@ sm_cli_bench_model (int argc, char **argv)
   gboolean md = g_strcmp0 (output, "json") != 0;
   g_autofree char *types = sm_model_describe_types (model);
   g_autofree double *bandwidth = g_new0 (double, ths->len);
+  g_autoptr (GPtrArray) wbufs = g_ptr_array_new ();
+  g_autoptr (GArray) wlens = g_array_new (FALSE, FALSE, sizeof (size_t));
+  WeightSpans spans = { wbufs, wlens };
+  sm_model_foreach_tensor (model, weight_span, &spans);
 
   /* The bus first, with nothing else of ours running: best of 3 passes at each thread count. */
   for (guint t = 0; t < ths->len && bw_mib > 0; t++)
@@ -282,8 +303,8 @@ sm_cli_bench_model (int argc, char **argv)
   if (md)
     {
       printf ("| model | params | type | kernels | pool | threads | kv cache | test | t/s | sys allocs/token "
-              "| MB/token | of bandwidth | RSS MiB (weights + pool) |\n");
-      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+              "| MB/token | of bandwidth | of the weights' read | RSS MiB (weights + pool) |\n");
+      printf ("| --- | ---: | --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
       fflush (stdout);
     }
   for (guint t = 0; t < ths->len; t++)
@@ -298,6 +319,9 @@ sm_cli_bench_model (int argc, char **argv)
           const gboolean bracket = !is_pp && bw_mib > 0;
           const size_t bw_bytes = (size_t) bw_mib << 20;
           double before = bracket ? sm_roofline_read_bandwidth (bw_bytes, th, 3) : 0.0;
+          double wbefore = bracket ? sm_roofline_read_bandwidth_of ((const void *const *) wbufs->pdata,
+                                                                   (const size_t *) (void *) wlens->data,
+                                                                   wbufs->len, th, 2) : 0.0;
           Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, mopts.kv_type, &err);
           if (r == NULL)
             {
@@ -306,22 +330,29 @@ sm_cli_bench_model (int argc, char **argv)
             }
           r->bandwidth_before = before;
           r->bandwidth_after = bracket ? sm_roofline_read_bandwidth (bw_bytes, th, 3) : 0.0;
+          if (bracket)
+            r->weights_bandwidth = MAX (wbefore, sm_roofline_read_bandwidth_of ((const void *const *) wbufs->pdata,
+                                                                               (const size_t *) (void *) wlens->data,
+                                                                               wbufs->len, th, 2));
           r->read_bandwidth = MAX (bandwidth[t], MAX (r->bandwidth_before, r->bandwidth_after));
           g_ptr_array_add (results, r);
           if (md)
             {
-              g_autofree char *mb = NULL, *pct = NULL;
+              g_autofree char *mb = NULL, *pct = NULL, *wpct = NULL;
               double bytes = r->weight_bytes_per_token + r->kv_bytes_per_token;
               mb = is_pp ? g_strdup ("") : g_strdup_printf ("%.1f", bytes / 1e6);
               pct = is_pp || r->read_bandwidth <= 0 ? g_strdup ("")
                     : g_strdup_printf ("%.0f%% of %.1f GB/s", 100.0 * r->mean_tps * bytes / r->read_bandwidth,
                                        r->read_bandwidth / 1e9);
-              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f | %s | %s "
+              wpct = is_pp || r->weights_bandwidth <= 0 ? g_strdup ("")
+                     : g_strdup_printf ("%.0f%% of %.1f GB/s", 100.0 * r->mean_tps * bytes / r->weights_bandwidth,
+                                        r->weights_bandwidth / 1e9);
+              printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f | %s | %s | %s "
                       "| %.0f (%.0f + %.0f) |\n",
                       sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
                       r->pool ? "on" : "off", r->threads, sm_kv_type_to_string (r->kv_type),
                       r->kv_bytes / 1048576.0, r->test, r->mean_tps, r->std_tps,
-                      r->sys_allocs_per_token, mb, pct, r->rss_bytes / 1048576.0,
+                      r->sys_allocs_per_token, mb, pct, wpct, r->rss_bytes / 1048576.0,
                       sm_model_weight_bytes (model) / 1048576.0, r->pool_bytes / 1048576.0);
               fflush (stdout);
             }
@@ -394,6 +425,13 @@ sm_cli_bench_model (int argc, char **argv)
                   json_builder_add_double_value (b, r->bandwidth_after);
                   json_builder_set_member_name (b, "bandwidth_percent");
                   json_builder_add_double_value (b, 100.0 * r->mean_tps * bytes / r->read_bandwidth);
+                }
+              if (r->weights_bandwidth > 0)
+                {
+                  json_builder_set_member_name (b, "weights_read_bandwidth");
+                  json_builder_add_double_value (b, r->weights_bandwidth);
+                  json_builder_set_member_name (b, "weights_bandwidth_percent");
+                  json_builder_add_double_value (b, 100.0 * r->mean_tps * bytes / r->weights_bandwidth);
                 }
             }
           json_builder_end_object (b);

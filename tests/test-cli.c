@@ -95,7 +95,8 @@ test_generate_refusals (void)
 /* bench -o json carries, for decode, the bytes a token moves and the share of the measured
  * bandwidth they make at that speed: the bandwidth is a positive figure for each thread count,
  * the bytes are the model's weights (an untied embedding counting one row) plus the KV term,
- * and the share is tok/s × bytes / bandwidth.  No timing is judged. */
+ * and the share is tok/s × bytes / bandwidth; the same for the read of the model's own
+ * weights.  No timing is judged. */
 static void
 test_bench_bandwidth_json (void)
 {
@@ -169,6 +170,11 @@ test_bench_bandwidth_json (void)
       g_assert_cmpfloat (rbw, ==, MAX (first, MAX (before, after)));
       g_assert_cmpfloat (tps, >, 0.0);
       g_assert_cmpfloat_with_epsilon (pct, 100.0 * tps * bpt / rbw, 1e-9 * pct);
+      /* and against the same plain read over the model's own weights */
+      double wbw = json_object_get_double_member (r, "weights_read_bandwidth");
+      g_assert_cmpfloat (wbw, >, 0.0);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (r, "weights_bandwidth_percent"),
+                                      100.0 * tps * bpt / wbw, 1e-9 * pct);
     }
   g_assert_cmpuint (n_tg, ==, 2);
 }

@@ -3,6 +3,7 @@
  * checked against a speed: only that the figures exist and order as memory does. */
 #include "sm-engine.h"
 #include "sm-export.h"
+#include "sm-roofline.h"
 #include "sm-test-util.h"
 #include "sm-threads.h"
 
@@ -90,6 +91,28 @@ check_roof (const SmRoofline *roof)
    * where no worker waits for a core of this shared machine (which the quick mode's short
    * passes of several threads feel most) */
   g_assert_cmpfloat (roof->mem_gbps_1[SM_MEM_DRAM], <=, roof->mem_gbps_1[SM_MEM_L1]);
+}
+
+/* The read of buffers already in memory (bench's read of a model's weights): each from its
+ * first 16-byte boundary in whole 4 KiB, 0 when that leaves nothing, and the compute pool's
+ * thread count as it was. */
+static void
+test_read_of (void)
+{
+  g_autofree guint8 *mem = g_malloc0 (3 * 4096 + 64);
+  const void *bufs[2] = { mem + 3, mem + 8192 + 32 };
+  const size_t lens[2] = { 8192 + 13, 100 };
+  const int saved = sm_threads_get_count ();
+
+  sm_threads_set_count (1);
+  /* 3 bytes to skip, 8192 left: two reads of 4 KiB; the second buffer is short of one */
+  g_assert_cmpfloat (sm_roofline_read_bandwidth_of (bufs, lens, 2, 2, 2), >, 0.0);
+  g_assert_cmpint (sm_threads_get_count (), ==, 1);
+  g_assert_cmpfloat (sm_roofline_read_bandwidth_of (bufs + 1, lens + 1, 1, 2, 2), ==, 0.0);
+  const size_t short_len = 4096 + 12;   /* 4096 + 12 - 13 < 4096 */
+  g_assert_cmpfloat (sm_roofline_read_bandwidth_of (bufs, &short_len, 1, 1, 1), ==, 0.0);
+  g_assert_cmpfloat (sm_roofline_read_bandwidth_of (NULL, NULL, 0, 1, 1), ==, 0.0);
+  sm_threads_set_count (saved);
 }
 
 static void
@@ -471,6 +494,7 @@ main (int argc, char **argv)
   cache_dir = g_dir_make_tmp ("sm-roofline-XXXXXX", NULL);
   g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/Roofline/read-of", test_read_of);
   g_test_add_func ("/Roofline/measure", test_measure);
   g_test_add_func ("/Roofline/cli", test_cli);
   g_test_add_func ("/Roofline/cache", test_cache);

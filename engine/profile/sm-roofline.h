@@ -72,6 +72,13 @@ const char *sm_mem_level_name        (SmMemLevel mem);
 /* The read bandwidth of @bytes at @threads, best of @passes, in bytes/s (0 when the buffer
  * cannot be had): the decode ceiling `bench` reports, over the compute pool the kernels use. */
 double      sm_roofline_read_bandwidth (size_t bytes, int threads, int passes);
+/* The same plain read over memory that is already there, @n buffers (@bufs[i], @lens[i]
+ * bytes; each read from its first 16-byte boundary in whole 4 KiB), at @threads, best of @passes:
+ * `bench` reads a model's own weights with it, the very pages its decode streams, so that a
+ * buffer of other pages (which on a virtual machine can sit on slower or faster host memory)
+ * does not decide the share.  Bytes/s; 0 when there are fewer than 4 KiB. */
+double      sm_roofline_read_bandwidth_of (const void *const *bufs, const size_t *lens, guint n,
+                                           int threads, int passes);
 
 /* The figures at @threads (between 1 and max_threads: in proportion between the two
  * measurements); 0 for a level that was not measured. */
