@@ -8,7 +8,29 @@
 
 #include "sm-quants.h"
 
+#include <string.h>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 G_BEGIN_DECLS
+
+#if defined(__F16C__)
+/* d and dmin of four Q4_K blocks as [d0 dmin0 d1 dmin1 ...], for the SIMD GEMVs that take four
+ * rows at once: a 32-bit load a block and one conversion (four scalar half conversions cost a
+ * dozen instructions a super-block). */
+static inline __m256
+sm_q4_k_d_dmin_x4 (const SmBlockQ4_K *b0, const SmBlockQ4_K *b1, const SmBlockQ4_K *b2,
+                   const SmBlockQ4_K *b3)
+{
+  uint32_t u[4];
+  memcpy (&u[0], b0, 4);
+  memcpy (&u[1], b1, 4);
+  memcpy (&u[2], b2, 4);
+  memcpy (&u[3], b3, 4);
+  return _mm256_cvtph_ps (_mm_setr_epi32 ((int) u[0], (int) u[1], (int) u[2], (int) u[3]));
+}
+#endif
 
 /* Q3_K's sixteen 6-bit scales, minus their bias of 32: the low nibbles are bytes 0..7 (low
  * nibbles first, then the high ones), the top two bits sit in bytes 8..11, scale j's at bit

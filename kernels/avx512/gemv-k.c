@@ -125,20 +125,6 @@ q4_k_scales_mins_x4 (const SmBlockQ4_K *b0, const SmBlockQ4_K *b1, const SmBlock
   return _mm512_mask_blend_epi32 (0xaaaa, lo6, _mm512_or_si512 (nib, top));
 }
 
-/* d and dmin of four Q4_K blocks as [d0 dmin0 d1 dmin1 ...]: a 32-bit load a block, one
- * conversion (four scalar half conversions cost a dozen instructions a step). */
-static inline __m256
-q4_k_d_dmin_x4 (const SmBlockQ4_K *b0, const SmBlockQ4_K *b1, const SmBlockQ4_K *b2,
-                const SmBlockQ4_K *b3)
-{
-  uint32_t u[4];
-  memcpy (&u[0], b0, 4);
-  memcpy (&u[1], b1, 4);
-  memcpy (&u[2], b2, 4);
-  memcpy (&u[3], b3, 4);
-  return _mm256_cvtph_ps (_mm_setr_epi32 ((int) u[0], (int) u[1], (int) u[2], (int) u[3]));
-}
-
 /* acc + madd (a, b): one vpdpwssd with VNNI */
 static inline __m512i
 madd_acc (__m512i acc, __m512i a, __m512i b)
@@ -210,7 +196,7 @@ GEMV_Q4_K (size_t M, size_t k, const void *vW, const void *vx, float *y)
                 }
             }
           const __m128i isum = hsum4_epi32 (fold (dot[0]), fold (dot[1]), fold (dot[2]), fold (dot[3]));
-          const __m256 ddm = q4_k_d_dmin_x4 (&w[0][b], &w[1][b], &w[2][b], &w[3][b]);
+          const __m256 ddm = sm_q4_k_d_dmin_x4 (&w[0][b], &w[1][b], &w[2][b], &w[3][b]);
           const __m128 lo = _mm256_castps256_ps128 (ddm), hi = _mm256_extractf128_ps (ddm, 1);
           const __m128 xd = _mm_set1_ps (x[b].d);
           const __m128 d = _mm_mul_ps (_mm_shuffle_ps (lo, hi, _MM_SHUFFLE (2, 0, 2, 0)), xd);
