@@ -56,6 +56,14 @@ weight_span (const char *name, SmTensor *t, gpointer data)
   g_array_append_val (w->lens, n);
 }
 
+/* The plain read over the model's own weights at @threads, best of 2 passes. */
+static double
+weights_read (const WeightSpans *w, int threads)
+{
+  return sm_roofline_read_bandwidth_of ((const void *const *) w->bufs->pdata,
+                                        (const size_t *) (void *) w->lens->data, w->bufs->len, threads, 2);
+}
+
 /* VmRSS of /proc/self/status, in bytes; 0 where it cannot be read. */
 static guint64
 resident_bytes (void)
@@ -319,9 +327,7 @@ sm_cli_bench_model (int argc, char **argv)
           const gboolean bracket = !is_pp && bw_mib > 0;
           const size_t bw_bytes = (size_t) bw_mib << 20;
           double before = bracket ? sm_roofline_read_bandwidth (bw_bytes, th, 3) : 0.0;
-          double wbefore = bracket ? sm_roofline_read_bandwidth_of ((const void *const *) wbufs->pdata,
-                                                                   (const size_t *) (void *) wlens->data,
-                                                                   wbufs->len, th, 2) : 0.0;
+          double wbefore = bracket ? weights_read (&spans, th) : 0.0;
           Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, mopts.kv_type, &err);
           if (r == NULL)
             {
@@ -331,9 +337,7 @@ sm_cli_bench_model (int argc, char **argv)
           r->bandwidth_before = before;
           r->bandwidth_after = bracket ? sm_roofline_read_bandwidth (bw_bytes, th, 3) : 0.0;
           if (bracket)
-            r->weights_bandwidth = MAX (wbefore, sm_roofline_read_bandwidth_of ((const void *const *) wbufs->pdata,
-                                                                               (const size_t *) (void *) wlens->data,
-                                                                               wbufs->len, th, 2));
+            r->weights_bandwidth = MAX (wbefore, weights_read (&spans, th));
           r->read_bandwidth = MAX (bandwidth[t], MAX (r->bandwidth_before, r->bandwidth_after));
           g_ptr_array_add (results, r);
           if (md)

@@ -19,14 +19,10 @@
 #include "sm-quants-private.h"
 
 #include <immintrin.h>
-#include <string.h>
-
 #ifndef SM_GEMV_K_VNNI
 #define GEMV_Q4_K sm_avx2_gemv_q4_k
 #define GEMV_Q6_K sm_avx2_gemv_q6_k
 #endif
-#define VEC_DOT_Q4_K sm_avx2_vec_dot_q4_k_q8_k
-#define VEC_DOT_Q6_K sm_avx2_vec_dot_q6_k_q8_k
 
 #define ROWS 4
 
@@ -181,7 +177,7 @@ GEMV_Q4_K (size_t M, size_t k, const void *vW, const void *vx, float *y)
       _mm_storeu_ps (y + r, acc);
     }
   for (size_t r = M4; r < M; r++)
-    y[r] = VEC_DOT_Q4_K (k, W + r * nb, x);
+    y[r] = sm_avx2_vec_dot_q4_k_q8_k (k, W + r * nb, x);
 }
 
 /* ---- Q6_K ------------------------------------------------------------------------------------ */
@@ -247,5 +243,5 @@ GEMV_Q6_K (size_t M, size_t k, const void *vW, const void *vx, float *y)
       _mm_storeu_ps (y + r, acc);
     }
   for (size_t r = M4; r < M; r++)
-    y[r] = VEC_DOT_Q6_K (k, W + r * nb, x);
+    y[r] = sm_avx2_vec_dot_q6_k_q8_k (k, W + r * nb, x);
 }

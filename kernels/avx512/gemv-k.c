@@ -17,7 +17,6 @@
 #include "sm-quants-private.h"
 
 #include <immintrin.h>
-#include <string.h>
 
 #ifndef SM_GEMV_K_VNNI
 #define GEMV_Q4_K sm_avx512_gemv_q4_k
