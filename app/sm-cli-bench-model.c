@@ -5,7 +5,10 @@
  * read bandwidth measured here at the same thread count: how far a kernel is from the bus.
  * The bus of a shared host changes during a run, so it is measured at the start and again
  * just before and just after each decode test, and a test is put against the highest of the
- * three: a slow moment of the bus cannot flatter a kernel. */
+ * three: a slow moment of the bus cannot flatter a kernel.  The same plain read over the
+ * model's own weights, the pages decode streams, runs between the repetitions, interleaved:
+ * each repetition is put against the better of the reads on either side of it, and the
+ * share quoted is the median over the repetitions. */
 #include "sm-json.h"
 #include "sm-cli.h"
 #include "sm-cli-common.h"
@@ -34,9 +37,12 @@ typedef struct {
   /* the bandwidth measured just before and just after this test (0: not measured);
    * read_bandwidth is the highest of them and the run's first */
   double  bandwidth_before, bandwidth_after;
-  /* the same plain read over the model's own weights, the pages decode streams, best of the
-   * reads just before and just after this test (0: not measured) */
-  double  weights_bandwidth;
+  /* decode with the bandwidth measured: the same plain read over the model's own weights,
+   * interleaved with the repetitions (reads[i] just before repetition i, reads[reps] after
+   * the last), and the median over the repetitions of the better read beside each and of
+   * each one's share of that (0: not measured) */
+  double *tps, *reads;
+  double  weights_bandwidth, weights_percent;
   /* the process's resident memory after the timed runs (0 where /proc says nothing), and what
    * the pool held from the system then: the KV cache and the activations */
   guint64 rss_bytes, pool_bytes;
@@ -85,6 +91,8 @@ result_free (gpointer p)
   Result *r = p;
   g_free (r->test);
   g_free (r->kernels);
+  g_free (r->tps);
+  g_free (r->reads);
   g_free (r);
 }
 
@@ -133,6 +141,28 @@ random_tokens (gint32 *out, int n, int vocab, guint32 seed)
   g_rand_free (rand);
 }
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  const double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* The median of @n values (the mean of the middle two for an even @n); sorts them. */
+static double
+median (double *v, int n)
+{
+  qsort (v, (size_t) n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Repetition @i's bandwidth: the better of the reads just before and just after it. */
+static inline double
+rep_read (const Result *r, int i)
+{
+  return MAX (r->reads[i], r->reads[i + 1]);
+}
+
 /* One timed run; returns tokens per second, or a negative value with @error set. */
 static double
 run_once (SmSession *s, const gint32 *tokens, int n_prompt, int n_gen, guint64 *sys_allocs,
@@ -172,15 +202,18 @@ run_once (SmSession *s, const gint32 *tokens, int n_prompt, int n_gen, guint64 *
   return n_prompt * 1e6 / (double) MAX (t1 - t0, 1);
 }
 
+/* Runs test @test @reps times after a warm-up; with @spans (decode only), reads the weights
+ * before each repetition and after the last. */
 static Result *
 measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads, int reps,
-         SmKvType kv_type, GError **error)
+         SmKvType kv_type, const WeightSpans *spans, GError **error)
 {
   const SmModelConfig *c = sm_model_get_config (model);
   int need = n_gen > 0 ? n_gen + 1 : n_prompt;
   g_autoptr (SmSession) s = NULL;
   g_autofree gint32 *tokens = NULL;
   g_autofree double *tps = g_new0 (double, reps);
+  g_autofree double *reads = spans ? g_new0 (double, reps + 1) : NULL;
   guint64 allocs = 0, total_allocs = 0;
   Result *r;
 
@@ -202,11 +235,15 @@ measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads,
     return NULL;
   for (int i = 0; i < reps; i++)
     {
+      if (reads)
+        reads[i] = weights_read (spans, threads);
       tps[i] = run_once (s, tokens, n_prompt, n_gen, &allocs, error);
       if (tps[i] < 0)
         return NULL;
       total_allocs += allocs;
     }
+  if (reads)
+    reads[reps] = weights_read (spans, threads);
 
   r = g_new0 (Result, 1);
   r->test = g_strdup (test);
@@ -232,6 +269,20 @@ measure (SmModel *model, const char *test, int n_prompt, int n_gen, int threads,
     {
       r->weight_bytes_per_token = weight_bytes_per_token (model);
       r->kv_bytes_per_token = kv_bytes_per_token (c, n_gen, kv_type);
+    }
+  r->tps = g_steal_pointer (&tps);
+  r->reads = g_steal_pointer (&reads);
+  if (r->reads && r->reads[0] > 0)
+    {
+      const double bytes = r->weight_bytes_per_token + r->kv_bytes_per_token;
+      g_autofree double *bw = g_new (double, reps), *share = g_new (double, reps);
+      for (int i = 0; i < reps; i++)
+        {
+          bw[i] = rep_read (r, i);
+          share[i] = 100.0 * r->tps[i] * bytes / bw[i];
+        }
+      r->weights_bandwidth = median (bw, reps);
+      r->weights_percent = median (share, reps);
     }
   return r;
 }
@@ -327,8 +378,8 @@ sm_cli_bench_model (int argc, char **argv)
           const gboolean bracket = !is_pp && bw_mib > 0;
           const size_t bw_bytes = (size_t) bw_mib << 20;
           double before = bracket ? sm_roofline_read_bandwidth (bw_bytes, th, 3) : 0.0;
-          double wbefore = bracket ? weights_read (&spans, th) : 0.0;
-          Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, mopts.kv_type, &err);
+          Result *r = measure (model, name, is_pp ? n : 0, is_pp ? 0 : n, th, reps, mopts.kv_type,
+                               bracket ? &spans : NULL, &err);
           if (r == NULL)
             {
               fprintf (stderr, "skipped %s with %d thread(s): %s\n", name, th, err->message);
@@ -336,8 +387,6 @@ sm_cli_bench_model (int argc, char **argv)
             }
           r->bandwidth_before = before;
           r->bandwidth_after = bracket ? sm_roofline_read_bandwidth (bw_bytes, th, 3) : 0.0;
-          if (bracket)
-            r->weights_bandwidth = MAX (wbefore, weights_read (&spans, th));
           r->read_bandwidth = MAX (bandwidth[t], MAX (r->bandwidth_before, r->bandwidth_after));
           g_ptr_array_add (results, r);
           if (md)
@@ -349,8 +398,7 @@ sm_cli_bench_model (int argc, char **argv)
                     : g_strdup_printf ("%.0f%% of %.1f GB/s", 100.0 * r->mean_tps * bytes / r->read_bandwidth,
                                        r->read_bandwidth / 1e9);
               wpct = is_pp || r->weights_bandwidth <= 0 ? g_strdup ("")
-                     : g_strdup_printf ("%.0f%% of %.1f GB/s", 100.0 * r->mean_tps * bytes / r->weights_bandwidth,
-                                        r->weights_bandwidth / 1e9);
+                     : g_strdup_printf ("%.0f%% of %.1f GB/s", r->weights_percent, r->weights_bandwidth / 1e9);
               printf ("| %s | %" G_GUINT64_FORMAT " | %s | %s | %s | %d | %s %.2f MiB | %s | %.2f ± %.2f | %.3f | %s | %s | %s "
                       "| %.0f (%.0f + %.0f) |\n",
                       sm_model_get_name (model), sm_model_n_params (model), types, r->kernels,
@@ -435,7 +483,24 @@ sm_cli_bench_model (int argc, char **argv)
                   json_builder_set_member_name (b, "weights_read_bandwidth");
                   json_builder_add_double_value (b, r->weights_bandwidth);
                   json_builder_set_member_name (b, "weights_bandwidth_percent");
-                  json_builder_add_double_value (b, 100.0 * r->mean_tps * bytes / r->weights_bandwidth);
+                  json_builder_add_double_value (b, r->weights_percent);
+                  /* what those medians are of: each repetition against the reads beside it */
+                  json_builder_set_member_name (b, "repetitions");
+                  json_builder_begin_array (b);
+                  for (int k = 0; k < r->reps; k++)
+                    {
+                      json_builder_begin_object (b);
+                      json_builder_set_member_name (b, "tokens_per_second");
+                      json_builder_add_double_value (b, r->tps[k]);
+                      json_builder_set_member_name (b, "weights_read_before");
+                      json_builder_add_double_value (b, r->reads[k]);
+                      json_builder_set_member_name (b, "weights_read_after");
+                      json_builder_add_double_value (b, r->reads[k + 1]);
+                      json_builder_set_member_name (b, "weights_bandwidth_percent");
+                      json_builder_add_double_value (b, 100.0 * r->tps[k] * bytes / rep_read (r, k));
+                      json_builder_end_object (b);
+                    }
+                  json_builder_end_array (b);
                 }
             }
           json_builder_end_object (b);
@@ -458,7 +523,8 @@ sm_cli_bench_model (int argc, char **argv)
                 g_array_index (ths, int, t), bandwidth[t] / 1e9, bw_mib);
       if (bw_mib > 0)
         printf ("A decode's share is of the highest of that and the bandwidth measured just before and "
-                "just after it.\n");
+                "just after it; of the weights' read, the median over the repetitions of each one's share "
+                "of the better of the reads just before and just after it.\n");
     }
   sm_cli_model_options_clear (&mopts);
   return results->len > 0 ? 0 : 1;
